@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One settings list for every target: Swift 6 language mode everywhere.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Haven",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "HavenCore", targets: ["HavenCore"]),
+        .library(name: "HavenServer", targets: ["HavenServer"]),
+        .library(name: "HavenClient", targets: ["HavenClient"]),
+        .executable(name: "haven-server", targets: ["haven-server"]),
+        .executable(name: "haven", targets: ["haven"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .target(name: "HavenCore", path: "Sources/Core", swiftSettings: swiftSettings),
+        .target(
+            name: "HavenServer",
+            dependencies: [
+                "HavenCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/SyncServer",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HavenClient",
+            dependencies: [
+                "HavenCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            path: "Sources/SyncClient",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "haven-server", dependencies: ["HavenServer"], swiftSettings: swiftSettings),
+        .executableTarget(name: "haven", dependencies: ["HavenClient"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: ["HavenCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "HavenServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ClientTests",
+            dependencies: ["HavenClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["HavenCore", "haven", "haven-server", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

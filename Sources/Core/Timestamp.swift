@@ -1,0 +1,109 @@
+/// The stamp of one write: physical milliseconds, a logical counter and the writing replica's id.
+///
+/// Stamps are totally ordered: by time, then counter, then replica id. Two replicas never share
+/// an id, so two writes never tie. The string form sorts in the same order as the stamp:
+/// twelve hex digits of milliseconds, four of counter, then the replica id.
+///
+/// For example:
+/// ```swift
+/// let stamp = Timestamp(physical: 0x0193a1b2c3d4, counter: 0, replica: "a1b2c3d4e5f60718")
+/// stamp.description  // "0193a1b2c3d4-0000-a1b2c3d4e5f60718"
+/// ```
+public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// Milliseconds since 1970 (at most 48 bits).
+    public let physical: UInt64
+    /// Orders writes within one millisecond.
+    public let counter: UInt16
+    /// The id of the replica that made the write.
+    public let replica: ReplicaID
+
+    /// The largest physical time a stamp can carry: twelve hex digits.
+    public static let maxPhysical: UInt64 = 0xFFFF_FFFF_FFFF
+
+    public init(physical: UInt64, counter: UInt16, replica: ReplicaID) {
+        precondition(physical <= Self.maxPhysical, "physical time beyond 48 bits")
+        self.physical = physical
+        self.counter = counter
+        self.replica = replica
+    }
+
+    /// Parses the string form, returning nil when it is not one.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 12, parts[1].count == 4,
+            let physical = UInt64(parts[0], radix: 16), let counter = UInt16(parts[1], radix: 16),
+            parts[0].allSatisfy(\.isLowercaseHexDigit), parts[1].allSatisfy(\.isLowercaseHexDigit),
+            let replica = ReplicaID(String(parts[2]))
+        else { return nil }
+        self.init(physical: physical, counter: counter, replica: replica)
+    }
+
+    public var description: String {
+        hex(physical, width: 12) + "-" + hex(UInt64(counter), width: 4) + "-" + replica.rawValue
+    }
+
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        (lhs.physical, lhs.counter, lhs.replica.rawValue) < (rhs.physical, rhs.counter, rhs.replica.rawValue)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let stamp = Timestamp(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "'\(text)' is not a stamp (expected 12 hex-4 hex-replica id)")
+        }
+        self = stamp
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// The id of one replica: 1 to 32 lowercase letters and digits.
+public struct ReplicaID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Accepts 1 to 32 characters from `0-9` and `a-z`.
+    public init?(_ rawValue: String) {
+        guard (1...32).contains(rawValue.count),
+            rawValue.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLowercase) })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A new random id of 16 hex digits.
+    public static func random() -> ReplicaID {
+        var generator = SystemRandomNumberGenerator()
+        return ReplicaID(hex(generator.next(), width: 16))!
+    }
+
+    public var description: String { rawValue }
+    public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let id = ReplicaID(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a replica id")
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// Lowercase hex, left-padded with zeros to `width` digits.
+func hex(_ value: UInt64, width: Int) -> String {
+    let digits = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, width - digits.count)) + digits
+}
+
+extension Character {
+    var isLowercaseHexDigit: Bool { isHexDigit && !isUppercase }
+}

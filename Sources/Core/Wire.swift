@@ -1,0 +1,97 @@
+/// The bodies of the sync protocol (DESIGN §4), shared by server and client.
+
+/// One local edit on its way to the server: the registers it wrote, and what its author had seen.
+public struct Change: Sendable, Hashable, Codable {
+    /// Unique id: the replica id, a dash and the replica's change counter. Makes pushes idempotent.
+    public var id: String
+    /// The cursor the replica held when the edit was made; nil if it had never pulled.
+    public var base: Cursor?
+    /// The registers written, as a partial state of the record.
+    public var record: RecordState
+
+    public init(id: String, base: Cursor?, record: RecordState) {
+        self.id = id
+        self.base = base
+        self.record = record
+    }
+}
+
+/// `POST /v1/changes` body.
+public struct PushRequest: Sendable, Hashable, Codable {
+    public var changes: [Change]
+    public init(changes: [Change]) { self.changes = changes }
+}
+
+/// The server's answer for one pushed change.
+public struct PushResult: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable {
+        /// Written to the log now.
+        case applied
+        /// Already in the log: a repeated push of the same change.
+        case duplicate
+        /// Refused; `error` says why. The rest of the batch is unaffected.
+        case rejected
+    }
+
+    public var id: String
+    public var status: Status
+    public var error: ErrorDetail?
+
+    public init(id: String, status: Status, error: ErrorDetail? = nil) {
+        self.id = id
+        self.status = status
+        self.error = error
+    }
+}
+
+/// `POST /v1/changes` answer: one result per change, in the order sent.
+public struct PushResponse: Sendable, Hashable, Codable {
+    public var results: [PushResult]
+    /// The server's clock in milliseconds since 1970.
+    public var serverTime: UInt64
+
+    public init(results: [PushResult], serverTime: UInt64) {
+        self.results = results
+        self.serverTime = serverTime
+    }
+}
+
+/// `GET /v1/changes` answer: the records changed since the caller's cursor, each with only the
+/// registers that changed, and the conflicts addressed to the caller.
+public struct PullResponse: Sendable, Hashable, Codable {
+    public var changes: [RecordState]
+    public var conflicts: [Conflict]
+    /// Where the next pull starts.
+    public var cursor: Cursor
+    /// Whether more pages follow right away.
+    public var more: Bool
+    /// The server's clock in milliseconds since 1970.
+    public var serverTime: UInt64
+
+    public init(changes: [RecordState], conflicts: [Conflict], cursor: Cursor, more: Bool, serverTime: UInt64) {
+        self.changes = changes
+        self.conflicts = conflicts
+        self.cursor = cursor
+        self.more = more
+        self.serverTime = serverTime
+    }
+}
+
+/// A machine-readable code and a message that names the bad input.
+public struct ErrorDetail: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(message) (\(code))" }
+}
+
+/// Every error response's body: `{"error":{"code":"…","message":"…"}}`.
+public struct ErrorBody: Sendable, Hashable, Codable {
+    public var error: ErrorDetail
+    public init(_ error: ErrorDetail) { self.error = error }
+}
