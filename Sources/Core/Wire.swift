@@ -60,6 +60,8 @@ public struct PushResponse: Sendable, Hashable, Codable {
 /// registers that changed, and the conflicts addressed to the caller.
 public struct PullResponse: Sendable, Hashable, Codable {
     public var changes: [RecordState]
+    /// Ids of records the caller may no longer see (unpublished, restricted, purged): drop them.
+    public var removed: [String]
     public var conflicts: [Conflict]
     /// Where the next pull starts.
     public var cursor: Cursor
@@ -68,8 +70,12 @@ public struct PullResponse: Sendable, Hashable, Codable {
     /// The server's clock in milliseconds since 1970.
     public var serverTime: UInt64
 
-    public init(changes: [RecordState], conflicts: [Conflict], cursor: Cursor, more: Bool, serverTime: UInt64) {
+    public init(
+        changes: [RecordState], removed: [String] = [], conflicts: [Conflict], cursor: Cursor, more: Bool,
+        serverTime: UInt64
+    ) {
         self.changes = changes
+        self.removed = removed
         self.conflicts = conflicts
         self.cursor = cursor
         self.more = more

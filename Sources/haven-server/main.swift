@@ -1,1 +1,3 @@
-print("x")
+import HavenServer
+
+await HavenServerCommand.runMain()

@@ -1,0 +1,36 @@
+import Foundation
+import HavenCore
+import Hummingbird
+
+/// An error answered to the client as `{"error":{"code","message"}}` with its HTTP status.
+public struct APIError: HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    public let detail: ErrorDetail
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.detail = ErrorDetail(code: code, message: message)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = jsonResponse(ErrorBody(detail), status: status)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message: message) }
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized", message: "missing, unknown, expired or revoked token in Authorization: Bearer")
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+}
+
+/// Encodes `value` as a JSON response.
+func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
+    return Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}

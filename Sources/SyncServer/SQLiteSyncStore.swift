@@ -1,0 +1,182 @@
+import Foundation
+import GRDB
+import HavenCore
+
+/// The default store: one SQLite file in WAL mode with `synchronous=FULL`, zero set-up.
+///
+/// GRDB's single writer serializes pushes, so `seq` (SQLite's AUTOINCREMENT rowid) grows in
+/// commit order, and each pull reads one snapshot.
+public struct SQLiteSyncStore: SyncStore {
+    private let database: any DatabaseWriter
+    public let epoch: String
+    var maxDrift: UInt64 = HybridLogicalClock.defaultMaxDrift
+
+    /// Opens (creating or migrating) the store at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        self.database = pool
+        self.epoch = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'")!
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE tokens (
+                        id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash BLOB NOT NULL UNIQUE,
+                        created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER);
+                    -- The append-only log: rows are inserted, never updated.
+                    CREATE TABLE change_log (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL UNIQUE,
+                        record_id TEXT NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL,
+                        received_at INTEGER NOT NULL);
+                    -- The merged state: one row per record, registers with their seq and author.
+                    CREATE TABLE records (
+                        id TEXT PRIMARY KEY, kind TEXT NOT NULL, creator TEXT NOT NULL, state TEXT NOT NULL,
+                        last_seq INTEGER NOT NULL);
+                    CREATE INDEX records_by_last_seq ON records (last_seq);
+                    CREATE TABLE conflicts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, recipient TEXT NOT NULL,
+                        body TEXT NOT NULL);
+                    CREATE INDEX conflicts_by_recipient ON conflicts (recipient, seq);
+                    """)
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [TokenSecret.generateID()])
+        }
+        return migrator
+    }
+
+    public func push(_ changes: [Change], by caller: Caller, now: UInt64) async throws -> [PushResult] {
+        let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift)
+        let epoch = self.epoch
+        return try await database.write { db in
+            try changes.map { change in
+                try Self.push(change, admission: admission, epoch: epoch, now: now, db: db)
+            }
+        }
+    }
+
+    private static func push(_ change: Change, admission: ChangeAdmission, epoch: String, now: UInt64, db: Database)
+        throws -> PushResult
+    {
+        if try Int64.fetchOne(db, sql: "SELECT seq FROM change_log WHERE change_id = ?", arguments: [change.id])
+            != nil
+        {
+            return PushResult(id: change.id, status: .duplicate)
+        }
+        let row = try Row.fetchOne(
+            db, sql: "SELECT state, creator FROM records WHERE id = ?", arguments: [change.record.id])
+        let existing = try row.map { try decoder.decode(TrackedRecord.self, from: Data(($0["state"] as String).utf8)) }
+        let creator: String? = row?["creator"]
+        if let problem = admission.rejection(of: change, existing: existing, creator: creator) {
+            return PushResult(id: change.id, status: .rejected, error: problem)
+        }
+        let author = admission.caller.tokenID
+        try db.execute(
+            sql: "INSERT INTO change_log (change_id, record_id, author, body, received_at) VALUES (?, ?, ?, ?, ?)",
+            arguments: [change.id, change.record.id, author, try json(change), now])
+        let seq = db.lastInsertedRowID
+        let seen = change.base.flatMap { $0.epoch == epoch ? $0.seq : nil } ?? 0
+        var record = existing ?? TrackedRecord(id: change.record.id, kind: change.record.kind)
+        let conflicts = record.apply(change.record, seq: seq, author: author, seen: seen)
+        try db.execute(
+            sql: """
+                INSERT INTO records (id, kind, creator, state, last_seq) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
+                """,
+            arguments: [record.id, record.kind.rawValue, creator ?? author, try json(record), record.lastSeq])
+        for conflict in conflicts {
+            try db.execute(
+                sql: "INSERT INTO conflicts (seq, recipient, body) VALUES (?, ?, ?)",
+                arguments: [seq, conflict.recipient, try json(conflict)])
+        }
+        return PushResult(id: change.id, status: .applied)
+    }
+
+    public func pull(since: Int64, limit: Int, maxBytes: Int, for caller: Caller) async throws -> PullPage {
+        let epoch = self.epoch
+        return try await database.read { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM change_log") ?? 0
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT state, creator FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?",
+                arguments: [since, limit + 1])
+            var page = PullPageBuilder(since: since, caller: caller, maxBytes: maxBytes, limit: limit)
+            while let row = try rows.next() {
+                let record = try Self.decoder.decode(TrackedRecord.self, from: Data((row["state"] as String).utf8))
+                guard page.add(record, creator: row["creator"]) else { break }
+            }
+            let cursor = page.more ? page.lastSeq : head
+            let conflictBodies = try String.fetchAll(
+                db, sql: "SELECT body FROM conflicts WHERE recipient = ? AND seq > ? AND seq <= ? ORDER BY id",
+                arguments: [caller.tokenID, since, cursor])
+            var conflicts = try conflictBodies.map { try Self.decoder.decode(Conflict.self, from: Data($0.utf8)) }
+            let names = try Dictionary(
+                uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM tokens").map {
+                    ($0["id"] as String, $0["name"] as String)
+                })
+            for index in conflicts.indices {
+                conflicts[index].winnerAuthor = names[conflicts[index].winnerAuthor] ?? "unknown"
+            }
+            return PullPage(
+                changes: page.changes, removed: page.removed, conflicts: conflicts,
+                cursor: Cursor(epoch: epoch, seq: cursor), more: page.more)
+        }
+    }
+
+    public func caller(forTokenHash hash: Data, now: UInt64) async throws -> Caller? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]) else {
+                return nil
+            }
+            let token = try Self.token(from: row)
+            return token.isValid(at: now) ? Caller(tokenID: token.id, name: token.name, role: token.role) : nil
+        }
+    }
+
+    public func addToken(_ token: TokenInfo, hash: Data) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [token.id, token.name, token.role.rawValue, hash, token.createdAt, token.expiresAt])
+        }
+    }
+
+    public func tokens() async throws -> [TokenInfo] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY created_at DESC, id").map(Self.token(from:))
+        }
+    }
+
+    public func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool {
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE tokens SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
+                arguments: [now, idOrName, idOrName])
+            return db.changesCount > 0
+        }
+    }
+
+    private static func token(from row: Row) throws -> TokenInfo {
+        guard let role = Role(rawValue: row["role"]) else {
+            throw DatabaseError(message: "token \(row["id"] as String) has an unknown role")
+        }
+        return TokenInfo(
+            id: row["id"], name: row["name"], role: role, createdAt: row["created_at"], expiresAt: row["expires_at"],
+            revokedAt: row["revoked_at"])
+    }
+
+    private static let decoder = JSONDecoder()
+    private static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+    }
+}

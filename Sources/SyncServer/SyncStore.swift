@@ -1,0 +1,40 @@
+import Foundation
+import HavenCore
+
+/// Where the server keeps its change log, merged state and tokens: one protocol, one
+/// implementation per backend.
+///
+/// Rules every implementation keeps:
+/// 1. Appending a change to the log and updating the merged state is one transaction.
+/// 2. Pushes are serialized, so `seq` order is commit order and no reader skips a change.
+/// 3. A change id is in the log at most once; a repeated push answers `duplicate`.
+public protocol SyncStore: Sendable {
+    /// The store's random id, carried in every cursor it issues.
+    var epoch: String { get }
+
+    /// Admits, logs and merges a batch of changes, one result per change in order.
+    func push(_ changes: [Change], by caller: Caller, now: UInt64) async throws -> [PushResult]
+
+    /// The records changed after `since` that `caller` may see, at most `limit` and about
+    /// `maxBytes` of them, with the conflicts addressed to `caller`.
+    func pull(since: Int64, limit: Int, maxBytes: Int, for caller: Caller) async throws -> PullPage
+
+    /// The caller a token hash belongs to, if the token exists and is valid at `now`.
+    func caller(forTokenHash hash: Data, now: UInt64) async throws -> Caller?
+
+    /// Stores a new token under its hash.
+    func addToken(_ token: TokenInfo, hash: Data) async throws
+    /// Every token, newest first.
+    func tokens() async throws -> [TokenInfo]
+    /// Revokes a token by id or name; returns false when there is none.
+    func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool
+}
+
+/// One page of a pull, before the server adds its clock.
+public struct PullPage: Sendable, Hashable {
+    public var changes: [RecordState]
+    public var removed: [String]
+    public var conflicts: [Conflict]
+    public var cursor: Cursor
+    public var more: Bool
+}

@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+
+/// An access token as stored: its secret is kept only as a SHA-256 hash.
+public struct TokenInfo: Sendable, Hashable, Codable {
+    public var id: String
+    public var name: String
+    public var role: Role
+    /// Milliseconds since 1970.
+    public var createdAt: UInt64
+    public var expiresAt: UInt64?
+    public var revokedAt: UInt64?
+
+    public init(id: String, name: String, role: Role, createdAt: UInt64, expiresAt: UInt64?, revokedAt: UInt64?) {
+        self.id = id
+        self.name = name
+        self.role = role
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+
+    /// Whether the token is accepted at `now`.
+    public func isValid(at now: UInt64) -> Bool {
+        revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
+}
+
+/// Making and hashing token secrets.
+public enum TokenSecret {
+    /// A new secret: `hvn_` and 256 random bits in base64url.
+    public static func generate() -> String {
+        let key = SymmetricKey(size: .bits256)
+        let bytes = key.withUnsafeBytes { Data($0) }
+        return "hvn_" + base64URL(bytes)
+    }
+
+    /// A new token id: 16 hex digits, not secret.
+    public static func generateID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// The SHA-256 of a secret: what the store keeps and looks tokens up by.
+    public static func hash(_ secret: String) -> Data {
+        Data(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    private static func base64URL(_ data: Data) -> String {
+        data.base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

@@ -1,0 +1,26 @@
+import HavenCore
+
+/// Which records a caller may read (DESIGN §4): editors and admins see everything; others see
+/// published content, field staff also their own stories; restricted stories reach only
+/// editors, admins and their author.
+enum Visibility {
+    static func canSee(_ record: TrackedRecord, creator: String, caller: Caller) -> Bool {
+        if caller.role.seesEverything { return true }
+        let isOwn = caller.role == .field && creator == caller.tokenID
+        if record.kind == .story, record.fields["sensitivity"]?.register.value == .string("restricted") {
+            return isOwn
+        }
+        return isOwn || status(of: record) == "published"
+    }
+
+    /// A record without a status counts as a draft: nothing is published by omission.
+    static func status(of record: TrackedRecord) -> String {
+        record.fields["status"]?.register.value.stringValue ?? "draft"
+    }
+
+    /// Whether registers that decide visibility changed after `seq`: a caller who could not see
+    /// the record before may see it now, so it must get the whole record, not a delta.
+    static func mayHaveChanged(_ record: TrackedRecord, since seq: Int64) -> Bool {
+        ["status", "sensitivity"].contains { (record.fields[$0]?.seq ?? 0) > seq }
+    }
+}
