@@ -5,11 +5,11 @@ public struct Change: Sendable, Hashable, Codable {
     /// Unique id: the replica id, a dash and the replica's change counter. Makes pushes idempotent.
     public var id: String
     /// The cursor the replica held when the edit was made; nil if it had never pulled.
-    public var base: Cursor?
+    public var base: SyncCursor?
     /// The registers written, as a partial state of the record.
     public var record: RecordState
 
-    public init(id: String, base: Cursor?, record: RecordState) {
+    public init(id: String, base: SyncCursor?, record: RecordState) {
         self.id = id
         self.base = base
         self.record = record
@@ -64,14 +64,14 @@ public struct PullResponse: Sendable, Hashable, Codable {
     public var removed: [String]
     public var conflicts: [Conflict]
     /// Where the next pull starts.
-    public var cursor: Cursor
+    public var cursor: SyncCursor
     /// Whether more pages follow right away.
     public var more: Bool
     /// The server's clock in milliseconds since 1970.
     public var serverTime: UInt64
 
     public init(
-        changes: [RecordState], removed: [String] = [], conflicts: [Conflict], cursor: Cursor, more: Bool,
+        changes: [RecordState], removed: [String] = [], conflicts: [Conflict], cursor: SyncCursor, more: Bool,
         serverTime: UInt64
     ) {
         self.changes = changes

@@ -129,7 +129,7 @@ public struct SQLiteSyncStore: SyncStore {
             }
             return PullPage(
                 changes: page.changes, removed: page.removed, conflicts: conflicts,
-                cursor: Cursor(epoch: epoch, seq: cursor), more: page.more)
+                cursor: SyncCursor(epoch: epoch, seq: cursor), more: page.more)
         }
     }
 

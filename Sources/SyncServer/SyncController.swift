@@ -18,7 +18,7 @@ struct SyncController {
         let query = request.uri.queryParameters
         var since: Int64 = 0
         if let text = query["since"].map(String.init), !text.isEmpty {
-            guard let cursor = Cursor(text) else {
+            guard let cursor = SyncCursor(text) else {
                 throw APIError.badRequest("invalid_cursor", "since: '\(text.prefix(80))' is not a cursor from this server")
             }
             guard cursor.epoch == store.epoch else {

@@ -35,6 +35,6 @@ public struct PullPage: Sendable, Hashable {
     public var changes: [RecordState]
     public var removed: [String]
     public var conflicts: [Conflict]
-    public var cursor: Cursor
+    public var cursor: SyncCursor
     public var more: Bool
 }

@@ -1,1 +1,3 @@
-print("x")
+import HavenClient
+
+await HavenCommand.runMain()

@@ -3,7 +3,7 @@
 /// The cursor carries the store's epoch, a random id made when the server's database was
 /// created, so that a cursor from a restored or replaced database is detected instead of
 /// silently skipping changes. For example: `"5f1c0a9e3b7d2c41.1042"`.
-public struct Cursor: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SyncCursor: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The id of the store that issued the cursor.
     public let epoch: String
     /// The last log position the holder has seen (0 before the first change).
@@ -28,7 +28,7 @@ public struct Cursor: Sendable, Hashable, Codable, CustomStringConvertible {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard let cursor = Cursor(text) else {
+        guard let cursor = SyncCursor(text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a cursor")
         }
         self = cursor

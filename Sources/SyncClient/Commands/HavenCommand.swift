@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+
+/// `haven`: a replica that works offline and syncs when a link comes back.
+public struct HavenCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "haven",
+        abstract: "Read and write Haven stories and resources offline; sync when a link comes back.",
+        discussion: "The replica file is chosen by --replica or HAVEN_REPLICA (default ~/.haven/replica.sqlite).",
+        subcommands: [
+            InitCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
+            RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
+            ExportCommand.self,
+        ])
+
+    public init() {}
+
+    /// Parses the process arguments and runs the chosen subcommand, async ones included.
+    public static func runMain() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// The `--replica` option every command shares.
+struct ReplicaOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The replica file (or HAVEN_REPLICA).", valueName: "path"))
+    var replica: String?
+
+    var path: String {
+        if let replica { return replica }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["HAVEN_REPLICA"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".haven/replica.sqlite").path
+    }
+
+    func open() throws -> Replica { try Replica.open(at: path) }
+}
+
+/// Printing JSON for `--json`: sorted keys, so output is stable.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// A time as ISO 8601 in UTC.
+func isoTime(_ milliseconds: UInt64) -> String {
+    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+}

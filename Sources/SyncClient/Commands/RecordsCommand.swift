@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+
+/// `haven stories …` and `haven resources …`: the same verbs for both kinds.
+struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: Fields.kind.commandName, abstract: "Add, list, show, edit, delete and restore \(Fields.kind.commandName).",
+            subcommands: [Add.self, List.self, Show.self, Edit.self, Delete.self, Restore.self])
+    }
+
+    struct Add: ParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(abstract: "Add a \(Fields.kind) and print its id.")
+        }
+        @OptionGroup var replica: ReplicaOptions
+        @OptionGroup var fields: Fields
+
+        func run() throws {
+            var values = try fields.values()
+            // Nothing is published by omission: a new record is a draft unless told otherwise.
+            if values["status"] == nil { values["status"] = "draft" }
+            print(try replica.open().add(Fields.kind, values: values))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "List \(Fields.kind.commandName).") }
+        @OptionGroup var replica: ReplicaOptions
+        @Flag(help: "Include deleted records.") var deleted = false
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let records = try replica.open().records(Fields.kind, includeDeleted: deleted)
+            if json { return try printJSON(records.map(RecordView.init)) }
+            let rows = records.map { [$0.id] + Fields.listColumns($0) + ($0.isDeleted ? ["(deleted)"] : []) }
+            printTable(header: ["ID"] + Fields.listHeader, rows: rows)
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Show one \(Fields.kind).") }
+        @OptionGroup var replica: ReplicaOptions
+        @Argument(help: "The id, or its first characters.") var id: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let record = try replica.open().record(id, kind: Fields.kind)
+            if json { return try printJSON(RecordView(record)) }
+            print("id: \(record.id)")
+            if record.isDeleted { print("deleted: yes") }
+            let known = RecordSchema.knownFields(of: record.kind)
+            let names = known.filter { record.fields[$0] != nil } + record.fields.keys.filter { !known.contains($0) }.sorted()
+            for name in names {
+                let value = record.fields[name]!.value
+                if case .string(let text) = value, text.contains("\n") {
+                    print("\(name):\n" + text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n"))
+                } else if case .string(let text) = value {
+                    print("\(name): \(text)")
+                } else {
+                    print("\(name): \(display(value))")
+                }
+            }
+        }
+    }
+
+    struct Edit: ParsableCommand {
+        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Change fields of a \(Fields.kind).") }
+        @OptionGroup var replica: ReplicaOptions
+        @Argument(help: "The id, or its first characters.") var id: String
+        @OptionGroup var fields: Fields
+
+        func run() throws {
+            let values = try fields.values()
+            guard !values.isEmpty else { throw ValidationError("nothing to change: give at least one field option") }
+            let changed = try replica.open().edit(id, kind: Fields.kind, values: values)
+            print(changed.isEmpty ? "no change" : "saved: \(changed.joined(separator: ", "))")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Delete a \(Fields.kind) (restore brings it back).") }
+        @OptionGroup var replica: ReplicaOptions
+        @Argument(help: "The id, or its first characters.") var id: String
+
+        func run() throws { print("deleted \(try replica.open().delete(id, kind: Fields.kind))") }
+    }
+
+    struct Restore: ParsableCommand {
+        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Bring a deleted \(Fields.kind) back.") }
+        @OptionGroup var replica: ReplicaOptions
+        @Argument(help: "The id, or its first characters.") var id: String
+
+        func run() throws { print("restored \(try replica.open().restore(id, kind: Fields.kind))") }
+    }
+}
+
+/// A record as `--json` prints it: values without stamps.
+struct RecordView: Encodable {
+    var id: String
+    var kind: RecordKind
+    var deleted: Bool
+    var fields: [String: JSONValue]
+
+    init(_ record: RecordState) {
+        id = record.id
+        kind = record.kind
+        deleted = record.isDeleted
+        fields = record.values
+    }
+}
+
+/// Left-aligned columns, the last one unpadded.
+func printTable(header: [String], rows: [[String]]) {
+    let all = [header] + rows
+    let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
+    for row in all {
+        let cells = row.enumerated().map { index, cell in
+            index == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[min(index, widths.count - 1)] - cell.count))
+        }
+        print(cells.joined(separator: "  "))
+    }
+}

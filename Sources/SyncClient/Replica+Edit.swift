@@ -1,0 +1,121 @@
+import GRDB
+import HavenCore
+
+/// Local edits: each is one transaction that merges the change into the replica and appends it
+/// to the outbox, so nothing reported as saved can be lost by a crash.
+extension Replica {
+    /// Adds a new record and returns its id.
+    ///
+    /// - Throws: ``ValidationError`` naming the field at fault; nothing is saved then.
+    @discardableResult
+    public func add(_ kind: RecordKind, values: [String: JSONValue], id: String = RecordID.random()) throws -> String {
+        let values = values.filter { $0.value != .null }
+        try RecordSchema.validate(values, kind: kind)
+        try database.write { db in
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [id]) != nil {
+                throw ClientError("a record with id \(id) already exists")
+            }
+            try write(db, record: RecordState(id: id, kind: kind)) { state, stamp in
+                RecordState(id: id, kind: kind, fields: values.mapValues { Register($0, stamp: stamp) })
+            }
+        }
+        return id
+    }
+
+    /// Sets the given fields (null clears an optional one) and returns the names that changed.
+    ///
+    /// - Throws: ``ValidationError`` for a bad value, ``ClientError`` for a missing or deleted record.
+    @discardableResult
+    public func edit(_ id: String, kind: RecordKind? = nil, values: [String: JSONValue]) throws -> [String] {
+        try database.write { db in
+            let current = try loadRecord(db, matching: id, kind: kind)
+            if current.isDeleted {
+                throw ClientError("record \(current.id) is deleted: restore it first ('haven \(current.kind.commandName) restore \(current.id)')")
+            }
+            let changed = values.filter { current.fields[$0.key]?.value != $0.value }
+            guard !changed.isEmpty else { return [] }
+            for (field, value) in changed.sorted(by: { $0.key < $1.key }) {
+                try RecordSchema.validate(field: field, value: value, kind: current.kind)
+            }
+            try write(db, record: current) { state, stamp in
+                RecordState(id: state.id, kind: state.kind, fields: changed.mapValues { Register($0, stamp: stamp) })
+            }
+            return changed.keys.sorted()
+        }
+    }
+
+    /// Deletes a record (a sticky tombstone) and returns its full id.
+    @discardableResult
+    public func delete(_ id: String, kind: RecordKind? = nil) throws -> String {
+        try setDeleted(true, id: id, kind: kind)
+    }
+
+    /// Brings a deleted record back and returns its full id.
+    @discardableResult
+    public func restore(_ id: String, kind: RecordKind? = nil) throws -> String {
+        try setDeleted(false, id: id, kind: kind)
+    }
+
+    private func setDeleted(_ deleted: Bool, id: String, kind: RecordKind?) throws -> String {
+        try database.write { db in
+            let current = try loadRecord(db, matching: id, kind: kind)
+            guard current.isDeleted != deleted else {
+                throw ClientError("record \(current.id) is \(deleted ? "already deleted" : "not deleted")")
+            }
+            try write(db, record: current) { state, stamp in
+                RecordState(id: state.id, kind: state.kind, deleted: Register(.bool(deleted), stamp: stamp))
+            }
+            return current.id
+        }
+    }
+
+    /// Stamps the registers `makeChange` writes, merges them and queues them, in the caller's transaction.
+    private func write(
+        _ db: Database, record: RecordState, makeChange: (RecordState, Timestamp) -> RecordState
+    ) throws {
+        var settings = try ReplicaSettings.load(db)
+        var clock = clock(settings)
+        let delta = makeChange(record, clock.now())
+        try save(db, record.merged(with: delta))
+        settings.counter += 1
+        let change = Change(id: "\(settings.replicaID)-\(settings.counter)", base: settings.cursor, record: delta)
+        try db.execute(
+            sql: "INSERT INTO outbox (change_id, record_id, body) VALUES (?, ?, ?)",
+            arguments: [change.id, record.id, try Self.json(change)])
+        try ReplicaSettings.set(db, .counter, String(settings.counter))
+        try ReplicaSettings.set(db, .clock, clock.last.description)
+    }
+
+    func save(_ db: Database, _ record: RecordState) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO records (id, kind, state, deleted) VALUES (?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted
+                """,
+            arguments: [record.id, record.kind.rawValue, try Self.json(record), record.isDeleted])
+    }
+
+    /// The record whose id is `id` or starts with it (at least 4 characters, one match only).
+    func loadRecord(_ db: Database, matching id: String, kind: RecordKind?) throws -> RecordState {
+        let id = id.lowercased()
+        var rows = try Row.fetchAll(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id])
+        if rows.isEmpty && id.count >= 4 {
+            rows = try Row.fetchAll(
+                db, sql: "SELECT state FROM records WHERE id LIKE ? ESCAPE '\\' LIMIT 2",
+                arguments: [id.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"])
+        }
+        guard rows.count == 1 else {
+            throw rows.isEmpty ? ClientError.noRecord(id) : ClientError("id \(id) matches several records: give more of it")
+        }
+        let record = try Self.decode(RecordState.self, rows[0]["state"])
+        if let kind, record.kind != kind {
+            throw ClientError("record \(record.id) is a \(record.kind), not a \(kind)")
+        }
+        return record
+    }
+}
+
+extension RecordKind {
+    /// The `haven` subcommand for records of this kind.
+    public var commandName: String { self == .story ? "stories" : "resources" }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import GRDB
+import HavenCore
+
+/// The replica's side of sync: reading the outbox, recording the server's answers, applying
+/// pulled pages. Each step is one transaction, so a sync killed anywhere resumes cleanly.
+extension Replica {
+    /// Up to `limit` unsent changes, oldest first.
+    public func pendingChanges(limit: Int) throws -> [Change] {
+        try database.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT body FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?", arguments: [limit]
+            ).map { try Self.decode(Change.self, $0) }
+        }
+    }
+
+    /// Records the server's answers to a push: sent changes leave the outbox, refused ones stay
+    /// in it, marked with the reason.
+    public func acknowledge(_ response: PushResponse) throws {
+        try database.write { db in
+            for result in response.results {
+                switch result.status {
+                case .applied, .duplicate:
+                    try db.execute(sql: "DELETE FROM outbox WHERE change_id = ?", arguments: [result.id])
+                case .rejected:
+                    try db.execute(
+                        sql: "UPDATE outbox SET status = 'rejected', error = ? WHERE change_id = ?",
+                        arguments: [result.error?.description ?? "rejected", result.id])
+                }
+            }
+            try recordServerTime(db, response.serverTime)
+        }
+    }
+
+    /// Merges one pulled page and stores its cursor, in one transaction.
+    public func apply(_ page: PullResponse) throws {
+        try database.write { db in
+            var settings = try ReplicaSettings.load(db)
+            var clock = clock(settings)
+            for delta in page.changes {
+                let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
+                var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
+                guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
+                record.merge(delta)
+                try save(db, record)
+                // Later local edits must order after what this replica has now seen.
+                if let latest = delta.latestStamp { try? clock.receive(latest) }
+            }
+            for id in page.removed {
+                try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+            }
+            let now = wallClock()
+            for conflict in page.conflicts {
+                try db.execute(
+                    sql: "INSERT INTO conflicts (record_id, body, received_at) VALUES (?, ?, ?)",
+                    arguments: [conflict.recordID, try Self.json(conflict), now])
+            }
+            settings.cursor = page.cursor
+            try ReplicaSettings.set(db, .cursor, page.cursor.description)
+            try ReplicaSettings.set(db, .clock, clock.last.description)
+            try recordServerTime(db, page.serverTime)
+        }
+    }
+
+    /// Marks the end of a complete sync.
+    public func recordSyncFinished() throws {
+        try database.write { db in try ReplicaSettings.set(db, .lastSync, String(wallClock())) }
+    }
+
+    /// Forgets the cursor so that the next pull downloads everything again, keeping every
+    /// unsent change (after `410 cursor_expired`).
+    public func forgetCursor() throws {
+        try database.write { db in try ReplicaSettings.set(db, .cursor, nil) }
+    }
+
+    private func recordServerTime(_ db: Database, _ serverTime: UInt64) throws {
+        try ReplicaSettings.set(db, .serverOffset, String(Int64(serverTime) - Int64(wallClock())))
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import GRDB
+import HavenCore
+
+/// The local replica: one SQLite file holding merged records with their stamps, the outbox of
+/// unsent changes, the conflict log, the sync cursor and the persisted clock (DESIGN §5).
+///
+/// Every operation that changes the file is one transaction, so a process killed at any
+/// instant leaves either all of an edit (record and outbox entry) or none of it.
+public struct Replica: Sendable {
+    let database: any DatabaseWriter
+    public let path: String
+    /// Wall time before the server offset is added; tests inject their own.
+    let wallClock: HybridLogicalClock.WallClock
+
+    /// Creates a new replica file for `server`, refusing to overwrite an existing one.
+    public static func create(
+        at path: String, server: URL, token: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
+    ) throws -> Replica {
+        if FileManager.default.fileExists(atPath: path) {
+            throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let replica = try Replica(path: path, wallClock: wallClock)
+        try replica.database.write { db in
+            try ReplicaSettings.set(db, .server, server.absoluteString)
+            try ReplicaSettings.set(db, .token, token)
+            try ReplicaSettings.set(db, .replicaID, ReplicaID.random().rawValue)
+        }
+        return replica
+    }
+
+    /// Opens an existing replica file.
+    public static func open(
+        at path: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
+    ) throws -> Replica {
+        guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
+        return try Replica(path: path, wallClock: wallClock)
+    }
+
+    private init(path: String, wallClock: @escaping HybridLogicalClock.WallClock) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        self.database = pool
+        self.path = path
+        self.wallClock = wallClock
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE records (
+                        id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, deleted INTEGER NOT NULL);
+                    CREATE INDEX records_by_kind ON records (kind, deleted);
+                    -- Unsent local changes, oldest first; 'rejected' ones stay until edited or dropped.
+                    CREATE TABLE outbox (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL UNIQUE,
+                        record_id TEXT NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+                        error TEXT);
+                    CREATE TABLE conflicts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL, body TEXT NOT NULL,
+                        received_at INTEGER NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+
+    /// The server, token and sync position.
+    public func settings() throws -> ReplicaSettings {
+        try database.read { db in try ReplicaSettings.load(db) }
+    }
+
+    /// A clock continuing from the persisted stamp, reading wall time corrected by the server offset.
+    func clock(_ settings: ReplicaSettings) -> HybridLogicalClock {
+        let wallClock = self.wallClock
+        let offset = settings.serverOffset
+        return HybridLogicalClock(replica: settings.replicaID, last: settings.clock) {
+            UInt64(max(0, Int64(wallClock()) + offset))
+        }
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+    static let decoder = JSONDecoder()
+
+    static func json(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try decoder.decode(type, from: Data(text.utf8))
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import GRDB
+import HavenCore
+
+/// The replica's own state, kept in its `meta` table.
+public struct ReplicaSettings: Sendable {
+    enum Key: String {
+        case server, token, replicaID = "replica_id", cursor, clock, counter, lastSync = "last_sync"
+        case serverOffset = "server_offset"
+    }
+
+    public var server: URL
+    var token: String
+    public var replicaID: ReplicaID
+    /// Where the next pull starts; nil before the first.
+    public var cursor: SyncCursor?
+    /// The last stamp issued or seen.
+    public var clock: Timestamp?
+    /// How many changes this replica has made: the second half of each change id.
+    public var counter: Int64
+    /// When the last sync finished, milliseconds since 1970.
+    public var lastSync: UInt64?
+    /// Server clock minus local clock, in milliseconds, from the last response.
+    public var serverOffset: Int64
+
+    static func load(_ db: Database) throws -> ReplicaSettings {
+        let values = try Dictionary(
+            uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT key, value FROM meta").map {
+                ($0["key"] as String, $0["value"] as String)
+            })
+        guard let server = values[Key.server.rawValue].flatMap(URL.init(string:)),
+            let token = values[Key.token.rawValue],
+            let replicaID = values[Key.replicaID.rawValue].flatMap(ReplicaID.init)
+        else { throw ClientError("the replica file is incomplete: run 'haven init' again in a new place") }
+        return ReplicaSettings(
+            server: server, token: token, replicaID: replicaID,
+            cursor: values[Key.cursor.rawValue].flatMap(SyncCursor.init),
+            clock: values[Key.clock.rawValue].flatMap(Timestamp.init),
+            counter: values[Key.counter.rawValue].flatMap { Int64($0) } ?? 0,
+            lastSync: values[Key.lastSync.rawValue].flatMap { UInt64($0) },
+            serverOffset: values[Key.serverOffset.rawValue].flatMap { Int64($0) } ?? 0)
+    }
+
+    static func set(_ db: Database, _ key: Key, _ value: String?) throws {
+        if let value {
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                arguments: [key.rawValue, value])
+        } else {
+            try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key.rawValue])
+        }
+    }
+}
