@@ -73,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["HavenCore", "haven", "haven-server", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HavenClient", "haven", "haven-server", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,169 @@
+import Foundation
+import HavenCore
+import Testing
+
+/// The built `haven` and `haven-server` binaries, found beside the test bundle or in `.build/debug`.
+enum Binaries {
+    static let directory: URL = {
+        let candidates = [
+            ProcessInfo.processInfo.environment["HAVEN_BIN_DIR"].map { URL(fileURLWithPath: $0) },
+            Bundle.main.executableURL?.deletingLastPathComponent(),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug"),
+        ].compactMap { $0 }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("haven").path) }
+            ?? candidates.last!
+    }()
+
+    static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
+}
+
+/// A fresh temporary directory, removed when the test's scope ends.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("haven-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+/// What a finished process printed and how it ended.
+struct ProcessResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var reason: Process.TerminationReason
+}
+
+/// Runs `executable` to completion with output captured in files (no pipe can fill up).
+@discardableResult
+func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory)
+    throws -> ProcessResult
+{
+    let process = try launch(executable, arguments, environment: environment, in: directory)
+    process.process.waitUntilExit()
+    return process.result()
+}
+
+/// A started process with its output files.
+struct RunningProcess {
+    let process: Process
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    func result() -> ProcessResult {
+        ProcessResult(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "",
+            reason: process.terminationReason)
+    }
+}
+
+func launch(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory)
+    throws -> RunningProcess
+{
+    let name = UUID().uuidString
+    let stdoutURL = directory.url.appendingPathComponent("\(name).out")
+    let stderrURL = directory.url.appendingPathComponent("\(name).err")
+    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = directory.url
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+    process.standardError = try FileHandle(forWritingTo: stderrURL)
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    return RunningProcess(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
+}
+
+/// A real `haven-server serve` on a free loopback port, with its own database.
+final class ServerProcess {
+    let directory: TemporaryDirectory
+    let database: String
+    private(set) var running: RunningProcess?
+    private(set) var url = ""
+
+    init(in directory: TemporaryDirectory) {
+        self.directory = directory
+        self.database = directory.path("server.sqlite")
+    }
+
+    /// Starts the server and waits for its "listening" line.
+    func start() throws {
+        let running = try launch(
+            Binaries.url("haven-server"), ["serve", "--database", database, "--port", "0", "--log-level", "warning"],
+            in: directory)
+        self.running = running
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let output = (try? String(contentsOf: running.stdoutURL, encoding: .utf8)) ?? ""
+            if let line = output.split(separator: "\n").first(where: { $0.contains("listening on ") }) {
+                url = String(line.split(separator: " ").last!)
+                return
+            }
+            if !running.process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw ClientFailure("haven-server did not start: \(running.result().stderr)")
+    }
+
+    /// Creates a token with `haven-server token create` and returns its secret.
+    func token(role: String, name: String) throws -> String {
+        let result = try run(
+            Binaries.url("haven-server"), ["token", "create", "--database", database, "--role", role, "--name", name],
+            in: directory)
+        guard result.status == 0 else { throw ClientFailure("token create failed: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func stop() {
+        guard let process = running?.process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+/// One `haven` replica driven through the real binary.
+struct Device {
+    let replica: String
+    let directory: TemporaryDirectory
+
+    init(_ name: String, in directory: TemporaryDirectory) {
+        self.replica = directory.path("\(name).sqlite")
+        self.directory = directory
+    }
+
+    /// Runs `haven` and expects it to succeed; returns its standard output.
+    @discardableResult
+    func haven(_ arguments: String..., sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+        let result = try havenResult(arguments)
+        #expect(result.status == 0, "haven \(arguments.joined(separator: " ")) failed: \(result.stderr)", sourceLocation: sourceLocation)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func havenResult(_ arguments: [String]) throws -> ProcessResult {
+        try run(Binaries.url("haven"), arguments, environment: ["HAVEN_REPLICA": replica], in: directory)
+    }
+
+    /// `haven … --json` decoded.
+    func json<T: Decodable>(_ type: T.Type, _ arguments: String...) throws -> T {
+        let output = try havenResult(arguments + ["--json"])
+        return try JSONDecoder().decode(type, from: Data(output.stdout.utf8))
+    }
+}
+
+struct ClientFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
