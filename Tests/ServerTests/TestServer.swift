@@ -5,6 +5,7 @@ import HavenServer
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
 import Testing
 
 /// A server for one test: its own SQLite file in its own temporary directory, one token per

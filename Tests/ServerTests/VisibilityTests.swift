@@ -1,0 +1,164 @@
+import Foundation
+import HavenCore
+import HavenServer
+import HummingbirdTesting
+import Testing
+
+struct VisibilityTests {
+    /// The records of ``makeLibrary(_:)`` by name.
+    struct Library: Sendable {
+        let ids: [String: String]
+        func names(of ids: some Sequence<String>) -> Set<String> {
+            let names = Dictionary(uniqueKeysWithValues: self.ids.map { ($1, $0) })
+            return Set(ids.map { names[$0] ?? $0 })
+        }
+    }
+
+    /// A published story, a draft, a published restricted story, a published resource, a resource
+    /// without status, a restricted draft by `field` and a draft by `field2`.
+    private func makeLibrary(_ client: any TestClientProtocol, _ server: TestServer) async throws -> Library {
+        var editor = Device("e1")
+        var field = Device("f1")
+        var field2 = Device("f2")
+        var ids: [String: String] = [:]
+        for name in ["published", "draft", "restricted", "resource", "unsetResource", "fieldDraft", "field2Draft"] {
+            ids[name] = RecordID.random()
+        }
+        var unset = Fields.resource("No status")
+        unset["status"] = nil
+        let editorPush = try await client.push(
+            [
+                editor.change(ids["published"]!, .story, Fields.story("Published", status: "published")),
+                editor.change(ids["draft"]!, .story, Fields.story("Draft")),
+                editor.change(
+                    ids["restricted"]!, .story, Fields.story("Restricted", status: "published", sensitivity: "restricted")),
+                editor.change(ids["resource"]!, .resource, Fields.resource("Hotline")),
+                editor.change(ids["unsetResource"]!, .resource, unset),
+            ], token: server["editor"])
+        let fieldPush = try await client.push(
+            [field.change(ids["fieldDraft"]!, .story, Fields.story("Field draft", sensitivity: "restricted"))],
+            token: server["field"])
+        let field2Push = try await client.push(
+            [field2.change(ids["field2Draft"]!, .story, Fields.story("Field 2 draft"))], token: server["field2"])
+        try #require((editorPush.statuses + fieldPush.statuses + field2Push.statuses).allSatisfy { $0 == .applied })
+        return Library(ids: ids)
+    }
+
+    static let visible: [(String, Set<String>)] = [
+        ("reader", ["published", "resource"]),
+        ("field", ["published", "resource", "fieldDraft"]),
+        ("field2", ["published", "resource", "field2Draft"]),
+        ("editor", ["published", "draft", "restricted", "resource", "unsetResource", "fieldDraft", "field2Draft"]),
+        ("admin", ["published", "draft", "restricted", "resource", "unsetResource", "fieldDraft", "field2Draft"]),
+    ]
+
+    @Test(arguments: visible)
+    func eachRoleSeesOnlyWhatItMay(_ token: String, _ expected: Set<String>) async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            // Given records of every status and sensitivity
+            let library = try await makeLibrary(client, server)
+
+            // When the token pulls everything
+            let pull = try await client.pull(token: server[token])
+
+            // Then it gets exactly the records it may see, and no removals on a first pull
+            #expect(library.names(of: pull.changes.map(\.id)) == expected)
+            #expect(pull.removed.isEmpty)
+            #expect(pull.cursor.seq == 7)
+        }
+    }
+
+    @Test func unpublishedStoryIsRemovedFromReaders() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            // Given a reader holding a published story
+            let library = try await makeLibrary(client, server)
+            let story = library.ids["published"]!
+            let readerCursor = try await client.pull(token: server["reader"]).cursor
+            let editorCursor = try await client.pull(token: server["editor"]).cursor
+
+            // When an editor sets it back to draft
+            var editor = Device("e1", wallTime: TestServer.now + 1)
+            let push = try await client.push([editor.change(story, .story, ["status": "draft"], base: editorCursor)], token: server["editor"])
+
+            // Then the reader's next pull tells it to drop the story, without its content
+            #expect(push.statuses == [.applied])
+            let pull = try await client.pull(token: server["reader"], since: readerCursor)
+            #expect(pull.removed == [story])
+            #expect(pull.changes.isEmpty)
+            // And the editor still gets the status change
+            let editorPull = try await client.pull(token: server["editor"], since: editorCursor)
+            #expect(editorPull.changes.map(\.id) == [story])
+            #expect(editorPull.removed.isEmpty)
+        }
+    }
+
+    @Test func restrictedStoryIsRemovedFromReadersAndOtherFieldStaff() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            // Given a published story that the reader and a field token hold
+            let library = try await makeLibrary(client, server)
+            let story = library.ids["published"]!
+            let readerCursor = try await client.pull(token: server["reader"]).cursor
+            let fieldCursor = try await client.pull(token: server["field"]).cursor
+
+            // When an editor marks it restricted
+            var editor = Device("e1", wallTime: TestServer.now + 1)
+            _ = try await client.push([editor.change(story, .story, ["sensitivity": "restricted"])], token: server["editor"])
+
+            // Then both are told to drop it
+            #expect(try await client.pull(token: server["reader"], since: readerCursor).removed == [story])
+            #expect(try await client.pull(token: server["field"], since: fieldCursor).removed == [story])
+        }
+    }
+
+    @Test func publishedDraftReachesReadersWhole() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            // Given a reader that has pulled while a story was a draft
+            let library = try await makeLibrary(client, server)
+            let story = library.ids["draft"]!
+            let readerCursor = try await client.pull(token: server["reader"]).cursor
+            let full = try #require(try await client.pull(token: server["editor"]).byID[story])
+
+            // When an editor publishes it (a change of the status register only)
+            var editor = Device("e1", wallTime: TestServer.now + 1)
+            let publish = editor.change(story, .story, ["status": "published"], base: readerCursor)
+            _ = try await client.push([publish], token: server["editor"])
+
+            // Then the reader's incremental pull carries every field, not only the status
+            let pull = try await client.pull(token: server["reader"], since: readerCursor)
+            let received = try #require(pull.byID[story])
+            var expected = full
+            expected.fields["status"] = publish.record.fields["status"]
+            #expect(received == expected)
+            #expect(received.fields.keys.sorted() == ["author", "body", "language", "sensitivity", "status", "title"])
+            #expect(pull.removed.isEmpty)
+        }
+    }
+
+    @Test func fieldDraftIsHiddenFromOthersUntilPublished() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            // Given field2 holding what it may see
+            let library = try await makeLibrary(client, server)
+            let draft = library.ids["fieldDraft"]!
+            let cursor = try await client.pull(token: server["field2"]).cursor
+
+            // When the author edits the draft, field2 sees nothing of it
+            var field = Device("f1", wallTime: TestServer.now + 1)
+            _ = try await client.push([field.change(draft, .story, ["title": "Still a draft"])], token: server["field"])
+            let hidden = try await client.pull(token: server["field2"], since: cursor)
+            #expect(hidden.changes.isEmpty)
+
+            // When an editor publishes it and lifts the restriction, field2 gets the whole story
+            var editor = Device("e1", wallTime: TestServer.now + 2)
+            _ = try await client.push(
+                [editor.change(draft, .story, ["status": "published", "sensitivity": "public"])], token: server["editor"])
+            let shown = try await client.pull(token: server["field2"], since: hidden.cursor)
+            #expect(shown.byID[draft]?.fields["title"]?.value == "Still a draft")
+            #expect(shown.byID[draft]?.fields["body"] != nil)
+        }
+    }
+}
