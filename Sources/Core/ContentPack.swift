@@ -87,6 +87,7 @@ public func describe(_ error: any Error) -> String {
     }
     switch error {
     case .dataCorrupted(let context):
+        // Haven's own types describe the expected form without quoting the value.
         return context.codingPath.isEmpty ? "invalid JSON" : "\(path(context)): \(context.debugDescription)"
     case .keyNotFound(let key, let context):
         let parent = path(context)

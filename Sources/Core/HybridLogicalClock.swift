@@ -57,8 +57,14 @@ public struct HybridLogicalClock: Sendable {
     /// - Throws: ``ClockError/ahead(_:by:)`` when `remote` is more than `maxDrift` ahead of wall
     ///   time; the clock is then left unchanged.
     public mutating func receive(_ remote: Timestamp) throws(ClockError) {
+        try Self.checkDrift(remote, wallTime: min(wallClock(), Timestamp.maxPhysical), maxDrift: maxDrift)
+        witness(remote)
+    }
+
+    /// Takes in a stamp without the drift guard: for stamps already accepted by the server,
+    /// which a replica must order its later edits after whatever its own wall clock says.
+    public mutating func witness(_ remote: Timestamp) {
         let wall = min(wallClock(), Timestamp.maxPhysical)
-        try Self.checkDrift(remote, wallTime: wall, maxDrift: maxDrift)
         let physical = max(wall, last.physical, remote.physical)
         if physical == last.physical && physical == remote.physical {
             last = successor(physical: physical, counter: max(last.counter, remote.counter))
@@ -73,7 +79,7 @@ public struct HybridLogicalClock: Sendable {
 
     /// Throws when `stamp` is more than `maxDrift` milliseconds ahead of `wallTime`.
     public static func checkDrift(_ stamp: Timestamp, wallTime: UInt64, maxDrift: UInt64) throws(ClockError) {
-        if stamp.physical > wallTime &+ maxDrift {
+        if stamp.physical > wallTime, stamp.physical - wallTime > maxDrift {
             throw .ahead(stamp, by: stamp.physical - wallTime)
         }
     }

@@ -2,7 +2,7 @@
 ///
 /// Integers and fractional numbers are kept apart so that an integer written by one replica
 /// reads back as the same integer on every other.
-public enum JSONValue: Sendable, Hashable, Codable {
+public enum JSONValue: Sendable, Codable {
     case null
     case bool(Bool)
     case int(Int64)
@@ -64,6 +64,37 @@ public enum JSONValue: Sendable, Hashable, Codable {
         case .array(let items): 1 + (items.map(\.depth).max() ?? 0)
         case .object(let members): 1 + (members.values.map(\.depth).max() ?? 0)
         default: 0
+        }
+    }
+}
+
+extension JSONValue: Hashable {
+    /// A whole-number double equals the integer JSON writes it as (`2.0` is sent as `2`), so a
+    /// writer and the replicas that decode its value agree.
+    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+        switch (lhs, rhs) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): Double(a) == b && Int64(exactly: b) == a
+        case (.string(let a), .string(let b)): a == b
+        case (.array(let a), .array(let b)): a == b
+        case (.object(let a), .object(let b)): a == b
+        default: false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let value): hasher.combine(value)
+        case .int(let value): hasher.combine(value)
+        case .double(let value):
+            if let whole = Int64(exactly: value) { hasher.combine(whole) } else { hasher.combine(value) }
+        case .string(let value): hasher.combine(value)
+        case .array(let value): hasher.combine(value)
+        case .object(let value): hasher.combine(value)
         }
     }
 }

@@ -6,6 +6,14 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
     case resource
 
     public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let kind = RecordKind(rawValue: try container.decode(String.self)) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be story or resource")
+        }
+        self = kind
+    }
 }
 
 /// Record ids are lowercase UUIDs.

@@ -70,7 +70,9 @@ public enum RecordSchema {
         case (.story, "language"):
             try languageTag(field, value)
         case (.resource, "languages"):
-            try list(field, value, max: 32) { tag in isLanguageTag(tag) ? nil : "'\(tag)' is not a BCP 47 tag" }
+            try list(field, value, max: 32) { tag in
+                isLanguageTag(tag) ? nil : "each entry must be a BCP 47 language tag such as en or ko"
+            }
         case (.story, "tags"):
             try list(field, value, max: 32) { tag in
                 (1...50).contains(tag.count) ? nil : "each tag must have 1 to 50 characters"
@@ -86,7 +88,7 @@ public enum RecordSchema {
         case (.resource, "category"):
             try oneOf(field, value, categories)
         case (.resource, "country"):
-            let code = try text(field, value, max: 2, nonEmpty: true)
+            let code = try text(field, value, max: 100, nonEmpty: true)
             guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
                 throw .invalid(field, "must be a two-letter upper-case ISO 3166 code such as KR")
             }
@@ -131,7 +133,8 @@ public enum RecordSchema {
 
     private static func isDate(_ text: String) -> Bool {
         let parts = text.prefix(10).split(separator: "-", omittingEmptySubsequences: false)
-        guard text.count == 10, parts.map(\.count) == [4, 2, 2], parts.allSatisfy({ $0.allSatisfy(\.isNumber) }),
+        guard text.count == 10, parts.map(\.count) == [4, 2, 2],
+            parts.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }),
             let month = Int(parts[1]), let day = Int(parts[2])
         else { return false }
         return (1...12).contains(month) && (1...31).contains(day)

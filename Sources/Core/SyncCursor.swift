@@ -29,7 +29,7 @@ public struct SyncCursor: Sendable, Hashable, Codable, CustomStringConvertible {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let cursor = SyncCursor(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a cursor")
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a cursor from this server")
         }
         self = cursor
     }

@@ -51,7 +51,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let text = try container.decode(String.self)
         guard let stamp = Timestamp(text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(text)' is not a stamp (expected 12 hex-4 hex-replica id)")
+                in: container, debugDescription: "not a stamp (expected 12 hex-4 hex-replica id)")
         }
         self = stamp
     }
@@ -87,7 +87,7 @@ public struct ReplicaID: Sendable, Hashable, Comparable, Codable, CustomStringCo
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let id = ReplicaID(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a replica id")
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a replica id (1 to 32 of a-z and 0-9)")
         }
         self = id
     }
@@ -105,5 +105,5 @@ func hex(_ value: UInt64, width: Int) -> String {
 }
 
 extension Character {
-    var isLowercaseHexDigit: Bool { isHexDigit && !isUppercase }
+    var isLowercaseHexDigit: Bool { isASCII && isHexDigit && !isUppercase }
 }

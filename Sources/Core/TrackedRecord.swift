@@ -69,8 +69,10 @@ public struct TrackedRecord: Sendable, Hashable, Codable {
             lastSeq = max(lastSeq, kept.seq)
             conflicts += found
             if deleted?.seq == seq, isDeleted {
-                // A delete hides every field written after what its author had seen.
-                for (name, entry) in fields where entry.seq > seen && entry.register.stamp.replica != flag.stamp.replica {
+                // A delete hides every field written after what its author had seen. (An edit that
+                // landed on an earlier tombstone may be reported again: better twice than never.)
+                for (name, entry) in fields.sorted(by: { $0.key < $1.key })
+                where entry.seq > seen && entry.register.stamp.replica != flag.stamp.replica {
                     conflicts.append(conflict(field: name, loser: entry, winner: deleted!, reason: .deleted))
                 }
             }
@@ -93,6 +95,8 @@ public struct TrackedRecord: Sendable, Hashable, Codable {
     /// Keeps the register with the larger stamp and reports the loser if it had not seen the winner.
     private func settle(_ name: String, current: Entry?, incoming: Entry, seen: Int64) -> (Entry, [Conflict]) {
         guard let current else { return (incoming, []) }
+        // Losing to one's own later write loses nothing. Losing to an equal value is still
+        // reported: a later write may change that value without its author having seen ours.
         let sameReplica = current.register.stamp.replica == incoming.register.stamp.replica
         if incoming.register.stamp > current.register.stamp {
             // Overwriting a value the writer had seen is an ordinary edit, not a conflict.

@@ -32,7 +32,8 @@ extension Replica {
             if current.isDeleted {
                 throw ClientError("record \(current.id) is deleted: restore it first ('haven \(current.kind.commandName) restore \(current.id)')")
             }
-            let changed = values.filter { current.fields[$0.key]?.value != $0.value }
+            // A field that is not set reads as null, so clearing it changes nothing.
+            let changed = values.filter { (current.fields[$0.key]?.value ?? .null) != $0.value }
             guard !changed.isEmpty else { return [] }
             for (field, value) in changed.sorted(by: { $0.key < $1.key }) {
                 try RecordSchema.validate(field: field, value: value, kind: current.kind)
@@ -75,6 +76,8 @@ extension Replica {
     ) throws {
         var settings = try ReplicaSettings.load(db)
         var clock = clock(settings)
+        // The new write must win over every register the record already holds.
+        if let latest = record.latestStamp { clock.witness(latest) }
         let delta = makeChange(record, clock.now())
         try save(db, record.merged(with: delta))
         settings.counter += 1
@@ -105,6 +108,9 @@ extension Replica {
                 arguments: [id.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"])
         }
         guard rows.count == 1 else {
+            if rows.isEmpty && id.count < 4 {
+                throw ClientError("no record with id \(id): give the whole id or at least its first 4 characters")
+            }
             throw rows.isEmpty ? ClientError.noRecord(id) : ClientError("id \(id) matches several records: give more of it")
         }
         let record = try Self.decode(RecordState.self, rows[0]["state"])

@@ -36,6 +36,9 @@ extension Replica {
     public func apply(_ page: PullResponse) throws {
         try database.write { db in
             var settings = try ReplicaSettings.load(db)
+            // Read time as the server does before taking in its stamps: a slow device would
+            // otherwise refuse them as too far ahead, and its next edits would order before them.
+            settings.serverOffset = Int64(page.serverTime) - Int64(wallClock())
             var clock = clock(settings)
             for delta in page.changes {
                 let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
@@ -44,7 +47,7 @@ extension Replica {
                 record.merge(delta)
                 try save(db, record)
                 // Later local edits must order after what this replica has now seen.
-                if let latest = delta.latestStamp { try? clock.receive(latest) }
+                if let latest = delta.latestStamp { clock.witness(latest) }
             }
             for id in page.removed {
                 try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])

@@ -57,6 +57,10 @@ public struct SyncEngine: Sendable {
             let changes = try replica.pendingChanges(limit: configuration.batchSize)
             guard !changes.isEmpty else { return }
             let response = try await api.push(changes)
+            guard Set(response.results.map(\.id)) == Set(changes.map(\.id)) else {
+                // Without an answer for every change the outbox cannot move on; stop, don't loop.
+                throw ClientError("the server answered for \(response.results.count) of \(changes.count) changes; try again later")
+            }
             try replica.acknowledge(response)
             summary.pushed += changes.count
             for result in response.results {

@@ -56,10 +56,11 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
             throw APIError.unauthorized
         }
-        let secret = String(header.dropFirst("Bearer ".count)).trimmingCharacters(in: .whitespaces)
+        let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard !secret.isEmpty, secret.count <= 200,
             let caller = try await store.caller(forTokenHash: TokenSecret.hash(secret), now: clock())
         else { throw APIError.unauthorized }

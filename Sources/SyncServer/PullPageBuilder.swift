@@ -38,8 +38,9 @@ struct PullPageBuilder {
             }
             bytes += size
             changes.append(entry)
-        } else if since > 0 {
-            // The caller may hold an older visible copy: tell it to drop the record.
+        } else if since > 0, Visibility.mayHaveChanged(record, since: since) {
+            // The record may have been visible when the caller last pulled: tell it to drop
+            // it. Records hidden all along stay unmentioned, so their ids never leak.
             removed.append(record.id)
             bytes += record.id.utf8.count + 3
         }

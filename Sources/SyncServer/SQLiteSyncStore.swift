@@ -9,7 +9,6 @@ import HavenCore
 public struct SQLiteSyncStore: SyncStore {
     private let database: any DatabaseWriter
     public let epoch: String
-    var maxDrift: UInt64 = HybridLogicalClock.defaultMaxDrift
 
     /// Opens (creating or migrating) the store at `path`.
     public init(path: String) throws {
@@ -56,7 +55,9 @@ public struct SQLiteSyncStore: SyncStore {
         return migrator
     }
 
-    public func push(_ changes: [Change], by caller: Caller, now: UInt64) async throws -> [PushResult] {
+    public func push(_ changes: [Change], by caller: Caller, now: UInt64, maxDrift: UInt64) async throws
+        -> [PushResult]
+    {
         let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift)
         let epoch = self.epoch
         return try await database.write { db in
@@ -120,10 +121,11 @@ public struct SQLiteSyncStore: SyncStore {
                 db, sql: "SELECT body FROM conflicts WHERE recipient = ? AND seq > ? AND seq <= ? ORDER BY id",
                 arguments: [caller.tokenID, since, cursor])
             var conflicts = try conflictBodies.map { try Self.decoder.decode(Conflict.self, from: Data($0.utf8)) }
-            let names = try Dictionary(
+            var names = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM tokens").map {
                     ($0["id"] as String, $0["name"] as String)
                 })
+            names[PackImporter.author.tokenID] = PackImporter.author.name
             for index in conflicts.indices {
                 conflicts[index].winnerAuthor = names[conflicts[index].winnerAuthor] ?? "unknown"
             }

@@ -11,6 +11,15 @@ struct SyncController {
     func addRoutes(to group: RouterGroup<HavenRequestContext>) {
         group.get("changes", use: pull)
         group.post("changes", use: push)
+        // Hummingbird answers 404 for a known path with another method; DESIGN §4 wants 405.
+        for method in [HTTPRequest.Method.put, .patch, .delete] {
+            group.on("changes", method: method) { _, _ -> Response in
+                var error = APIError(
+                    .methodNotAllowed, code: "method_not_allowed", message: "/v1/changes takes GET or POST")
+                error.headers[.allow] = "GET, POST"
+                throw error
+            }
+        }
     }
 
     func pull(_ request: Request, context: HavenRequestContext) async throws -> Response {
@@ -36,6 +45,13 @@ struct SyncController {
             limit = value
         }
         let page = try await store.pull(since: since, limit: limit, maxBytes: configuration.pageBytes, for: caller)
+        guard page.cursor.seq >= since else {
+            // Same epoch, but the log is shorter than the cursor: a database restored from an
+            // older copy. Pulling on would skip the changes that refill those positions.
+            throw APIError(
+                .gone, code: "cursor_expired",
+                message: "since: cursor is ahead of this database's log; download everything again")
+        }
         return jsonResponse(
             PullResponse(
                 changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
@@ -67,7 +83,7 @@ struct SyncController {
                 .contentTooLarge, code: "batch_too_large",
                 message: "changes: \(body.changes.count) in one push, at most \(configuration.maxBatchSize)")
         }
-        let results = try await store.push(body.changes, by: caller, now: clock())
+        let results = try await store.push(body.changes, by: caller, now: clock(), maxDrift: configuration.maxDrift)
         let applied = results.filter { $0.status == .applied }.count
         context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
         return jsonResponse(PushResponse(results: results, serverTime: clock()))

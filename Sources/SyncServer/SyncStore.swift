@@ -13,7 +13,11 @@ public protocol SyncStore: Sendable {
     var epoch: String { get }
 
     /// Admits, logs and merges a batch of changes, one result per change in order.
-    func push(_ changes: [Change], by caller: Caller, now: UInt64) async throws -> [PushResult]
+    ///
+    /// - Parameters:
+    ///   - now: the server's clock, milliseconds since 1970.
+    ///   - maxDrift: how far ahead of `now` a stamp may be before it is refused as `clock_ahead`.
+    func push(_ changes: [Change], by caller: Caller, now: UInt64, maxDrift: UInt64) async throws -> [PushResult]
 
     /// The records changed after `since` that `caller` may see, at most `limit` and about
     /// `maxBytes` of them, with the conflicts addressed to `caller`.
@@ -28,6 +32,13 @@ public protocol SyncStore: Sendable {
     func tokens() async throws -> [TokenInfo]
     /// Revokes a token by id or name; returns false when there is none.
     func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool
+}
+
+extension SyncStore {
+    /// Admits, logs and merges a batch of changes with the default clock drift.
+    public func push(_ changes: [Change], by caller: Caller, now: UInt64) async throws -> [PushResult] {
+        try await push(changes, by: caller, now: now, maxDrift: HybridLogicalClock.defaultMaxDrift)
+    }
 }
 
 /// One page of a pull, before the server adds its clock.

@@ -104,7 +104,9 @@ struct CommandParsingTests {
         #expect(settings.server.absoluteString == "http://127.0.0.1:8080")
         #expect(settings.token == "t0k3n")
         #expect(settings.cursor == nil)
-        var again = try HavenCommand.parseAsRoot(["init", "--server", "http://x.org", "--token", "t", "--replica", path])
+        var again = try HavenCommand.parseAsRoot([
+            "init", "--server", "http://x.org", "--token", "t", "--replica", path,
+        ])
         #expect(throws: ClientError.self) { try again.run() }
     }
 
@@ -124,7 +126,7 @@ struct CommandParsingTests {
         ("count=3", "count", .int(3)),
         ("ratio=0.5", "ratio", .double(0.5)),
         ("flag=true", "flag", .bool(true)),
-        (#"list=["x","y"]"#, "list", ["x", "y"]),
+        (#"list=["x","y"]"#, "list", .array(["x", "y"])),
         (#"quoted="3""#, "quoted", .string("3")),
         ("summary=", "summary", .null),
         ("equation=a=b", "equation", .string("a=b")),

@@ -12,7 +12,8 @@ struct ExportTests {
         let s = { (offset: UInt64) in Fixtures.stamp(Fixtures.epoch - 100_000 + offset) }
         let story = RecordIDs.first, resource = RecordIDs.second, deleted = RecordIDs.third, korean = RecordIDs.fourth
         return [
-            Fixtures.storyDelta(story, Fixtures.story("First title", body: "Body.").merging(["summary": "Short."]) { $1 }, at: s(1)),
+            Fixtures.storyDelta(
+                story, Fixtures.story("First title", body: "Body.").merging(["summary": "Short."]) { $1 }, at: s(1)),
             Fixtures.storyDelta(story, ["title": "Second title", "tags": ["routes", "china"]], at: s(2)),
             Fixtures.storyDelta(story, ["summary": .null], at: s(3)),
             RecordState(
@@ -61,7 +62,8 @@ struct ExportTests {
     @Test func exportLeavesOutDeletedRecordsAndClearedFields() throws {
         // Given a replica with a story whose summary was cleared, and a deleted resource
         let replica = try makeEmptyReplica()
-        let story = try replica.add(.story, values: Fixtures.story().merging(["summary": "Short.", "region": "Seoul"]) { $1 })
+        let story = try replica.add(
+            .story, values: Fixtures.story().merging(["summary": "Short.", "region": "Seoul"]) { $1 })
         try replica.edit(story, values: ["summary": .null])
         let resource = try replica.add(.resource, values: ["name": "Hotline", "category": "hotline", "country": "KR"])
         try replica.delete(resource)
@@ -71,7 +73,11 @@ struct ExportTests {
 
         // Then only the story is there, without the cleared field
         #expect(pack.format == "haven-pack/1")
-        #expect(pack.records == [ContentPack.Record(id: story, kind: .story, fields: Fixtures.story().merging(["region": "Seoul"]) { $1 })])
+        #expect(
+            pack.records == [
+                ContentPack.Record(
+                    id: story, kind: .story, fields: Fixtures.story().merging(["region": "Seoul"]) { $1 })
+            ])
         #expect(try ContentPack.decode(pack.canonicalJSON()) == pack)
     }
 

@@ -57,7 +57,10 @@ struct ReplicaSyncTests {
         let id = RecordIDs.first
         try replica.apply(
             Fixtures.page(
-                [Fixtures.storyDelta(id, Fixtures.story("Old title", body: "Old body."), at: Fixtures.stamp(Fixtures.epoch - 10_000))],
+                [
+                    Fixtures.storyDelta(
+                        id, Fixtures.story("Old title", body: "Old body."), at: Fixtures.stamp(Fixtures.epoch - 10_000))
+                ],
                 cursor: Fixtures.cursor(1)))
         try replica.edit(id, values: ["title": "Local title"])
 
@@ -66,7 +69,8 @@ struct ReplicaSyncTests {
             Fixtures.page(
                 [
                     Fixtures.storyDelta(id, ["title": "Remote title"], at: Fixtures.stamp(Fixtures.epoch - 5_000)),
-                    Fixtures.storyDelta(id, ["body": "Remote body.", "region": "Yanbian"], at: Fixtures.stamp(Fixtures.epoch - 5_000)),
+                    Fixtures.storyDelta(
+                        id, ["body": "Remote body.", "region": "Yanbian"], at: Fixtures.stamp(Fixtures.epoch - 5_000)),
                 ],
                 cursor: Fixtures.cursor(2)))
 
@@ -83,9 +87,15 @@ struct ReplicaSyncTests {
     @Test func applyWithANewerDeleteHidesTheRecord() throws {
         let replica = try makeEmptyReplica()
         let id = RecordIDs.first
-        try replica.apply(Fixtures.page([Fixtures.storyDelta(id, Fixtures.story(), at: Fixtures.stamp(Fixtures.epoch - 9_000))], cursor: Fixtures.cursor(1)))
+        try replica.apply(
+            Fixtures.page(
+                [Fixtures.storyDelta(id, Fixtures.story(), at: Fixtures.stamp(Fixtures.epoch - 9_000))],
+                cursor: Fixtures.cursor(1)))
 
-        try replica.apply(Fixtures.page([Fixtures.storyDelta(id, [:], at: Fixtures.stamp(Fixtures.epoch - 1_000), deleted: true)], cursor: Fixtures.cursor(2)))
+        try replica.apply(
+            Fixtures.page(
+                [Fixtures.storyDelta(id, [:], at: Fixtures.stamp(Fixtures.epoch - 1_000), deleted: true)],
+                cursor: Fixtures.cursor(2)))
 
         #expect(try replica.record(id).isDeleted)
         #expect(try replica.record(id).values == Fixtures.story())
@@ -98,8 +108,10 @@ struct ReplicaSyncTests {
         let stamp = Fixtures.stamp(Fixtures.epoch - 10_000)
         try replica.apply(
             Fixtures.page(
-                [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("One"), at: stamp),
-                 Fixtures.storyDelta(RecordIDs.second, Fixtures.story("Two"), at: stamp)],
+                [
+                    Fixtures.storyDelta(RecordIDs.first, Fixtures.story("One"), at: stamp),
+                    Fixtures.storyDelta(RecordIDs.second, Fixtures.story("Two"), at: stamp),
+                ],
                 cursor: Fixtures.cursor(2)))
         let replicaID = try replica.settings().replicaID
         let conflict = Conflict(
@@ -109,7 +121,8 @@ struct ReplicaSyncTests {
             recipient: "field-1")
 
         // When a page removes the first and reports a conflict on the second
-        try replica.apply(Fixtures.page([], removed: [RecordIDs.first], conflicts: [conflict], cursor: Fixtures.cursor(5)))
+        try replica.apply(
+            Fixtures.page([], removed: [RecordIDs.first], conflicts: [conflict], cursor: Fixtures.cursor(5)))
 
         // Then the first is gone entirely, the conflict is listed and counted, the cursor stored
         #expect(try replica.records(includeDeleted: true).map(\.id) == [RecordIDs.second])
@@ -139,7 +152,8 @@ struct ReplicaSyncTests {
         let replica = try makeEmptyReplica(wallClock: wallClock)
         let pulled = Fixtures.stamp(Fixtures.epoch + 5 * 60_000, 7)  // five minutes ahead, within drift
         try replica.apply(
-            Fixtures.page([Fixtures.storyDelta(RecordIDs.first, Fixtures.story(), at: pulled)], cursor: Fixtures.cursor(1)))
+            Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.first, Fixtures.story(), at: pulled)], cursor: Fixtures.cursor(1)))
 
         // When the person edits the pulled story before wall time catches up
         try replica.edit(RecordIDs.first, values: ["title": "Corrected"])
@@ -150,6 +164,23 @@ struct ReplicaSyncTests {
         #expect(stamp.replica == (try replica.settings().replicaID))
         #expect(try replica.record(RecordIDs.first).values["title"] == "Corrected")
         #expect(try replica.pendingChanges(limit: 10).first?.base == Fixtures.cursor(1))
+    }
+
+    @Test func firstPullOnASlowDeviceStillOrdersLaterEditsAfterPulledStamps() throws {
+        // Given a device whose clock is an hour slow and that has never talked to the server
+        let replica = try makeEmptyReplica(wallClock: ManualWallClock(Fixtures.epoch - 3_600_000))
+        let pulled = Fixtures.stamp(Fixtures.epoch + 1_000, 3)  // a second ahead of the server's clock
+
+        // When its first pull brings a story stamped at the server's time, and the person edits it
+        try replica.apply(
+            Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.first, Fixtures.story(), at: pulled)], cursor: Fixtures.cursor(1)))
+        try replica.edit(RecordIDs.first, values: ["title": "Corrected"])
+
+        // Then the edit still orders after what was pulled
+        let stamp = try #require(try replica.record(RecordIDs.first).fields["title"]?.stamp)
+        #expect(stamp > pulled)
+        #expect(try replica.record(RecordIDs.first).values["title"] == "Corrected")
     }
 
     @Test func serverTimeFromAnswersCorrectsLaterStamps() throws {

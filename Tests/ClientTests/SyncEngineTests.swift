@@ -11,9 +11,14 @@ struct SyncEngineTests {
     private static func threePages() -> [SyncCursor?: PullResponse] {
         let stamp = Fixtures.stamp(Fixtures.epoch - 60_000)
         return [
-            nil: Fixtures.page([Fixtures.storyDelta(RecordIDs.first, Fixtures.story("P1"), at: stamp)], cursor: Fixtures.cursor(1), more: true),
-            Fixtures.cursor(1): Fixtures.page([Fixtures.storyDelta(RecordIDs.second, Fixtures.story("P2"), at: stamp)], cursor: Fixtures.cursor(2), more: true),
-            Fixtures.cursor(2): Fixtures.page([Fixtures.storyDelta(RecordIDs.third, Fixtures.story("P3"), at: stamp)], cursor: Fixtures.cursor(3)),
+            nil: Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("P1"), at: stamp)], cursor: Fixtures.cursor(1),
+                more: true),
+            Fixtures.cursor(1): Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.second, Fixtures.story("P2"), at: stamp)], cursor: Fixtures.cursor(2),
+                more: true),
+            Fixtures.cursor(2): Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.third, Fixtures.story("P3"), at: stamp)], cursor: Fixtures.cursor(3)),
         ]
     }
 
@@ -75,7 +80,10 @@ struct SyncEngineTests {
         try replica.apply(Fixtures.page([], cursor: Fixtures.cursor(3)))
         try replica.add(.story, values: Fixtures.story("Sent"))
         let fresh = Fixtures.page(
-            [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("From scratch"), at: Fixtures.stamp(Fixtures.epoch - 1_000))],
+            [
+                Fixtures.storyDelta(
+                    RecordIDs.first, Fixtures.story("From scratch"), at: Fixtures.stamp(Fixtures.epoch - 1_000))
+            ],
             cursor: Fixtures.cursor(40))
         let server = FakeServer(pages: [nil: fresh], expired: [Fixtures.cursor(3)])
         let engine = try makeEngine(replica, server)
@@ -142,7 +150,8 @@ struct SyncEngineTests {
         // Given three changes and a link that drops on the second request only
         let replica = try makeEmptyReplica()
         for number in 1...3 { try replica.add(.story, values: Fixtures.story("Local \(number)")) }
-        let flaky = FlakyTransport(failing: 2, then: FakeServer(pages: [nil: Fixtures.page([], cursor: Fixtures.cursor(1))]))
+        let flaky = FlakyTransport(
+            failing: 2, then: FakeServer(pages: [nil: Fixtures.page([], cursor: Fixtures.cursor(1))]))
         let engine = SyncEngine(
             replica: replica, api: ServerAPI(server: Fixtures.server, token: Fixtures.token, transport: flaky),
             configuration: .init(batchSize: 2))
@@ -152,10 +161,11 @@ struct SyncEngineTests {
         #expect(try replica.pendingChanges(limit: 10).count == 1)
 
         // When the link comes back and it syncs again
-        try await engine.sync()
+        let summary = try await engine.sync()
 
         // Then every change reached the server once, and none is left
         #expect(await flaky.server.pushedBatches.map(\.count) == [2, 1])
+        #expect(summary.pushed == 1)
         #expect(try replica.pendingChanges(limit: 10).isEmpty)
     }
 

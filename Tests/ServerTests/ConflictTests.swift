@@ -68,11 +68,13 @@ struct ConflictTests {
             let (id, base) = try await makeSharedStory(client, server)
             var first = Device("aaaa", wallTime: TestServer.now)
             var second = Device("bbbb", wallTime: TestServer.now + 1_000)
-            _ = try await client.push([first.change(id, .story, ["title": "First"], base: base)], token: server["editor"])
+            _ = try await client.push(
+                [first.change(id, .story, ["title": "First"], base: base)], token: server["editor"])
             let seen = try await client.pull(token: server["editor2"], since: base).cursor
 
             // When editor2 overwrites it, having seen it
-            _ = try await client.push([second.change(id, .story, ["title": "Second"], base: seen)], token: server["editor2"])
+            _ = try await client.push(
+                [second.change(id, .story, ["title": "Second"], base: seen)], token: server["editor2"])
 
             // Then nobody gets a conflict
             #expect(try await client.pull(token: server["editor"], since: base).conflicts.isEmpty)
@@ -94,8 +96,14 @@ struct ConflictTests {
             // When one edits the body while the other deletes the story, in either order
             let pushes =
                 editArrivesFirst
-                ? [try await client.push([edit], token: server["editor"]), try await client.push([delete], token: server["editor2"])]
-                : [try await client.push([delete], token: server["editor2"]), try await client.push([edit], token: server["editor"])]
+                ? [
+                    try await client.push([edit], token: server["editor"]),
+                    try await client.push([delete], token: server["editor2"]),
+                ]
+                : [
+                    try await client.push([delete], token: server["editor2"]),
+                    try await client.push([edit], token: server["editor"]),
+                ]
 
             // Then both are applied, the record stays deleted
             #expect(pushes.flatMap(\.statuses) == [.applied, .applied])
@@ -116,6 +124,33 @@ struct ConflictTests {
         }
     }
 
+    @Test func editOverwrittenByAnImportIsReported() async throws {
+        let server = try await TestServer.make()
+        let (id, base) = try await server.test { client in try await makeSharedStory(client, server) }
+        try await server.test { client in
+            // Given an editor's title edit
+            var device = Device("aaaa")
+            _ = try await client.push(
+                [device.change(id, .story, ["title": "Edited"], base: base)], token: server["editor"])
+        }
+
+        // When `haven-server import` writes the same record afterwards (stamped by the system clock)
+        let pack = ContentPack(records: [
+            .init(id: id, kind: .story, fields: Fields.story("Imported", status: "published"))
+        ])
+        let summary = try await PackImporter(store: server.store).importPack(pack)
+        #expect(summary.applied == 1)
+
+        // Then the editor is told its title lost to the import
+        try await server.test { client in
+            let pull = try await client.pull(token: server["editor"], since: base)
+            #expect(pull.byID[id]?.fields["title"]?.value == "Imported")
+            let conflict = try #require(pull.conflicts.first { $0.field == "title" })
+            #expect(conflict.value == "Edited")
+            #expect(conflict.winnerAuthor == "content import")
+        }
+    }
+
     @Test func conflictsArriveWithTheirPageOnly() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
@@ -123,8 +158,10 @@ struct ConflictTests {
             let (id, base) = try await makeSharedStory(client, server)
             var loser = Device("aaaa", wallTime: TestServer.now)
             var winner = Device("bbbb", wallTime: TestServer.now + 1_000)
-            _ = try await client.push([loser.change(id, .story, ["title": "Lost"], base: base)], token: server["editor"])
-            _ = try await client.push([winner.change(id, .story, ["title": "Won"], base: base)], token: server["editor2"])
+            _ = try await client.push(
+                [loser.change(id, .story, ["title": "Lost"], base: base)], token: server["editor"])
+            _ = try await client.push(
+                [winner.change(id, .story, ["title": "Won"], base: base)], token: server["editor2"])
             _ = try await client.push(
                 [winner.change(RecordID.random(), .story, Fields.story("Later"))], token: server["editor2"])
 

@@ -44,7 +44,10 @@ struct PushPullTests {
 
             // Then every change is a duplicate, and the log and the state are as they were
             #expect(firstPush.statuses == [.applied, .applied])
-            #expect(secondPush.results == [PushResult(id: first.id, status: .duplicate), PushResult(id: second.id, status: .duplicate)])
+            #expect(
+                secondPush.results == [
+                    PushResult(id: first.id, status: .duplicate), PushResult(id: second.id, status: .duplicate),
+                ])
             let after = try await client.pull(token: server["editor"])
             #expect(after.changes.count == 2)
             #expect(after == before)
@@ -71,7 +74,8 @@ struct PushPullTests {
         try await server.test { client in
             // Given a story pulled once
             var device = Device("a1")
-            _ = try await client.push([device.change(RecordID.random(), .story, Fields.story("One"))], token: server["editor"])
+            _ = try await client.push(
+                [device.change(RecordID.random(), .story, Fields.story("One"))], token: server["editor"])
             let first = try await client.pull(token: server["editor"])
 
             // When pulling again from the cursor it returned
@@ -105,7 +109,8 @@ struct PushPullTests {
             // Then a pull since the old cursor carries only the title register, for either role
             #expect(push.statuses == [.applied])
             for name in ["editor", "reader"] {
-                let pull = try await client.pull(token: server[name], since: name == "editor" ? editorCursor : readerCursor)
+                let pull = try await client.pull(
+                    token: server[name], since: name == "editor" ? editorCursor : readerCursor)
                 #expect(pull.changes == [edit.record], "\(name)")
                 #expect(pull.changes.first?.fields.keys.sorted() == ["title"], "\(name)")
                 #expect(pull.changes.first?.deleted == nil, "\(name)")

@@ -53,10 +53,13 @@ struct RoleTests {
             let editorsDraft = RecordID.random()
             let othersDraft = RecordID.random()
             let ownDraft = RecordID.random()
-            _ = try await client.push([editor.change(editorsDraft, .story, Fields.story("Editor's"))], token: server["editor"])
-            _ = try await client.push([other.change(othersDraft, .story, Fields.story("Other's"))], token: server["field2"])
+            _ = try await client.push(
+                [editor.change(editorsDraft, .story, Fields.story("Editor's"))], token: server["editor"])
+            _ = try await client.push(
+                [other.change(othersDraft, .story, Fields.story("Other's"))], token: server["field2"])
             _ = try await client.push([field.change(ownDraft, .story, Fields.story("Own"))], token: server["field"])
             if write == .editsOwnStoryOncePublished {
+                var editor = Device("e2", wallTime: TestServer.now + 1_000)
                 let publish = editor.change(ownDraft, .story, ["status": "published"])
                 #expect(try await client.push([publish], token: server["editor"]).statuses == [.applied])
             }
@@ -66,7 +69,8 @@ struct RoleTests {
             let change: Change =
                 switch write {
                 case .createsResource: field.change(RecordID.random(), .resource, Fields.resource("Shelter"))
-                case .createsPublishedStory: field.change(RecordID.random(), .story, Fields.story("Mine", status: "published"))
+                case .createsPublishedStory:
+                    field.change(RecordID.random(), .story, Fields.story("Mine", status: "published"))
                 case .publishesOwnDraft: field.change(ownDraft, .story, ["status": "published"], base: cursor)
                 case .editsEditorsStory: field.change(editorsDraft, .story, ["title": "Hijacked"], base: cursor)
                 case .editsOtherFieldsDraft: field.change(othersDraft, .story, ["title": "Hijacked"], base: cursor)
@@ -113,11 +117,12 @@ struct RoleTests {
             // Given a field token's draft
             var field = Device("f1")
             let draft = RecordID.random()
-            _ = try await client.push([field.change(draft, .story, Fields.story("Field draft"))], token: server["field"])
+            _ = try await client.push(
+                [field.change(draft, .story, Fields.story("Field draft"))], token: server["field"])
             let cursor = try await client.pull(token: server[name]).cursor
 
             // When an editor (or admin) publishes it, creates a published story and a resource
-            var device = Device("e1")
+            var device = Device("e1", wallTime: TestServer.now + 1_000)
             let push = try await client.push(
                 [
                     device.change(draft, .story, ["status": "published"], base: cursor),
@@ -139,8 +144,9 @@ struct RoleTests {
             _ = try await client.push([field.change(id, .story, Fields.story("Field draft"))], token: server["field"])
             let cursor = try await client.pull(token: server["editor"]).cursor
 
-            var editor = Device("e1")
-            let push = try await client.push([editor.change(id, .story, deleted: true, base: cursor)], token: server["editor"])
+            var editor = Device("e1", wallTime: TestServer.now + 1_000)
+            let push = try await client.push(
+                [editor.change(id, .story, deleted: true, base: cursor)], token: server["editor"])
 
             #expect(push.statuses == [.applied])
             #expect(try await client.pull(token: server["editor"]).byID[id]?.isDeleted == true)

@@ -65,7 +65,8 @@ final class TestServer: Sendable {
             let id = TokenSecret.generateID()
             let expiresAt: UInt64? = name == "expired" ? now - 1_000 : nil
             try await store.addToken(
-                TokenInfo(id: id, name: name, role: role, createdAt: now - 60_000, expiresAt: expiresAt, revokedAt: nil),
+                TokenInfo(
+                    id: id, name: name, role: role, createdAt: now - 60_000, expiresAt: expiresAt, revokedAt: nil),
                 hash: TokenSecret.hash(secret))
             secrets[name] = secret
             ids[name] = id
@@ -126,7 +127,10 @@ enum Fields {
     }
 
     static func resource(_ name: String, status: String = "published") -> [String: JSONValue] {
-        ["name": .string(name), "category": "hotline", "country": "KR", "phone": "+82 2 1577 0000", "status": .string(status)]
+        [
+            "name": .string(name), "category": "hotline", "country": "KR", "phone": "+82 2 1577 0000",
+            "status": .string(status),
+        ]
     }
 }
 
@@ -191,4 +195,3 @@ extension PullResponse {
         Dictionary(changes.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 }
-

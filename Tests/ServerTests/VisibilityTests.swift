@@ -31,7 +31,8 @@ struct VisibilityTests {
                 editor.change(ids["published"]!, .story, Fields.story("Published", status: "published")),
                 editor.change(ids["draft"]!, .story, Fields.story("Draft")),
                 editor.change(
-                    ids["restricted"]!, .story, Fields.story("Restricted", status: "published", sensitivity: "restricted")),
+                    ids["restricted"]!, .story,
+                    Fields.story("Restricted", status: "published", sensitivity: "restricted")),
                 editor.change(ids["resource"]!, .resource, Fields.resource("Hotline")),
                 editor.change(ids["unsetResource"]!, .resource, unset),
             ], token: server["editor"])
@@ -79,8 +80,9 @@ struct VisibilityTests {
             let editorCursor = try await client.pull(token: server["editor"]).cursor
 
             // When an editor sets it back to draft
-            var editor = Device("e1", wallTime: TestServer.now + 1)
-            let push = try await client.push([editor.change(story, .story, ["status": "draft"], base: editorCursor)], token: server["editor"])
+            var editor = Device("e2", wallTime: TestServer.now + 1_000)
+            let push = try await client.push(
+                [editor.change(story, .story, ["status": "draft"], base: editorCursor)], token: server["editor"])
 
             // Then the reader's next pull tells it to drop the story, without its content
             #expect(push.statuses == [.applied])
@@ -104,8 +106,9 @@ struct VisibilityTests {
             let fieldCursor = try await client.pull(token: server["field"]).cursor
 
             // When an editor marks it restricted
-            var editor = Device("e1", wallTime: TestServer.now + 1)
-            _ = try await client.push([editor.change(story, .story, ["sensitivity": "restricted"])], token: server["editor"])
+            var editor = Device("e2", wallTime: TestServer.now + 1_000)
+            _ = try await client.push(
+                [editor.change(story, .story, ["sensitivity": "restricted"])], token: server["editor"])
 
             // Then both are told to drop it
             #expect(try await client.pull(token: server["reader"], since: readerCursor).removed == [story])
@@ -123,7 +126,7 @@ struct VisibilityTests {
             let full = try #require(try await client.pull(token: server["editor"]).byID[story])
 
             // When an editor publishes it (a change of the status register only)
-            var editor = Device("e1", wallTime: TestServer.now + 1)
+            var editor = Device("e2", wallTime: TestServer.now + 1_000)
             let publish = editor.change(story, .story, ["status": "published"], base: readerCursor)
             _ = try await client.push([publish], token: server["editor"])
 
@@ -147,15 +150,16 @@ struct VisibilityTests {
             let cursor = try await client.pull(token: server["field2"]).cursor
 
             // When the author edits the draft, field2 sees nothing of it
-            var field = Device("f1", wallTime: TestServer.now + 1)
+            var field = Device("f9", wallTime: TestServer.now + 1_000)
             _ = try await client.push([field.change(draft, .story, ["title": "Still a draft"])], token: server["field"])
             let hidden = try await client.pull(token: server["field2"], since: cursor)
             #expect(hidden.changes.isEmpty)
 
             // When an editor publishes it and lifts the restriction, field2 gets the whole story
-            var editor = Device("e1", wallTime: TestServer.now + 2)
+            var editor = Device("e2", wallTime: TestServer.now + 2_000)
             _ = try await client.push(
-                [editor.change(draft, .story, ["status": "published", "sensitivity": "public"])], token: server["editor"])
+                [editor.change(draft, .story, ["status": "published", "sensitivity": "public"])],
+                token: server["editor"])
             let shown = try await client.pull(token: server["field2"], since: hidden.cursor)
             #expect(shown.byID[draft]?.fields["title"]?.value == "Still a draft")
             #expect(shown.byID[draft]?.fields["body"] != nil)

@@ -69,7 +69,8 @@ actor FakeServer: HTTPTransport {
             case nil: break
             }
             if let since, expired.contains(since) {
-                return Self.error(410, code: "cursor_expired", message: "cursor \(since) is older than the retention window")
+                return Self.error(
+                    410, code: "cursor_expired", message: "cursor \(since) is older than the retention window")
             }
             guard let page = pages[since] else {
                 return Self.error(400, code: "invalid_cursor", message: "no scripted page for since=\(since ?? "none")")
@@ -85,6 +86,7 @@ actor FakeServer: HTTPTransport {
     }
 
     private static func error(_ status: Int, code: String, message: String) -> HTTPResponse {
-        HTTPResponse(status: status, body: try! JSONEncoder().encode(ErrorBody(ErrorDetail(code: code, message: message))))
+        HTTPResponse(
+            status: status, body: try! JSONEncoder().encode(ErrorBody(ErrorDetail(code: code, message: message))))
     }
 }

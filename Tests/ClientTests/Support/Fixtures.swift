@@ -21,7 +21,8 @@ enum Fixtures {
     static func cursor(_ seq: Int64) -> SyncCursor { SyncCursor(epoch: "5f1c0a9e", seq: seq) }
 
     /// The fields of a valid story.
-    static func story(_ title: String = "Crossing the Tumen", body: String = "We left at night.") -> [String: JSONValue] {
+    static func story(_ title: String = "Crossing the Tumen", body: String = "We left at night.") -> [String: JSONValue]
+    {
         ["title": .string(title), "body": .string(body), "language": "en"]
     }
 
@@ -39,13 +40,15 @@ enum Fixtures {
         _ changes: [RecordState], removed: [String] = [], conflicts: [Conflict] = [], cursor: SyncCursor,
         more: Bool = false
     ) -> PullResponse {
-        PullResponse(changes: changes, removed: removed, conflicts: conflicts, cursor: cursor, more: more, serverTime: epoch)
+        PullResponse(
+            changes: changes, removed: removed, conflicts: conflicts, cursor: cursor, more: more, serverTime: epoch)
     }
 }
 
 /// A new, empty replica file in the current test's temporary directory.
 func makeEmptyReplica(
-    named name: String = "replica.sqlite", token: String = Fixtures.token, wallClock: ManualWallClock = ManualWallClock()
+    named name: String = "replica.sqlite", token: String = Fixtures.token,
+    wallClock: ManualWallClock = ManualWallClock()
 ) throws -> Replica {
     try Replica.create(
         at: TemporaryDirectory.path(name), server: Fixtures.server, token: token, wallClock: wallClock.source)

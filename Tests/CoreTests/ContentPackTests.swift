@@ -1,0 +1,226 @@
+import Foundation
+import HavenCore
+import PropertyBased
+import Testing
+
+struct ContentPackTests {
+    private static let firstID = "11111111-2222-4333-8444-555555555555"
+    private static let secondID = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
+
+    private static let uuid = Gen<Character?>.element(of: Array("0123456789abcdef")).map { $0! }.string(of: 32)
+        .map { hex in
+            let c = Array(hex)
+            return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(c[$0]) }.joined(separator: "-")
+        }
+    private static let text = Gen.letterOrNumber.string(of: 1...12)
+
+    /// A valid story or resource with an unknown field of nested values.
+    private static let record = zip(uuid, Gen.bool, text, text, Gen.int64(in: -1_000...1_000), text.array(of: 0...3))
+        .map { id, isStory, first, second, number, list -> ContentPack.Record in
+            let extra: JSONValue = .object(["n": .int(number), "list": .array(list.map(JSONValue.string)), "ok": true])
+            return isStory
+                ? ContentPack.Record(
+                    id: id, kind: .story,
+                    fields: ["title": .string(first), "body": .string(second), "language": "ko", "x_extra": extra])
+                : ContentPack.Record(
+                    id: id, kind: .resource,
+                    fields: ["name": .string(first), "category": "legal", "country": "KR", "x_extra": extra])
+        }
+    /// Valid packs: records with distinct ids.
+    private static let packs = record.array(of: 0...6).map { records in
+        ContentPack(
+            records: Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }).values.sorted {
+                $0.id > $1.id
+            })
+    }
+
+    private func json(_ text: String) -> Data { Data(text.utf8) }
+
+    private func story(_ id: String, _ fields: String = #""title":"T","body":"B","language":"en""#) -> String {
+        #"{"id":"\#(id)","kind":"story","fields":{\#(fields)}}"#
+    }
+
+    private func pack(_ records: [String], format: String = "haven-pack/1") -> Data {
+        json(#"{"format":"\#(format)","records":[\#(records.joined(separator: ","))]}"#)
+    }
+
+    /// The message of the error `ContentPack.decode` throws for `data`.
+    private func decodeError(_ data: Data) -> String? {
+        let error = #expect(throws: ContentPackError.self) { try ContentPack.decode(data) }
+        return error?.message
+    }
+
+    @Test func decodesAValidPack() throws {
+        let decoded = try ContentPack.decode(pack([story(Self.firstID), story(Self.secondID)]))
+
+        #expect(decoded.format == ContentPack.currentFormat)
+        #expect(decoded.records.map(\.id) == [Self.firstID, Self.secondID])
+        #expect(decoded.records[0].fields == ["title": "T", "body": "B", "language": "en"])
+    }
+
+    @Test func rejectsAnotherFormat() {
+        #expect(decodeError(pack([], format: "haven-pack/2")) == "format is 'haven-pack/2', expected 'haven-pack/1'")
+    }
+
+    @Test(arguments: [
+        ("not json", "not a content pack: invalid JSON"),
+        (#"{"format":"haven-pack/1"}"#, "not a content pack: records: missing"),
+        (#"{"records":[]}"#, "not a content pack: format: missing"),
+        (#"{"format":"haven-pack/1","records":{}}"#, "not a content pack: records: expected Array<Any>"),
+    ])
+    func rejectsDocumentsThatAreNotPacks(_ text: String, message: String) {
+        #expect(decodeError(json(text)) == message)
+    }
+
+    @Test func decodeErrorsNameTheRecordPath() throws {
+        let missingKind = decodeError(pack([story(Self.firstID), #"{"id":"\#(Self.secondID)","fields":{}}"#]))
+        #expect(missingKind == "not a content pack: records[1].kind: missing")
+
+        let badKind = try #require(decodeError(pack([#"{"id":"\#(Self.firstID)","kind":"video","fields":{}}"#])))
+        #expect(badKind.hasPrefix("not a content pack: records[0].kind: "))
+        #expect(!badKind.contains("video"))
+    }
+
+    @Test(arguments: [
+        "",
+        "not-a-uuid",
+        "AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE",
+        "aaaaaaaabbbb4ccc8dddeeeeeeeeeeee",
+        "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeee",
+        "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeeee",
+        "gaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",
+        "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee-",
+        "\u{FF41}aaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee",  // a full-width 'a'
+    ])
+    func rejectsBadIDsNamingTheRecord(_ id: String) {
+        // Given a good first record and a bad id in the second
+        let data = pack([story(Self.firstID), story(id)])
+
+        // Then
+        #expect(decodeError(data) == "record 2: id '\(id)' is not a lowercase UUID")
+        #expect(!RecordID.isValid(id))
+    }
+
+    @Test func rejectsDuplicateIDs() {
+        let data = pack([story(Self.firstID), story(Self.secondID), story(Self.firstID)])
+
+        #expect(decodeError(data) == "record 3: id \(Self.firstID) appears twice")
+    }
+
+    @Test(arguments: [
+        (#""title":"T","body":"B""#, "language: required for a story, but missing"),
+        (#""title":"T","body":"B","language":"english""#, "language: must be a BCP 47 language tag such as en or ko"),
+        (#""title":"","body":"B","language":"en""#, "title: must not be empty"),
+        (#""title":"T","body":"B","language":"en","bad name":1"#, "bad name: not a valid field name"),
+    ])
+    func rejectsInvalidRecordsNamingTheRecordAndField(_ fields: String, message: String) throws {
+        let data = pack([story(Self.firstID), story(Self.secondID, fields)])
+
+        let error = try #require(decodeError(data))
+        #expect(error.hasPrefix("record 2 (\(Self.secondID)): \(message)"))
+    }
+
+    @Test func randomRecordIDsAreValid() {
+        #expect((0..<20).allSatisfy { _ in RecordID.isValid(RecordID.random()) })
+    }
+
+    @Test func canonicalJSONIgnoresRecordAndKeyOrder() async throws {
+        await propertyCheck(count: 100, input: Self.packs, Gen.int(in: 0...10)) { pack, rotation in
+            // Given the same pack with its records rotated and every dictionary rebuilt in reverse insertion order
+            var shuffled = pack
+            if !pack.records.isEmpty {
+                let k = rotation % pack.records.count
+                shuffled.records = Array(pack.records[k...] + pack.records[..<k]).map { record in
+                    var fields: [String: JSONValue] = Dictionary(minimumCapacity: 64)
+                    for (name, value) in record.fields.sorted(by: { $0.key > $1.key }) { fields[name] = value }
+                    return ContentPack.Record(id: record.id, kind: record.kind, fields: fields)
+                }
+            }
+
+            // When
+            let original = try pack.canonicalJSON()
+            let reordered = try shuffled.canonicalJSON()
+
+            // Then
+            #expect(original == reordered)
+        }
+    }
+
+    @Test func canonicalJSONSortsRecordsAndKeys() throws {
+        let pack = ContentPack(records: [
+            ContentPack.Record(
+                id: Self.secondID, kind: .resource, fields: ["name": "N", "category": "legal", "country": "KR"]),
+            ContentPack.Record(
+                id: Self.firstID, kind: .story, fields: ["title": "T/1", "body": "B", "language": "en"]),
+        ])
+
+        let text = String(decoding: try pack.canonicalJSON(), as: UTF8.self)
+
+        #expect(
+            text == """
+                {
+                  "format" : "haven-pack/1",
+                  "records" : [
+                    {
+                      "fields" : {
+                        "body" : "B",
+                        "language" : "en",
+                        "title" : "T/1"
+                      },
+                      "id" : "\(Self.firstID)",
+                      "kind" : "story"
+                    },
+                    {
+                      "fields" : {
+                        "category" : "legal",
+                        "country" : "KR",
+                        "name" : "N"
+                      },
+                      "id" : "\(Self.secondID)",
+                      "kind" : "resource"
+                    }
+                  ]
+                }
+
+                """)
+    }
+
+    @Test func decodingCanonicalJSONGivesThePackBack() async throws {
+        await propertyCheck(count: 100, input: Self.packs) { pack in
+            let decoded = try ContentPack.decode(pack.canonicalJSON())
+
+            #expect(Set(decoded.records.map(\.id)) == Set(pack.records.map(\.id)))
+            #expect(decoded == ContentPack(records: pack.records.sorted { $0.id < $1.id }))
+        }
+    }
+
+    @Test func demoPackDecodesCleanlyWithEnoughStoriesAndResourcesInEnglishAndKorean() throws {
+        // Given the pack shipped in Content/, three directories above this file
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("Content/demo-pack.json"))
+
+        // When
+        let pack = try ContentPack.decode(data)
+
+        // Then
+        let stories = pack.records.filter { $0.kind == .story }
+        let resources = pack.records.filter { $0.kind == .resource }
+        #expect(stories.count >= 20)
+        #expect(resources.count >= 15)
+        for language in ["en", "ko"] {
+            #expect(stories.count { $0.fields["language"] == .string(language) } >= 10, "stories in \(language)")
+            #expect(
+                resources.contains { $0.fields["languages"]?.stringArrayValue?.contains(language) == true },
+                "no resource serving \(language)")
+        }
+        let hangul = { (record: ContentPack.Record) in
+            record.fields.values.contains {
+                $0.stringValue?.unicodeScalars.contains { (0xAC00...0xD7A3).contains($0.value) } == true
+            }
+        }
+        #expect(resources.contains(where: hangul) && resources.contains { !hangul($0) })
+        let roundTripped = try ContentPack.decode(pack.canonicalJSON())
+        #expect(roundTripped == ContentPack(records: pack.records.sorted { $0.id < $1.id }))
+    }
+}
