@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "Haven",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "HavenCore", targets: ["HavenCore"]),
         .library(name: "HavenServer", targets: ["HavenServer"]),
@@ -17,12 +17,16 @@ let package = Package(
         .executable(name: "haven", targets: ["haven"]),
     ],
     dependencies: [
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -32,11 +36,15 @@ let package = Package(
             dependencies: [
                 "HavenCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Sources/SyncServer",
             swiftSettings: swiftSettings
@@ -46,6 +54,8 @@ let package = Package(
             dependencies: [
                 "HavenCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // gzip for push bodies (Gzip.swift); URLSession inflates answers by itself.
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             path: "Sources/SyncClient",
@@ -62,7 +72,9 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "HavenServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -71,9 +83,15 @@ let package = Package(
             dependencies: ["HavenClient"],
             swiftSettings: swiftSettings
         ),
+        // A loopback TCP proxy that adds latency, caps bandwidth, resets and blacks out links.
+        .target(name: "FaultProxy", path: "Tests/FaultProxy", swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["HavenClient", "haven", "haven-server", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "FaultProxy", "HavenClient", "haven", "haven-server",
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,3 +1,4 @@
+import Foundation
 import HavenCore
 
 /// What went wrong on the client, in words that say what to do next.
@@ -19,14 +20,47 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
 public struct ServerError: Error, Sendable, CustomStringConvertible {
     public let status: Int
     public let detail: ErrorDetail
+    /// Seconds the server asked the client to wait (`Retry-After`), if it did.
+    public var retryAfter: Double?
+
+    /// An error answer with its decoded body and `Retry-After`.
+    public init(status: Int, detail: ErrorDetail, retryAfter: Double? = nil) {
+        self.status = status
+        self.detail = detail
+        self.retryAfter = retryAfter
+    }
+
+    /// Whether trying again later may succeed: timeouts, throttling and server faults.
+    public var isTransient: Bool {
+        status == 408 || status == 429 || (500...599).contains(status)
+    }
 
     public var description: String {
-        let hint: String =
-            switch status {
-            case 401: " — the token is unknown, expired or revoked: ask an admin for a new one"
-            case 403: " — this token's role does not allow it"
-            default: ""
-            }
-        return "server answered \(status): \(detail.message) (\(detail.code))\(hint)"
+        "server answered \(status): \(detail.message) (\(detail.code))\(hint)"
+    }
+
+    /// What the person can do about it.
+    private var hint: String {
+        switch status {
+        case 401: " — the token is unknown, expired or revoked: ask an admin for a new one"
+        case 403: " — this token's role does not allow it: ask an admin for a token whose role may do this"
+        case 404, 405: " — check the server address this replica uses ('haven status')"
+        case 410: " — run 'haven sync' again to download everything"
+        case 429: " — the server is throttling this device: wait a few minutes, then sync again"
+        case 500...599: " — the server is in trouble: try again later; unsent changes are kept"
+        case 400..<500: " — this version of haven may not match the server's: update haven; unsent changes are kept"
+        default: ""
+        }
+    }
+
+    /// Parses a `Retry-After` value: whole seconds, or an HTTP date (RFC 9110 §10.2.3).
+    static func retryAfter(_ value: String?, now: Date = Date()) -> Double? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+        if let seconds = Double(value), seconds.isFinite { return max(0, seconds) }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
     }
 }

@@ -71,14 +71,25 @@ extension Replica {
     }
 
     /// Stamps the registers `makeChange` writes, merges them and queues them, in the caller's transaction.
-    private func write(
+    ///
+    /// The record's rejected changes are folded in: what they wrote and the record still holds is
+    /// sent again with this change, stamped now, unless this change writes it anew.
+    func write(
         _ db: Database, record: RecordState, makeChange: (RecordState, Timestamp) -> RecordState
     ) throws {
         var settings = try ReplicaSettings.load(db)
         var clock = clock(settings)
         // The new write must win over every register the record already holds.
         if let latest = record.latestStamp { clock.witness(latest) }
-        let delta = makeChange(record, clock.now())
+        let stamp = clock.now()
+        var delta = makeChange(record, stamp)
+        let rejected = try takeRejected(db, of: record)
+        for (name, register) in rejected.fields where delta.fields[name] == nil {
+            delta.fields[name] = Register(register.value, stamp: stamp)
+        }
+        if delta.deleted == nil, let deleted = rejected.deleted {
+            delta.deleted = Register(deleted.value, stamp: stamp)
+        }
         try save(db, record.merged(with: delta))
         settings.counter += 1
         let change = Change(id: "\(settings.replicaID)-\(settings.counter)", base: settings.cursor, record: delta)
@@ -90,12 +101,13 @@ extension Replica {
     }
 
     func save(_ db: Database, _ record: RecordState) throws {
-        try db.execute(
+        // Cached: the search triggers make this statement slow to compile (Replica+Search.swift).
+        try db.cachedStatement(
             sql: """
                 INSERT INTO records (id, kind, state, deleted) VALUES (?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted
-                """,
-            arguments: [record.id, record.kind.rawValue, try Self.json(record), record.isDeleted])
+                """
+        ).execute(arguments: [record.id, record.kind.rawValue, try Self.json(record), record.isDeleted])
     }
 
     /// The record whose id is `id` or starts with it (at least 4 characters, one match only).

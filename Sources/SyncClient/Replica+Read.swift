@@ -34,19 +34,27 @@ extension Replica {
         }
     }
 
-    /// Changes the server refused, with its reason.
+    /// Changes the server refused (or that were too large to send), oldest first, with the reason.
     public func rejectedChanges() throws -> [RejectedChange] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT change_id, record_id, error FROM outbox WHERE status = 'rejected' ORDER BY seq")
-                .map { RejectedChange(changeID: $0["change_id"], recordID: $0["record_id"], reason: $0["error"] ?? "") }
+        try database.read { db in try rejectedChanges(db) }
+    }
+
+    private func rejectedChanges(_ db: Database) throws -> [RejectedChange] {
+        try Row.fetchAll(db, sql: "SELECT body, error FROM outbox WHERE status = 'rejected' ORDER BY seq").map { row in
+            let change = try Self.decode(Change.self, row["body"] as String)
+            let fields = change.record.fields.keys.sorted() + (change.record.deleted == nil ? [] : ["deleted"])
+            return RejectedChange(
+                changeID: change.id, recordID: change.record.id, kind: change.record.kind, fields: fields,
+                error: Self.rejection(from: row["error"]))
         }
     }
 
-    /// Counts and times for `haven status`.
+    /// Counts, times and sizes for `haven status`.
     public func status() throws -> ReplicaStatus {
         try database.read { db in
             let settings = try ReplicaSettings.load(db)
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+            let now = wallClock()
             return ReplicaStatus(
                 replica: path, server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
                 stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
@@ -54,7 +62,12 @@ extension Replica {
                 unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
                 rejectedChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'rejected'"),
                 conflicts: try count("SELECT COUNT(*) FROM conflicts"),
-                lastSync: settings.lastSync, cursor: settings.cursor?.description)
+                lastSync: settings.lastSync, cursor: settings.cursor?.description,
+                lastPull: settings.lastPull,
+                cursorAgeSeconds: settings.lastPull.map { Int((Int64(now) - Int64($0)) / 1000) },
+                batchSize: settings.batchSize ?? SyncEngine.Configuration.defaultBatchSize,
+                pageSize: settings.pageSize ?? SyncEngine.Configuration.defaultPageLimit,
+                rejected: try rejectedChanges(db))
         }
     }
 
@@ -67,11 +80,32 @@ extension Replica {
     }
 }
 
-/// A change the server refused, kept in the outbox.
+/// A change the server refused, kept in the outbox until an edit of its record or
+/// `haven retry` sends it again.
 public struct RejectedChange: Sendable, Codable {
+    /// The change's id and its record's.
     public var changeID: String
     public var recordID: String
+    public var kind: RecordKind
+    /// The registers the change wrote ("deleted" for the flag).
+    public var fields: [String]
+    /// The server's code, such as `forbidden` or `invalid_field` (`too_large` when the client
+    /// could not send the change at all).
+    public var code: String
+    /// The server's message, naming the field at fault.
+    public var message: String
+    /// The message and the code, as a person reads them.
     public var reason: String
+
+    init(changeID: String, recordID: String, kind: RecordKind, fields: [String], error: ErrorDetail) {
+        self.changeID = changeID
+        self.recordID = recordID
+        self.kind = kind
+        self.fields = fields
+        self.code = error.code
+        self.message = error.message
+        self.reason = error.description
+    }
 }
 
 /// The replica's state at a glance.
@@ -84,7 +118,16 @@ public struct ReplicaStatus: Sendable, Codable {
     public var unsentChanges: Int
     public var rejectedChanges: Int
     public var conflicts: Int
-    /// Milliseconds since 1970; nil before the first sync.
+    /// When the last complete sync finished, milliseconds since 1970; nil before the first.
     public var lastSync: UInt64?
     public var cursor: String?
+    /// When a pull last reached the end of the server's log, milliseconds since 1970.
+    public var lastPull: UInt64?
+    /// Seconds since then: how old this replica's view of the server is.
+    public var cursorAgeSeconds: Int?
+    /// The sizes the next sync starts from, as the link last allowed.
+    public var batchSize: Int
+    public var pageSize: Int
+    /// The rejected changes themselves.
+    public var rejected: [RejectedChange]
 }

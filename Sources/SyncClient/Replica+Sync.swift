@@ -15,22 +15,39 @@ extension Replica {
     }
 
     /// Records the server's answers to a push: sent changes leave the outbox, refused ones stay
-    /// in it, marked with the reason.
-    public func acknowledge(_ response: PushResponse) throws {
+    /// in it, marked with the reason. A change refused as `record_purged` is for a record the
+    /// server deleted and purged: it goes, with the local record and every other unsent change
+    /// to it, since the record can never come back.
+    ///
+    /// - Returns: how many unsent changes were dropped because their record was purged.
+    @discardableResult
+    public func acknowledge(_ response: PushResponse) throws -> Int {
         try database.write { db in
+            var dropped = 0
             for result in response.results {
                 switch result.status {
                 case .applied, .duplicate:
                     try db.execute(sql: "DELETE FROM outbox WHERE change_id = ?", arguments: [result.id])
+                case .rejected where result.error?.code == Self.recordPurged:
+                    guard let recordID = try String.fetchOne(
+                        db, sql: "SELECT record_id FROM outbox WHERE change_id = ?", arguments: [result.id])
+                    else { continue }
+                    try db.execute(sql: "DELETE FROM outbox WHERE record_id = ?", arguments: [recordID])
+                    dropped += db.changesCount
+                    try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [recordID])
                 case .rejected:
                     try db.execute(
                         sql: "UPDATE outbox SET status = 'rejected', error = ? WHERE change_id = ?",
-                        arguments: [result.error?.description ?? "rejected", result.id])
+                        arguments: [Self.rejectionText(result.error), result.id])
                 }
             }
             try recordServerTime(db, response.serverTime)
+            return dropped
         }
     }
+
+    /// The code of a change refused because its record was deleted and purged on the server.
+    static let recordPurged = "record_purged"
 
     /// Merges one pulled page and stores its cursor, in one transaction.
     public func apply(_ page: PullResponse) throws {
@@ -70,10 +87,27 @@ extension Replica {
         try database.write { db in try ReplicaSettings.set(db, .lastSync, String(wallClock())) }
     }
 
-    /// Forgets the cursor so that the next pull downloads everything again, keeping every
-    /// unsent change (after `410 cursor_expired`).
-    public func forgetCursor() throws {
-        try database.write { db in try ReplicaSettings.set(db, .cursor, nil) }
+    /// Forgets the cursor so that the next pull downloads everything again, after
+    /// `410 cursor_expired`, keeping every unsent change.
+    ///
+    /// Records without an unsent or rejected change are dropped in the same transaction: the
+    /// download brings back every one that still exists, and one the server deleted and purged
+    /// (whose delete this replica never saw) must not survive here. Records with unsent changes
+    /// stay until those are pushed; if the server then refuses them as `record_purged`,
+    /// ``acknowledge(_:)`` drops them too.
+    ///
+    /// - Returns: how many records were dropped.
+    @discardableResult
+    public func forgetCursor() throws -> Int {
+        try database.write { db in
+            try ReplicaSettings.set(db, .cursor, nil)
+            try db.execute(
+                sql: """
+                    DELETE FROM records WHERE id NOT IN (
+                        SELECT record_id FROM outbox WHERE status IN ('pending', 'rejected'))
+                    """)
+            return db.changesCount
+        }
     }
 
     private func recordServerTime(_ db: Database, _ serverTime: UInt64) throws {

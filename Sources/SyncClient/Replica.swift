@@ -21,12 +21,14 @@ public struct Replica: Sendable {
             throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        let createdDirectory = firstMissingDirectory(above: path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let replica = try Replica(path: path, wallClock: wallClock)
         try replica.database.write { db in
             try ReplicaSettings.set(db, .server, server.absoluteString)
             try ReplicaSettings.set(db, .token, token)
             try ReplicaSettings.set(db, .replicaID, ReplicaID.random().rawValue)
+            try ReplicaSettings.set(db, .createdDirectory, createdDirectory)
         }
         return replica
     }
@@ -42,7 +44,13 @@ public struct Replica: Sendable {
     private init(path: String, wallClock: @escaping HybridLogicalClock.WallClock) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // secure_delete = FAST zeroes deleted rows in b-tree pages when that costs no extra I/O,
+        // so sent changes and purged records linger less in the file (see Replica+Wipe.swift).
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST") }
+        // Test-only: a page limit that makes the disk look full (Tests/EndToEndTests/DiskFullTests.swift).
+        if let pages = ProcessInfo.processInfo.environment["HAVEN_TEST_MAX_PAGE_COUNT"].flatMap({ Int($0) }) {
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
+        }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
         self.database = pool
@@ -69,6 +77,8 @@ public struct Replica: Sendable {
                         received_at INTEGER NOT NULL);
                     """)
         }
+        // Full-text search (Replica+Search.swift).
+        migrator.registerMigration("v2") { db in try createSearchIndex(db) }
         return migrator
     }
 

@@ -7,6 +7,9 @@ public struct ReplicaSettings: Sendable {
     enum Key: String {
         case server, token, replicaID = "replica_id", cursor, clock, counter, lastSync = "last_sync"
         case serverOffset = "server_offset"
+        /// The highest directory `create` made for the replica, which a wipe removes if empty.
+        case createdDirectory = "created_directory"
+        case lastPull = "last_pull", batchSize = "batch_size", pageSize = "page_size"
     }
 
     public var server: URL
@@ -22,6 +25,11 @@ public struct ReplicaSettings: Sendable {
     public var lastSync: UInt64?
     /// Server clock minus local clock, in milliseconds, from the last response.
     public var serverOffset: Int64
+    /// When a pull last reached the end of the log, milliseconds since 1970: the cursor's age.
+    public var lastPull: UInt64?
+    /// The push batch and pull page sizes the link last allowed; nil before they first adapted.
+    public var batchSize: Int?
+    public var pageSize: Int?
 
     static func load(_ db: Database) throws -> ReplicaSettings {
         let values = try Dictionary(
@@ -38,7 +46,10 @@ public struct ReplicaSettings: Sendable {
             clock: values[Key.clock.rawValue].flatMap(Timestamp.init),
             counter: values[Key.counter.rawValue].flatMap { Int64($0) } ?? 0,
             lastSync: values[Key.lastSync.rawValue].flatMap { UInt64($0) },
-            serverOffset: values[Key.serverOffset.rawValue].flatMap { Int64($0) } ?? 0)
+            serverOffset: values[Key.serverOffset.rawValue].flatMap { Int64($0) } ?? 0,
+            lastPull: values[Key.lastPull.rawValue].flatMap { UInt64($0) },
+            batchSize: values[Key.batchSize.rawValue].flatMap { Int($0) },
+            pageSize: values[Key.pageSize.rawValue].flatMap { Int($0) })
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {

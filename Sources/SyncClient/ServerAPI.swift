@@ -2,46 +2,83 @@ import Foundation
 import HavenCore
 
 /// The sync protocol's two calls over a transport, with errors decoded from the JSON shape.
+///
+/// Every request asks for a gzipped answer (URLSession inflates it); push bodies larger than
+/// ``compressionThreshold`` are sent gzipped. The bytes that cross the wire are counted in
+/// ``traffic``.
 public struct ServerAPI: Sendable {
     let server: URL
     let token: String
     let transport: any HTTPTransport
-    var timeout: Double = 60
+    /// Seconds before a request is abandoned; a long-poll gets its `wait` on top.
+    public var timeout: Double = 30
+    /// Push bodies of more bytes than this are sent gzipped.
+    public var compressionThreshold = 1024
+    /// Bytes sent and received so far, bodies only.
+    public let traffic = TrafficMeter()
 
+    /// An API for `server` with `token`, over URLSession unless a test gives another transport.
     public init(server: URL, token: String, transport: any HTTPTransport = URLSessionTransport()) {
         self.server = server
         self.token = token
         self.transport = transport
     }
 
+    /// An answer with a 2xx status whose body is not the expected JSON.
+    public struct UnreadableAnswer: Error, Sendable, CustomStringConvertible {
+        /// What was wrong with the body (a path, never its values).
+        public var reason: String
+        public var description: String { "the server's answer could not be read: \(reason)" }
+    }
+
     /// `POST /v1/changes`.
     public func push(_ changes: [Change]) async throws -> PushResponse {
-        let body = try JSONEncoder().encode(PushRequest(changes: changes))
-        return try await send("POST", url: server.appendingPathComponent("v1/changes"), body: body)
+        var body = try JSONEncoder().encode(PushRequest(changes: changes))
+        var headers = ["Content-Type": "application/json"]
+        if body.count > compressionThreshold {
+            body = try Gzip.compress(body)
+            headers["Content-Encoding"] = "gzip"
+        }
+        return try await send("POST", url: server.appendingPathComponent("v1/changes"), headers: headers, body: body)
     }
 
-    /// `GET /v1/changes?since=…&limit=…`.
-    public func pull(since cursor: SyncCursor?, limit: Int) async throws -> PullResponse {
-        var components = URLComponents(url: server.appendingPathComponent("v1/changes"), resolvingAgainstBaseURL: false)!
-        components.queryItems = [URLQueryItem(name: "limit", value: String(limit))]
-        if let cursor { components.queryItems!.append(URLQueryItem(name: "since", value: cursor.description)) }
-        return try await send("GET", url: components.url!, body: nil)
+    /// `GET /v1/changes?since=…&limit=…[&wait=…]`: with `wait`, the server holds an empty answer
+    /// up to that many seconds for changes to arrive.
+    public func pull(since cursor: SyncCursor?, limit: Int, wait: Double = 0) async throws -> PullResponse {
+        var components = URLComponents(
+            url: server.appendingPathComponent("v1/changes"), resolvingAgainstBaseURL: false)!
+        var query = [URLQueryItem(name: "limit", value: String(limit))]
+        if let cursor { query.append(URLQueryItem(name: "since", value: cursor.description)) }
+        if wait > 0 { query.append(URLQueryItem(name: "wait", value: String(Int(wait.rounded(.up))))) }
+        components.queryItems = query
+        return try await send("GET", url: components.url!, headers: [:], body: nil, extraTime: wait)
     }
 
-    private func send<Answer: Decodable>(_ method: String, url: URL, body: Data?) async throws -> Answer {
-        var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json"]
-        if body != nil { headers["Content-Type"] = "application/json" }
+    private func send<Answer: Decodable>(
+        _ method: String, url: URL, headers: [String: String], body: Data?, extraTime: Double = 0
+    ) async throws -> Answer {
+        var headers = headers
+        headers["Authorization"] = "Bearer \(token)"
+        headers["Accept"] = "application/json"
+        headers["Accept-Encoding"] = "gzip"
         let response = try await transport.send(
-            HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout))
+            HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout + extraTime))
+        // On the wire the body had its Content-Length (compressed, when it was); without one, the
+        // inflated size is the best guess.
+        let received = response.header("Content-Length").flatMap { Int($0) } ?? response.body.count
+        traffic.count(sent: body?.count ?? 0, received: received)
         guard (200..<300).contains(response.status) else {
-            let detail = (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error
+            let detail =
+                (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error
                 ?? ErrorDetail(code: "http_\(response.status)", message: "unexpected answer")
-            throw ServerError(status: response.status, detail: detail)
+            throw ServerError(
+                status: response.status, detail: detail,
+                retryAfter: ServerError.retryAfter(response.header("Retry-After")))
         }
         do {
             return try JSONDecoder().decode(Answer.self, from: response.body)
         } catch {
-            throw ClientError("the server's answer could not be read: \(describe(error))")
+            throw UnreadableAnswer(reason: describe(error))
         }
     }
 }

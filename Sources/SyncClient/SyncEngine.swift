@@ -3,43 +3,125 @@ import HavenCore
 
 /// Push the outbox in batches, then pull pages until the server has nothing more (DESIGN §5).
 ///
-/// The engine holds no state of its own between steps: the outbox and the cursor live in the
-/// replica and move forward one transaction at a time, so a sync killed at any point resumes
-/// where it stopped, re-sending at most one batch (answered `duplicate`) and one page.
+/// The engine holds no state of its own between steps: the outbox, the cursor and the adaptive
+/// sizes live in the replica and move forward one transaction at a time, so a sync killed at
+/// any point resumes where it stopped, re-sending at most one batch (answered `duplicate`) and
+/// one page.
+///
+/// Rule 1. A transient failure (the link, a timeout, 408, 429, 5xx) is retried after a backoff
+/// with full jitter, honouring `Retry-After` (``RetryPolicy``); the request that failed is the
+/// only one repeated. Any other error stops the sync at once.
+///
+/// Rule 2. Sizes follow the link (``AdaptiveSize``): a failure or an answer slower than
+/// ``Configuration/slowRequest`` halves the next request; a full one faster than
+/// ``Configuration/quickRequest`` grows it by half. 413 halves the batch and sends it again; a
+/// single change still too large is marked rejected and the rest goes on.
+///
+/// Rule 3. Changes refused as `clock_ahead` are stamped again from the clock the server's time
+/// corrects and sent once more in the same push; refused again, they stay rejected.
+///
+/// Rule 4. A page is asked to stay under ``Configuration/pageBytes``, or a tenth of what the
+/// pull has received so far if that is more (the limit in records is set from the bytes per
+/// record seen so far). A page lost to a cut is fetched again whole, so this bounds the bytes
+/// received twice to about a tenth of the download.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
-        /// Changes per push request.
-        public var batchSize = 100
-        /// Records per pull page.
-        public var pageLimit = 500
+        /// The largest batch and page unless a command says otherwise.
+        public static let defaultBatchSize = 100
+        public static let defaultPageLimit = 500
 
-        public init(batchSize: Int = 100, pageLimit: Int = 500) {
+        /// Most changes per push request; the batch adapts below it.
+        public var batchSize: Int
+        /// Most records per pull page; the page adapts below it.
+        public var pageLimit: Int
+        /// When to retry and when to give up.
+        public var retry: RetryPolicy
+        /// A full request answered within this many seconds grows the next one.
+        public var quickRequest: Double
+        /// A request answered after this many seconds shrinks the next one.
+        public var slowRequest: Double
+        /// Seconds the server may hold an empty pull open in ``SyncEngine/watch(into:)``.
+        public var longPollWait: Double
+        /// The bytes a page is asked to stay under while the pull has received less than ten times
+        /// as much (rule 4); nil asks for ``pageLimit`` records whatever their size.
+        public var pageBytes: Int?
+
+        /// A configuration; every value has a default fit for a person's `haven sync`.
+        public init(
+            batchSize: Int = defaultBatchSize, pageLimit: Int = defaultPageLimit, retry: RetryPolicy = RetryPolicy(),
+            quickRequest: Double = 2, slowRequest: Double = 15, longPollWait: Double = 25, pageBytes: Int? = 64 << 10
+        ) {
             self.batchSize = batchSize
             self.pageLimit = pageLimit
+            self.retry = retry
+            self.quickRequest = quickRequest
+            self.slowRequest = slowRequest
+            self.longPollWait = longPollWait
+            self.pageBytes = pageBytes
         }
     }
 
     let replica: Replica
     let api: ServerAPI
     let configuration: Configuration
+    let clock: SyncClock
+    let random: @Sendable () -> Double
+    let progress: (@Sendable (SyncProgress) -> Void)?
 
-    public init(replica: Replica, api: ServerAPI, configuration: Configuration = .init()) {
+    /// - Parameters:
+    ///   - clock: monotonic time and sleep; tests pass one that does not wait.
+    ///   - random: numbers in 0..<1 for the backoff's jitter.
+    ///   - progress: called after every page, batch and failure.
+    public init(
+        replica: Replica, api: ServerAPI, configuration: Configuration = .init(), clock: SyncClock = .continuous,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        progress: (@Sendable (SyncProgress) -> Void)? = nil
+    ) {
         self.replica = replica
         self.api = api
         self.configuration = configuration
+        self.clock = clock
+        self.random = random
+        self.progress = progress
     }
 
     /// What a sync did, for people and for `--json`.
-    public struct Summary: Sendable, Codable {
+    public struct Summary: Sendable, Codable, Equatable {
+        /// Changes sent, counting a change sent again after `clock_ahead` twice.
         public var pushed = 0
+        /// Changes the server wrote to its log.
         public var applied = 0
+        /// Changes the server already had (a batch sent again after a lost answer).
         public var duplicate = 0
+        /// Changes the server refused, or too large to send alone; kept in the outbox.
         public var rejected = 0
+        /// Unsent changes dropped, with their records, because the server had deleted and purged
+        /// those records.
+        public var purged = 0
+        /// Changes stamped again after `clock_ahead`.
+        public var restamped = 0
+        /// Records received, and records dropped because the token may no longer see them.
         public var pulledRecords = 0
         public var removedRecords = 0
+        /// Pages applied.
         public var pages = 0
+        /// Conflicts the server reported for this replica's writes.
         public var newConflicts = 0
+        /// Whether the server had forgotten the cursor (410) and everything was downloaded again.
         public var redownloaded = false
+        /// Body bytes on the wire, compressed where they were.
+        public var bytesSent = 0
+        public var bytesReceived = 0
+        /// Requests repeated after a failure or a 413.
+        public var retries = 0
+        /// Seconds the sync took.
+        public var elapsed = 0.0
+        /// The sizes the link allowed at the end, which the next sync starts from.
+        public var batchSize = 0
+        public var pageSize = 0
+
+        /// An empty summary, to add a push or a pull to.
+        public init() {}
     }
 
     /// Pushes every pending change, then pulls until up to date.
@@ -51,50 +133,247 @@ public struct SyncEngine: Sendable {
         return summary
     }
 
+    /// Keeps the replica current until the task is cancelled: pushes, pulls, then long-polls
+    /// (``Configuration/longPollWait``), pushing new local edits between polls. Cancellation
+    /// ends it between transactions, never inside one.
+    public func watch(into summary: inout Summary) async throws {
+        do {
+            while true {
+                try Task.checkCancellation()
+                try await push(into: &summary)
+                try await pull(into: &summary, wait: configuration.longPollWait)
+                try replica.recordSyncFinished()
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+
     /// Sends the outbox, batch by batch, until no pending change is left.
     public func push(into summary: inout Summary) async throws {
+        let started = clock.now()
+        var sizes = try loadSizes()
+        defer {
+            summary.elapsed += clock.now() - started
+            summary.batchSize = sizes.batch.current
+            summary.pageSize = sizes.page.current
+        }
+        var retry = RetryState(policy: configuration.retry)
+        var restamped = false
         while true {
-            let changes = try replica.pendingChanges(limit: configuration.batchSize)
+            let changes = try replica.pendingChanges(limit: sizes.batch.current)
             guard !changes.isEmpty else { return }
-            let response = try await api.push(changes)
+            let response: PushResponse
+            let seconds: Double
+            do {
+                (response, seconds) = try await exchange(&summary) { try await api.push(changes) }
+            } catch let error as ServerError where error.status == 413 {
+                retry.succeeded()  // An answer came: the link works, the request was too large.
+                if let change = changes.first, changes.count == 1 {
+                    try replica.rejectLocally(change.id, reason: Self.tooLarge(change, error))
+                    summary.rejected += 1
+                } else {
+                    sizes.batch.shrink(below: changes.count)
+                    try save(sizes)
+                    summary.retries += 1
+                }
+                report(summary)
+                continue
+            } catch {
+                try await recover(from: error, step: "pushing changes", retry: &retry, summary: &summary)
+                sizes.batch.shrink()
+                try save(sizes)
+                continue
+            }
+            retry.succeeded()
             guard Set(response.results.map(\.id)) == Set(changes.map(\.id)) else {
                 // Without an answer for every change the outbox cannot move on; stop, don't loop.
-                throw ClientError("the server answered for \(response.results.count) of \(changes.count) changes; try again later")
+                throw ClientError(
+                    "the server answered for \(response.results.count) of \(changes.count) changes; try again later")
             }
-            try replica.acknowledge(response)
+            summary.purged += try replica.acknowledge(response)
             summary.pushed += changes.count
+            var clockAhead = 0
             for result in response.results {
                 switch result.status {
                 case .applied: summary.applied += 1
                 case .duplicate: summary.duplicate += 1
+                case .rejected where result.error?.code == Replica.recordPurged: break
+                case .rejected where result.error?.code == Replica.clockAhead: clockAhead += 1
                 case .rejected: summary.rejected += 1
                 }
             }
+            if clockAhead > 0 {
+                // Once per push: stamped again, they are pending and go in the next batch.
+                let count = restamped ? 0 : try replica.restampChangesAhead()
+                restamped = true
+                summary.restamped += count
+                if count == 0 { summary.rejected += clockAhead }
+            }
+            if adapt(&sizes.batch, full: changes.count >= sizes.batch.current, seconds: seconds) { try save(sizes) }
+            report(summary)
         }
     }
 
     /// Pulls pages until the server says there is no more; each page is applied with its cursor.
-    public func pull(into summary: inout Summary) async throws {
+    ///
+    /// - Parameter wait: seconds the server may hold an empty answer open for new changes.
+    public func pull(into summary: inout Summary, wait: Double = 0) async throws {
+        let started = clock.now()
+        var sizes = try loadSizes()
+        defer {
+            summary.elapsed += clock.now() - started
+            summary.batchSize = sizes.batch.current
+            summary.pageSize = sizes.page.current
+        }
+        var retry = RetryState(policy: configuration.retry)
         var cursor = try replica.settings().cursor
+        var received = (bytes: 0, items: 0)
         while true {
+            let limit = pageLimit(sizes.page, receivedBytes: received.bytes, items: received.items)
+            let bytesBefore = summary.bytesReceived
             let page: PullResponse
+            let seconds: Double
             do {
-                page = try await api.pull(since: cursor, limit: configuration.pageLimit)
+                (page, seconds) = try await exchange(&summary) {
+                    try await api.pull(since: cursor, limit: limit, wait: wait)
+                }
             } catch let error as ServerError where error.status == 410 && cursor != nil {
                 // The server no longer knows our cursor: download everything again. Unsent
-                // changes stay in the outbox and are pushed on the next sync.
+                // changes stay in the outbox and are pushed on the next sync; records without
+                // one are dropped, so that none the server purged survives here.
+                retry.succeeded()
                 try replica.forgetCursor()
                 cursor = nil
                 summary.redownloaded = true
                 continue
+            } catch {
+                try await recover(from: error, step: "pulling changes", retry: &retry, summary: &summary)
+                sizes.page.shrink(below: limit)
+                try save(sizes)
+                continue
             }
+            retry.succeeded()
             try replica.apply(page)
+            received.bytes += summary.bytesReceived - bytesBefore
+            received.items += page.changes.count + page.removed.count + page.conflicts.count
             cursor = page.cursor
             summary.pages += 1
             summary.pulledRecords += page.changes.count
             summary.removedRecords += page.removed.count
             summary.newConflicts += page.conflicts.count
-            if !page.more { return }
+            // A long-poll that waited says nothing about the link.
+            if page.more || wait == 0,
+                adapt(&sizes.page, full: page.more && limit == sizes.page.current, seconds: seconds)
+            {
+                try save(sizes)
+            }
+            report(summary)
+            if !page.more {
+                try replica.recordPullFinished()
+                return
+            }
         }
     }
+
+    // MARK: - Steps
+
+    private struct Sizes {
+        var batch: AdaptiveSize
+        var page: AdaptiveSize
+    }
+
+    private func loadSizes() throws -> Sizes {
+        let settings = try replica.settings()
+        return Sizes(
+            batch: AdaptiveSize(maximum: configuration.batchSize, current: settings.batchSize),
+            page: AdaptiveSize(maximum: configuration.pageLimit, current: settings.pageSize))
+    }
+
+    private func save(_ sizes: Sizes) throws {
+        try replica.saveSyncSizes(batch: sizes.batch.current, page: sizes.page.current)
+    }
+
+    /// Records to ask for in the next page: the adaptive size, held to the page's byte budget
+    /// (rule 4) by the bytes per record seen so far in this pull (1 KB before the first page).
+    private func pageLimit(_ size: AdaptiveSize, receivedBytes: Int, items: Int) -> Int {
+        guard let pageBytes = configuration.pageBytes else { return size.current }
+        let budget = Double(max(pageBytes, receivedBytes / 10))
+        let perRecord = items > 0 ? max(1, Double(receivedBytes) / Double(items)) : 1024
+        return max(1, min(size.current, Int(budget / perRecord)))
+    }
+
+    /// Grows or shrinks `size` after a success that took `seconds` (rule 2); true if it changed.
+    private func adapt(_ size: inout AdaptiveSize, full: Bool, seconds: Double) -> Bool {
+        let before = size
+        if seconds >= configuration.slowRequest {
+            size.shrink()
+        } else if full && seconds <= configuration.quickRequest {
+            size.grow()
+        }
+        return size != before
+    }
+
+    /// Runs one request, adding its bytes to the summary whether it succeeds or not.
+    ///
+    /// - Returns: the answer and the seconds it took.
+    private func exchange<Answer>(_ summary: inout Summary, _ request: () async throws -> Answer) async throws
+        -> (Answer, Double)
+    {
+        let before = api.traffic.reading
+        let start = clock.now()
+        defer {
+            let after = api.traffic.reading
+            summary.bytesSent += after.sent - before.sent
+            summary.bytesReceived += after.received - before.received
+        }
+        let answer = try await request()
+        return (answer, clock.now() - start)
+    }
+
+    /// Waits before a retry of a transient failure (rule 1); throws the error itself when it is
+    /// permanent, ``RetryBudgetExhausted`` when the budget is spent, `CancellationError` when
+    /// the task was cancelled.
+    private func recover(from error: any Error, step: String, retry: inout RetryState, summary: inout Summary)
+        async throws
+    {
+        if error is CancellationError || Task.isCancelled { throw CancellationError() }
+        guard case .transient(let retryAfter) = SyncFailure(error) else { throw error }
+        let now = clock.now()
+        switch retry.failed(now: now, random: random(), retryAfter: retryAfter) {
+        case .giveUp:
+            throw RetryBudgetExhausted(
+                step: step, attempts: retry.failures, seconds: retry.stalled(at: now), lastError: describeFailure(error)
+            )
+        case .retry(let delay):
+            summary.retries += 1
+            report(summary, retryingIn: delay, after: describeFailure(error))
+            try await clock.sleep(delay)
+        }
+    }
+
+    private func report(_ summary: Summary, retryingIn delay: Double? = nil, after failure: String? = nil) {
+        progress?(SyncProgress(summary: summary, retryingIn: delay, lastFailure: failure))
+    }
+
+    /// Why a change that is too large alone stays behind, and what to do.
+    private static func tooLarge(_ change: Change, _ error: ServerError) -> ErrorDetail {
+        let bytes = (try? JSONEncoder().encode(change).count).map { "\($0) bytes" } ?? "too large"
+        return ErrorDetail(
+            code: Replica.tooLarge,
+            message:
+                "change \(change.id) to \(change.record.kind) \(change.record.id) is \(bytes), more than the server "
+                + "takes in one request (\(error.detail.message)): shorten it with "
+                + "'haven \(change.record.kind.commandName) edit \(change.record.id)', then sync again")
+    }
+}
+
+/// Where a sync stands, for a progress line.
+public struct SyncProgress: Sendable {
+    /// Everything done so far.
+    public var summary: SyncEngine.Summary
+    /// Seconds until the next attempt, while waiting after a failure.
+    public var retryingIn: Double?
+    /// The failure being waited out.
+    public var lastFailure: String?
 }

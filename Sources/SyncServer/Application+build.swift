@@ -6,20 +6,39 @@ import NIOCore
 /// Builds the HTTP application around a store: what `serve` runs and what tests drive.
 ///
 /// - Parameters:
+///   - metrics: where request and sync metrics are counted; one per application.
 ///   - onListening: called with the bound port once the server accepts connections.
 public func buildApplication(
     store: any SyncStore, configuration: ServerConfiguration, logger: Logger,
     clock: @escaping @Sendable () -> UInt64 = HybridLogicalClock.systemWallClock,
+    metrics: ServerMetrics = ServerMetrics(),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = Router(context: HavenRequestContext.self)
-    router.add(middleware: ErrorAndClockMiddleware(clock: clock))
-    router.get("healthz") { _, _ in jsonResponse(["status": "ok"]) }
-    let v1 = router.group("v1").add(middleware: AuthMiddleware(store: store, clock: clock))
-    SyncController(store: store, configuration: configuration, clock: clock).addRoutes(to: v1)
+    let router = buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "haven"),
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// The routes and middleware of the API: what ``buildApplication(store:configuration:logger:clock:metrics:onListening:)``
+/// serves, and what the contract test compares with `docs/openapi.yaml` through `router.routes`.
+public func buildRouter(
+    store: any SyncStore, configuration: ServerConfiguration,
+    clock: @escaping @Sendable () -> UInt64 = HybridLogicalClock.systemWallClock,
+    metrics: ServerMetrics = ServerMetrics()
+) -> Router<HavenRequestContext> {
+    let router = Router(context: HavenRequestContext.self)
+    // First, so that it counts the final status of every request, errors included.
+    router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
+    router.add(middleware: ErrorAndClockMiddleware(clock: clock))
+    // Before anything reads a body: a declared length above the limit is refused unread.
+    router.add(middleware: RequestLimits(configuration))
+    router.add(middleware: CompressionMiddleware(maxBodyBytes: configuration.maxBodyBytes))
+    let auth = AuthMiddleware(store: store, configuration: configuration, clock: clock)
+    ObservabilityController(store: store, metrics: metrics).addRoutes(to: router, auth: auth)
+    let v1 = router.group("v1").add(middleware: auth)
+    SyncController(store: store, configuration: configuration, clock: clock, signal: ChangeSignal(), metrics: metrics).addRoutes(to: v1)
+    return router
 }

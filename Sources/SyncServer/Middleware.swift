@@ -5,7 +5,8 @@ import HTTPTypes
 import Logging
 
 /// Turns every error into the JSON error shape, adds the server's clock to every response, and
-/// logs one line per request with its id, route and status: never bodies or tokens.
+/// logs one line per request with its id, route pattern, status and duration: never paths,
+/// queries, bodies or tokens.
 struct ErrorAndClockMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let clock: @Sendable () -> UInt64
@@ -20,26 +21,31 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
         } catch let error as any HTTPResponseError {
-            response = try Self.apiError(for: error.status).response(from: request, context: context)
+            response = try Self.apiError(for: error.status, request: request)
+                .response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             response = try APIError(.internalServerError, code: "internal", message: "internal error")
                 .response(from: request, context: context)
         }
         response.headers[.serverTime] = String(clock())
+        // A HEAD answer has headers only; a body would be read as the start of the next response.
+        if request.method == .head { response = response.createHeadResponse() }
         context.logger.info(
             "request",
             metadata: [
-                "method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)",
-                "ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000)"
+                "method": "\(request.method)", "route": "\(context.route)", "status": "\(response.status.code)",
+                "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))",
             ])
         return response
     }
 
     /// The JSON error for a status that Hummingbird raised itself (no route, body too large…).
-    static func apiError(for status: HTTPResponse.Status) -> APIError {
+    static func apiError(for status: HTTPResponse.Status, request: Request) -> APIError {
         switch status {
-        case .notFound: APIError(.notFound, code: "not_found", message: "no such route")
+        case .notFound:
+            APIError(
+                .notFound, code: "not_found", message: "no route for \(request.method) \(request.uri.path.prefix(200))")
         case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "method not allowed")
         case .contentTooLarge: APIError(.contentTooLarge, code: "too_large", message: "request body too large")
         default: APIError(status, code: "http_\(status.code)", message: status.reasonPhrase)
@@ -48,25 +54,70 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
 }
 
 /// Looks the bearer token up and puts the caller in the context; 401 otherwise.
+///
+/// Failed attempts are counted per client address: an address with too many gets 429
+/// `too_many_attempts` and `Retry-After`, whatever it sends, until its block has passed (see
+/// ``FailedAuthThrottle``). Tokens are never logged.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let store: any SyncStore
     let clock: @Sendable () -> UInt64
+    /// Shared by every copy of this middleware, so `/v1` and `/metrics` count together.
+    let throttle: FailedAuthThrottle
+    /// The header a trusted reverse proxy puts the client's address in, if any.
+    let addressHeader: HTTPField.Name?
+
+    init(store: any SyncStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> UInt64) {
+        self.store = store
+        self.clock = clock
+        self.throttle = FailedAuthThrottle(limit: configuration.failedAuthLimit, window: configuration.failedAuthWindow)
+        self.addressHeader = configuration.clientAddressHeader.flatMap { HTTPField.Name($0) }
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        let address = clientAddress(of: request, context: context)
+        let now = clock()
+        if let wait = throttle.retryAfter(for: address, now: now) {
+            let seconds = (wait + 999) / 1000
+            var error = APIError(
+                .tooManyRequests, code: "too_many_attempts",
+                message: "Authorization: too many failed attempts from this address; retry in \(seconds) s")
+            error.headers[.retryAfter] = String(seconds)
+            throw error
+        }
+        // No header guesses nothing, so it is not counted.
+        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
+        guard let caller = try await caller(for: header, now: now) else {
+            if throttle.recordFailure(from: address, now: now) {
+                context.logger.notice("too many failed authentications", metadata: ["address": "\(address)"])
+            }
             throw APIError.unauthorized
         }
-        let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard !secret.isEmpty, secret.count <= 200,
-            let caller = try await store.caller(forTokenHash: TokenSecret.hash(secret), now: clock())
-        else { throw APIError.unauthorized }
         var context = context
         context.caller = caller
         return try await next(request, context)
+    }
+
+    /// The caller of a valid bearer token, nil for anything else.
+    private func caller(for header: String, now: UInt64) async throws -> Caller? {
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        guard header.count <= 300, header.lowercased().hasPrefix("bearer ") else { return nil }
+        let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+        guard !secret.isEmpty, secret.count <= 200 else { return nil }
+        return try await store.caller(forTokenHash: TokenSecret.hash(secret), now: now)
+    }
+
+    /// The key failed attempts are counted under: from the trusted proxy's header when one is
+    /// configured and carries an IP address, from the socket otherwise.
+    private func clientAddress(of request: Request, context: Context) -> String {
+        if let addressHeader, let value = request.headers[addressHeader],
+            let key = ClientAddress.key(forwarded: value)
+        {
+            return key
+        }
+        return ClientAddress.key(for: context.remoteAddress) ?? ClientAddress.unknown
     }
 }
 

@@ -1,13 +1,17 @@
 import Hummingbird
+import NIOCore
 
-/// The per-request context: who is calling, once authenticated.
-public struct HavenRequestContext: RequestContext {
+/// The per-request context: who is calling, once authenticated, and from where.
+public struct HavenRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
+    /// The socket peer; nil when there is no socket (router tests).
+    public let remoteAddress: SocketAddress?
     /// Set by ``AuthMiddleware`` for every route under `/v1`.
     public var caller: Caller?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        self.remoteAddress = source.channel.remoteAddress
         self.caller = nil
     }
 

@@ -7,7 +7,7 @@ import HavenCore
 /// GRDB's single writer serializes pushes, so `seq` (SQLite's AUTOINCREMENT rowid) grows in
 /// commit order, and each pull reads one snapshot.
 public struct SQLiteSyncStore: SyncStore {
-    private let database: any DatabaseWriter
+    let database: any DatabaseWriter
     public let epoch: String
 
     /// Opens (creating or migrating) the store at `path`.
@@ -16,6 +16,8 @@ public struct SQLiteSyncStore: SyncStore {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted and overwritten content is zeroed on disk: purged testimony leaves no trace.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
@@ -52,6 +54,7 @@ public struct SQLiteSyncStore: SyncStore {
             try db.execute(
                 sql: "INSERT INTO meta (key, value) VALUES ('epoch', ?)", arguments: [TokenSecret.generateID()])
         }
+        migrator.registerMigration("v2") { db in try createCompactionTables(db) }
         return migrator
     }
 
@@ -74,6 +77,9 @@ public struct SQLiteSyncStore: SyncStore {
             != nil
         {
             return PushResult(id: change.id, status: .duplicate)
+        }
+        if let problem = try purgedRejection(of: change, db) {
+            return PushResult(id: change.id, status: .rejected, error: problem)
         }
         let row = try Row.fetchOne(
             db, sql: "SELECT state, creator FROM records WHERE id = ?", arguments: [change.record.id])
@@ -104,22 +110,28 @@ public struct SQLiteSyncStore: SyncStore {
         return PushResult(id: change.id, status: .applied)
     }
 
-    public func pull(since: Int64, limit: Int, maxBytes: Int, for caller: Caller) async throws -> PullPage {
+    public func pull(since: Int64, after position: Int64?, limit: Int, maxBytes: Int, for caller: Caller)
+        async throws -> PullPage
+    {
+        let position = position ?? since
         let epoch = self.epoch
         return try await database.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM change_log") ?? 0
+            try Self.checkHorizon(since: since, db)
+            let head = try Self.head(db)
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT state, creator FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?",
-                arguments: [since, limit + 1])
+                arguments: [position, limit + 1])
             var page = PullPageBuilder(since: since, caller: caller, maxBytes: maxBytes, limit: limit)
             while let row = try rows.next() {
                 let record = try Self.decoder.decode(TrackedRecord.self, from: Data((row["state"] as String).utf8))
                 guard page.add(record, creator: row["creator"]) else { break }
             }
+            // A full page continues from its last record with the same base; the last page
+            // brings the caller to the head of the log.
             let cursor = page.more ? page.lastSeq : head
             let conflictBodies = try String.fetchAll(
                 db, sql: "SELECT body FROM conflicts WHERE recipient = ? AND seq > ? AND seq <= ? ORDER BY id",
-                arguments: [caller.tokenID, since, cursor])
+                arguments: [caller.tokenID, position, cursor])
             var conflicts = try conflictBodies.map { try Self.decoder.decode(Conflict.self, from: Data($0.utf8)) }
             var names = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM tokens").map {
@@ -131,7 +143,8 @@ public struct SQLiteSyncStore: SyncStore {
             }
             return PullPage(
                 changes: page.changes, removed: page.removed, conflicts: conflicts,
-                cursor: SyncCursor(epoch: epoch, seq: cursor), more: page.more)
+                cursor: page.more ? SyncCursor(epoch: epoch, seq: since, position: cursor) : SyncCursor(epoch: epoch, seq: cursor),
+                more: page.more)
         }
     }
 
@@ -166,6 +179,28 @@ public struct SQLiteSyncStore: SyncStore {
                 arguments: [now, idOrName, idOrName])
             return db.changesCount > 0
         }
+    }
+
+    public func logSize() async throws -> Int {
+        // A count walks the log's smallest index: fine once per scrape, not per request.
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change_log") ?? 0 }
+    }
+
+    public func checkHealth() async throws {
+        // Reads a table, not just `SELECT 1`: the file must still be there and readable.
+        _ = try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") }
+    }
+
+    /// Checkpoints the write-ahead log into the database file and closes every connection, so
+    /// the file is complete on its own: no WAL content is left to recover. Reads and writes
+    /// throw afterwards.
+    ///
+    /// - Throws: when a connection is still in use.
+    public func close() throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        try database.close()
     }
 
     private static func token(from row: Row) throws -> TokenInfo {

@@ -12,6 +12,21 @@ public struct ServerConfiguration: Sendable {
     public var pageBytes: Int
     /// How far ahead of the server's clock a stamp may be, in milliseconds.
     public var maxDrift: UInt64
+    /// Largest encoded size of one pushed change, in bytes; a larger change alone is rejected
+    /// with `record_too_large`.
+    public var maxRecordBytes: Int = 256 << 10
+    /// How deeply arrays and objects may nest in a request body; deeper is 400 `too_deep`.
+    public var maxNestingDepth: Int = 32
+    /// Failed authentications from one client address that block it with 429; 0 turns the
+    /// throttle off.
+    public var failedAuthLimit: Int = 10
+    /// The window those failures are counted in, and how long a block lasts, in milliseconds.
+    public var failedAuthWindow: UInt64 = 60_000
+    /// A header a trusted reverse proxy sets to the client's address (e.g. `X-Forwarded-For`);
+    /// nil to use the socket's peer. Set it only behind such a proxy: clients can send it too.
+    public var clientAddressHeader: String?
+    /// The longest long-poll a pull may ask for with `wait`, in seconds.
+    public var maxWait: Double = 60
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchSize: Int = 1_000,

@@ -1,31 +1,30 @@
 import Foundation
 import HavenCore
 import Hummingbird
+import ServiceLifecycle
 
 /// The sync routes: `GET /v1/changes` (pull) and `POST /v1/changes` (push), DESIGN §4.
 struct SyncController {
     let store: any SyncStore
     let configuration: ServerConfiguration
     let clock: @Sendable () -> UInt64
+    /// Wakes long-polls when a push has applied something.
+    let signal: ChangeSignal
+    /// Counts pushed changes by outcome.
+    let metrics: ServerMetrics
 
     func addRoutes(to group: RouterGroup<HavenRequestContext>) {
         group.get("changes", use: pull)
         group.post("changes", use: push)
-        // Hummingbird answers 404 for a known path with another method; DESIGN §4 wants 405.
-        for method in [HTTPRequest.Method.put, .patch, .delete] {
-            group.on("changes", method: method) { _, _ -> Response in
-                var error = APIError(
-                    .methodNotAllowed, code: "method_not_allowed", message: "/v1/changes takes GET or POST")
-                error.headers[.allow] = "GET, POST"
-                throw error
-            }
-        }
+        // Behind the group's authentication, like the routes themselves: 401 comes before 405.
+        group.refuseOtherMethods(on: "changes", allowing: [.get, .post])
     }
 
     func pull(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let query = request.uri.queryParameters
         var since: Int64 = 0
+        var position: Int64?
         if let text = query["since"].map(String.init), !text.isEmpty {
             guard let cursor = SyncCursor(text) else {
                 throw APIError.badRequest("invalid_cursor", "since: '\(text.prefix(80))' is not a cursor from this server")
@@ -36,6 +35,7 @@ struct SyncController {
                     message: "since: cursor is from another database; download everything again")
             }
             since = cursor.seq
+            position = cursor.position
         }
         var limit = configuration.pageLimit
         if let text = query["limit"].map(String.init) {
@@ -44,13 +44,35 @@ struct SyncController {
             }
             limit = value
         }
-        let page = try await store.pull(since: since, limit: limit, maxBytes: configuration.pageBytes, for: caller)
-        guard page.cursor.seq >= since else {
-            // Same epoch, but the log is shorter than the cursor: a database restored from an
-            // older copy. Pulling on would skip the changes that refill those positions.
-            throw APIError(
-                .gone, code: "cursor_expired",
-                message: "since: cursor is ahead of this database's log; download everything again")
+        var wait = 0.0
+        if let text = query["wait"].map(String.init) {
+            guard let value = Double(text), value.isFinite, (0...configuration.maxWait).contains(value) else {
+                throw APIError.badRequest("invalid_wait", "wait: must be a number of seconds from 0 to \(Int(configuration.maxWait))")
+            }
+            wait = value
+        }
+        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
+        var page: PullPage
+        while true {
+            let generation = signal.generation
+            page = try await pullPage(since: since, after: position, limit: limit, for: caller)
+            guard page.cursor.seq >= since else {
+                // Same epoch, but the log is shorter than the cursor: a database restored from an
+                // older copy. Pulling on would skip the changes that refill those positions.
+                throw APIError(
+                    .gone, code: "cursor_expired",
+                    message: "since: cursor is ahead of this database's log; download everything again")
+            }
+            // Long-poll: nothing for this caller yet, so wait for the next push (or shutdown).
+            let remaining = deadline - ContinuousClock.now
+            guard page.isEmpty, remaining > .zero, !Task.isShuttingDownGracefully else { break }
+            await withGracefulShutdownHandler {
+                await signal.wait(after: generation, timeout: remaining)
+            } onGracefulShutdown: {
+                signal.signal()
+            }
+            since = page.cursor.seq
+            position = page.cursor.position
         }
         return jsonResponse(
             PullResponse(
@@ -61,17 +83,21 @@ struct SyncController {
     func push(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         guard caller.role.canWrite else { throw APIError.forbidden("a \(caller.role.rawValue) token cannot push changes") }
-        guard let type = request.headers[.contentType], type.lowercased().hasPrefix("application/json") else {
-            throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be application/json")
-        }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.maxBodyBytes)
-        } catch {
+        // `application/json`, parameters such as `charset=utf-8` allowed; not `application/jsonx`.
+        let type = request.headers[.contentType]
+        guard
+            type?.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
+                == "application/json"
+        else {
             throw APIError(
-                .contentTooLarge, code: "too_large", message: "request body exceeds \(configuration.maxBodyBytes) bytes")
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "Content-Type must be application/json, not "
+                    + (type.map { "'\($0.prefix(80))'" } ?? "missing"))
         }
+        let limits = RequestLimits(configuration)
+        var request = request
+        let buffer = try await limits.collectBody(of: &request)
+        try limits.checkJSON(buffer)
         let body: PushRequest
         do {
             body = try JSONDecoder().decode(PushRequest.self, from: Data(buffer.readableBytesView))
@@ -83,8 +109,18 @@ struct SyncController {
                 .contentTooLarge, code: "batch_too_large",
                 message: "changes: \(body.changes.count) in one push, at most \(configuration.maxBatchSize)")
         }
-        let results = try await store.push(body.changes, by: caller, now: clock(), maxDrift: configuration.maxDrift)
+        // A change too large to store is rejected alone; the others go on (DESIGN §4).
+        let (admitted, rejected) = limits.partition(body.changes)
+        let stored =
+            admitted.isEmpty
+            ? [] : try await store.push(admitted.map(\.1), by: caller, now: clock(), maxDrift: configuration.maxDrift)
+        var slots = [PushResult?](repeating: nil, count: body.changes.count)
+        for ((index, _), result) in zip(admitted, stored) { slots[index] = result }
+        for (index, result) in rejected { slots[index] = result }
+        let results = slots.compactMap { $0 }
         let applied = results.filter { $0.status == .applied }.count
+        if applied > 0 { signal.signal() }
+        metrics.countPush(results)
         context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
         return jsonResponse(PushResponse(results: results, serverTime: clock()))
     }

@@ -7,7 +7,12 @@ import HavenCore
 /// Rules every implementation keeps:
 /// 1. Appending a change to the log and updating the merged state is one transaction.
 /// 2. Pushes are serialized, so `seq` order is commit order and no reader skips a change.
-/// 3. A change id is in the log at most once; a repeated push answers `duplicate`.
+/// 3. A change id is in the log at most once; a repeated push answers `duplicate` (for as long
+///    as compaction keeps its log entry: at least the retention window).
+/// 4. Compaction purges a deleted record whole and keeps only its id: later changes to it are
+///    rejected as `record_purged`, and it never comes back. Compaction never moves the head
+///    back, so a pull's cursor never goes backwards.
+/// 5. A pull from a cursor (`since` > 0) below the compaction horizon throws ``CursorExpired``.
 public protocol SyncStore: Sendable {
     /// The store's random id, carried in every cursor it issues.
     var epoch: String { get }
@@ -21,7 +26,11 @@ public protocol SyncStore: Sendable {
 
     /// The records changed after `since` that `caller` may see, at most `limit` and about
     /// `maxBytes` of them, with the conflicts addressed to `caller`.
-    func pull(since: Int64, limit: Int, maxBytes: Int, for caller: Caller) async throws -> PullPage
+    ///
+    /// - Parameter position: in the middle of a paged pull, the position of the last record
+    ///   already sent; records are taken after it, still with every register changed after `since`.
+    func pull(since: Int64, after position: Int64?, limit: Int, maxBytes: Int, for caller: Caller)
+        async throws -> PullPage
 
     /// The caller a token hash belongs to, if the token exists and is valid at `now`.
     func caller(forTokenHash hash: Data, now: UInt64) async throws -> Caller?
@@ -32,6 +41,26 @@ public protocol SyncStore: Sendable {
     func tokens() async throws -> [TokenInfo]
     /// Revokes a token by id or name; returns false when there is none.
     func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool
+
+    /// Purges, in one transaction, what the retention window no longer needs (DESIGN §4): deleted
+    /// records whose delete is older than `retention`, content included; log entries older than
+    /// it that no register of the merged state refers to; and conflicts older than it.
+    ///
+    /// For example, what `haven-server compact --retention 30d` runs:
+    /// ```swift
+    /// let summary = try await store.compact(retention: 30 * 86_400_000, now: clock())
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - retention: the window in milliseconds.
+    ///   - now: the server's clock, milliseconds since 1970.
+    /// - Returns: what was purged, in counts, and the new horizon.
+    func compact(retention: UInt64, now: UInt64) async throws -> CompactionSummary
+
+    /// The number of entries in the change log, for the `haven_change_log_rows` metric.
+    func logSize() async throws -> Int
+    /// Returns when the database answers a trivial query; throws otherwise. Backs `GET /healthz`.
+    func checkHealth() async throws
 }
 
 extension SyncStore {
@@ -48,4 +77,7 @@ public struct PullPage: Sendable, Hashable {
     public var conflicts: [Conflict]
     public var cursor: SyncCursor
     public var more: Bool
+
+    /// Whether the page tells the caller nothing new.
+    public var isEmpty: Bool { changes.isEmpty && removed.isEmpty && conflicts.isEmpty && !more }
 }

@@ -22,13 +22,15 @@ struct SyncEngineTests {
         ]
     }
 
-    private func makeEngine(_ replica: Replica, _ server: FakeServer, batchSize: Int = 100, pageLimit: Int = 500) throws
-        -> SyncEngine
-    {
+    private func makeEngine(
+        _ replica: Replica, _ server: any HTTPTransport, batchSize: Int = 100, pageLimit: Int = 500,
+        retry: RetryPolicy = RetryPolicy(), clock: TestClock = TestClock()
+    ) throws -> SyncEngine {
         let settings = try replica.settings()
         return SyncEngine(
             replica: replica, api: ServerAPI(server: settings.server, token: settings.token, transport: server),
-            configuration: .init(batchSize: batchSize, pageLimit: pageLimit))
+            configuration: .init(batchSize: batchSize, pageLimit: pageLimit, retry: retry), clock: clock.syncClock,
+            random: { 1 })
     }
 
     @Test func syncPushesInBatchesThenPullsEveryPage() async throws {
@@ -105,6 +107,11 @@ struct SyncEngineTests {
         #expect(try replica.record(unsent).values["title"] == "Written during sync")
         #expect(try replica.record(RecordIDs.first).values["title"] == "From scratch")
         #expect(await server.pushedBatches.count == 1)
+
+        // When it pushes again, the kept change goes out
+        try await engine.push(into: &summary)
+        #expect(await server.applied.last?.record.id == unsent)
+        #expect(try replica.pendingChanges(limit: 10).isEmpty)
     }
 
     @Test func expiredAnswerWithoutACursorIsAnError() async throws {
@@ -119,16 +126,41 @@ struct SyncEngineTests {
         #expect(try replica.settings().cursor == nil)
     }
 
-    @Test func droppedLinkMidPullResumesFromTheLastAppliedPage() async throws {
-        // Given a server whose link drops when the third page is asked for
+    @Test func droppedLinkMidPullIsRetriedFromTheLastAppliedPage() async throws {
+        // Given a server whose link drops once when the third page is asked for
         let replica = try makeEmptyReplica()
         let server = FakeServer(pages: Self.threePages(), faults: [Fixtures.cursor(2): .dropLink])
-        let engine = try makeEngine(replica, server)
+        let clock = TestClock()
+
+        // When it syncs
+        let summary = try await makeEngine(replica, server, clock: clock).sync()
+
+        // Then it waited once and asked again from cursor 2, not from the start
+        #expect(
+            await server.pulledSince == [
+                nil, Fixtures.cursor(1).description, Fixtures.cursor(2).description, Fixtures.cursor(2).description,
+            ])
+        #expect(clock.sleeps == [0.5])
+        #expect(summary.retries == 1)
+        #expect(summary.pages == 3)
+        #expect(try replica.settings().cursor == Fixtures.cursor(3))
+        #expect(try replica.records().count == 3)
+    }
+
+    @Test func syncThatGivesUpKeepsThePagesItGotAndTheNextOneResumes() async throws {
+        // Given a server whose link drops when the third page is asked for, and no retries
+        let replica = try makeEmptyReplica()
+        let server = FakeServer(pages: Self.threePages(), faults: [Fixtures.cursor(2): .dropLink])
+        let engine = try makeEngine(replica, server, retry: RetryPolicy(maxAttempts: 1))
 
         // When a sync is cut off
-        await #expect(throws: FakeServer.LinkDropped.self) { try await engine.sync() }
+        let error = await #expect(throws: RetryBudgetExhausted.self) { try await engine.sync() }
 
-        // Then the two pages it got are applied and their cursor kept, and the sync is not marked done
+        // Then it says what happened and what to do, the two pages it got are applied and their
+        // cursor kept, and the sync is not marked done
+        #expect(error?.description.hasPrefix("gave up pulling changes after 1 attempt over 0 s") == true)
+        #expect(error?.description.contains("everything received so far is saved") == true)
+        #expect(error?.description.contains("run 'haven sync' again") == true)
         #expect(try replica.settings().cursor == Fixtures.cursor(2))
         #expect(try replica.records().map(\.id) == [RecordIDs.first, RecordIDs.second])
         #expect(try replica.settings().lastSync == nil)
@@ -147,17 +179,16 @@ struct SyncEngineTests {
     }
 
     @Test func droppedLinkMidPushKeepsTheUnsentBatches() async throws {
-        // Given three changes and a link that drops on the second request only
+        // Given three changes and a link that drops on the second request only, and no retries
         let replica = try makeEmptyReplica()
         for number in 1...3 { try replica.add(.story, values: Fixtures.story("Local \(number)")) }
         let flaky = FlakyTransport(
             failing: 2, then: FakeServer(pages: [nil: Fixtures.page([], cursor: Fixtures.cursor(1))]))
-        let engine = SyncEngine(
-            replica: replica, api: ServerAPI(server: Fixtures.server, token: Fixtures.token, transport: flaky),
-            configuration: .init(batchSize: 2))
+        let engine = try makeEngine(replica, flaky, batchSize: 2, retry: RetryPolicy(maxAttempts: 1))
 
         // When the link drops on the second batch, the first batch has left the outbox
-        await #expect(throws: FakeServer.LinkDropped.self) { try await engine.sync() }
+        let error = await #expect(throws: RetryBudgetExhausted.self) { try await engine.sync() }
+        #expect(error?.step == "pushing changes")
         #expect(try replica.pendingChanges(limit: 10).count == 1)
 
         // When the link comes back and it syncs again
@@ -169,16 +200,20 @@ struct SyncEngineTests {
         #expect(try replica.pendingChanges(limit: 10).isEmpty)
     }
 
-    @Test func unknownTokenSurfacesAs401WithAHint() async throws {
+    @Test func unknownTokenSurfacesAs401WithAHintWithoutRetrying() async throws {
         // Given a replica whose token the server does not know
         let replica = try makeEmptyReplica(token: "revoked-token")
         try replica.add(.story, values: Fixtures.story())
         let server = FakeServer(pages: Self.threePages())
+        let clock = TestClock()
 
         // When it syncs
-        let error = await #expect(throws: ServerError.self) { try await makeEngine(replica, server).sync() }
+        let engine = try makeEngine(replica, server, clock: clock)
+        let error = await #expect(throws: ServerError.self) { try await engine.sync() }
 
-        // Then the error says what happened and what to do, and the change is kept
+        // Then it asked once, and the error says what happened and what to do; the change is kept
+        #expect(await server.requestCount == 1)
+        #expect(clock.sleeps.isEmpty)
         #expect(error?.status == 401)
         #expect(error?.detail.code == "unauthorized")
         #expect(error?.description.contains("server answered 401") == true)
@@ -186,5 +221,27 @@ struct SyncEngineTests {
         #expect(error.map { !String(describing: $0).contains("revoked-token") } == true)
         #expect(try replica.pendingChanges(limit: 10).count == 1)
         #expect(try replica.settings().cursor == nil)
+    }
+
+    @Test func forbiddenPushStopsWithoutRetryingAndSaysWhatToDo() async throws {
+        // Given a server that refuses this token's pushes
+        let replica = try makeEmptyReplica()
+        try replica.add(.story, values: Fixtures.story())
+        let server = FakeServer(
+            pushFaults: [.status(403, code: "forbidden", message: "a reader token cannot push changes")])
+        let clock = TestClock()
+
+        // When it syncs
+        let engine = try makeEngine(replica, server, clock: clock)
+        let error = await #expect(throws: ServerError.self) { try await engine.sync() }
+
+        // Then it stopped at once with the reason and the way out, and kept the change
+        #expect(await server.requestCount == 1)
+        #expect(clock.sleeps.isEmpty)
+        #expect(
+            error?.description
+                == "server answered 403: a reader token cannot push changes (forbidden) — this token's role does not allow it: ask an admin for a token whose role may do this"
+        )
+        #expect(try replica.pendingChanges(limit: 10).count == 1)
     }
 }

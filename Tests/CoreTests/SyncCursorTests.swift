@@ -15,7 +15,7 @@ struct SyncCursorTests {
     }
 
     @Test(arguments: [
-        "", "1042", ".1042", "5f1c.", "5f1c.-1", "5f1c.+1", "5f1c.1.2", "5F1C.1", "xyz.1", "5f1c. 1", "5f1c.1e3",
+        "", "1042", ".1042", "5f1c.", "5f1c.-1", "5f1c.+1", "5f1c.2.2", "5f1c.3.1", "5f1c.1.2.3", "5F1C.1", "xyz.1", "5f1c. 1", "5f1c.1e3",
         "5f1c.9223372036854775808", String(repeating: "a", count: 33) + ".1", "\u{FF41}.1", "5f1c.\u{FF11}",
     ])
     func parsingRejectsMalformedCursors(_ text: String) {
@@ -30,5 +30,12 @@ struct SyncCursorTests {
         #expect(throws: DecodingError.self) {
             try JSONDecoder().decode([SyncCursor].self, from: Data(#"["ab12"]"#.utf8))
         }
+    }
+
+    @Test func pagingPositionRoundTripsAndStaysAheadOfTheBase() throws {
+        let cursor = try #require(SyncCursor("5f1c.1042.1500"))
+        #expect(cursor.seq == 1042 && cursor.position == 1500)
+        #expect(cursor.description == "5f1c.1042.1500")
+        #expect(SyncCursor("5f1c.1042")?.position == nil)
     }
 }

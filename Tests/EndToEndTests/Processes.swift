@@ -98,10 +98,12 @@ final class ServerProcess {
     }
 
     /// Starts the server and waits for its "listening" line.
-    func start() throws {
+    ///
+    /// - Parameter arguments: further options of `haven-server serve`.
+    func start(logLevel: String = "warning", arguments: [String] = []) throws {
         let running = try launch(
-            Binaries.url("haven-server"), ["serve", "--database", database, "--port", "0", "--log-level", "warning"],
-            in: directory)
+            Binaries.url("haven-server"),
+            ["serve", "--database", database, "--port", "0", "--log-level", logLevel] + arguments, in: directory)
         self.running = running
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {

@@ -126,7 +126,7 @@ struct AuthTests {
 
             #expect(response.status == .notFound)
             #expect(response.headers[.contentType] == "application/json")
-            #expect(try response.error() == ErrorDetail(code: "not_found", message: "no such route"))
+            #expect(try response.error() == ErrorDetail(code: "not_found", message: "no route for GET \(uri)"))
         }
     }
 

@@ -172,7 +172,7 @@ struct ConflictTests {
             while more {
                 let page = try await client.pull(token: server["editor"], since: cursor, limit: 1)
                 conflicts += page.conflicts
-                #expect(page.cursor.seq > cursor.seq)
+                #expect((page.cursor.position ?? page.cursor.seq) > (cursor.position ?? cursor.seq))
                 cursor = page.cursor
                 more = page.more
             }

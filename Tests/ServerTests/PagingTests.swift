@@ -45,7 +45,8 @@ struct PagingTests {
             #expect(pages.map(\.changes.count) == [50, 50, 20])
             #expect(pages.map(\.more) == [true, true, false])
             // And the cursors strictly increase, ending at the head of the log
-            let seqs = pages.map(\.cursor.seq)
+            // (mid-pull cursors keep their base and advance their paging position)
+            let seqs = pages.map { $0.cursor.position ?? $0.cursor.seq }
             #expect(zip(seqs, seqs.dropFirst()).allSatisfy { $0 < $1 })
             #expect(seqs.last == 120)
             // And every record arrives exactly once, with the fields of the pack

@@ -11,7 +11,7 @@ public struct HavenCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
             RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
-            ExportCommand.self,
+            RetryCommand.self, SearchCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self,
         ])
 
     public init() {}

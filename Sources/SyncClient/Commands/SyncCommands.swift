@@ -27,20 +27,37 @@ struct InitCommand: ParsableCommand {
 
 /// Options shared by the commands that talk to the server.
 struct SyncOptions: ParsableArguments {
-    @Option(help: "Changes per push request.") var batchSize: Int = 100
-    @Option(help: "Records per pull page.") var pageSize: Int = 500
+    @Option(help: "Most changes per push request; the batch adapts to the link below it.")
+    var batchSize: Int = SyncEngine.Configuration.defaultBatchSize
+    @Option(help: "Most records per pull page; the page adapts to the link below it.")
+    var pageSize: Int = SyncEngine.Configuration.defaultPageLimit
+    @Option(
+        help: ArgumentHelp("Keep retrying this long while nothing gets through (0: never retry).", valueName: "seconds"))
+    var retryFor: Double = 300
+    @Option(help: ArgumentHelp("Give up one request after this many seconds.", valueName: "seconds"))
+    var timeout: Double = 30
     @Flag(help: "Print a JSON summary.") var json = false
 
     func validate() throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 1000") }
         guard (1...500).contains(pageSize) else { throw ValidationError("--page-size must be from 1 to 500") }
+        guard retryFor >= 0, retryFor.isFinite else { throw ValidationError("--retry-for must be 0 or more seconds") }
+        guard timeout >= 1, timeout.isFinite else { throw ValidationError("--timeout must be at least 1 second") }
     }
 
-    func engine(for replica: Replica) throws -> SyncEngine {
+    /// The engine for `replica`, retrying as these options say (or forever), showing `progress`.
+    func engine(for replica: Replica, retryForever: Bool = false, progress: ProgressLine? = nil) throws -> SyncEngine {
         let settings = try replica.settings()
-        return SyncEngine(
-            replica: replica, api: ServerAPI(server: settings.server, token: settings.token),
-            configuration: .init(batchSize: batchSize, pageLimit: pageSize))
+        var api = ServerAPI(server: settings.server, token: settings.token)
+        api.timeout = timeout
+        let retry =
+            retryForever
+            ? RetryPolicy.forever : RetryPolicy(budget: retryFor, maxAttempts: retryFor == 0 ? 1 : nil)
+        let configuration = SyncEngine.Configuration(
+            batchSize: batchSize, pageLimit: pageSize, retry: retry, slowRequest: timeout / 2)
+        var report: (@Sendable (SyncProgress) -> Void)?
+        if let progress { report = progress.update }
+        return SyncEngine(replica: replica, api: api, configuration: configuration, progress: report)
     }
 
     func report(_ summary: SyncEngine.Summary) throws {
@@ -50,28 +67,78 @@ struct SyncOptions: ParsableArguments {
             var outcome = "\(summary.applied) applied"
             if summary.duplicate > 0 { outcome += ", \(summary.duplicate) already on the server" }
             if summary.rejected > 0 { outcome += ", \(summary.rejected) rejected" }
+            if summary.purged > 0 { outcome += ", \(summary.purged) dropped" }
             parts.append("pushed \(summary.pushed) change\(summary.pushed == 1 ? "" : "s") (\(outcome))")
         }
         if summary.pulledRecords > 0 || summary.removedRecords > 0 {
             parts.append("pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
         }
         print(parts.isEmpty ? "up to date" : parts.joined(separator: "; "))
+        if summary.retries > 0 {
+            print(
+                "the link was unreliable: \(summary.retries) request(s) repeated; the next sync starts at "
+                    + "\(summary.batchSize) changes per push, \(summary.pageSize) records per page")
+        }
         if summary.redownloaded { print("the server had forgotten this replica's position: everything was downloaded again") }
         if summary.removedRecords > 0 { print("\(summary.removedRecords) record(s) are no longer visible to this token and were removed") }
         if summary.newConflicts > 0 { print("\(summary.newConflicts) new conflict(s): see 'haven conflicts'") }
+        if summary.restamped > 0 {
+            print(
+                "this device's clock was ahead of the server's: \(summary.restamped) change(s) were stamped again "
+                    + "with the server's time")
+        }
         if summary.rejected > 0 { print("\(summary.rejected) change(s) were rejected and kept: see 'haven status'") }
+        if summary.purged > 0 {
+            print("\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and purged for good")
+        }
     }
 }
 
-/// `haven sync`: push, then pull.
+/// `haven sync`: push, then pull; with `--watch`, keep doing so until interrupted.
 struct SyncCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sync", abstract: "Push unsent changes, then pull.")
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Push unsent changes, then pull.",
+        discussion: """
+            Failed requests are retried with backoff for --retry-for seconds without progress; \
+            what was received stays saved, so a new sync continues where one stopped. \
+            With --watch it keeps the replica current (long-poll), retrying forever, until Ctrl-C or SIGTERM.
+            """)
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var options: SyncOptions
+    @Flag(help: "Keep syncing until interrupted: wait for changes on the server and send new edits.")
+    var watch = false
 
     func run() async throws {
         let replica = try replica.open()
-        try options.report(try await options.engine(for: replica).sync())
+        let line = ProgressLine.forTerminal()
+        let engine = try options.engine(for: replica, retryForever: watch, progress: line)
+        let summary: SyncEngine.Summary
+        do {
+            summary = watch ? try await Self.watchUntilInterrupted(engine) : try await engine.sync()
+        } catch {
+            line.finish()
+            throw error
+        }
+        line.finish()
+        try options.report(summary)
+    }
+
+    /// Runs ``SyncEngine/watch(into:)`` until SIGINT or SIGTERM, which end it between transactions.
+    private static func watchUntilInterrupted(_ engine: SyncEngine) async throws -> SyncEngine.Summary {
+        let task = Task {
+            var summary = SyncEngine.Summary()
+            try await engine.watch(into: &summary)
+            return summary
+        }
+        let sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        return try await task.value
     }
 }
 
@@ -82,8 +149,11 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var options: SyncOptions
 
     func run() async throws {
+        let line = ProgressLine.forTerminal()
         var summary = SyncEngine.Summary()
-        try await options.engine(for: try replica.open()).push(into: &summary)
+        defer { line.finish() }
+        try await options.engine(for: try replica.open(), progress: line).push(into: &summary)
+        line.finish()
         try options.report(summary)
     }
 }
@@ -95,45 +165,58 @@ struct PullCommand: AsyncParsableCommand {
     @OptionGroup var options: SyncOptions
 
     func run() async throws {
+        let line = ProgressLine.forTerminal()
         var summary = SyncEngine.Summary()
-        try await options.engine(for: try replica.open()).pull(into: &summary)
+        defer { line.finish() }
+        try await options.engine(for: try replica.open(), progress: line).pull(into: &summary)
+        line.finish()
         try options.report(summary)
     }
 }
 
 /// `haven status`.
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show unsent changes, conflicts and the last sync.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show unsent and rejected changes, conflicts, the last sync and the link's sizes.")
+    @OptionGroup var replica: ReplicaOptions
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        let status = try replica.open().status()
+        if json { return try printJSON(status) }
+        Self.lines(status).forEach { print($0) }
+    }
+
+    /// What `haven status` prints.
+    static func lines(_ status: ReplicaStatus) -> [String] {
+        [
+            "replica     \(status.replica)",
+            "server      \(status.server)",
+            "records     \(status.stories) stories, \(status.resources) resources",
+            "unsent      \(status.unsentChanges) change\(status.unsentChanges == 1 ? "" : "s")",
+            "rejected    \(status.rejectedChanges) change\(status.rejectedChanges == 1 ? "" : "s")",
+            "conflicts   \(status.conflicts)",
+            "last sync   \(status.lastSync.map(isoTime) ?? "never")",
+            "last pull   \(status.lastPull.map { "\(isoTime($0)) (\(age(status.cursorAgeSeconds ?? 0)) ago)" } ?? "never")",
+            "sizes       \(status.batchSize) changes per push, \(status.pageSize) records per page",
+        ] + rejectedLines(status.rejected)
+    }
+}
+
+/// `haven conflicts`: writes of this replica's author that lost, and changes the server refused.
+struct ConflictsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conflicts", abstract: "List writes that lost to concurrent ones, and rejected changes.",
+        discussion: "--json prints the conflicts only; 'haven status --json' has the rejected changes.")
     @OptionGroup var replica: ReplicaOptions
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
         let replica = try replica.open()
-        let status = try replica.status()
-        if json { return try printJSON(status) }
-        print("replica     \(status.replica)")
-        print("server      \(status.server)")
-        print("records     \(status.stories) stories, \(status.resources) resources")
-        print("unsent      \(status.unsentChanges) change\(status.unsentChanges == 1 ? "" : "s")")
-        print("rejected    \(status.rejectedChanges) change\(status.rejectedChanges == 1 ? "" : "s")")
-        print("conflicts   \(status.conflicts)")
-        print("last sync   \(status.lastSync.map(isoTime) ?? "never")")
-        for rejected in try replica.rejectedChanges() {
-            print("  rejected \(rejected.recordID): \(rejected.reason)")
-        }
-    }
-}
-
-/// `haven conflicts`: writes of this replica's author that lost.
-struct ConflictsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "conflicts", abstract: "List writes that lost to concurrent ones.")
-    @OptionGroup var replica: ReplicaOptions
-    @Flag(help: "Print JSON.") var json = false
-
-    func run() throws {
-        let conflicts = try replica.open().conflicts()
+        let conflicts = try replica.conflicts()
         if json { return try printJSON(conflicts) }
-        if conflicts.isEmpty { return print("no conflicts") }
+        if conflicts.isEmpty { print("no conflicts") }
         for conflict in conflicts {
             let what =
                 conflict.reason == .deleted
@@ -141,6 +224,42 @@ struct ConflictsCommand: ParsableCommand {
                 : "lost to a write by \(conflict.winnerAuthor) at \(isoTime(conflict.winner.physical))"
             print("\(conflict.kind) \(conflict.recordID) \(conflict.field): your value \(display(conflict.value)) \(what)")
         }
+        rejectedLines(try replica.rejectedChanges()).forEach { print($0) }
+    }
+}
+
+/// `haven retry [ID]`: queue rejected changes again as they are.
+struct RetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry", abstract: "Send rejected changes again as they are (all, or one record's).",
+        discussion: """
+            For a rejection fixed elsewhere, such as a token given a new role. To change what is sent, \
+            edit the record instead: the edit re-sends the rejected change with the fix.
+            """)
+    @OptionGroup var replica: ReplicaOptions
+    @Argument(help: "A record id (or its first characters) or a change id; all rejected changes if omitted.")
+    var id: String?
+
+    func run() throws {
+        let count = try replica.open().retryRejected(id)
+        print("\(count) rejected change\(count == 1 ? "" : "s") queued again: run 'haven sync' to send")
+    }
+}
+
+/// The "rejected" section of `status` and `conflicts`: each change, why, and what to do.
+func rejectedLines(_ rejected: [RejectedChange]) -> [String] {
+    guard !rejected.isEmpty else { return [] }
+    return ["rejected (kept; edit the record to fix and re-send it, or 'haven retry ID' to send it as it is):"]
+        + rejected.map { "  \($0.kind) \($0.recordID) [\($0.fields.joined(separator: ", "))]: \($0.reason)" }
+}
+
+/// A number of seconds as a person reads it: 45 s, 12 min, 3 h, 2 d.
+func age(_ seconds: Int) -> String {
+    switch seconds {
+    case ..<60: "\(max(0, seconds)) s"
+    case ..<3600: "\(seconds / 60) min"
+    case ..<86_400: "\(seconds / 3600) h"
+    default: "\(seconds / 86_400) d"
     }
 }
 

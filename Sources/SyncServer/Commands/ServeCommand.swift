@@ -3,40 +3,67 @@ import Foundation
 import HavenCore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `haven-server serve`: answers sync requests until SIGTERM or SIGINT, then finishes the
 /// requests in flight and closes the database.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the sync API.",
-        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT.")
+        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY.")
 
     @OptionGroup var database: DatabaseOptions
+    @OptionGroup(title: "Limits") var limits: LimitOptions
     @Option(help: "Address to listen on.") var host: String = ProcessEnvironment.value("HAVEN_HOST") ?? "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = ProcessEnvironment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessEnvironment.value("HAVEN_LOG_LEVEL") ?? "info"
+    @Option(help: "Keep deletes and superseded changes this long before compaction purges them (HAVEN_RETENTION).")
+    var retention: Lifetime = .environment("HAVEN_RETENTION", default: "30d")
+    @Option(help: "Compact at start and then this often (HAVEN_COMPACT_EVERY).")
+    var compactEvery: Lifetime = .environment("HAVEN_COMPACT_EVERY", default: "1h")
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
         }
+        try Lifetime.validateEnvironment("HAVEN_RETENTION")
+        try Lifetime.validateEnvironment("HAVEN_COMPACT_EVERY")
     }
 
     func run() async throws {
         var logger = Logger(label: "haven-server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let store = try database.openStore()
-        let configuration = ServerConfiguration(host: host, port: port)
+        var configuration = ServerConfiguration(host: host, port: port)
+        limits.apply(to: &configuration)
         let app = buildApplication(
             store: store, configuration: configuration, logger: logger,
             onListening: { [host] port in
             // Scripts and tests wait for this line; it is the only thing serve prints on stdout.
             FileHandle.standardOutput.write(Data("haven-server listening on http://\(host):\(port)\n".utf8))
         })
-        try await app.runService()
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [
+                    // Before the app: shutdown goes in reverse, so the server stops taking requests
+                    // at once, and a compaction under way finishes before the database closes.
+                    .init(
+                        service: CompactionService(
+                            store: store,
+                            configuration: .init(
+                                retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
+                            logger: logger)),
+                    .init(service: app),
+                    .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await services.run()
+        // Every request has been answered: checkpoint the WAL and close the file.
+        try store.close()
+        logger.info("stopped: requests finished, database closed")
     }
 }
 

@@ -15,7 +15,7 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
         @Option(help: "admin, editor, field or reader.") var role: Role
         @Option(help: "A name to recognise the token by (a pseudonym, never a legal name).") var name: String
-        @Option(help: "Lifetime such as 30d, 12h or 90m; never expires when omitted.") var expires: Duration?
+        @Option(help: "Lifetime such as 30d, 12h or 90m; never expires when omitted.") var expires: Lifetime?
         @Flag(help: "Print {\"id\",\"token\",\"role\"} as JSON.") var json = false
 
         func validate() throws {
@@ -83,7 +83,7 @@ struct TokenCommand: AsyncParsableCommand {
 extension Role: ExpressibleByArgument {}
 
 /// A lifetime written as a number and a unit: `30d`, `12h`, `90m`, `45s`.
-struct Duration: ExpressibleByArgument {
+struct Lifetime: ExpressibleByArgument {
     let milliseconds: UInt64
 
     init?(argument: String) {

@@ -1,0 +1,87 @@
+import Foundation
+import Synchronization
+
+/// One line of sync progress on standard error, rewritten in place; silent unless a person is
+/// watching a terminal, so pipes and logs get only the final summary.
+///
+/// For example:
+/// ```swift
+/// let line = ProgressLine.forTerminal()
+/// let engine = SyncEngine(replica: replica, api: api, progress: line.update)
+/// defer { line.finish() }
+/// ```
+final class ProgressLine: Sendable {
+    private let isEnabled: Bool
+    private let write: @Sendable (String) -> Void
+    /// The width of the text on screen, to blank it out.
+    private let shown = Mutex(0)
+
+    /// - Parameters:
+    ///   - enabled: whether to write at all.
+    ///   - write: where the text goes; standard error by default.
+    init(enabled: Bool, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) })
+    {
+        self.isEnabled = enabled
+        self.write = write
+    }
+
+    /// A line that shows only when both standard output and standard error are terminals.
+    static func forTerminal() -> ProgressLine {
+        ProgressLine(
+            enabled: shows(stdoutIsTerminal: isatty(STDOUT_FILENO) == 1, stderrIsTerminal: isatty(STDERR_FILENO) == 1))
+    }
+
+    /// Whether progress is shown: only to a person at a terminal, never into a pipe or a file.
+    static func shows(stdoutIsTerminal: Bool, stderrIsTerminal: Bool) -> Bool {
+        stdoutIsTerminal && stderrIsTerminal
+    }
+
+    /// Rewrites the line for `progress`.
+    @Sendable func update(_ progress: SyncProgress) {
+        guard isEnabled else { return }
+        let text = Self.text(progress)
+        shown.withLock { width in
+            write("\r" + text + String(repeating: " ", count: max(0, width - text.count)))
+            width = text.count
+        }
+    }
+
+    /// Blanks the line, so that what follows starts on a clean one.
+    func finish() {
+        guard isEnabled else { return }
+        shown.withLock { width in
+            guard width > 0 else { return }
+            write("\r" + String(repeating: " ", count: width) + "\r")
+            width = 0
+        }
+    }
+
+    /// The line for `progress`, such as
+    /// `received 1200 records (2.3 MB) in 3 pages, sent 12 changes; retrying in 4 s: the connection was lost`,
+    /// or `syncing; retrying in 1 s: cannot connect to the server` before anything got through.
+    static func text(_ progress: SyncProgress) -> String {
+        let summary = progress.summary
+        var parts: [String] = []
+        if summary.pages > 0 {
+            parts.append(
+                "received \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
+                    + "(\(byteCount(summary.bytesReceived))) in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
+        }
+        if summary.pushed > 0 { parts.append("sent \(summary.pushed) change\(summary.pushed == 1 ? "" : "s")") }
+        var text = parts.isEmpty ? "syncing" : parts.joined(separator: ", ")
+        if let delay = progress.retryingIn {
+            text += "; retrying in \(Int(delay.rounded(.up))) s"
+            if let failure = progress.lastFailure { text += ": \(failure)" }
+        }
+        return text
+    }
+}
+
+/// A byte count as a person reads it: 812 B, 14.2 KB, 3.1 MB.
+func byteCount(_ bytes: Int) -> String {
+    switch bytes {
+    case ..<1000: "\(bytes) B"
+    case ..<1_000_000: String(format: "%.1f KB", Double(bytes) / 1000)
+    default: String(format: "%.1f MB", Double(bytes) / 1_000_000)
+    }
+}

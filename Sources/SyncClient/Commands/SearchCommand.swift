@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+
+/// `haven search QUERY`: visible stories and resources that contain every word, best first.
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Find stories and resources by words in their titles, summaries and bodies.",
+        discussion: """
+            Every word must appear; "double quotes" keep words together. Words of any length and \
+            script work, Korean and Chinese included: a title match ranks above a body match.
+            """)
+
+    @OptionGroup var replica: ReplicaOptions
+    @Argument(help: "The words to find.") var query: [String]
+    @Option(help: "Only story or resource.") var kind: RecordKind?
+    @Option(
+        help: ArgumentHelp(
+            "Only this language, such as ko (a story's language, or one of a resource's).", valueName: "tag"))
+    var language: String?
+    @Option(help: "At most this many results.") var limit: Int = 20
+    @Flag(help: "Print JSON.") var json = false
+
+    var searchQuery: SearchQuery {
+        SearchQuery(query.joined(separator: " "), kind: kind, language: language, limit: limit)
+    }
+
+    func validate() throws {
+        guard !searchQuery.terms.isEmpty else { throw ValidationError("give at least one word to search for") }
+        guard (1...1000).contains(limit) else { throw ValidationError("--limit must be from 1 to 1000") }
+        if let language, !RecordSchema.isLanguageTag(language) {
+            throw ValidationError("--language must be a language tag such as en, ko or zh-Hant")
+        }
+    }
+
+    func run() throws {
+        let results = try replica.open().search(searchQuery)
+        if json { return try printJSON(results) }
+        if results.isEmpty { return print("no matches for \(query.joined(separator: " "))") }
+        let languages = results.map { $0.languages.isEmpty ? "-" : $0.languages.joined(separator: ",") }
+        let kindWidth = results.map(\.kind.rawValue.count).max() ?? 0
+        let languageWidth = languages.map(\.count).max() ?? 0
+        for (result, language) in zip(results, languages) {
+            let kind = result.kind.rawValue.padding(toLength: kindWidth, withPad: " ", startingAt: 0)
+            let language = language.padding(toLength: languageWidth, withPad: " ", startingAt: 0)
+            print("\(result.id)  \(kind)  \(language)  \(result.title)")
+            if !result.snippet.isEmpty { print("    \(result.snippet)") }
+        }
+    }
+}
+
+extension RecordKind: ExpressibleByArgument {}

@@ -1,0 +1,169 @@
+import Foundation
+import GRDB
+import HavenCore
+
+/// The outbox beyond a plain push: rejected changes kept and re-queued, changes too large to
+/// send, stamps corrected after `clock_ahead`, and the sizes and times a sync leaves behind.
+///
+/// Rule 1. Nothing a person typed leaves the outbox unless the server has it (applied or
+/// duplicate) or its record was purged for good. A refused change stays, marked `rejected` with
+/// the server's code and message, until an edit of its record folds it into a new change, or
+/// `haven retry` queues it again.
+///
+/// Rule 2. An edit of a record with rejected changes re-sends what they wrote: every register
+/// of theirs that the record still holds goes into the new change, stamped now. Registers a
+/// later write has replaced are not re-sent; they would lose to that write anyway.
+///
+/// Rule 3. After `clock_ahead`, every unsent change stamped ahead of the server's clock is
+/// stamped again from the corrected clock, keeping its id (the server never logged it), and
+/// the replica's clock is moved back to match.
+extension Replica {
+    /// The code of a change refused because its stamps are too far ahead of the server's clock.
+    static let clockAhead = "clock_ahead"
+    /// The code of a change the client marks rejected itself: alone, it is larger than the server
+    /// accepts in one request.
+    static let tooLarge = "too_large"
+
+    /// Marks one unsent change rejected for `reason`, without the server's word (a single change
+    /// answered 413).
+    public func rejectLocally(_ changeID: String, reason: ErrorDetail) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE outbox SET status = 'rejected', error = ? WHERE change_id = ? AND status = 'pending'",
+                arguments: [Self.rejectionText(reason), changeID])
+        }
+    }
+
+    /// Queues rejected changes again as they are, for `haven retry`: all of them, or those of the
+    /// record or change whose id is or starts with `id`.
+    ///
+    /// - Returns: how many were queued.
+    /// - Throws: ``ClientError`` when `id` matches no rejected change.
+    @discardableResult
+    public func retryRejected(_ id: String? = nil) throws -> Int {
+        try database.write { db in
+            var sql = "UPDATE outbox SET status = 'pending', error = NULL WHERE status = 'rejected'"
+            var arguments: StatementArguments = []
+            if let id = id?.lowercased() {
+                let pattern =
+                    id.replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
+                sql += " AND (record_id LIKE ? ESCAPE '\\' OR change_id = ?)"
+                arguments = [pattern, id]
+            }
+            try db.execute(sql: sql, arguments: arguments)
+            let count = db.changesCount
+            if let id, count == 0 {
+                throw ClientError("no rejected change for \(id): see 'haven status' for the rejected ones")
+            }
+            return count
+        }
+    }
+
+    /// Takes the rejected changes of `record` out of the outbox and returns the registers of
+    /// theirs that the record still holds, in the caller's transaction (rule 2).
+    func takeRejected(_ db: Database, of record: RecordState) throws -> RecordState {
+        var kept = RecordState(id: record.id, kind: record.kind)
+        let bodies = try String.fetchAll(
+            db, sql: "SELECT body FROM outbox WHERE record_id = ? AND status = 'rejected' ORDER BY seq",
+            arguments: [record.id])
+        guard !bodies.isEmpty else { return kept }
+        for body in bodies {
+            let change = try Self.decode(Change.self, body)
+            for (name, register) in change.record.fields where record.fields[name] == register {
+                kept.fields[name] = register
+            }
+            if let deleted = change.record.deleted, record.deleted == deleted { kept.deleted = deleted }
+        }
+        try db.execute(sql: "DELETE FROM outbox WHERE record_id = ? AND status = 'rejected'", arguments: [record.id])
+        return kept
+    }
+
+    /// Stamps again, from the clock corrected by the server's offset, every unsent change that
+    /// carries a stamp of this replica ahead of the server's clock, and the registers of the
+    /// records that still hold those stamps (rule 3). Changes rejected `clock_ahead` are queued
+    /// again; other rejected ones are left alone.
+    ///
+    /// - Returns: how many changes were stamped again.
+    @discardableResult
+    public func restampChangesAhead() throws -> Int {
+        try database.write { db in
+            let settings = try ReplicaSettings.load(db)
+            let serverNow = UInt64(max(0, Int64(wallClock()) + settings.serverOffset))
+            let replicaID = settings.replicaID
+            func isAhead(_ stamp: Timestamp) -> Bool { stamp.replica == replicaID && stamp.physical > serverNow }
+
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT change_id, record_id, body, status, error FROM outbox ORDER BY seq")
+            var clock = HybridLogicalClock(replica: replicaID, last: nil) { serverNow }
+            var restamped = 0
+            for row in rows {
+                let status: String = row["status"]
+                if status == "rejected", Self.rejection(from: row["error"]).code != Self.clockAhead { continue }
+                var change = try Self.decode(Change.self, row["body"] as String)
+                guard let latest = change.record.latestStamp, isAhead(latest) else { continue }
+                let recordRow = try String.fetchOne(
+                    db, sql: "SELECT state FROM records WHERE id = ?", arguments: [change.record.id])
+                var record = try recordRow.map { try Self.decode(RecordState.self, $0) }
+                // The new stamp must still order after the record's sound registers.
+                for register in record.map(Self.registers) ?? [] where !isAhead(register.stamp) {
+                    clock.witness(register.stamp)
+                }
+                let stamp = clock.now()
+                for (name, register) in change.record.fields {
+                    if record?.fields[name] == register {
+                        record?.fields[name] = Register(register.value, stamp: stamp)
+                    }
+                    change.record.fields[name] = Register(register.value, stamp: stamp)
+                }
+                if let deleted = change.record.deleted {
+                    if record?.deleted == deleted { record?.deleted = Register(deleted.value, stamp: stamp) }
+                    change.record.deleted = Register(deleted.value, stamp: stamp)
+                }
+                if let record { try save(db, record) }
+                try db.execute(
+                    sql: "UPDATE outbox SET body = ?, status = 'pending', error = NULL WHERE change_id = ?",
+                    arguments: [try Self.json(change), change.id])
+                restamped += 1
+            }
+            guard restamped > 0 else { return 0 }
+            // Later edits continue from the corrected clock, not from the stamps just replaced.
+            try ReplicaSettings.set(db, .clock, clock.last.description)
+            return restamped
+        }
+    }
+
+    /// Keeps the sizes the link last allowed, for the next run.
+    public func saveSyncSizes(batch: Int, page: Int) throws {
+        try database.write { db in
+            try ReplicaSettings.set(db, .batchSize, String(batch))
+            try ReplicaSettings.set(db, .pageSize, String(page))
+        }
+    }
+
+    /// Marks a pull that reached the end of the log: the cursor is current as of now.
+    public func recordPullFinished() throws {
+        try database.write { db in try ReplicaSettings.set(db, .lastPull, String(wallClock())) }
+    }
+
+    /// How a rejection is kept in the outbox's `error` column: the server's detail as JSON.
+    static func rejectionText(_ detail: ErrorDetail?) -> String {
+        (try? json(detail ?? ErrorDetail(code: "rejected", message: "rejected without a reason")))
+            ?? "rejected"
+    }
+
+    /// A rejection read back from the outbox; older rows hold "message (code)".
+    static func rejection(from text: String?) -> ErrorDetail {
+        let text = text ?? ""
+        if let detail = try? decode(ErrorDetail.self, text) { return detail }
+        if text.hasSuffix(")"), let open = text.range(of: " (", options: .backwards) {
+            return ErrorDetail(
+                code: String(text[open.upperBound..<text.index(before: text.endIndex)]),
+                message: String(text[..<open.lowerBound]))
+        }
+        return ErrorDetail(code: "rejected", message: text)
+    }
+
+    private static func registers(_ record: RecordState) -> [Register] {
+        Array(record.fields.values) + [record.deleted].compactMap { $0 }
+    }
+}

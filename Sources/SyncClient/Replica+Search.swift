@@ -1,0 +1,256 @@
+import Foundation
+import GRDB
+import HavenCore
+
+/// Full-text search over the replica's visible records (DESIGN §5).
+///
+/// The searchable text of each record lives in `search_documents`: one row per visible record,
+/// kept in step with `records` by triggers, so every write of a record (a local edit, a pulled
+/// page, a record dropped by sync) updates it in the same transaction, whichever code path
+/// does the write. `search_index` is an FTS5 index over it with the trigram tokenizer, which
+/// matches any substring of three characters or more in any script: Korean and Chinese text has
+/// no spaces between words for a word tokenizer to find.
+///
+/// Search follows three rules:
+/// 1. Terms of three characters or more are matched through the index and ranked by bm25, a
+///    match in a title (or name) weighing more than one in a summary, and that more than one in
+///    a body (or description).
+/// 2. Shorter terms, such as the two-syllable Korean "탈북", cannot be looked up by trigrams: they
+///    are matched as substrings of the same text, ranked by where they occur (title, summary,
+///    body) and then how often.
+/// 3. Deleted records are not in the index at all; a restored record comes back into it.
+extension Replica {
+    /// Records whose title, summary or body (a resource's name or description) contain every term
+    /// of `query`, best first.
+    ///
+    /// For example:
+    /// ```swift
+    /// let hits = try replica.search(SearchQuery("탈북 여성", kind: .story, language: "ko"))
+    /// ```
+    ///
+    /// - Returns: at most `query.limit` results; none when the query has no terms.
+    public func search(_ query: SearchQuery) throws -> [SearchResult] {
+        let terms = query.terms
+        guard !terms.isEmpty, query.limit > 0 else { return [] }
+        let indexed = terms.filter { $0.unicodeScalars.count >= Self.trigramLength }
+        let scanned = terms.filter { $0.unicodeScalars.count < Self.trigramLength }
+
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        var source = "search_documents AS d"
+        var score: String
+        if indexed.isEmpty {
+            // Rule 2: a substring scan, weighted like the index's columns.
+            score = scanned.map { _ in
+                Self.weightedFields.map { field, weight in "\(weight) * (d.\(field) LIKE ? ESCAPE '\\')" }
+                    .joined(separator: " + ")
+            }.joined(separator: " + ")
+            for term in scanned { arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3)) }
+            score = "-(\(score))"
+        } else {
+            // Rule 1: bm25 is lower for better matches.
+            source = "search_index JOIN search_documents AS d ON d.docid = search_index.rowid"
+            conditions.append("search_index MATCH ?")
+            arguments += [indexed.map(Self.phrase).joined(separator: " AND ")]
+            score = "bm25(search_index, \(Self.weightedFields.map { "\($0.weight).0" }.joined(separator: ", ")))"
+        }
+        for term in scanned {
+            conditions.append(
+                "(d.title LIKE ? ESCAPE '\\' OR d.summary LIKE ? ESCAPE '\\' OR d.body LIKE ? ESCAPE '\\')")
+            arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3))
+        }
+        if let kind = query.kind {
+            conditions.append("d.kind = ?")
+            arguments += [kind.rawValue]
+        }
+        if let language = query.language {
+            // "zh" finds "zh-Hant" too.
+            conditions.append(
+                "EXISTS (SELECT 1 FROM json_each(d.languages) AS l WHERE lower(l.value) = lower(?) OR lower(l.value) LIKE lower(?) || '-%')"
+            )
+            arguments += [language, language]
+        }
+        // Among equal scores, the record mentioning the terms more often in its body comes first.
+        let occurrence = "(length(d.body) - length(replace(lower(d.body), lower(?), ''))) / length(?)"
+        let occurrences = Array(repeating: occurrence, count: terms.count).joined(separator: " + ")
+        var orderArguments: StatementArguments = []
+        for term in terms { orderArguments += [term, term] }
+        let sql = """
+            SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, \(score) AS score
+            FROM \(source)
+            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            ORDER BY score, \(occurrences) DESC, d.title, d.record_id
+            LIMIT ?
+            """
+        return try database.read { db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments + orderArguments + [query.limit]).map { row in
+                let title: String = row["title"]
+                let summary: String = row["summary"]
+                let body: String = row["body"]
+                return SearchResult(
+                    id: row["record_id"], kind: RecordKind(rawValue: row["kind"] as String) ?? .story,
+                    languages: (try? Self.decode([String].self, row["languages"])) ?? [], title: title,
+                    snippet: Snippet.make(from: [summary, body], terms: terms), score: row["score"])
+            }
+        }
+    }
+
+    /// Trigrams: the shortest term the index can look up.
+    static let trigramLength = 3
+
+    /// Search columns and how much a match in each counts.
+    private static let weightedFields: [(String, weight: Int)] = [("title", 10), ("summary", 4), ("body", 1)]
+
+    /// A term as an FTS5 phrase: quoted, so that its characters are never read as query syntax.
+    private static func phrase(_ term: String) -> String {
+        "\"" + term.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A LIKE pattern matching `term` anywhere, its own `%`, `_` and `\` taken literally.
+    private static func likePattern(_ term: String) -> String {
+        let escaped = term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return "%" + escaped + "%"
+    }
+
+    /// Migration "v2": the search tables and triggers, filled from the records already held.
+    static func createSearchIndex(_ db: Database) throws {
+        func document(_ row: String) -> String {
+            """
+            \(row).id, \(row).kind,
+            CASE \(row).kind
+                WHEN 'story' THEN CASE WHEN json_type(\(row).state, '$.fields.language.value') = 'text'
+                    THEN json_array(json_extract(\(row).state, '$.fields.language.value')) ELSE '[]' END
+                ELSE CASE WHEN json_type(\(row).state, '$.fields.languages.value') = 'array'
+                    THEN json_extract(\(row).state, '$.fields.languages.value') ELSE '[]' END
+            END,
+            \(text(row, story: "title", resource: "name")),
+            \(text(row, story: "summary", resource: nil)),
+            \(text(row, story: "body", resource: "description"))
+            """
+        }
+        func text(_ row: String, story: String, resource: String?) -> String {
+            let resourceText = resource.map { "json_extract(\(row).state, '$.fields.\($0).value')" } ?? "NULL"
+            return """
+                coalesce(CASE \(row).kind WHEN 'story' THEN json_extract(\(row).state, '$.fields.\(story).value')
+                    ELSE \(resourceText) END, '')
+                """
+        }
+        let columns = "record_id, kind, languages, title, summary, body"
+        try db.execute(
+            sql: """
+                -- The searchable text of each visible record; a resource's name is its title and its
+                -- description its body. 'languages' is a JSON array of language tags.
+                CREATE TABLE search_documents (
+                    docid INTEGER PRIMARY KEY, record_id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                    languages TEXT NOT NULL, title TEXT NOT NULL, summary TEXT NOT NULL, body TEXT NOT NULL);
+                CREATE VIRTUAL TABLE search_index USING fts5(
+                    title, summary, body, content = 'search_documents', content_rowid = 'docid', tokenize = 'trigram');
+
+                CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
+                    INSERT INTO search_index (rowid, title, summary, body) VALUES (new.docid, new.title, new.summary, new.body);
+                END;
+                CREATE TRIGGER search_documents_delete AFTER DELETE ON search_documents BEGIN
+                    INSERT INTO search_index (search_index, rowid, title, summary, body)
+                    VALUES ('delete', old.docid, old.title, old.summary, old.body);
+                END;
+                CREATE TRIGGER search_documents_update AFTER UPDATE ON search_documents BEGIN
+                    INSERT INTO search_index (search_index, rowid, title, summary, body)
+                    VALUES ('delete', old.docid, old.title, old.summary, old.body);
+                    INSERT INTO search_index (rowid, title, summary, body) VALUES (new.docid, new.title, new.summary, new.body);
+                END;
+
+                CREATE TRIGGER records_search_insert AFTER INSERT ON records WHEN new.deleted = 0 BEGIN
+                    INSERT INTO search_documents (\(columns)) SELECT \(document("new"));
+                END;
+                CREATE TRIGGER records_search_update AFTER UPDATE OF id, kind, state, deleted ON records
+                WHEN old.id IS NOT new.id OR old.kind IS NOT new.kind OR old.state IS NOT new.state
+                    OR old.deleted IS NOT new.deleted
+                BEGIN
+                    DELETE FROM search_documents WHERE record_id = old.id;
+                    INSERT INTO search_documents (\(columns)) SELECT \(document("new")) WHERE new.deleted = 0;
+                END;
+                CREATE TRIGGER records_search_delete AFTER DELETE ON records BEGIN
+                    DELETE FROM search_documents WHERE record_id = old.id;
+                END;
+
+                INSERT INTO search_documents (\(columns)) SELECT \(document("records")) FROM records WHERE deleted = 0;
+                """)
+    }
+}
+
+/// What to search for, and where.
+public struct SearchQuery: Sendable, Hashable {
+    /// Words to find, all of them; "double quotes" keep words together as one term.
+    public var text: String
+    public var kind: RecordKind?
+    /// A language tag: a story's language, or one of a resource's languages (`zh` finds `zh-Hant`).
+    public var language: String?
+    public var limit: Int
+
+    public init(_ text: String, kind: RecordKind? = nil, language: String? = nil, limit: Int = 20) {
+        self.text = text
+        self.kind = kind
+        self.language = language
+        self.limit = limit
+    }
+
+    /// The terms of the query, in canonical (NFC) form, as stored text usually is.
+    var terms: [String] {
+        var terms: [String] = []
+        for (index, part) in text.precomposedStringWithCanonicalMapping.split(
+            separator: "\"", omittingEmptySubsequences: false
+        )
+        .enumerated() {
+            if index % 2 == 1 {
+                let phrase = part.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !phrase.isEmpty { terms.append(phrase) }
+            } else {
+                terms += part.split(whereSeparator: \.isWhitespace).map(String.init)
+            }
+        }
+        return terms
+    }
+}
+
+/// One record found by ``Replica/search(_:)``.
+public struct SearchResult: Sendable, Hashable, Codable {
+    public var id: String
+    public var kind: RecordKind
+    /// A story's language, or a resource's languages.
+    public var languages: [String]
+    /// A story's title or a resource's name.
+    public var title: String
+    /// A line of text around the first match.
+    public var snippet: String
+    /// Lower is better; comparable only within one search.
+    public var score: Double
+}
+
+/// Short excerpts around a match, on one line.
+enum Snippet {
+    /// Characters of context before and after the match.
+    static let before = 30
+    static let after = 60
+
+    /// The text around the first of `terms` in the first of `texts` that holds one, or else (the
+    /// match was in the title) the start of the first non-empty text.
+    static func make(from texts: [String], terms: [String]) -> String {
+        for text in texts {
+            let hit = terms.lazy.compactMap { text.range(of: $0, options: [.caseInsensitive]) }.min {
+                $0.lowerBound < $1.lowerBound
+            }
+            guard let hit else { continue }
+            let start = text.index(hit.lowerBound, offsetBy: -before, limitedBy: text.startIndex) ?? text.startIndex
+            let end = text.index(hit.upperBound, offsetBy: after, limitedBy: text.endIndex) ?? text.endIndex
+            return (start > text.startIndex ? "…" : "") + oneLine(text[start..<end]) + (end < text.endIndex ? "…" : "")
+        }
+        guard let text = texts.first(where: { !$0.isEmpty }) else { return "" }
+        let end = text.index(text.startIndex, offsetBy: before + after, limitedBy: text.endIndex) ?? text.endIndex
+        return oneLine(text[..<end]) + (end < text.endIndex ? "…" : "")
+    }
+
+    private static func oneLine(_ text: Substring) -> String {
+        text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+}

@@ -1,0 +1,13 @@
+/// What one compaction purged, in counts: never ids or content, so it can be printed and logged.
+public struct CompactionSummary: Sendable, Hashable, Codable {
+    /// Deleted records purged whole, content included, because their delete is past the window.
+    public var purgedRecords = 0
+    /// Log entries removed: superseded ones past the window, and every entry of a purged record.
+    public var logEntries = 0
+    /// Conflict entries removed: those past the window, and every one about a purged record.
+    public var conflicts = 0
+    /// The horizon after compaction: a pull from a cursor below it is answered `410 cursor_expired`.
+    public var horizon: Int64 = 0
+
+    public init() {}
+}

@@ -1,0 +1,86 @@
+import CompressNIO
+import HTTPTypes
+import Hummingbird
+
+/// gzip both ways: request bodies sent with `Content-Encoding: gzip` are inflated (never beyond
+/// the body limit, so a small bomb cannot become a large body), and responses are deflated for
+/// clients that send `Accept-Encoding: gzip`.
+struct CompressionMiddleware: RouterMiddleware {
+    typealias Context = HavenRequestContext
+    /// Largest inflated request body, in bytes.
+    let maxBodyBytes: Int
+    /// Responses smaller than this are sent as they are: gzip's header would outweigh the saving.
+    var minimumResponseBytes = 512
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        var request = request
+        if let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces),
+            encoding != "identity"
+        {
+            guard encoding == "gzip" else {
+                throw APIError(
+                    .unsupportedMediaType, code: "unsupported_encoding",
+                    message: "Content-Encoding: only gzip is accepted")
+            }
+            request.body = RequestBody(buffer: try await inflate(&request))
+        }
+        var response = try await next(request, context)
+        guard accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
+            let length = response.body.contentLength, length >= minimumResponseBytes
+        else { return response }
+        var plain = try await collect(response.body)
+        let compressed = try plain.compress(with: .gzip())
+        response.body = ResponseBody(byteBuffer: compressed)
+        response.headers[.contentEncoding] = "gzip"
+        response.headers[.vary] = "Accept-Encoding"
+        response.headers[.contentLength] = String(compressed.readableBytes)
+        return response
+    }
+
+    private func inflate(_ request: inout Request) async throws -> ByteBuffer {
+        var compressed: ByteBuffer
+        do {
+            compressed = try await request.collectBody(upTo: maxBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "too_large", message: "request body exceeds \(maxBodyBytes) bytes")
+        }
+        do {
+            return try compressed.decompress(with: .gzip(), maxSize: maxBodyBytes)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw APIError(
+                .contentTooLarge, code: "too_large", message: "request body exceeds \(maxBodyBytes) bytes once inflated")
+        } catch {
+            throw APIError.badRequest("invalid_encoding", "body: not valid gzip data")
+        }
+    }
+
+    /// Whether an `Accept-Encoding` value allows gzip (and does not give it `q=0`).
+    private func accepts(_ header: String?) -> Bool {
+        guard let header else { return false }
+        return header.lowercased().split(separator: ",").contains { item in
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first == "gzip" || parts.first == "*" else { return false }
+            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
+            return (quality ?? 1) > 0
+        }
+    }
+
+    /// The whole body of an in-memory response.
+    private func collect(_ body: ResponseBody) async throws -> ByteBuffer {
+        let collector = BufferCollector()
+        try await body.write(collector)
+        return collector.buffer
+    }
+}
+
+/// A response writer that keeps what is written.
+private final class BufferCollector: ResponseBodyWriter, @unchecked Sendable {
+    var buffer = ByteBuffer()
+    func write(_ buffer: ByteBuffer) async throws {
+        var copy = buffer
+        self.buffer.writeBuffer(&copy)
+    }
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
+}

@@ -1,0 +1,234 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+import Testing
+
+@testable import HavenClient
+
+/// `haven import`: content packs as local edits in the outbox.
+@Suite(.temporaryDirectory)
+struct ImportTests {
+    /// The demo pack the repository ships.
+    private static let demoPack = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Content/demo-pack.json")
+
+    private func runImport(_ replica: Replica, _ file: String) throws {
+        var command = try HavenCommand.parseAsRoot(["import", file, "--replica", replica.path])
+        try command.run()
+    }
+
+    private func write(_ pack: String, to name: String = "pack.json") throws -> String {
+        let path = TemporaryDirectory.path(name)
+        try Data(pack.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @Test func importsTheDemoPackAsUnsentChanges() throws {
+        // Given an empty replica and the demo pack
+        let replica = try makeEmptyReplica()
+        let pack = try ContentPack.decode(Data(contentsOf: Self.demoPack))
+
+        // When it is imported
+        let summary = try replica.importPack(pack)
+
+        // Then every record is added, each as one unsent change holding all its fields
+        #expect(summary.added == pack.records.count)
+        #expect(summary.updated == 0 && summary.unchanged == 0)
+        #expect(try replica.status().unsentChanges == pack.records.count)
+        let changes = try replica.pendingChanges(limit: 1000)
+        #expect(changes.map(\.record.id) == pack.records.map(\.id))
+        #expect(changes.map(\.record.values) == pack.records.map(\.fields))
+        #expect(try replica.exportPack().canonicalJSON() == pack.canonicalJSON())
+    }
+
+    @Test func importingTheSamePackAgainChangesNothing() throws {
+        let replica = try makeEmptyReplica()
+        let pack = try ContentPack.decode(Data(contentsOf: Self.demoPack))
+        try replica.importPack(pack)
+
+        let summary = try replica.importPack(pack)
+
+        #expect(summary == ImportSummary(unchanged: pack.records.count))
+        #expect(try replica.status().unsentChanges == pack.records.count)
+    }
+
+    @Test func recordsAlreadyPresentGetOnlyTheFieldsThatDiffer() throws {
+        // Given a story with a summary and a region
+        let replica = try makeEmptyReplica()
+        try replica.add(
+            .story, values: Fixtures.story("Old title").merging(["summary": "Short.", "region": "Seoul"]) { $1 },
+            id: RecordIDs.first)
+
+        // When a pack brings a new title, the same body, no region and a null summary
+        let summary = try replica.importPack(
+            ContentPack(records: [
+                .init(
+                    id: RecordIDs.first, kind: .story,
+                    fields: Fixtures.story("New title").merging(["summary": .null]) { $1 }),
+                .init(id: RecordIDs.second, kind: .story, fields: Fixtures.story("Another")),
+            ]))
+
+        // Then the title changes and the summary is cleared, in one change; the region stays
+        #expect(summary == ImportSummary(added: 1, updated: 1))
+        let record = try replica.record(RecordIDs.first)
+        #expect(
+            record.values.filter { $0.value != .null }
+                == Fixtures.story("New title").merging(["region": "Seoul"]) { $1 })
+        #expect(record.values["summary"] == .null)
+        let changes = try replica.pendingChanges(limit: 10)
+        #expect(changes.count == 3)
+        #expect(changes[1].record.id == RecordIDs.first)
+        #expect(changes[1].record.values == ["title": "New title", "summary": .null])
+        #expect(changes[2].record.values == Fixtures.story("Another"))
+    }
+
+    @Test func recordsDeletedHereStayDeleted() throws {
+        let replica = try makeEmptyReplica()
+        try replica.add(.story, values: Fixtures.story("Gone"), id: RecordIDs.first)
+        try replica.delete(RecordIDs.first)
+
+        let summary = try replica.importPack(
+            ContentPack(records: [.init(id: RecordIDs.first, kind: .story, fields: Fixtures.story("Back again"))]))
+
+        #expect(summary.keptDeleted == [RecordIDs.first])
+        #expect(try replica.record(RecordIDs.first).isDeleted)
+        #expect(try replica.record(RecordIDs.first).values["title"] == "Gone")
+        #expect(try replica.status().unsentChanges == 2)
+    }
+
+    @Test(arguments: [
+        (
+            """
+            {"format":"haven-pack/1","records":[
+              {"id":"abcd1111-0000-4000-8000-000000000001","kind":"story","fields":{"title":"T","body":"B","language":"en"}},
+              {"id":"abcd2222-0000-4000-8000-000000000002","kind":"story","fields":{"title":"T","body":"B","language":"english"}}]}
+            """,
+            "record 2 (abcd2222-0000-4000-8000-000000000002): language: must be a BCP 47 language tag"
+        ),
+        (
+            """
+            {"format":"haven-pack/1","records":[
+              {"id":"abcd1111-0000-4000-8000-000000000001","kind":"story","fields":{"title":"T","body":"B","language":"en"}},
+              {"id":"abcd2222-0000-4000-8000-000000000002","kind":"resource","fields":{"name":"N","category":"other"}}]}
+            """,
+            "record 2 (abcd2222-0000-4000-8000-000000000002): country"
+        ),
+        (
+            """
+            {"format":"haven-pack/2","records":[]}
+            """,
+            "format is 'haven-pack/2'"
+        ),
+        ("{\"format\":\"haven-pack/1\",\"records\":[{\"id\":\"x\"", "not a content pack: invalid JSON"),
+    ])
+    func badPackIsRefusedNamingTheRecordAndNothingIsSaved(pack: String, message: String) throws {
+        // Given an empty replica and a pack whose second record is bad
+        let replica = try makeEmptyReplica()
+        let file = try write(pack)
+
+        // When `haven import` reads it
+        let error = #expect(throws: (any Error).self) { try runImport(replica, file) }
+
+        // Then it names the file and the record, and nothing is saved
+        let text = error.map { HavenCommand.message(for: $0) } ?? ""
+        #expect(text.contains("\(file): \(message)"), "\(text)")
+        #expect(text.hasSuffix("nothing was imported"), "\(text)")
+        #expect(try replica.records(includeDeleted: true).isEmpty)
+        #expect(try replica.status().unsentChanges == 0)
+    }
+
+    @Test func recordOfAnotherKindHereRefusesTheWholePack() throws {
+        // Given a replica holding a story
+        let replica = try makeEmptyReplica()
+        try replica.add(.story, values: Fixtures.story(), id: RecordIDs.second)
+
+        // When a pack adds one record, then brings a resource with the story's id
+        let error = #expect(throws: ClientError.self) {
+            try replica.importPack(
+                ContentPack(records: [
+                    .init(id: RecordIDs.first, kind: .story, fields: Fixtures.story("New")),
+                    .init(
+                        id: RecordIDs.second, kind: .resource,
+                        fields: ["name": "N", "category": "other", "country": "KR"]),
+                ]))
+        }
+
+        // Then nothing of the pack is saved, and the message names the record
+        #expect(
+            error?.message
+                == "record 2 (\(RecordIDs.second)): it is a story in this replica, not a resource; nothing was imported"
+        )
+        #expect(try replica.records().map(\.id) == [RecordIDs.second])
+        #expect(try replica.status().unsentChanges == 1)
+    }
+
+    @Test func exportThenImportIntoAnotherReplicaRoundTrips() throws {
+        // Given a replica with pulled records (an unknown field, Korean text, a tombstone) and local edits
+        let source = try makeEmptyReplica(named: "source.sqlite")
+        let s = { (offset: UInt64) in Fixtures.stamp(Fixtures.epoch - 100_000 + offset) }
+        try source.apply(
+            Fixtures.page(
+                [
+                    Fixtures.storyDelta(RecordIDs.first, Fixtures.story("두만강을 건너", body: "밤에 떠났다."), at: s(1)),
+                    RecordState(
+                        id: RecordIDs.second, kind: .resource,
+                        fields: [
+                            "name": Register("Hana Center", stamp: s(2)),
+                            "category": Register("resettlement", stamp: s(2)),
+                            "country": Register("KR", stamp: s(2)),
+                            "customField": Register(.object(["a": 1, "b": [.double(1.5), true]]), stamp: s(2)),
+                        ]),
+                    Fixtures.storyDelta(RecordIDs.third, Fixtures.story("Gone"), at: s(3), deleted: true),
+                ], cursor: Fixtures.cursor(1)))
+        try source.edit(RecordIDs.first, values: ["tags": ["routes", "china"], "summary": "짧은 요약"])
+        try source.add(.story, values: Fixtures.story("Local only"), id: RecordIDs.fourth)
+
+        // When it exports with `haven export` and another replica imports the file
+        let file = TemporaryDirectory.path("export.json")
+        var export = try HavenCommand.parseAsRoot(["export", file, "--replica", source.path])
+        try export.run()
+        let target = try makeEmptyReplica(named: "target.sqlite")
+        try runImport(target, file)
+
+        // Then the second replica exports the same bytes and holds the records as unsent changes
+        #expect(try target.exportPack().canonicalJSON() == Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(try target.status().unsentChanges == 3)
+        #expect(try target.records().map(\.id) == [RecordIDs.fourth, RecordIDs.first, RecordIDs.second])
+        #expect(try target.importPack(ContentPack.decode(Data(contentsOf: URL(fileURLWithPath: file)))).unchanged == 3)
+    }
+
+    @Test func largePackReportsProgressAndTakesOneTransaction() throws {
+        // Given a pack of 2,000 stories
+        let replica = try makeEmptyReplica()
+        let records = (0..<2_000).map { number in
+            ContentPack.Record(
+                id: String(format: "%08x-0000-4000-8000-%012x", number, number), kind: .story,
+                fields: Fixtures.story("Story \(number)", body: "Body of story \(number)."))
+        }
+
+        // When it is imported
+        var reports: [Int] = []
+        let clock = ContinuousClock()
+        var summary: ImportSummary?
+        let elapsed = try clock.measure {
+            summary = try replica.importPack(ContentPack(records: records)) { reports.append($0) }
+        }
+
+        // Then progress came every 500 records, and every record is searchable and unsent
+        print("import of 2000 records: \(elapsed)")
+        #expect(summary?.added == 2_000)
+        #expect(reports == [500, 1_000, 1_500, 2_000])
+        #expect(try replica.status().unsentChanges == 2_000)
+        #expect(try replica.search(SearchQuery("Story 1999")).map(\.id) == [records[1_999].id])
+    }
+}
+
+extension ImportSummary {
+    init(added: Int = 0, updated: Int = 0, unchanged: Int = 0) {
+        self.init()
+        self.added = added
+        self.updated = updated
+        self.unchanged = unchanged
+    }
+}

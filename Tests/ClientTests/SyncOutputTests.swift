@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+import Synchronization
+import Testing
+
+@testable import HavenClient
+
+/// What a person (or a script) reads from `haven sync` and `haven status`: the progress line,
+/// the `--json` summary and the status lines.
+@Suite(.temporaryDirectory)
+struct SyncOutputTests {
+    private static let pages: [SyncCursor?: PullResponse] = [
+        nil: Fixtures.page(
+            [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("Pulled"), at: Fixtures.stamp(Fixtures.epoch - 1))],
+            cursor: Fixtures.cursor(1), more: true),
+        Fixtures.cursor(1): Fixtures.page([], cursor: Fixtures.cursor(2)),
+    ]
+
+    /// A sync of one change and two pages, the second dropped once.
+    private func syncOnce(progress: ProgressLine? = nil) async throws -> (Replica, SyncEngine.Summary, FakeServer) {
+        let replica = try makeEmptyReplica()
+        try replica.add(.story, values: Fixtures.story())
+        let server = FakeServer(pages: Self.pages, faults: [Fixtures.cursor(1): .dropLink])
+        var report: (@Sendable (SyncProgress) -> Void)?
+        if let progress { report = progress.update }
+        let engine = SyncEngine(
+            replica: replica, api: ServerAPI(server: Fixtures.server, token: Fixtures.token, transport: server),
+            clock: TestClock().syncClock, random: { 1 }, progress: report)
+        return (replica, try await engine.sync(), server)
+    }
+
+    @Test(arguments: [(true, true, true), (false, true, false), (true, false, false), (false, false, false)])
+    func progressShowsOnlyWhenBothOutputsAreTerminals(stdout: Bool, stderr: Bool, shows: Bool) {
+        #expect(ProgressLine.shows(stdoutIsTerminal: stdout, stderrIsTerminal: stderr) == shows)
+    }
+
+    @Test func progressIsSilentWhenNotATerminal() async throws {
+        // Given a progress line for output that is not a terminal
+        let written = Written()
+        let line = ProgressLine(enabled: false, write: written.add)
+
+        // When a sync reports to it and finishes
+        _ = try await syncOnce(progress: line)
+        line.finish()
+
+        // Then nothing was written
+        #expect(written.text.isEmpty)
+    }
+
+    @Test func progressRewritesOneLineOnATerminal() async throws {
+        // Given a progress line for a terminal
+        let written = Written()
+        let line = ProgressLine(enabled: true, write: written.add)
+
+        // When a sync reports to it and finishes
+        _ = try await syncOnce(progress: line)
+        line.finish()
+
+        // Then each update rewrote the same line, told of the wait, and the line was blanked at the end
+        let updates = written.parts
+        #expect(updates.allSatisfy { $0.hasPrefix("\r") && !$0.contains("\n") })
+        #expect(updates.contains { $0.hasPrefix("\rreceived 1 record (") && $0.contains("in 1 page, sent 1 change") })
+        #expect(updates.contains { $0.contains("; retrying in 1 s: LinkDropped()") })
+        let last = updates.last ?? ""
+        #expect(last.count > 2 && last.hasPrefix("\r") && last.hasSuffix("\r"))
+        #expect(last.dropFirst().dropLast().allSatisfy { $0 == " " })
+    }
+
+    @Test func jsonSummaryHasCountsBytesRetriesAndElapsed() async throws {
+        // Given a sync that pushed one change and retried one page
+        let (_, summary, server) = try await syncOnce()
+
+        // When the summary is printed as --json prints it
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: encoder.encode(summary)) as? [String: Any])
+
+        // Then it has every field, with what happened
+        #expect(
+            Set(object.keys) == [
+                "pushed", "applied", "duplicate", "rejected", "purged", "restamped", "pulledRecords",
+                "removedRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived", "retries",
+                "elapsed", "batchSize", "pageSize",
+            ])
+        #expect(object["pushed"] as? Int == 1)
+        #expect(object["pages"] as? Int == 2)
+        #expect(object["retries"] as? Int == 1)
+        #expect(object["elapsed"] as? Double == 0.5)
+        #expect((object["bytesSent"] as? Int ?? 0) > 0)
+        #expect((object["bytesReceived"] as? Int ?? 0) > 0)
+        // Then the page size was halved from what the dropped request asked for
+        let limits = await server.pulledLimits
+        #expect(limits.count == 3 && limits[2] == limits[1] / 2)
+        #expect(object["pageSize"] as? Int == limits[2])
+    }
+
+    @Test func statusShowsCursorAgeAndSizes() async throws {
+        // Given a replica synced a while ago, on a link that needed smaller pages
+        let wallClock = ManualWallClock()
+        let replica = try makeEmptyReplica(wallClock: wallClock)
+        try replica.apply(Fixtures.page([], cursor: Fixtures.cursor(1)))
+        try replica.recordPullFinished()
+        try replica.recordSyncFinished()
+        try replica.saveSyncSizes(batch: 25, page: 120)
+        try replica.add(.story, values: Fixtures.story())
+        wallClock.set(Fixtures.epoch + 12 * 60_000)
+
+        // When its status is read
+        let status = try replica.status()
+
+        // Then it tells the unsent changes, the last sync, the cursor's age and the sizes
+        #expect(status.unsentChanges == 1)
+        #expect(status.lastPull == Fixtures.epoch)
+        #expect(status.cursorAgeSeconds == 720)
+        let lines = StatusCommand.lines(status)
+        #expect(lines.contains("unsent      1 change"))
+        #expect(lines.contains("last sync   2024-11-14T22:13:20Z"))
+        #expect(lines.contains("last pull   2024-11-14T22:13:20Z (12 min ago)"))
+        #expect(lines.contains("sizes       25 changes per push, 120 records per page"))
+    }
+
+    @Test func parsesSyncWatchAndRetryOptions() throws {
+        let command = try HavenCommand.parseAsRoot(["sync", "--watch", "--retry-for", "60", "--timeout", "10"])
+
+        let sync = try #require(command as? SyncCommand)
+        #expect(sync.watch)
+        #expect(sync.options.retryFor == 60)
+        #expect(sync.options.timeout == 10)
+    }
+
+    @Test(arguments: [
+        (["sync", "--retry-for=-1"], "--retry-for must be 0 or more seconds"),
+        (["pull", "--timeout", "0"], "--timeout must be at least 1 second"),
+    ])
+    func badRetryOptionsAreRefusedByName(arguments: [String], message: String) {
+        let error = #expect(throws: (any Error).self) { try HavenCommand.parseAsRoot(arguments) }
+        let text = error.map { HavenCommand.message(for: $0) } ?? ""
+        #expect(text.hasPrefix(message), "\(text)")
+    }
+}
+
+/// Text written by a progress line, piece by piece.
+private final class Written: Sendable {
+    private let written = Mutex<[String]>([])
+    var parts: [String] { written.withLock { $0 } }
+    var text: String { parts.joined() }
+    @Sendable func add(_ text: String) { written.withLock { $0.append(text) } }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import HavenServer
+import HummingbirdTesting
+import Testing
+
+/// `GET /healthz`: public, and honest about the database.
+struct HealthTests {
+    @Test func answersOkWithoutATokenWhileTheDatabaseAnswers() async throws {
+        let server = try await TestServer.make()
+        let response = try await server.test { client in try await client.get("/healthz", token: nil) }
+        #expect(response.status == .ok)
+        #expect(response.text == #"{"status":"ok"}"#)
+        #expect(response.headers[.init("X-Haven-Server-Time")!] == String(TestServer.now))
+    }
+
+    @Test func answers503WhenTheDatabaseDoesNotAnswer() async throws {
+        // Given a server whose database has been closed under it
+        let server = try await TestServer.make()
+        try server.store.close()
+
+        // When a health check comes
+        let response = try await server.test { client in try await client.get("/healthz", token: nil) }
+
+        // Then it is 503 with the JSON error shape
+        #expect(response.status == .serviceUnavailable)
+        let error = try response.error()
+        #expect(error.code == "unavailable")
+        #expect(error.message == "the database does not answer")
+    }
+
+    @Test(arguments: ["/healthz", "/metrics"])
+    func refusesOtherMethods(path: String) async throws {
+        let server = try await TestServer.make()
+        let response = try await server.test { client in
+            try await client.execute(uri: path, method: .post, headers: [.authorization: "Bearer \(server["admin"])"])
+        }
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers[.allow] == "GET")
+        #expect(try response.error().code == "method_not_allowed")
+    }
+}
