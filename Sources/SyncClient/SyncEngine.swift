@@ -20,10 +20,10 @@ import HavenCore
 /// Rule 3. Changes refused as `clock_ahead` are stamped again from the clock the server's time
 /// corrects and sent once more in the same push; refused again, they stay rejected.
 ///
-/// Rule 4. A page is asked to stay under ``Configuration/pageBytes``, or a tenth of what the
-/// pull has received so far if that is more (the limit in records is set from the bytes per
-/// record seen so far). A page lost to a cut is fetched again whole, so this bounds the bytes
-/// received twice to about a tenth of the download.
+/// Rule 4. A page is asked to stay under ``Configuration/pageBytes``, or a twentieth of what
+/// the pull has received so far if that is more (the limit in records is set from the bytes per
+/// record seen so far). A page lost to a cut is fetched again whole, so this keeps the bytes
+/// received twice under a tenth of the download even when two cuts land on full pages.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise.
@@ -49,7 +49,7 @@ public struct SyncEngine: Sendable {
         /// A configuration; every value has a default fit for a person's `haven sync`.
         public init(
             batchSize: Int = defaultBatchSize, pageLimit: Int = defaultPageLimit, retry: RetryPolicy = RetryPolicy(),
-            quickRequest: Double = 2, slowRequest: Double = 15, longPollWait: Double = 25, pageBytes: Int? = 64 << 10
+            quickRequest: Double = 2, slowRequest: Double = 15, longPollWait: Double = 25, pageBytes: Int? = 32 << 10
         ) {
             self.batchSize = batchSize
             self.pageLimit = pageLimit
@@ -298,7 +298,7 @@ public struct SyncEngine: Sendable {
     /// (rule 4) by the bytes per record seen so far in this pull (1 KB before the first page).
     private func pageLimit(_ size: AdaptiveSize, receivedBytes: Int, items: Int) -> Int {
         guard let pageBytes = configuration.pageBytes else { return size.current }
-        let budget = Double(max(pageBytes, receivedBytes / 10))
+        let budget = Double(max(pageBytes, receivedBytes / 20))
         let perRecord = items > 0 ? max(1, Double(receivedBytes) / Double(items)) : 1024
         return max(1, min(size.current, Int(budget / perRecord)))
     }

@@ -490,10 +490,9 @@ struct RequestGenerator {
                     token: ["admin", "editor"].randomElement(using: &random)!)
             default:
                 let since = "\(fixtures.epoch).\(Int.random(in: 0...3, using: &random))"
+                let limit = Int.random(in: 1...fixtures.limits.pageLimit, using: &random)
                 var request = FuzzRequest(
-                    category: category, method: .get,
-                    uri:
-                        "/v1/changes?since=\(since)&limit=\(Int.random(in: 1...fixtures.limits.pageLimit, using: &random))",
+                    category: category, method: .get, uri: "/v1/changes?since=\(since)&limit=\(limit)",
                     statuses: [200, 410], codes: ["cursor_expired"])
                 request.headers = headers(token: ["admin", "editor", "field", "reader"].randomElement(using: &random)!)
                 return request
