@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GRDB
 import HavenCore
 
 /// `haven`: a replica that works offline and syncs when a link comes back.
@@ -25,6 +26,10 @@ public struct HavenCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            // Each step is one transaction, so what was saved before the disk filled is intact.
+            exit(withError: ClientError(
+                "the disk is full: free some space, then run the command again; everything saved before is kept"))
         } catch {
             exit(withError: error)
         }
