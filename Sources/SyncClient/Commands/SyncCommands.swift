@@ -142,6 +142,20 @@ struct SyncCommand: AsyncParsableCommand {
     }
 }
 
+extension SyncOptions {
+    /// Runs `push` or `pull` alone with a progress line, then reports what it did.
+    func runHalf(
+        on replica: ReplicaOptions, _ step: (SyncEngine, inout SyncEngine.Summary) async throws -> Void
+    ) async throws {
+        let line = ProgressLine.forTerminal()
+        defer { line.finish() }  // also when the step fails
+        var summary = SyncEngine.Summary()
+        try await step(try engine(for: try replica.open(), progress: line), &summary)
+        line.finish()
+        try report(summary)
+    }
+}
+
 /// `haven push`: only send the outbox.
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "push", abstract: "Send unsent changes only.")
@@ -149,12 +163,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var options: SyncOptions
 
     func run() async throws {
-        let line = ProgressLine.forTerminal()
-        var summary = SyncEngine.Summary()
-        defer { line.finish() }
-        try await options.engine(for: try replica.open(), progress: line).push(into: &summary)
-        line.finish()
-        try options.report(summary)
+        try await options.runHalf(on: replica) { engine, summary in try await engine.push(into: &summary) }
     }
 }
 
@@ -165,12 +174,7 @@ struct PullCommand: AsyncParsableCommand {
     @OptionGroup var options: SyncOptions
 
     func run() async throws {
-        let line = ProgressLine.forTerminal()
-        var summary = SyncEngine.Summary()
-        defer { line.finish() }
-        try await options.engine(for: try replica.open(), progress: line).pull(into: &summary)
-        line.finish()
-        try options.report(summary)
+        try await options.runHalf(on: replica) { engine, summary in try await engine.pull(into: &summary) }
     }
 }
 
