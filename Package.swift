@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "HavenClient", targets: ["HavenClient"]),
         .executable(name: "haven-server", targets: ["haven-server"]),
         .executable(name: "haven", targets: ["haven"]),
+        // A loopback TCP proxy that adds latency, caps bandwidth, resets and blacks out links:
+        // for the end-to-end tests and for the benchmarks' slow link.
+        .library(name: "FaultProxy", targets: ["FaultProxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
@@ -26,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
@@ -43,6 +47,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -83,7 +88,6 @@ let package = Package(
             dependencies: ["HavenClient"],
             swiftSettings: swiftSettings
         ),
-        // A loopback TCP proxy that adds latency, caps bandwidth, resets and blacks out links.
         .target(name: "FaultProxy", path: "Tests/FaultProxy", swiftSettings: swiftSettings),
         .testTarget(
             name: "EndToEndTests",

@@ -14,10 +14,12 @@ public func buildApplication(
     metrics: ServerMetrics = ServerMetrics(),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics)
+    let signal = ChangeSignal()
+    let router = buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics, signal: signal)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "haven"),
+        services: [CommitListener(store: store, signal: signal, logger: logger)],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
@@ -27,7 +29,7 @@ public func buildApplication(
 public func buildRouter(
     store: any SyncStore, configuration: ServerConfiguration,
     clock: @escaping @Sendable () -> UInt64 = HybridLogicalClock.systemWallClock,
-    metrics: ServerMetrics = ServerMetrics()
+    metrics: ServerMetrics = ServerMetrics(), signal: ChangeSignal = ChangeSignal()
 ) -> Router<HavenRequestContext> {
     let router = Router(context: HavenRequestContext.self)
     // First, so that it counts the final status of every request, errors included.
@@ -39,6 +41,6 @@ public func buildRouter(
     let auth = AuthMiddleware(store: store, configuration: configuration, clock: clock)
     ObservabilityController(store: store, metrics: metrics).addRoutes(to: router, auth: auth)
     let v1 = router.group("v1").add(middleware: auth)
-    SyncController(store: store, configuration: configuration, clock: clock, signal: ChangeSignal(), metrics: metrics).addRoutes(to: v1)
+    SyncController(store: store, configuration: configuration, clock: clock, signal: signal, metrics: metrics).addRoutes(to: v1)
     return router
 }

@@ -52,31 +52,17 @@ extension SQLiteSyncStore {
 
     private static func compact(receivedBefore cutoff: UInt64, _ db: Database) throws -> CompactionSummary {
         var summary = CompactionSummary()
-        var horizon = try storedHorizon(db)
+        let horizon = try storedHorizon(db)
         var oldEntries: [String: [Int64]] = [:]
         let rows = try Row.fetchCursor(
             db, sql: "SELECT record_id, seq FROM change_log WHERE received_at < ?", arguments: [cutoff])
         while let row = try rows.next() { oldEntries[row["record_id"], default: []].append(row["seq"]) }
 
-        var purged: [String] = []
-        var superseded: [Int64] = []
-        for (recordID, seqs) in oldEntries.sorted(by: { $0.key < $1.key }) {
-            guard let state = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [recordID])
-            else {
-                superseded += seqs
-                continue
-            }
-            let record = try JSONDecoder().decode(TrackedRecord.self, from: Data(state.utf8))
-            if record.isDeleted, let delete = record.deleted, seqs.contains(delete.seq) {
-                purged.append(recordID)
-                horizon = max(horizon, record.lastSeq)
-            } else {
-                let current = Set(record.fields.values.map(\.seq) + [record.deleted?.seq].compactMap { $0 })
-                superseded += seqs.filter { !current.contains($0) }
-            }
+        let plan = try CompactionPlan(oldEntries: oldEntries, horizon: horizon) { recordID in
+            try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [recordID])
+                .map { try StoredJSON.decode(TrackedRecord.self, from: $0) }
         }
-
-        for id in purged {
+        for id in plan.purgedRecords {
             // A conflict is about the record its change was applied to, so the record's log
             // entries find every conflict that may quote its content.
             try db.execute(
@@ -88,8 +74,8 @@ extension SQLiteSyncStore {
             try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
             try db.execute(sql: "INSERT OR IGNORE INTO purged_records (id) VALUES (?)", arguments: [id])
         }
-        summary.purgedRecords = purged.count
-        for seq in superseded {
+        summary.purgedRecords = plan.purgedRecords.count
+        for seq in plan.supersededEntries {
             try db.execute(sql: "DELETE FROM change_log WHERE seq = ?", arguments: [seq])
             summary.logEntries += db.changesCount
         }
@@ -102,8 +88,8 @@ extension SQLiteSyncStore {
         summary.conflicts += db.changesCount
         try db.execute(
             sql: "INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            arguments: [String(horizon)])
-        summary.horizon = horizon
+            arguments: [String(plan.horizon)])
+        summary.horizon = plan.horizon
         return summary
     }
 
@@ -118,17 +104,6 @@ extension SQLiteSyncStore {
         guard since > 0 else { return }
         let horizon = try storedHorizon(db)
         if since < horizon { throw CursorExpired(since: since, horizon: horizon) }
-    }
-
-    /// Why `change` must be refused when its record was purged, or nil.
-    static func purgedRejection(of change: Change, _ db: Database) throws -> ErrorDetail? {
-        let id = change.record.id
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM purged_records WHERE id = ?", arguments: [id]) != nil else {
-            return nil
-        }
-        return ErrorDetail(
-            code: "record_purged",
-            message: "record \(id) was deleted and then purged from the server: it can no longer be changed or restored")
     }
 
     private static func storedHorizon(_ db: Database) throws -> Int64 {

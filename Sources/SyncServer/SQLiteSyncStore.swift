@@ -73,39 +73,37 @@ public struct SQLiteSyncStore: SyncStore {
     private static func push(_ change: Change, admission: ChangeAdmission, epoch: String, now: UInt64, db: Database)
         throws -> PushResult
     {
-        if try Int64.fetchOne(db, sql: "SELECT seq FROM change_log WHERE change_id = ?", arguments: [change.id])
-            != nil
+        let isDuplicate =
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM change_log WHERE change_id = ?", arguments: [change.id]) != nil
+        let isPurged =
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM purged_records WHERE id = ?", arguments: [change.record.id]) != nil
+        let existing = try Row.fetchOne(
+            db, sql: "SELECT state, creator FROM records WHERE id = ?", arguments: [change.record.id]
+        ).map { row in (record: try StoredJSON.decode(TrackedRecord.self, from: row["state"]), creator: row["creator"] as String) }
+        if let answer = ChangeApplication.answerWithoutApplying(
+            change, admission: admission, isDuplicate: isDuplicate, isPurged: isPurged, existing: existing)
         {
-            return PushResult(id: change.id, status: .duplicate)
-        }
-        if let problem = try purgedRejection(of: change, db) {
-            return PushResult(id: change.id, status: .rejected, error: problem)
-        }
-        let row = try Row.fetchOne(
-            db, sql: "SELECT state, creator FROM records WHERE id = ?", arguments: [change.record.id])
-        let existing = try row.map { try decoder.decode(TrackedRecord.self, from: Data(($0["state"] as String).utf8)) }
-        let creator: String? = row?["creator"]
-        if let problem = admission.rejection(of: change, existing: existing, creator: creator) {
-            return PushResult(id: change.id, status: .rejected, error: problem)
+            return answer
         }
         let author = admission.caller.tokenID
         try db.execute(
             sql: "INSERT INTO change_log (change_id, record_id, author, body, received_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [change.id, change.record.id, author, try json(change), now])
+            arguments: [change.id, change.record.id, author, try StoredJSON.encode(change), now])
         let seq = db.lastInsertedRowID
-        let seen = change.base.flatMap { $0.epoch == epoch ? $0.seq : nil } ?? 0
-        var record = existing ?? TrackedRecord(id: change.record.id, kind: change.record.kind)
-        let conflicts = record.apply(change.record, seq: seq, author: author, seen: seen)
+        let (record, conflicts) = ChangeApplication.merge(
+            change, into: existing?.record, seq: seq, author: author, epoch: epoch)
         try db.execute(
             sql: """
                 INSERT INTO records (id, kind, creator, state, last_seq) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
                 """,
-            arguments: [record.id, record.kind.rawValue, creator ?? author, try json(record), record.lastSeq])
+            arguments: [
+                record.id, record.kind.rawValue, existing?.creator ?? author, try StoredJSON.encode(record), record.lastSeq,
+            ])
         for conflict in conflicts {
             try db.execute(
                 sql: "INSERT INTO conflicts (seq, recipient, body) VALUES (?, ?, ?)",
-                arguments: [seq, conflict.recipient, try json(conflict)])
+                arguments: [seq, conflict.recipient, try StoredJSON.encode(conflict)])
         }
         return PushResult(id: change.id, status: .applied)
     }
@@ -123,7 +121,7 @@ public struct SQLiteSyncStore: SyncStore {
                 arguments: [position, limit + 1])
             var page = PullPageBuilder(since: since, caller: caller, maxBytes: maxBytes, limit: limit)
             while let row = try rows.next() {
-                let record = try Self.decoder.decode(TrackedRecord.self, from: Data((row["state"] as String).utf8))
+                let record = try StoredJSON.decode(TrackedRecord.self, from: row["state"])
                 guard page.add(record, creator: row["creator"]) else { break }
             }
             // A full page continues from its last record with the same base; the last page
@@ -132,15 +130,12 @@ public struct SQLiteSyncStore: SyncStore {
             let conflictBodies = try String.fetchAll(
                 db, sql: "SELECT body FROM conflicts WHERE recipient = ? AND seq > ? AND seq <= ? ORDER BY id",
                 arguments: [caller.tokenID, position, cursor])
-            var conflicts = try conflictBodies.map { try Self.decoder.decode(Conflict.self, from: Data($0.utf8)) }
-            var names = try Dictionary(
+            let names = try Dictionary(
                 uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, name FROM tokens").map {
                     ($0["id"] as String, $0["name"] as String)
                 })
-            names[PackImporter.author.tokenID] = PackImporter.author.name
-            for index in conflicts.indices {
-                conflicts[index].winnerAuthor = names[conflicts[index].winnerAuthor] ?? "unknown"
-            }
+            let conflicts = ChangeApplication.namingWinners(
+                try conflictBodies.map { try StoredJSON.decode(Conflict.self, from: $0) }, names: names)
             return PullPage(
                 changes: page.changes, removed: page.removed, conflicts: conflicts,
                 cursor: page.more ? SyncCursor(epoch: epoch, seq: since, position: cursor) : SyncCursor(epoch: epoch, seq: cursor),
@@ -210,10 +205,5 @@ public struct SQLiteSyncStore: SyncStore {
         return TokenInfo(
             id: row["id"], name: row["name"], role: role, createdAt: row["created_at"], expiresAt: row["expires_at"],
             revokedAt: row["revoked_at"])
-    }
-
-    private static let decoder = JSONDecoder()
-    private static func json(_ value: some Encodable) throws -> String {
-        String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
     }
 }

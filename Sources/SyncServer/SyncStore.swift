@@ -61,9 +61,22 @@ public protocol SyncStore: Sendable {
     func logSize() async throws -> Int
     /// Returns when the database answers a trivial query; throws otherwise. Backs `GET /healthz`.
     func checkHealth() async throws
+
+    /// Calls `onCommit` whenever another process commits a push to this database, so that this
+    /// process's long-polls wake; returns only when the task is cancelled (or throws when the
+    /// link to the database fails). Where only one process serves the database (SQLite) it just
+    /// waits: the server's own pushes wake its long-polls directly.
+    func listenForCommits(_ onCommit: @escaping @Sendable () -> Void) async throws
+
+    /// Finishes with the database: afterwards every call throws. Called once no request is left.
+    func close() async throws
 }
 
 extension SyncStore {
+    public func listenForCommits(_ onCommit: @escaping @Sendable () -> Void) async throws {
+        while true { try await Task.sleep(for: .seconds(3_600)) }
+    }
+
     /// Admits, logs and merges a batch of changes with the default clock drift.
     public func push(_ changes: [Change], by caller: Caller, now: UInt64) async throws -> [PushResult] {
         try await push(changes, by: caller, now: now, maxDrift: HybridLogicalClock.defaultMaxDrift)

@@ -23,15 +23,15 @@ struct CompactCommand: AsyncParsableCommand {
     func validate() throws {
         try Lifetime.validateEnvironment("HAVEN_RETENTION")
         // Compacting a mistyped path must not create an empty database.
-        guard FileManager.default.fileExists(atPath: database.database) else {
+        guard database.isPostgres || FileManager.default.fileExists(atPath: database.database) else {
             throw ValidationError("no database at '\(database.database)'")
         }
     }
 
     func run() async throws {
-        let store = try database.openStore()
-        let summary = try await store.compact(
-            retention: retention.milliseconds, now: HybridLogicalClock.systemWallClock())
+        let summary = try await database.withStore {
+            try await $0.compact(retention: retention.milliseconds, now: HybridLogicalClock.systemWallClock())
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

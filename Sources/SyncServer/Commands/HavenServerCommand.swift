@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 
 /// `haven-server`: serve the sync API and manage its database.
 public struct HavenServerCommand: AsyncParsableCommand {
@@ -10,20 +11,63 @@ public struct HavenServerCommand: AsyncParsableCommand {
     public init() {}
 }
 
-/// The database option every subcommand shares.
+/// The database option every subcommand shares: a SQLite file, or a PostgreSQL URL.
 struct DatabaseOptions: ParsableArguments {
     @Option(
-        name: .long, help: ArgumentHelp("SQLite database file (created if missing).", valueName: "path"),
+        name: .long,
+        help: ArgumentHelp(
+            "A SQLite database file (created if missing), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…] for PostgreSQL (HAVEN_DATABASE).",
+            valueName: "path-or-url"),
         transform: { $0 })
     var database: String = ProcessEnvironment.value("HAVEN_DATABASE") ?? "haven.sqlite"
 
-    func openStore() throws -> SQLiteSyncStore {
-        do {
-            return try SQLiteSyncStore(path: database)
-        } catch {
-            throw ValidationError("cannot open database '\(database)': \(error)")
+    /// Whether ``database`` names a PostgreSQL database.
+    var isPostgres: Bool { PostgresLocation.isPostgresURL(database) }
+
+    func validate() throws {
+        if isPostgres {
+            do {
+                _ = try PostgresLocation(url: database)
+            } catch {
+                throw ValidationError("--database: \(error)")
+            }
         }
     }
+
+    /// Opens the store; `serve` keeps it open until shutdown.
+    ///
+    /// - Parameter logger: where PostgreSQL's connection pool reports trouble.
+    func openStore(logger: Logger = Logger(label: "haven-server", factory: { _ in SwiftLogNoOpLogHandler() }))
+        async throws -> any SyncStore
+    {
+        do {
+            if isPostgres { return try await PostgresSyncStore.open(url: database, logger: logger) }
+            return try SQLiteSyncStore(path: database)
+        } catch {
+            // Names the database without its password.
+            let name = isPostgres ? (try? PostgresLocation(url: database).description) ?? "PostgreSQL" : "'\(database)'"
+            throw CommandFailure("cannot open database \(name): \(PostgresStoreError.describe(error))")
+        }
+    }
+
+    /// Opens the store, runs `body` with it, and closes it, also when `body` throws.
+    func withStore<Result>(_ body: (any SyncStore) async throws -> Result) async throws -> Result {
+        let store = try await openStore()
+        do {
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
+}
+
+/// A command that failed for a reason its usage would not explain: printed without the usage.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 extension HavenServerCommand {

@@ -23,8 +23,7 @@ struct ImportCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(file): \(error)")
         }
-        let store = try database.openStore()
-        let summary = try await PackImporter(store: store).importPack(pack)
+        let summary = try await database.withStore { try await PackImporter(store: $0).importPack(pack) }
         print("imported \(summary.applied) records from \(file) (\(summary.rejected.count) rejected)")
         for problem in summary.rejected { print("  rejected: \(problem)") }
         if !summary.rejected.isEmpty { throw ExitCode.failure }

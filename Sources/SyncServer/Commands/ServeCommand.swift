@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "haven-server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        let store = try database.openStore()
+        let store = try await database.openStore(logger: logger)
         var configuration = ServerConfiguration(host: host, port: port)
         limits.apply(to: &configuration)
         let app = buildApplication(
@@ -60,9 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
                     .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await services.run()
-        // Every request has been answered: checkpoint the WAL and close the file.
-        try store.close()
+        do {
+            try await services.run()
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        // Every request has been answered: checkpoint the WAL and close the file, or the
+        // PostgreSQL connections.
+        try await store.close()
         logger.info("stopped: requests finished, database closed")
     }
 }

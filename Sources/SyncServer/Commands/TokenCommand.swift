@@ -25,13 +25,12 @@ struct TokenCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let store = try database.openStore()
             let now = HybridLogicalClock.systemWallClock()
             let secret = TokenSecret.generate()
             let token = TokenInfo(
                 id: TokenSecret.generateID(), name: name, role: role, createdAt: now,
                 expiresAt: expires.map { now + $0.milliseconds }, revokedAt: nil)
-            try await store.addToken(token, hash: TokenSecret.hash(secret))
+            try await database.withStore { try await $0.addToken(token, hash: TokenSecret.hash(secret)) }
             if json {
                 let body = ["id": token.id, "token": secret, "role": role.rawValue]
                 let encoder = JSONEncoder()
@@ -49,7 +48,7 @@ struct TokenCommand: AsyncParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let tokens = try await database.openStore().tokens()
+            let tokens = try await database.withStore { try await $0.tokens() }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
@@ -72,7 +71,10 @@ struct TokenCommand: AsyncParsableCommand {
         @Argument(help: "The token's id or name.") var token: String
 
         func run() async throws {
-            guard try await database.openStore().revokeToken(token, now: HybridLogicalClock.systemWallClock()) else {
+            let revoked = try await database.withStore {
+                try await $0.revokeToken(token, now: HybridLogicalClock.systemWallClock())
+            }
+            guard revoked else {
                 throw ValidationError("no active token with id or name '\(token)'")
             }
             print("revoked \(token)")

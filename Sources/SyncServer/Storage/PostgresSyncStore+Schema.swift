@@ -1,0 +1,76 @@
+import HavenCore
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL schema and its migrations. Instances starting together on one database take
+/// turns through a transaction-scoped advisory lock, so each migration runs once.
+extension PostgresSyncStore {
+    /// The schema versions, in order: each is a list of statements run in one transaction.
+    static let migrations: [[String]] = [
+        [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """
+            CREATE TABLE tokens (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash BYTEA NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT)
+            """,
+            // One row: the highest seq given. Pushes lock it, which serializes them.
+            "CREATE TABLE log_head (seq BIGINT NOT NULL)",
+            "INSERT INTO log_head (seq) VALUES (0)",
+            // The append-only log: rows are inserted, and deleted only by compaction.
+            """
+            CREATE TABLE change_log (
+                seq BIGINT PRIMARY KEY, change_id TEXT NOT NULL UNIQUE, record_id TEXT NOT NULL,
+                author TEXT NOT NULL, body TEXT NOT NULL, received_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX change_log_by_record ON change_log (record_id)",
+            "CREATE INDEX change_log_by_received_at ON change_log (received_at)",
+            """
+            CREATE TABLE records (
+                id TEXT PRIMARY KEY, kind TEXT NOT NULL, creator TEXT NOT NULL, state TEXT NOT NULL,
+                last_seq BIGINT NOT NULL)
+            """,
+            "CREATE INDEX records_by_last_seq ON records (last_seq)",
+            """
+            CREATE TABLE conflicts (
+                id BIGSERIAL PRIMARY KEY, seq BIGINT NOT NULL, recipient TEXT NOT NULL, body TEXT NOT NULL)
+            """,
+            "CREATE INDEX conflicts_by_recipient ON conflicts (recipient, seq)",
+            "CREATE TABLE purged_records (id TEXT PRIMARY KEY)",
+            "INSERT INTO meta (key, value) VALUES ('horizon', '0')",
+        ]
+    ]
+
+    /// An arbitrary constant: the advisory lock that migrations take.
+    private static let migrationLock: Int64 = 0x4861_7665_6E00
+
+    /// Brings the schema to the latest version and returns the store's epoch.
+    static func migrate(_ connection: PostgresConnection, logger: Logger) async throws -> String {
+        try await connection.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS haven_schema (version INTEGER NOT NULL)", logger: logger)
+            let version = try await connection.rows("SELECT version FROM haven_schema", as: Int32.self, logger).first
+            let current = Int(version ?? 0)
+            guard current <= migrations.count else {
+                throw PostgresStoreError(
+                    "the database has schema version \(current), newer than this haven-server knows (\(migrations.count)): upgrade haven-server"
+                )
+            }
+            for statements in migrations.dropFirst(current) {
+                for statement in statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+            }
+            if version == nil {
+                try await connection.query(
+                    "INSERT INTO meta (key, value) VALUES ('epoch', \(TokenSecret.generateID()))", logger: logger)
+                try await connection.query(
+                    "INSERT INTO haven_schema (version) VALUES (\(Int32(migrations.count)))", logger: logger)
+            } else {
+                try await connection.query("UPDATE haven_schema SET version = \(Int32(migrations.count))", logger: logger)
+            }
+            return try await connection.one("SELECT value FROM meta WHERE key = 'epoch'", as: String.self, logger)
+        }
+    }
+}
