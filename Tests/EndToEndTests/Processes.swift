@@ -88,23 +88,36 @@ func launch(_ executable: URL, _ arguments: [String], environment: [String: Stri
 /// A real `haven-server serve` on a free loopback port, with its own database.
 final class ServerProcess {
     let directory: TemporaryDirectory
+    /// What `--database` names: a SQLite file, or a `postgres://` URL.
     let database: String
     private(set) var running: RunningProcess?
     private(set) var url = ""
 
-    init(in directory: TemporaryDirectory) {
+    /// A server on `database`, by default `server.sqlite` in `directory`; several servers may
+    /// share one `postgres://` database.
+    init(in directory: TemporaryDirectory, database: String? = nil) {
         self.directory = directory
-        self.database = directory.path("server.sqlite")
+        self.database = database ?? directory.path("server.sqlite")
     }
 
     /// Starts the server and waits for its "listening" line.
     ///
     /// - Parameter arguments: further options of `haven-server serve`.
     func start(logLevel: String = "warning", arguments: [String] = []) throws {
-        let running = try launch(
+        try launchServe(logLevel: logLevel, arguments: arguments)
+        try waitUntilListening()
+    }
+
+    /// Starts the server without waiting: several servers can be started at the same moment.
+    func launchServe(logLevel: String = "warning", arguments: [String] = []) throws {
+        running = try launch(
             Binaries.url("haven-server"),
             ["serve", "--database", database, "--port", "0", "--log-level", logLevel] + arguments, in: directory)
-        self.running = running
+    }
+
+    /// Waits for the "listening" line of the server that ``launchServe(logLevel:arguments:)`` started.
+    func waitUntilListening() throws {
+        guard let running else { throw ClientFailure("haven-server was not started") }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let output = (try? String(contentsOf: running.stdoutURL, encoding: .utf8)) ?? ""
@@ -115,7 +128,12 @@ final class ServerProcess {
             if !running.process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw ClientFailure("haven-server did not start: \(running.result().stderr)")
+        let result = running.result()
+        let ending =
+            running.process.isRunning
+            ? "still not listening after 30 s"
+            : "ended with \(result.reason == .exit ? "status" : "signal") \(result.status)"
+        throw ClientFailure("haven-server did not start, \(ending): \(result.stderr)\(result.stdout)")
     }
 
     /// Creates a token with `haven-server token create` and returns its secret.

@@ -14,15 +14,39 @@ extension ServerProcess {
         return try DatabaseQueue(path: database, configuration: configuration)
     }
 
+    /// Whether the server runs on PostgreSQL rather than a SQLite file.
+    var isPostgres: Bool { database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") }
+
     /// Every record on the server, as registers with their stamps, by id.
     func records() throws -> [String: RecordState] {
-        try readOnlyDatabase().read { db in
-            let states = try String.fetchAll(db, sql: "SELECT state FROM records")
+        let states: [String]
+        if isPostgres {
+            struct Row: Decodable { var state: String }
+            states = try PostgresTestDatabase.rows(Row.self, "SELECT state::text AS state FROM records", at: database)
+                .map(\.state)
+        } else {
+            states = try readOnlyDatabase().read { db in try String.fetchAll(db, sql: "SELECT state FROM records") }
+        }
+        return Dictionary(
+            uniqueKeysWithValues: try states.map { text in
+                let record = try JSONDecoder().decode(TrackedRecord.self, from: Data(text.utf8))
+                return (record.id, record.state)
+            })
+    }
+
+    /// How many times each change id is in the server's change log.
+    func changeLogCounts() throws -> [String: Int] {
+        let sql = "SELECT change_id, COUNT(*) AS n FROM change_log GROUP BY change_id"
+        if isPostgres {
+            struct Row: Decodable {
+                var change_id: String
+                var n: Int
+            }
             return Dictionary(
-                uniqueKeysWithValues: try states.map { text in
-                    let record = try JSONDecoder().decode(TrackedRecord.self, from: Data(text.utf8))
-                    return (record.id, record.state)
-                })
+                uniqueKeysWithValues: try PostgresTestDatabase.rows(Row.self, sql, at: database).map { ($0.change_id, $0.n) })
+        }
+        return try readOnlyDatabase().read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: sql).map { ($0["change_id"] as String, $0["n"] as Int) })
         }
     }
 }
