@@ -70,13 +70,15 @@ let package = Package(
         .executableTarget(name: "haven", dependencies: ["HavenClient"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["HavenCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: ["HavenCore", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
+        // What several test targets share: the storage backends, fresh PostgreSQL databases, seeded randomness.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "HavenServer",
+                "HavenServer", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import HavenCore
+import TestSupport
 import Testing
 
 /// A deterministic simulation of five replicas and one in-memory server that follows the merge

@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 struct ConflictTests {
@@ -18,9 +19,9 @@ struct ConflictTests {
         return (id, cursor)
     }
 
-    @Test(arguments: [true, false])
-    func losingWriteIsReportedToItsAuthor(loserPushesFirst: Bool) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, [true, false])
+    func losingWriteIsReportedToItsAuthor(_ backend: StorageBackend, loserPushesFirst: Bool) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given two editors on two devices who both saw the same version
             let (id, base) = try await makeSharedStory(client, server)
@@ -61,8 +62,8 @@ struct ConflictTests {
         }
     }
 
-    @Test func editAfterSeeingTheValueIsNoConflict() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func editAfterSeeingTheValueIsNoConflict(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given editor's title change, which editor2 then pulls
             let (id, base) = try await makeSharedStory(client, server)
@@ -82,9 +83,9 @@ struct ConflictTests {
         }
     }
 
-    @Test(arguments: [true, false])
-    func editConcurrentWithDeleteIsReportedToTheEditor(editArrivesFirst: Bool) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, [true, false])
+    func editConcurrentWithDeleteIsReportedToTheEditor(_ backend: StorageBackend, editArrivesFirst: Bool) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a story both editors hold
             let (id, base) = try await makeSharedStory(client, server)
@@ -124,8 +125,8 @@ struct ConflictTests {
         }
     }
 
-    @Test func editOverwrittenByAnImportIsReported() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func editOverwrittenByAnImportIsReported(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         let (id, base) = try await server.test { client in try await makeSharedStory(client, server) }
         try await server.test { client in
             // Given an editor's title edit
@@ -151,8 +152,8 @@ struct ConflictTests {
         }
     }
 
-    @Test func conflictsArriveWithTheirPageOnly() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func conflictsArriveWithTheirPageOnly(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a lost write on the story, then another record changed later
             let (id, base) = try await makeSharedStory(client, server)

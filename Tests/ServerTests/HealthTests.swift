@@ -1,22 +1,23 @@
 import Foundation
 import HavenServer
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 /// `GET /healthz`: public, and honest about the database.
 struct HealthTests {
-    @Test func answersOkWithoutATokenWhileTheDatabaseAnswers() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func answersOkWithoutATokenWhileTheDatabaseAnswers(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         let response = try await server.test { client in try await client.get("/healthz", token: nil) }
         #expect(response.status == .ok)
         #expect(response.text == #"{"status":"ok"}"#)
         #expect(response.headers[.init("X-Haven-Server-Time")!] == String(TestServer.now))
     }
 
-    @Test func answers503WhenTheDatabaseDoesNotAnswer() async throws {
+    @Test(arguments: StorageBackend.all) func answers503WhenTheDatabaseDoesNotAnswer(_ backend: StorageBackend) async throws {
         // Given a server whose database has been closed under it
-        let server = try await TestServer.make()
-        try server.store.close()
+        let server = try await TestServer.make(backend: backend)
+        try await server.store.close()
 
         // When a health check comes
         let response = try await server.test { client in try await client.get("/healthz", token: nil) }
@@ -28,9 +29,9 @@ struct HealthTests {
         #expect(error.message == "the database does not answer")
     }
 
-    @Test(arguments: ["/healthz", "/metrics"])
-    func refusesOtherMethods(path: String) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, ["/healthz", "/metrics"])
+    func refusesOtherMethods(_ backend: StorageBackend, path: String) async throws {
+        let server = try await TestServer.make(backend: backend)
         let response = try await server.test { client in
             try await client.execute(uri: path, method: .post, headers: [.authorization: "Bearer \(server["admin"])"])
         }

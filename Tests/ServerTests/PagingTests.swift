@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 struct PagingTests {
@@ -29,9 +30,9 @@ struct PagingTests {
         return pages
     }
 
-    @Test func pagesOfFiftyCoverEveryRecordOnce() async throws {
+    @Test(arguments: StorageBackend.all) func pagesOfFiftyCoverEveryRecordOnce(_ backend: StorageBackend) async throws {
         // Given 120 stories imported from a pack
-        let server = try await TestServer.make()
+        let server = try await TestServer.make(backend: backend)
         let pack = makePack(count: 120)
         let summary = try await PackImporter(store: server.store).importPack(pack)
         #expect(summary.applied == 120)
@@ -63,9 +64,9 @@ struct PagingTests {
         }
     }
 
-    @Test func readerPagesSkipDraftsButMissNothing() async throws {
+    @Test(arguments: StorageBackend.all) func readerPagesSkipDraftsButMissNothing(_ backend: StorageBackend) async throws {
         // Given 120 imported stories, every third a draft
-        let server = try await TestServer.make()
+        let server = try await TestServer.make(backend: backend)
         let pack = makePack(count: 120, draftEvery: 3)
         _ = try await PackImporter(store: server.store).importPack(pack)
 
@@ -83,9 +84,9 @@ struct PagingTests {
         }
     }
 
-    @Test func pagesAreBoundedByBytes() async throws {
+    @Test(arguments: StorageBackend.all) func pagesAreBoundedByBytes(_ backend: StorageBackend) async throws {
         // Given a server whose pages hold about 2 KB, and 40 stories of about 300 bytes each
-        let server = try await TestServer.make(configuration: ServerConfiguration(pageBytes: 2_000))
+        let server = try await TestServer.make(backend: backend, configuration: ServerConfiguration(pageBytes: 2_000))
         let pack = makePack(count: 40)
         _ = try await PackImporter(store: server.store).importPack(pack)
 
@@ -104,9 +105,9 @@ struct PagingTests {
         }
     }
 
-    @Test func importRejectsNothingAndCountsEachRecord() async throws {
+    @Test(arguments: StorageBackend.all) func importRejectsNothingAndCountsEachRecord(_ backend: StorageBackend) async throws {
         // Given a pack of a story and a resource
-        let server = try await TestServer.make()
+        let server = try await TestServer.make(backend: backend)
         let pack = ContentPack(records: [
             .init(id: RecordID.random(), kind: .story, fields: Fields.story("Imported", status: "published")),
             .init(id: RecordID.random(), kind: .resource, fields: Fields.resource("Imported hotline")),

@@ -2,11 +2,12 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 struct PushPullTests {
-    @Test func pushedStoryComesBackOnPull() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func pushedStoryComesBackOnPull(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given an editor's new story
             var device = Device("a1")
@@ -28,8 +29,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func repeatedBatchIsDuplicateAndChangesNothing() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func repeatedBatchIsDuplicateAndChangesNothing(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a batch of two new stories, pushed once
             var device = Device("a1")
@@ -56,8 +57,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func duplicateInsideOneBatchIsAppliedOnce() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func duplicateInsideOneBatchIsAppliedOnce(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             var device = Device("a1")
             let change = device.change(RecordID.random(), .story, Fields.story("Once"))
@@ -69,8 +70,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func pullFromTheReturnedCursorIsEmpty() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func pullFromTheReturnedCursorIsEmpty(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a story pulled once
             var device = Device("a1")
@@ -91,8 +92,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func secondEditSendsOnlyTheChangedRegister() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func secondEditSendsOnlyTheChangedRegister(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a published story that a reader and an editor have pulled
             var device = Device("a1")
@@ -118,8 +119,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func olderWriteDoesNotReplaceANewerOne() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func olderWriteDoesNotReplaceANewerOne(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a story whose title was written at a later stamp
             let id = RecordID.random()
@@ -138,8 +139,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func unknownFieldsAreKeptAndSynced() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func unknownFieldsAreKeptAndSynced(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a story with a field this version does not know
             var device = Device("a1")
@@ -159,8 +160,8 @@ struct PushPullTests {
         }
     }
 
-    @Test func deleteAndRestoreTravelAsTheDeletedRegister() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func deleteAndRestoreTravelAsTheDeletedRegister(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a story everyone has pulled
             var device = Device("a1")

@@ -4,6 +4,7 @@ import HavenCore
 import HavenServer
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import Testing
 
 /// Every cell of role × route × method (DESIGN §4, deny by default), then what each role may
@@ -66,9 +67,9 @@ struct RoleMatrixTests {
         #expect(Self.table.allSatisfy { $0.statuses.count == Caller.allCases.count })
     }
 
-    @Test(arguments: cells)
-    func cell(_ cell: Cell) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, cells)
+    func cell(_ backend: StorageBackend, _ cell: Cell) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given the caller's token, and for POST a push of one new draft story
             var headers: HTTPFields = [:]
@@ -159,9 +160,10 @@ struct RoleMatrixTests {
         ]
     }
 
-    @Test(arguments: writeCells)
-    func write(_ write: Write, by role: String, expecting outcome: String) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, writeCells)
+    func write(_ backend: StorageBackend, _ cell: (write: Write, role: String, outcome: String)) async throws {
+        let (write, role, outcome) = cell
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a draft by the writer (by an editor for a reader, who cannot create one), a
             // draft by field2 and a published resource by editor2

@@ -6,12 +6,14 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
-/// A server for one test: its own SQLite file in its own temporary directory, one token per
-/// role (plus a second editor and field token, an expired and a revoked one), and a fixed clock.
+/// A server for one test: its own SQLite file in its own temporary directory, or its own
+/// PostgreSQL database; one token per role (plus a second editor and field token, an expired and
+/// a revoked one), and a fixed clock.
 ///
-/// The directory is removed when the server goes away.
+/// The directory and the database are removed when the server goes away.
 final class TestServer: Sendable {
     /// The fixed server time of every test, milliseconds since 1970 (2025-06-15).
     static let now: UInt64 = 1_750_000_000_000
@@ -23,8 +25,12 @@ final class TestServer: Sendable {
     ]
 
     let directory: URL
+    /// The SQLite file; unused on PostgreSQL.
     let path: String
-    let store: SQLiteSyncStore
+    let backend: StorageBackend
+    let store: any SyncStore
+    /// The PostgreSQL database; nil on SQLite.
+    let postgres: PostgresTestDatabase?
     let configuration: ServerConfiguration
     let now: UInt64
     /// Token name → secret.
@@ -33,12 +39,14 @@ final class TestServer: Sendable {
     let ids: [String: String]
 
     private init(
-        directory: URL, store: SQLiteSyncStore, configuration: ServerConfiguration, now: UInt64,
-        secrets: [String: String], ids: [String: String]
+        directory: URL, backend: StorageBackend, store: any SyncStore, postgres: PostgresTestDatabase?,
+        configuration: ServerConfiguration, now: UInt64, secrets: [String: String], ids: [String: String]
     ) {
         self.directory = directory
-        self.path = directory.appendingPathComponent("haven.sqlite").path
+        self.path = Self.sqlitePath(in: directory)
+        self.backend = backend
         self.store = store
+        self.postgres = postgres
         self.configuration = configuration
         self.now = now
         self.secrets = secrets
@@ -47,17 +55,32 @@ final class TestServer: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
+        // The database is dropped once the store has let go of its connections.
+        Task { [store, postgres] in
+            try? await store.close()
+            _ = postgres
+        }
+    }
+
+    private static func sqlitePath(in directory: URL) -> String {
+        directory.appendingPathComponent("haven.sqlite").path
     }
 
     /// A fresh store with every token of ``roles``; `expired` expired a second ago and `revoked`
     /// is revoked.
-    static func make(configuration: ServerConfiguration = .init(), now: UInt64 = TestServer.now) async throws
-        -> TestServer
-    {
+    static func make(
+        backend: StorageBackend = .sqlite, configuration: ServerConfiguration = .init(), now: UInt64 = TestServer.now
+    ) async throws -> TestServer {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("haven-server-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let store = try SQLiteSyncStore(path: directory.appendingPathComponent("haven.sqlite").path)
+        let postgres = backend == .postgres ? try PostgresTestDatabase() : nil
+        let store: any SyncStore =
+            if let postgres {
+                try await PostgresSyncStore.open(url: postgres.url, logger: Logger(label: "haven-server-tests"))
+            } else {
+                try SQLiteSyncStore(path: sqlitePath(in: directory))
+            }
         var secrets: [String: String] = [:]
         var ids: [String: String] = [:]
         for (name, role) in roles {
@@ -73,7 +96,8 @@ final class TestServer: Sendable {
         }
         _ = try await store.revokeToken("revoked", now: now - 500)
         return TestServer(
-            directory: directory, store: store, configuration: configuration, now: now, secrets: secrets, ids: ids)
+            directory: directory, backend: backend, store: store, postgres: postgres, configuration: configuration,
+            now: now, secrets: secrets, ids: ids)
     }
 
     /// The secret of the token named `name`.

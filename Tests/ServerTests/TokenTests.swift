@@ -2,12 +2,13 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 struct TokenTests {
-    @Test(arguments: [true, false])
-    func revokedTokenIsRefusedAtOnce(byName: Bool) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, [true, false])
+    func revokedTokenIsRefusedAtOnce(_ backend: StorageBackend, byName: Bool) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a field token that works
             #expect(try await client.get("/v1/changes", token: server["field"]).status == .ok)
@@ -28,9 +29,9 @@ struct TokenTests {
         }
     }
 
-    @Test(arguments: ["field", "nobody"])
-    func revokingTwiceOrUnknownReportsNothingRevoked(_ name: String) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, ["field", "nobody"])
+    func revokingTwiceOrUnknownReportsNothingRevoked(_ backend: StorageBackend, _ name: String) async throws {
+        let server = try await TestServer.make(backend: backend)
         if name == "field" { _ = try await server.store.revokeToken(name, now: TestServer.now) }
         #expect(try await server.store.revokeToken(name, now: TestServer.now + 1) == false)
         if name == "field" {
@@ -39,9 +40,9 @@ struct TokenTests {
         }
     }
 
-    @Test func listingNeverExposesSecretsOrHashes() async throws {
+    @Test(arguments: StorageBackend.all) func listingNeverExposesSecretsOrHashes(_ backend: StorageBackend) async throws {
         // Given a store with eight tokens
-        let server = try await TestServer.make()
+        let server = try await TestServer.make(backend: backend)
 
         // When listing them
         let tokens = try await server.store.tokens()
@@ -82,12 +83,20 @@ struct TokenTests {
         }
     }
 
-    @Test func databaseHoldsTheHashNotTheSecret() async throws {
+    @Test(arguments: StorageBackend.all) func databaseHoldsTheHashNotTheSecret(_ backend: StorageBackend) async throws {
         // Given a store with tokens, checkpointed or not
-        let server = try await TestServer.make()
-        let files = try FileManager.default.contentsOfDirectory(atPath: server.directory.path)
-            .map { server.directory.appendingPathComponent($0) }
-        let bytes = try files.reduce(into: Data()) { $0.append(try Data(contentsOf: $1)) }
+        let server = try await TestServer.make(backend: backend)
+        let bytes: Data
+        if let postgres = server.postgres {
+            // Every token row as text, the hash as raw bytes.
+            struct Row: Decodable { var text: String, hash: String }
+            bytes = try postgres.rows(Row.self, "SELECT t::text AS text, encode(hash, 'hex') AS hash FROM tokens t")
+                .reduce(into: Data()) { $0.append(Data($1.text.utf8)); $0.append(Data(hex: $1.hash)) }
+        } else {
+            let files = try FileManager.default.contentsOfDirectory(atPath: server.directory.path)
+                .map { server.directory.appendingPathComponent($0) }
+            bytes = try files.reduce(into: Data()) { $0.append(try Data(contentsOf: $1)) }
+        }
 
         // Then the database files hold each token's SHA-256, and never the secret itself
         for (name, secret) in server.secrets {
@@ -103,8 +112,8 @@ struct TokenTests {
         #expect(try await server.store.caller(forTokenHash: Data(secret.utf8), now: TestServer.now) == nil)
     }
 
-    @Test func callerCarriesTheTokensIdNameAndRole() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func callerCarriesTheTokensIdNameAndRole(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         for (name, role) in TestServer.roles where name != "expired" && name != "revoked" {
             let caller = try await server.store.caller(
                 forTokenHash: TokenSecret.hash(server[name]), now: TestServer.now)
@@ -113,4 +122,12 @@ struct TokenTests {
     }
 
     private func hex(_ data: Data) -> String { data.map { String(format: "%02x", $0) }.joined() }
+}
+
+extension Data {
+    /// The bytes that `hex`, two digits a byte, spells.
+    init(hex: String) {
+        let digits = Array(hex.utf8)
+        self.init(stride(from: 0, to: digits.count - 1, by: 2).map { UInt8(String(decoding: digits[$0...$0 + 1], as: UTF8.self), radix: 16)! })
+    }
 }

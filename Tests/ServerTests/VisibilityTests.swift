@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
+import TestSupport
 import Testing
 
 struct VisibilityTests {
@@ -53,9 +54,12 @@ struct VisibilityTests {
         ("admin", ["published", "draft", "restricted", "resource", "unsetResource", "fieldDraft", "field2Draft"]),
     ]
 
-    @Test(arguments: visible)
-    func eachRoleSeesOnlyWhatItMay(_ token: String, _ expected: Set<String>) async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all, visible)
+    func eachRoleSeesOnlyWhatItMay(_ backend: StorageBackend, _ cell: (token: String, expected: Set<String>))
+        async throws
+    {
+        let (token, expected) = cell
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given records of every status and sensitivity
             let library = try await makeLibrary(client, server)
@@ -70,8 +74,8 @@ struct VisibilityTests {
         }
     }
 
-    @Test func unpublishedStoryIsRemovedFromReaders() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func unpublishedStoryIsRemovedFromReaders(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a reader holding a published story
             let library = try await makeLibrary(client, server)
@@ -96,8 +100,8 @@ struct VisibilityTests {
         }
     }
 
-    @Test func restrictedStoryIsRemovedFromReadersAndOtherFieldStaff() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func restrictedStoryIsRemovedFromReadersAndOtherFieldStaff(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a published story that the reader and a field token hold
             let library = try await makeLibrary(client, server)
@@ -116,8 +120,8 @@ struct VisibilityTests {
         }
     }
 
-    @Test func publishedDraftReachesReadersWhole() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func publishedDraftReachesReadersWhole(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given a reader that has pulled while a story was a draft
             let library = try await makeLibrary(client, server)
@@ -141,8 +145,8 @@ struct VisibilityTests {
         }
     }
 
-    @Test func fieldDraftIsHiddenFromOthersUntilPublished() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func fieldDraftIsHiddenFromOthersUntilPublished(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         try await server.test { client in
             // Given field2 holding what it may see
             let library = try await makeLibrary(client, server)

@@ -31,23 +31,30 @@ public final class PostgresSyncStore: SyncStore {
         -> PostgresSyncStore
     {
         let location = try PostgresLocation(url: url)
-        // The schema is brought up to date on one connection of its own, outside the pool: a
-        // database that cannot be reached fails here at once, with the server's own reason.
-        let epoch = try await withTimeout(connectTimeout, location: location) {
-            let connection = try await PostgresConnection.connect(
-                configuration: try location.connectionConfiguration(), id: 0, logger: logger)
-            do {
-                let epoch = try await migrate(connection, logger: logger)
-                try? await connection.close()
-                return epoch
-            } catch {
-                try? await connection.close()
-                throw error
-            }
-        }
         let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: logger)
-        return PostgresSyncStore(
-            client: client, running: Task { await client.run() }, logger: logger, epoch: epoch, location: location)
+        // Started first: a pool asked for a connection before it runs warns about it.
+        let running = Task { await client.run() }
+        do {
+            // The schema is brought up to date on one connection of its own, outside the pool:
+            // a database that cannot be reached fails here at once, with the server's own reason.
+            let epoch = try await withTimeout(connectTimeout, location: location) {
+                let connection = try await PostgresConnection.connect(
+                    configuration: try location.connectionConfiguration(), id: 0, logger: logger)
+                do {
+                    let epoch = try await migrate(connection, logger: logger)
+                    try? await connection.close()
+                    return epoch
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+            }
+            return PostgresSyncStore(client: client, running: running, logger: logger, epoch: epoch, location: location)
+        } catch {
+            running.cancel()
+            await running.value
+            throw error
+        }
     }
 
     private init(client: PostgresClient, running: Task<Void, Never>, logger: Logger, epoch: String, location: PostgresLocation)

@@ -2,14 +2,14 @@
 ///
 /// The helpers below reduce with plain modulo instead of the standard library's `random(in:using:)`,
 /// so a seed gives the same run on every Swift version.
-struct SplitMix64: RandomNumberGenerator {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -18,23 +18,23 @@ struct SplitMix64: RandomNumberGenerator {
     }
 
     /// A number in `range` (the modulo bias is irrelevant at these sizes).
-    mutating func int(in range: ClosedRange<Int>) -> Int {
+    public mutating func int(in range: ClosedRange<Int>) -> Int {
         range.lowerBound + Int(next() % UInt64(range.count))
     }
 
     /// True with probability `percent` / 100.
-    mutating func chance(_ percent: Int) -> Bool {
+    public mutating func chance(_ percent: Int) -> Bool {
         int(in: 0...99) < percent
     }
 
     /// A random element of a non-empty collection.
-    mutating func pick<C: Collection>(_ items: C) -> C.Element {
+    public mutating func pick<C: Collection>(_ items: C) -> C.Element {
         precondition(!items.isEmpty, "picking from an empty collection")
         return items[items.index(items.startIndex, offsetBy: int(in: 0...(items.count - 1)))]
     }
 
     /// A random lowercase UUID.
-    mutating func uuid() -> String {
+    public mutating func uuid() -> String {
         let digits = hex(next(), width: 16) + hex(next(), width: 16)
         let chars = Array(digits)
         return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(chars[$0]) }.joined(separator: "-")
