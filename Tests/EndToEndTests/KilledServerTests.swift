@@ -7,46 +7,52 @@ import Testing
 /// PostgreSQL (issue 7, "Done when"). KilledSyncTests and KillAnywhereTests kill the client.
 @Suite(.serialized)
 struct KilledServerTests {
-    @Test func sqliteServerKilledAtFiftyMomentsKeepsEveryAcknowledgedChangeOnce() async throws {
+    @Test func sqliteServerKilledAtFiftyMomentsKeepsEveryAcknowledgedChangeOnce() throws {
         let directory = try TemporaryDirectory()
-        try await killAtFiftyMoments(ServerProcess(in: directory), seed: 71)
+        try killAtFiftyMoments(ServerProcess(in: directory), seed: 71)
     }
 
     // The cluster comes from scripts/test (HAVEN_TEST_POSTGRES_URL); on CI a missing one fails.
     @Test(.enabled(if: PostgresTestDatabase.isEnabled))
-    func postgresServerKilledAtFiftyMomentsKeepsEveryAcknowledgedChangeOnce() async throws {
+    func postgresServerKilledAtFiftyMomentsKeepsEveryAcknowledgedChangeOnce() throws {
         let database = try PostgresTestDatabase()
         let directory = try TemporaryDirectory()
-        try await killAtFiftyMoments(ServerProcess(in: directory, database: database.url), seed: 72)
+        try killAtFiftyMoments(ServerProcess(in: directory, database: database.url), seed: 72)
     }
 
     /// The test itself, on either backend.
-    private func killAtFiftyMoments(_ server: ServerProcess, seed: UInt64) async throws {
+    private func killAtFiftyMoments(_ server: ServerProcess, seed: UInt64) throws {
         // Given a server, and four clients pushing batches of new stories and edits through it,
         // each re-sending a batch until it is answered 2xx
         let token = try server.token(role: "editor", name: "pusher")
         try server.start()
         defer { server.stop() }
-        let address = LockedValue(server.url)
+        let port = LockedValue(server.port)
         let pushing = LockedValue(true)
+        defer { pushing.value = false }
         let inFlight = RequestCounter()
-        var random = SplitMix64(seed: seed)
-        let pushers = (0..<4).map { index in
-            Task {
+        let outcomes = LockedValue<[PushingClient.Outcome]>([])
+        let finished = DispatchGroup()
+        for index in 0..<4 {
+            finished.enter()
+            // Threads, and bare connections: see PushingClient.pushBlocking.
+            Thread.detachNewThread {
                 var client = PushingClient(replica: "kill\(seed)c\(index)", token: token, seed: seed * 10 + UInt64(index))
                 while pushing.value {
-                    await client.push(client.nextBatch(maxSize: 10), to: { _ in address.value }, inFlight: inFlight)
+                    client.pushBlocking(client.nextBatch(maxSize: 10), toPort: { _ in port.value }, inFlight: inFlight)
                 }
-                return client.outcome
+                outcomes.withLock { $0.append(client.outcome) }
+                finished.leave()
             }
         }
+        var random = SplitMix64(seed: seed)
 
         // When the server is killed with SIGKILL at 50 random moments and started again each time
         var killsInFlight = 0
         var logSizes: [Int] = []  // The log's size after each kill.
         let started = ContinuousClock.now
         for _ in 0..<50 {
-            try await Task.sleep(for: .milliseconds(50 + Int(random.next() % 450)))
+            Thread.sleep(forTimeInterval: 0.05 + Double(random.next() % 450) / 1_000)
             let process = try #require(server.running?.process)
             if inFlight.current > 0 { killsInFlight += 1 }
             kill(process.processIdentifier, SIGKILL)
@@ -54,16 +60,16 @@ struct KilledServerTests {
             #expect(process.terminationReason == .uncaughtSignal, "the server ended before its kill")
             logSizes.append(try server.changeLogCounts().count)
             try server.start()
-            address.value = server.url
+            port.value = server.port
         }
         // and the clients, once it has run without a kill for a moment, push what they still hold
-        try await Task.sleep(for: .milliseconds(500))
+        Thread.sleep(forTimeInterval: 0.5)
         pushing.value = false
+        #expect(finished.wait(timeout: .now() + 120) == .success, "the clients did not finish")
         var outcome = PushingClient.Outcome()
-        for pusher in pushers {
-            let one = await pusher.value
+        for one in outcomes.value {
             outcome.acknowledged.merge(one.acknowledged) { $1 }
-            outcome.titles.merge(one.titles) { $1 }
+            outcome.titles.merge(one.titles) { Register.winner($0, $1)! }
             outcome.anomalies += one.anomalies
             outcome.failedRequests += one.failedRequests
             outcome.resentBatches += one.resentBatches

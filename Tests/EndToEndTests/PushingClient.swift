@@ -76,41 +76,101 @@ struct PushingClient {
             record: RecordState(id: record, kind: .story, fields: ["title": Register(.string(title), stamp: clock.now())]))
     }
 
-    /// Sends `batch` to the server that `address` names at each try until one answers 2xx,
-    /// waiting `pause` between tries; gives up after `attempts`.
-    ///
-    /// - Parameter inFlight: counts requests under way, for a test that wants to know whether a
-    ///   kill caught one.
+    /// Sends `batch` to the server that `address` names at each try, through URLSession, until
+    /// one answers 2xx, waiting `pause` between tries; gives up after `attempts`.
     mutating func push(
-        _ batch: [Change], to address: (Int) -> String, inFlight: RequestCounter? = nil, pause: Duration = .milliseconds(20),
-        attempts: Int = 3_000
+        _ batch: [Change], to address: (Int) -> String, pause: Duration = .milliseconds(20), attempts: Int = 3_000
     ) async {
         for attempt in 0..<attempts {
-            if attempt == 1 { outcome.resentBatches += 1 }
             let server = address(attempt)
             let client = clients[server] ?? LiveClient(server: server, token: token)
             clients[server] = client
-            inFlight?.enter()
             let answer = try? await client.push(batch)
-            inFlight?.leave()
-            guard let answer, (200..<300).contains(answer.status) else {
-                if let answer, (400..<500).contains(answer.status), answer.status != 429 {
-                    outcome.anomalies.append(
-                        "batch from \(batch[0].id) refused \(answer.status): \(String(decoding: answer.body, as: UTF8.self))")
-                    return
-                }
-                outcome.failedRequests += 1
-                try? await Task.sleep(for: pause)
-                continue
-            }
-            record(answer, for: batch)
-            return
+            if settle(batch, attempt: attempt, status: answer?.status, body: answer?.body) { return }
+            try? await Task.sleep(for: pause)
         }
         outcome.anomalies.append("batch from \(batch[0].id) never answered 2xx in \(attempts) tries")
     }
 
-    private mutating func record(_ answer: LiveClient.Answer, for batch: [Change]) {
-        guard let response = try? JSONDecoder().decode(PushResponse.self, from: answer.body),
+    /// Sends `batch` to the loopback port that `port` names at each try, over a bare connection
+    /// per try, until one answers 2xx, waiting `pause` between tries; gives up after `attempts`.
+    /// Blocks: run it on a thread of its own.
+    ///
+    /// For servers that get killed: URLSession on Linux can crash the whole test process when
+    /// many of its connections are refused or reset (swift-corelibs-foundation #4791 and kin).
+    ///
+    /// - Parameter inFlight: counts requests under way, for a test that wants to know whether a
+    ///   kill caught one.
+    mutating func pushBlocking(
+        _ batch: [Change], toPort port: (Int) -> Int, inFlight: RequestCounter, pause: TimeInterval = 0.02,
+        attempts: Int = 3_000
+    ) {
+        guard let body = try? JSONEncoder().encode(PushRequest(changes: batch)) else {
+            outcome.anomalies.append("batch from \(batch[0].id) does not encode")
+            return
+        }
+        for attempt in 0..<attempts {
+            inFlight.enter()
+            let answer = try? Self.post(body, port: port(attempt), token: token)
+            inFlight.leave()
+            if settle(batch, attempt: attempt, status: answer?.status, body: answer?.body) { return }
+            Thread.sleep(forTimeInterval: pause)
+        }
+        outcome.anomalies.append("batch from \(batch[0].id) never answered 2xx in \(attempts) tries")
+    }
+
+    /// `POST /v1/changes` over a bare connection that the server closes after answering.
+    private static func post(_ body: Data, port: Int, token: String) throws -> RawConnection.Response {
+        let connection = try RawConnection(port: port, timeout: 30)
+        let head =
+            "POST /v1/changes HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        try connection.write(Data(head.utf8) + body)
+        var response = try connection.readResponse()
+        if response.headers["transfer-encoding"]?.lowercased() == "chunked" {
+            response.body = try dechunked(response.body)
+        }
+        return response
+    }
+
+    /// The body of a chunked response.
+    private static func dechunked(_ data: Data) throws -> Data {
+        var rest = data[...]
+        var body = Data()
+        let lineEnd = Data("\r\n".utf8)
+        while let end = rest.range(of: lineEnd) {
+            let sizeText = String(decoding: rest[..<end.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                throw ClientFailure("bad chunk size '\(sizeText)'")
+            }
+            if size == 0 { return body }
+            let start = end.upperBound
+            guard rest.count >= start - rest.startIndex + size else { throw ClientFailure("chunk cut short") }
+            body.append(rest[start..<start + size])
+            rest = rest[(start + size + 2)...]
+        }
+        throw ClientFailure("chunked body without its last chunk")
+    }
+
+    /// Takes in the answer to one try of `batch` (nil when none came); returns whether the batch
+    /// is done with: answered 2xx, or refused for good.
+    private mutating func settle(_ batch: [Change], attempt: Int, status: Int?, body: Data?) -> Bool {
+        if attempt == 1 { outcome.resentBatches += 1 }
+        guard let status, let body, (200..<300).contains(status) else {
+            if let status, (400..<500).contains(status), status != 429 {
+                outcome.anomalies.append(
+                    "batch from \(batch[0].id) refused \(status): \(String(decoding: body ?? Data(), as: UTF8.self))")
+                return true
+            }
+            outcome.failedRequests += 1
+            return false
+        }
+        record(body, for: batch)
+        return true
+    }
+
+    private mutating func record(_ body: Data, for batch: [Change]) {
+        guard let response = try? JSONDecoder().decode(PushResponse.self, from: body),
             response.results.map(\.id) == batch.map(\.id)
         else {
             outcome.anomalies.append("answer to the batch from \(batch[0].id) does not list its changes in order")
@@ -149,4 +209,7 @@ final class LockedValue<Value: Sendable>: Sendable {
         get { mutex.withLock { $0 } }
         set { mutex.withLock { $0 = newValue } }
     }
+
+    /// Reads and changes the value in one step.
+    func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
 }
