@@ -1,0 +1,29 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// `haven-bench`: Haven measured against the physical limit (issue 6). Not a test: run it with
+/// `scripts/bench`, which builds the release binaries it drives and writes BENCHMARKS.md.
+let package = Package(
+    name: "HavenBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(path: ".."),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "haven-bench",
+            dependencies: [
+                .product(name: "HavenCore", package: "main"),
+                .product(name: "HavenClient", package: "main"),
+                .product(name: "FaultProxy", package: "main"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
+        )
+    ]
+)

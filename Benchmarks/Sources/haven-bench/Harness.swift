@@ -1,0 +1,147 @@
+import CompressNIO
+import FaultProxy
+import Foundation
+import GRDB
+import HavenClient
+import HavenCore
+import NIOCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The release binaries, a scratch directory, and the steps every measurement is made of.
+struct Harness {
+    let binaries: URL
+    let directory: URL
+
+    var server: String { binaries.appendingPathComponent("haven-server").path }
+    var client: String { binaries.appendingPathComponent("haven").path }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// `haven-server token create`: the secret.
+    func createToken(database: String, role: String = "editor", name: String) throws -> String {
+        let result = try Subprocess.run(
+            server, ["token", "create", "--database", database, "--role", role, "--name", name], in: directory)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `haven ARGS --json` and decodes its summary.
+    func haven(_ arguments: [String]) throws -> (summary: [String: Any], result: Subprocess.Result) {
+        let result = try Subprocess.run(client, arguments, in: directory)
+        guard arguments.contains("--json") else { return ([:], result) }
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return (object ?? [:], result)
+    }
+
+    /// Points a replica at another address (the counting proxy, say), as `haven init` would have.
+    func setServer(ofReplica replica: String, to url: String) throws {
+        let queue = try DatabaseQueue(path: replica)
+        try queue.write { db in
+            try db.execute(sql: "UPDATE meta SET value = ? WHERE key = 'server'", arguments: [url])
+        }
+        try queue.close()
+    }
+
+    /// The `state` column of every record in a replica, in rowid order.
+    func replicaRows(_ replica: String) throws -> [(id: String, kind: String, state: String, deleted: Bool)] {
+        let queue = try DatabaseQueue(path: replica)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, kind, state, deleted FROM records ORDER BY rowid").map {
+                ($0["id"], $0["kind"], $0["state"], $0["deleted"])
+            }
+        }
+    }
+}
+
+/// A running `haven-server serve` on a free loopback port.
+struct RunningServer {
+    let process: Subprocess
+    let port: Int
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    static func start(_ harness: Harness, database: String) throws -> RunningServer {
+        let process = try Subprocess.start(
+            harness.server, ["serve", "--database", database, "--port", "0"], in: harness.directory)
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let output = process.output
+            if let range = output.range(of: "listening on http://127.0.0.1:") {
+                let digits = output[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return RunningServer(process: process, port: port) }
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        process.signal(SIGKILL)
+        throw BenchError("haven-server did not start: \(process.wait().stderr)")
+    }
+
+    /// Peak resident memory so far, in bytes.
+    var peakBytes: Int { process.peakResidentBytes }
+
+    /// SIGTERM and wait; returns the peak resident memory over the server's life.
+    @discardableResult
+    func stop() -> Int {
+        let peak = peakBytes
+        process.signal(SIGTERM)
+        _ = process.wait()
+        return peak
+    }
+}
+
+/// A transport that counts body bytes as they crossed the wire (gzipped) and once inflated.
+final class CountingTransport: HTTPTransport, @unchecked Sendable {
+    private let inner = URLSessionTransport()
+    private let lock = NSLock()
+    private(set) var inflated = 0
+    private(set) var compressed = 0
+    private(set) var requests = 0
+
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let response = try await inner.send(request)
+        lock.withLock {
+            inflated += response.body.count
+            compressed += response.header("Content-Length").flatMap { Int($0) } ?? response.body.count
+            requests += 1
+        }
+        return response
+    }
+}
+
+/// gzip at the server's level (CompressNIO's default, as CompressionMiddleware uses).
+func gzipSize(_ data: Data) throws -> Int {
+    var buffer = ByteBuffer(bytes: data)
+    return try buffer.compress(with: .gzip()).readableBytes
+}
+
+/// Percentiles of a list of seconds, in milliseconds.
+struct Percentiles {
+    let p50: Double
+    let p90: Double
+    let p99: Double
+    let max: Double
+    let count: Int
+
+    init(_ seconds: [Double]) {
+        let sorted = seconds.sorted()
+        func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.down)))] * 1000 }
+        p50 = at(0.5)
+        p90 = at(0.9)
+        p99 = at(0.99)
+        max = (sorted.last ?? 0) * 1000
+        count = sorted.count
+    }
+
+    var text: String {
+        String(format: "%.2f / %.2f / %.2f / %.2f ms (n=%d)", p50, p90, p99, max, count)
+    }
+}
+
+/// Wall time of `body`, in seconds.
+func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let value = try body()
+    return (value, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+}

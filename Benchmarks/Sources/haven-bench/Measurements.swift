@@ -1,0 +1,276 @@
+import FaultProxy
+import Foundation
+import GRDB
+import HavenClient
+import HavenCore
+
+/// Everything measured at one size.
+struct SizeResult {
+    var records = 0
+    var packBytes = 0
+    // 1. Publish
+    var importSeconds = 0.0
+    var publishSeconds = 0.0
+    var publishBodyBytes = 0
+    var publishServerPeak = 0
+    // 2. First sync
+    var firstSyncSeconds = 0.0
+    var firstSyncPages = 0
+    var firstSyncBodyBytes = 0
+    var firstSyncInflatedBytes = 0
+    var firstSyncInflatedCompressed = 0
+    var firstSyncClientPeak = 0
+    var firstSyncServerPeak = 0
+    // 7. Floors
+    var rawInsertSeconds = 0.0
+    var jsonBytes = 0
+    var gzipFloorBytes = 0
+    // 3. Incremental
+    var incrementalSeconds = 0.0
+    var incrementalWireUp = 0
+    var incrementalWireDown = 0
+    var incrementalBodyBytes = 0
+    var incrementalRecords = 0
+    var changedFieldsGzip = 0
+    var changedFieldsJSON = 0
+    // 4. No-change poll
+    var pollUp = 0
+    var pollDown = 0
+    var pollSeconds = 0.0
+    // 6. Local operations
+    var addStory: Percentiles?
+    var editStory: Percentiles?
+    var search: Percentiles?
+    var searchShort: Percentiles?
+}
+
+/// The slow-link run (measurement 5) and the 1,000-story list.
+struct SlowLinkResult {
+    var records = 0
+    var seconds = 0.0
+    var wireDown = 0
+    var wireUp = 0
+    var bodyBytes = 0
+    var pages = 0
+    var gzipFloorBytes = 0
+    var latency = 0.3
+    var bandwidth = 32 * 1024
+    var list: Percentiles?
+}
+
+struct Measurements {
+    let harness: Harness
+    let seed: UInt64
+
+    // MARK: - One size
+
+    func run(size: Int, log: (String) -> Void) async throws -> SizeResult {
+        var result = SizeResult()
+        result.records = size
+        let dir = "n\(size)"
+        try FileManager.default.createDirectory(
+            atPath: harness.path(dir), withIntermediateDirectories: true)
+        func path(_ name: String) -> String { harness.path("\(dir)/\(name)") }
+
+        var generator = DataGenerator(seed: seed)
+        let records = generator.records(size)
+        let pack = try JSONEncoder().encode(ContentPack(records: records))
+        try pack.write(to: URL(fileURLWithPath: path("pack.json")))
+        result.packBytes = pack.count
+        log("n=\(size): pack of \(pack.count) bytes")
+
+        let database = path("server.sqlite")
+        let token = try harness.createToken(database: database, name: "bench")
+
+        // 1. Publish: the editor imports the pack into a replica, then pushes it.
+        var server = try RunningServer.start(harness, database: database)
+        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token])
+        let (_, imported) = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
+        result.importSeconds = imported.seconds
+        let (pushed, push) = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
+        result.publishSeconds = push.seconds
+        result.publishBodyBytes = pushed["bytesSent"] as? Int ?? 0
+        guard pushed["applied"] as? Int == size else { throw BenchError("publish applied \(pushed["applied"] ?? "?") of \(size)") }
+        result.publishServerPeak = server.stop()
+        log("n=\(size): published in \(push.seconds) s")
+
+        // 2. First sync: a fresh server process, so its peak memory is the sync's.
+        server = try RunningServer.start(harness, database: database)
+        try harness.setServer(ofReplica: path("publisher.sqlite"), to: server.url)
+        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", server.url, "--token", token])
+        let (synced, sync) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
+        guard synced["pulledRecords"] as? Int == size else { throw BenchError("first sync pulled \(synced["pulledRecords"] ?? "?")") }
+        result.firstSyncSeconds = sync.seconds
+        result.firstSyncPages = synced["pages"] as? Int ?? 0
+        result.firstSyncBodyBytes = synced["bytesReceived"] as? Int ?? 0
+        result.firstSyncClientPeak = sync.peakBytes
+        result.firstSyncServerPeak = server.peakBytes
+        log("n=\(size): first sync in \(sync.seconds) s, \(result.firstSyncBodyBytes) bytes")
+
+        // The same download with the engine in-process, counting bodies inflated and gzipped.
+        do {
+            let counting = CountingTransport()
+            let replica = try Replica.create(
+                at: path("replay.sqlite"), server: URL(string: server.url)!, token: token)
+            let api = ServerAPI(server: URL(string: server.url)!, token: token, transport: counting)
+            _ = try await SyncEngine(replica: replica, api: api).sync()
+            result.firstSyncInflatedBytes = counting.inflated
+            result.firstSyncInflatedCompressed = counting.compressed
+        }
+        try? FileManager.default.removeItem(atPath: path("replay.sqlite"))
+
+        // 7. Floors: the same rows into the same schema in one transaction; gzip of the records.
+        let rows = try harness.replicaRows(path("reader.sqlite"))
+        let json = Data(("[" + rows.map(\.state).joined(separator: ",") + "]").utf8)
+        result.jsonBytes = json.count
+        result.gzipFloorBytes = try gzipSize(json)
+        result.rawInsertSeconds = try rawInsert(rows, into: path("raw.sqlite"))
+        log("n=\(size): raw insert \(result.rawInsertSeconds) s, gzip floor \(result.gzipFloorBytes)")
+
+        // 3. Incremental: 100 stories get a new summary, 20 records are deleted.
+        let proxy = try FaultProxy(upstreamPort: server.port)
+        defer { proxy.stop() }
+        try harness.setServer(ofReplica: path("reader.sqlite"), to: proxy.url)
+        let publisher = try Replica.open(at: path("publisher.sqlite"))
+        let stories = records.filter { $0.kind == .story }
+        let step = max(1, stories.count / 120)
+        let edited = (0..<100).map { stories[$0 * step].id }
+        let deleted = (100..<120).map { stories[$0 * step].id }
+        for id in edited { _ = try publisher.edit(id, kind: .story, values: ["summary": .string(generator.summary())]) }
+        for id in deleted { _ = try publisher.delete(id, kind: .story) }
+        _ = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
+        var deltas: [RecordState] = []
+        for id in edited {
+            let record = try publisher.record(id)
+            deltas.append(RecordState(id: id, kind: .story, fields: ["summary": record.fields["summary"]!]))
+        }
+        for id in deleted {
+            let record = try publisher.record(id)
+            deltas.append(RecordState(id: id, kind: .story, deleted: record.deleted))
+        }
+        let deltaJSON = try JSONEncoder().encode(deltas)
+        result.changedFieldsJSON = deltaJSON.count
+        result.changedFieldsGzip = try gzipSize(deltaJSON)
+        var before = proxy.counters()
+        let (incremental, incrementalRun) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
+        var after = proxy.counters()
+        result.incrementalSeconds = incrementalRun.seconds
+        result.incrementalWireUp = after.toServer - before.toServer
+        result.incrementalWireDown = after.toClient - before.toClient
+        result.incrementalBodyBytes = incremental["bytesReceived"] as? Int ?? 0
+        result.incrementalRecords = incremental["pulledRecords"] as? Int ?? 0
+
+        // 4. No-change poll: five syncs with nothing new; bytes as the proxy forwarded them.
+        var pollTimes: [Double] = []
+        for _ in 0..<5 {
+            before = proxy.counters()
+            let (_, poll) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
+            after = proxy.counters()
+            pollTimes.append(poll.seconds)
+            result.pollUp = after.toServer - before.toServer
+            result.pollDown = after.toClient - before.toClient
+        }
+        result.pollSeconds = pollTimes.sorted()[2]
+        server.stop()
+        log("n=\(size): incremental \(result.incrementalWireDown) down; poll \(result.pollUp)+\(result.pollDown)")
+
+        // 6. Local operations on the synced replica.
+        let reader = try Replica.open(at: path("reader.sqlite"))
+        result.search = try searchLatencies(reader, queries: Self.searchQueries)
+        result.searchShort = try searchLatencies(reader, queries: Self.shortQueries)
+        var adds: [Double] = []
+        var edits: [Double] = []
+        for index in 0..<200 {
+            let values: [String: JSONValue] = [
+                "title": .string("Field note \(index)"), "body": .string(generator.summary()), "language": "en",
+            ]
+            adds.append(try timed { try reader.add(.story, values: values) }.1)
+            let id = stories[(index * 37) % stories.count].id
+            guard !deleted.contains(id) else { continue }
+            let summary = generator.summary()
+            edits.append(try timed { try reader.edit(id, kind: .story, values: ["summary": .string(summary)]) }.1)
+        }
+        result.addStory = Percentiles(adds)
+        result.editStory = Percentiles(edits)
+        return result
+    }
+
+    static let searchQueries = ["shelter", "Hanawon centre", "여성 정착", "broker river", "강제북송", "counselling"]
+    static let shortQueries = ["탈북", "빚"]
+
+    private func searchLatencies(_ replica: Replica, queries: [String]) throws -> Percentiles {
+        for query in queries { _ = try replica.search(SearchQuery(query)) }  // Warm the cache.
+        var times: [Double] = []
+        for _ in 0..<5 {
+            for query in queries { times.append(try timed { try replica.search(SearchQuery(query)) }.1) }
+        }
+        return Percentiles(times)
+    }
+
+    /// Inserts `rows` as they are into a new replica file (same schema, same pragmas) in one
+    /// transaction: what a first sync must do at the least.
+    private func rawInsert(_ rows: [(id: String, kind: String, state: String, deleted: Bool)], into file: String)
+        throws -> Double
+    {
+        _ = try Replica.create(at: file, server: URL(string: "http://127.0.0.1:1")!, token: "unused")
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let queue = try DatabaseQueue(path: file, configuration: configuration)
+        defer { try? queue.close() }
+        return try timed {
+            try queue.write { db in
+                let statement = try db.makeStatement(
+                    sql: "INSERT INTO records (id, kind, state, deleted) VALUES (?, ?, ?, ?)")
+                for row in rows {
+                    try statement.execute(arguments: [row.id, row.kind, row.state, row.deleted])
+                }
+            }
+        }.1
+    }
+
+    // MARK: - Slow link
+
+    func slowLink(log: (String) -> Void) async throws -> SlowLinkResult {
+        var result = SlowLinkResult()
+        let dir = harness.path("slow")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        func path(_ name: String) -> String { "\(dir)/\(name)" }
+        var generator = DataGenerator(seed: seed &+ 1)
+        let records = generator.records(stories: 1000, resources: 500)
+        result.records = records.count
+        try JSONEncoder().encode(ContentPack(records: records)).write(to: URL(fileURLWithPath: path("pack.json")))
+        let database = path("server.sqlite")
+        let token = try harness.createToken(database: database, name: "slow")
+        let server = try RunningServer.start(harness, database: database)
+        defer { server.stop() }
+        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token])
+        _ = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
+        _ = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
+
+        let proxy = try FaultProxy(
+            upstreamPort: server.port, profile: .init(latency: result.latency, bandwidth: result.bandwidth))
+        defer { proxy.stop() }
+        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", proxy.url, "--token", token])
+        let (summary, run) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
+        guard summary["pulledRecords"] as? Int == records.count else { throw BenchError("slow link pulled \(summary)") }
+        let counters = proxy.counters()
+        result.seconds = run.seconds
+        result.wireDown = counters.toClient
+        result.wireUp = counters.toServer
+        result.bodyBytes = summary["bytesReceived"] as? Int ?? 0
+        result.pages = summary["pages"] as? Int ?? 0
+        let rows = try harness.replicaRows(path("reader.sqlite"))
+        result.gzipFloorBytes = try gzipSize(Data(("[" + rows.map(\.state).joined(separator: ",") + "]").utf8))
+        log("slow link: \(run.seconds) s, \(counters.toClient) bytes down")
+
+        let reader = try Replica.open(at: path("reader.sqlite"))
+        var times: [Double] = []
+        for _ in 0..<30 {
+            let (stories, seconds) = try timed { try reader.records(.story) }
+            guard stories.count == 1000 else { throw BenchError("listed \(stories.count) stories") }
+            times.append(seconds)
+        }
+        result.list = Percentiles(times)
+        return result
+    }
+}

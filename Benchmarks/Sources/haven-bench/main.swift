@@ -1,0 +1,45 @@
+import Foundation
+
+/// haven-bench [--sizes 1000,10000,100000] [--no-slow-link] [--bin DIR] [--output FILE] [--seed N]
+///
+/// Drives the release `haven-server` and `haven` binaries over loopback, measures the seven
+/// figures of issue 6 with their floors, and writes them between the markers of FILE
+/// (BENCHMARKS.md), leaving the prose around them as it is.
+var sizes = [1_000, 10_000, 100_000]
+var slowLink = true
+var output: String?
+var seed: UInt64 = 6
+var binaries = FileManager.default.currentDirectoryPath + "/.build-release/release"
+var arguments = CommandLine.arguments.dropFirst()
+while let argument = arguments.popFirst() {
+    switch argument {
+    case "--sizes": sizes = arguments.popFirst()!.split(separator: ",").compactMap { Int($0) }
+    case "--no-slow-link": slowLink = false
+    case "--output": output = arguments.popFirst()
+    case "--seed": seed = UInt64(arguments.popFirst()!)!
+    case "--bin": binaries = arguments.popFirst()!
+    default:
+        FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
+        exit(64)
+    }
+}
+
+let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("haven-bench-\(getpid())")
+try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: scratch) }
+let harness = Harness(binaries: URL(fileURLWithPath: binaries), directory: scratch)
+let measurements = Measurements(harness: harness, seed: seed)
+func log(_ line: String) { FileHandle.standardError.write(Data("[bench] \(line)\n".utf8)) }
+
+let started = Date()
+var results: [SizeResult] = []
+for size in sizes {
+    results.append(try await measurements.run(size: size, log: log))
+}
+let slow = slowLink ? try await measurements.slowLink(log: log) : nil
+let report = Report(sizes: results, slow: slow, seconds: Date().timeIntervalSince(started), seed: seed).markdown
+print(report)
+if let output {
+    try Report.write(report, into: output)
+    log("figures written to \(output)")
+}
