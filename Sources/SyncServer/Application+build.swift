@@ -18,7 +18,8 @@ public func buildApplication(
     let router = buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics, signal: signal)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "haven"),
+        // No `Server` header: a no-change poll is a few hundred bytes, and 15 of them would say nothing.
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: [CommitListener(store: store, signal: signal, logger: logger)],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

@@ -46,7 +46,7 @@ struct DatabaseOptions: ParsableArguments {
         } catch {
             // Names the database without its password.
             let name = isPostgres ? (try? PostgresLocation(url: database).description) ?? "PostgreSQL" : "'\(database)'"
-            throw CommandFailure("cannot open database \(name): \(PostgresStoreError.describe(error))")
+            throw CommandFailure("cannot open database \(name): \(describeStoreError(error))")
         }
     }
 

@@ -22,7 +22,7 @@ struct ObservabilityController {
         do {
             try await store.checkHealth()
         } catch {
-            context.logger.error("health check failed", metadata: ["error": "\(error)"])
+            context.logger.error("health check failed", metadata: ["error": "\(describeStoreError(error))"])
             throw APIError(.serviceUnavailable, code: "unavailable", message: "the database does not answer")
         }
         return jsonResponse(["status": "ok"])

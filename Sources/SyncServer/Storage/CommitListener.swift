@@ -22,7 +22,7 @@ struct CommitListener: Service {
                     if Task.isCancelled { break }
                     logger.warning(
                         "listening for other instances' commits failed; retrying in 1 s",
-                        metadata: ["error": "\(error)"])
+                        metadata: ["error": "\(describeStoreError(error))"])
                 }
                 try? await Task.sleep(for: .seconds(1))
             }

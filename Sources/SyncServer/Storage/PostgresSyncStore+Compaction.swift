@@ -53,7 +53,7 @@ extension PostgresSyncStore {
             do {
                 try await client.query("VACUUM records, change_log, conflicts", logger: logger)
             } catch {
-                logger.warning("vacuum after compaction failed", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("vacuum after compaction failed", metadata: ["error": "\(describeStoreError(error))"])
             }
         }
         return summary

@@ -193,8 +193,13 @@ public final class PostgresSyncStore: SyncStore {
     }
 
     public func checkHealth() async throws {
-        _ = try await client.withConnection { connection in
-            try await connection.one("SELECT value FROM meta WHERE key = 'epoch'", as: String.self, logger)
+        // Bounded: while the database is unreachable the pool waits for a connection, and a
+        // health check must answer anyway.
+        let (client, logger) = (self.client, self.logger)
+        _ = try await Self.withTimeout(.seconds(5), location: location) {
+            try await client.withConnection { connection in
+                try await connection.one("SELECT value FROM meta WHERE key = 'epoch'", as: String.self, logger)
+            }
         }
     }
 
@@ -282,15 +287,15 @@ public final class PostgresSyncStore: SyncStore {
 struct PostgresStoreError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
 
-    /// What went wrong, in a line: the server's message, or the network's error. postgres-nio's
-    /// own description hides both, to keep queries out of logs.
-    static func describe(_ error: any Error) -> String {
-        guard let error = error as? PSQLError else { return "\(error)" }
-        if let message = error.serverInfo?[.message] { return message }
-        if let underlying = error.underlying { return "\(underlying)" }
-        return "\(error.code)"
-    }
+/// What went wrong in a store, in a line, for messages and logs: PostgreSQL's own message, or
+/// the network's error. postgres-nio's description hides both, to keep queries out of logs.
+func describeStoreError(_ error: any Error) -> String {
+    guard let error = error as? PSQLError else { return "\(error)" }
+    if let message = error.serverInfo?[.message] { return message }
+    if let underlying = error.underlying { return "\(underlying)" }
+    return "\(error.code)"
 }
 
 extension PostgresConnection {
