@@ -115,6 +115,8 @@ struct TwoInstancesTests {
 
         // Then every acknowledged change is in the log exactly once, and nothing else is
         #expect(outcome.anomalies.isEmpty, "\(outcome.anomalies.prefix(5))")
+        // (nothing was killed here: a push that failed and had to be sent again is a fault too)
+        #expect(outcome.failedRequests == 0, "\(outcome.failedRequests) pushes got no 2xx answer the first time")
         #expect(outcome.acknowledged.count >= 150, "too few pushes went through to mean anything")
         let counts = try servers[0].changeLogCounts()
         let missing = outcome.acknowledged.keys.filter { counts[$0] == nil }
