@@ -61,6 +61,8 @@ public struct URLSessionTransport: HTTPTransport {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpCookieStorage = nil
+        // No default `Accept-Language`: every byte counts in a poll (BENCHMARKS.md).
+        configuration.httpAdditionalHeaders = [:]
         session = URLSession(configuration: configuration)
     }
 
