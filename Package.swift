@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "FaultProxy", "HavenClient", "haven", "haven-server",
+                "FaultProxy", "HavenClient", "TestSupport", "haven", "haven-server",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],

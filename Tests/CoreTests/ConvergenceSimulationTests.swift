@@ -1,6 +1,6 @@
 import HavenCore
-import TestSupport
 import Testing
+import TestSupport
 
 /// A deterministic simulation of five replicas and one in-memory server that follows the merge
 /// rules of DESIGN §3 with Core's own types: replicas edit offline with skewed clocks, sync now

@@ -4,6 +4,7 @@ import GRDB
 import HavenClient
 import HavenCore
 import Testing
+import TestSupport
 
 /// `haven sync` killed with SIGKILL at 50 seeded moments spread over push, pull and page apply,
 /// through a link with latency: every edit reported as saved reaches the server exactly once,

@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 /// `haven-server` killed with SIGKILL at 50 seeded moments while clients push, and started again
 /// each time: every change it answered 2xx is in the log exactly once, on SQLite and on

@@ -3,6 +3,7 @@ import GRDB
 import HavenClient
 import HavenCore
 import Testing
+import TestSupport
 
 /// `haven sync` killed with SIGKILL at random moments loses no local edit and duplicates no
 /// change on the server.
@@ -74,19 +75,5 @@ struct KilledSyncTests {
         var configuration = Configuration()
         configuration.readonly = true
         return try DatabaseQueue(path: server.database, configuration: configuration)
-    }
-}
-
-/// A small seeded generator, so a failing run can be repeated.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

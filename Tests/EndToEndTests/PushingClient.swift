@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Synchronization
+import TestSupport
 
 /// A client that pushes batches of new stories and edits as fast as the servers answer, the way
 /// `haven sync` does: a batch that gets no 2xx answer is sent again, same change ids, until one

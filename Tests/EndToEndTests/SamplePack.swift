@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import TestSupport
 
 /// Seeded content for the bad-link, kill and disk-full tests: published stories with 1–4 KB
 /// bodies mixing English and Korean, and published resources.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HavenCore
+import TestSupport
 
 /// What the bad-link, kill and disk-full tests read of a running server.
 extension ServerProcess {

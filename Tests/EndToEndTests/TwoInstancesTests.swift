@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 /// Two `haven-server serve` instances on one PostgreSQL database: clients pushing and pulling
 /// through both lose nothing, duplicate nothing, end in one state and never see a cursor go

@@ -1,8 +1,8 @@
 import Foundation
 import HavenCore
 import HavenServer
-import TestSupport
 import Testing
+import TestSupport
 
 /// The two storage backends give identical answers (issue 7): one seeded script of pushes by
 /// every role (creates, edits from stale cursors, deletes, restores, publishing, duplicates,

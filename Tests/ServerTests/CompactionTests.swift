@@ -5,8 +5,8 @@ import HavenServer
 import HummingbirdTesting
 import Logging
 import ServiceLifecycle
-import TestSupport
 import Testing
+import TestSupport
 
 /// Compaction (DESIGN §4, issue 4): tombstones, superseded log entries and conflicts past the
 /// retention window are purged, content included; older cursors get `410 cursor_expired`; a

@@ -2,8 +2,8 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
-import TestSupport
 import Testing
+import TestSupport
 
 struct ConflictTests {
     /// A published story created by `editor`, and the cursor both editors hold after pulling it.

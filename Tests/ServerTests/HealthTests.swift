@@ -1,8 +1,8 @@
 import Foundation
 import HavenServer
 import HummingbirdTesting
-import TestSupport
 import Testing
+import TestSupport
 
 /// `GET /healthz`: public, and honest about the database.
 struct HealthTests {

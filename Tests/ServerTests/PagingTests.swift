@@ -2,8 +2,8 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
-import TestSupport
 import Testing
+import TestSupport
 
 struct PagingTests {
     /// `count` stories, every `draftEvery`-th one a draft (0: all published).

@@ -2,8 +2,8 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
-import TestSupport
 import Testing
+import TestSupport
 
 struct PushPullTests {
     @Test(arguments: StorageBackend.all) func pushedStoryComesBackOnPull(_ backend: StorageBackend) async throws {

@@ -1,11 +1,11 @@
 import Foundation
-import HTTPTypes
 import HavenCore
 import HavenServer
+import HTTPTypes
 import HummingbirdTesting
 import NIOCore
-import TestSupport
 import Testing
+import TestSupport
 
 /// Every cell of role × route × method (DESIGN §4, deny by default), then what each role may
 /// write through `POST /v1/changes`.

@@ -1,13 +1,13 @@
 import Foundation
-import HTTPTypes
 import HavenCore
 import HavenServer
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import TestSupport
 import Testing
+import TestSupport
 
 /// A server for one test: its own SQLite file in its own temporary directory, or its own
 /// PostgreSQL database; one token per role (plus a second editor and field token, an expired and

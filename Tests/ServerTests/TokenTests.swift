@@ -2,8 +2,8 @@ import Foundation
 import HavenCore
 import HavenServer
 import HummingbirdTesting
-import TestSupport
 import Testing
+import TestSupport
 
 struct TokenTests {
     @Test(arguments: StorageBackend.all, [true, false])
