@@ -137,6 +137,35 @@ struct ShutdownTests {
     }
 
     /// Waits until connecting to `port` is refused; fails after `limit`.
+    @Test func aBodyThatNeverEndsHoldsTheShutdownOnlyForTheGracePeriod() async throws {
+        // Given a server with a 2 s grace period, and a push that sends half its body and stalls
+        let directory = try TemporaryDirectory()
+        let server = ServerProcess(in: directory)
+        try server.start(arguments: ["--shutdown-grace", "2s"])
+        defer { server.stop() }
+        let token = try server.token(role: "editor", name: "editor")
+        let port = try #require(Int(server.url.split(separator: ":").last ?? ""))
+        let stalled = try RawConnection(port: port)
+        try stalled.write(
+            request(
+                "POST", "/v1/changes",
+                headers: ["Authorization": "Bearer \(token)", "Content-Type": "application/json", "Content-Length": "5000"])
+                + Data(#"{"changes":["#.utf8))
+        try await Task.sleep(for: .milliseconds(300))
+        let process = try #require(server.running?.process)
+
+        // When the server gets SIGTERM
+        let signalled = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+
+        // Then it waits out the grace period, not longer, and still exits 0
+        try await waitForExit(process, within: .seconds(8))
+        let waited = ContinuousClock.now - signalled
+        #expect(waited >= .milliseconds(1_500), "gave up on the request in flight after \(waited)")
+        let result = try #require(server.running).result()
+        #expect(result.reason == .exit && result.status == 0, "stderr: \(result.stderr)")
+    }
+
     private func waitUntilRefused(port: Int, within limit: Duration) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {

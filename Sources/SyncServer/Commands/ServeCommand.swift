@@ -23,6 +23,10 @@ struct ServeCommand: AsyncParsableCommand {
     var retention: Lifetime = .environment("HAVEN_RETENTION", default: "30d")
     @Option(help: "Compact at start and then this often (HAVEN_COMPACT_EVERY).")
     var compactEvery: Lifetime = .environment("HAVEN_COMPACT_EVERY", default: "1h")
+    @Option(
+        help:
+            "On SIGTERM or SIGINT, wait this long for requests in flight, then cancel the rest (HAVEN_SHUTDOWN_GRACE).")
+    var shutdownGrace: Lifetime = .environment("HAVEN_SHUTDOWN_GRACE", default: "30s")
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
@@ -31,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         try Lifetime.validateEnvironment("HAVEN_RETENTION")
         try Lifetime.validateEnvironment("HAVEN_COMPACT_EVERY")
+        try Lifetime.validateEnvironment("HAVEN_SHUTDOWN_GRACE")
     }
 
     func run() async throws {
@@ -45,23 +50,24 @@ struct ServeCommand: AsyncParsableCommand {
             // Scripts and tests wait for this line; it is the only thing serve prints on stdout.
             FileHandle.standardOutput.write(Data("haven-server listening on http://\(host):\(port)\n".utf8))
         })
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [
-                    // Before the app: shutdown goes in reverse, so the server stops taking requests
-                    // at once, and a compaction under way finishes before the database closes.
-                    .init(
-                        service: CompactionService(
-                            store: store,
-                            configuration: .init(
-                                retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
-                            logger: logger)),
-                    .init(service: app),
-                    .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var lifecycle = ServiceGroupConfiguration(
+            services: [
+                // Before the app: shutdown goes in reverse, so the server stops taking requests
+                // at once, and a compaction under way finishes before the database closes.
+                .init(
+                    service: CompactionService(
+                        store: store,
+                        configuration: .init(
+                            retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
+                        logger: logger)),
+                .init(service: app),
+                .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A client that never finishes sending its body must not hold the shutdown forever.
+        lifecycle.maximumGracefulShutdownDuration = .milliseconds(shutdownGrace.milliseconds)
         do {
-            try await services.run()
+            try await ServiceGroup(configuration: lifecycle).run()
         } catch {
             try? await store.close()
             throw error
