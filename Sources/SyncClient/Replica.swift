@@ -79,6 +79,11 @@ public struct Replica: Sendable {
         }
         // Full-text search (Replica+Search.swift).
         migrator.registerMigration("v2") { db in try createSearchIndex(db) }
+        // Every local write looks up the record's rejected changes: without this index each one
+        // scanned the whole outbox, and importing 10,000 records took 107 s (BENCHMARKS.md).
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: "CREATE INDEX outbox_by_record ON outbox (record_id, status)")
+        }
         return migrator
     }
 
