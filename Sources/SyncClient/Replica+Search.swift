@@ -19,6 +19,11 @@ import HavenCore
 ///    are matched as substrings of the same text, ranked by where they occur (title, summary,
 ///    body) and then how often.
 /// 3. Deleted records are not in the index at all; a restored record comes back into it.
+///
+/// Indexing is by far the dearest part of storing a record: trigrams of a 4 KB story make the
+/// first sync of 10,000 records about 20 times slower than storing them (BENCHMARKS.md). So a
+/// download of everything (a first sync, or after `410`) only fills `search_documents`, and the
+/// index is built in one pass, which is also faster than row by row, by the next search.
 extension Replica {
     /// Records whose title, summary or body (a resource's name or description) contain every term
     /// of `query`, best first.
@@ -32,6 +37,7 @@ extension Replica {
     public func search(_ query: SearchQuery) throws -> [SearchResult] {
         let terms = query.terms
         guard !terms.isEmpty, query.limit > 0 else { return [] }
+        try buildDeferredSearchIndex()
         let indexed = terms.filter { $0.unicodeScalars.count >= Self.trigramLength }
         let scanned = terms.filter { $0.unicodeScalars.count < Self.trigramLength }
 
@@ -147,19 +153,6 @@ extension Replica {
                 CREATE VIRTUAL TABLE search_index USING fts5(
                     title, summary, body, content = 'search_documents', content_rowid = 'docid', tokenize = 'trigram');
 
-                CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
-                    INSERT INTO search_index (rowid, title, summary, body) VALUES (new.docid, new.title, new.summary, new.body);
-                END;
-                CREATE TRIGGER search_documents_delete AFTER DELETE ON search_documents BEGIN
-                    INSERT INTO search_index (search_index, rowid, title, summary, body)
-                    VALUES ('delete', old.docid, old.title, old.summary, old.body);
-                END;
-                CREATE TRIGGER search_documents_update AFTER UPDATE ON search_documents BEGIN
-                    INSERT INTO search_index (search_index, rowid, title, summary, body)
-                    VALUES ('delete', old.docid, old.title, old.summary, old.body);
-                    INSERT INTO search_index (rowid, title, summary, body) VALUES (new.docid, new.title, new.summary, new.body);
-                END;
-
                 CREATE TRIGGER records_search_insert AFTER INSERT ON records WHEN new.deleted = 0 BEGIN
                     INSERT INTO search_documents (\(columns)) SELECT \(document("new"));
                 END;
@@ -173,9 +166,66 @@ extension Replica {
                 CREATE TRIGGER records_search_delete AFTER DELETE ON records BEGIN
                     DELETE FROM search_documents WHERE record_id = old.id;
                 END;
-
-                INSERT INTO search_documents (\(columns)) SELECT \(document("records")) FROM records WHERE deleted = 0;
                 """)
+        try db.execute(sql: indexTriggers)
+        try db.execute(
+            sql: "INSERT INTO search_documents (\(columns)) SELECT \(document("records")) FROM records WHERE deleted = 0")
+    }
+
+    /// The triggers that keep `search_index` in step with `search_documents`, row by row.
+    private static let indexTriggers = """
+        CREATE TRIGGER search_documents_insert AFTER INSERT ON search_documents BEGIN
+            INSERT INTO search_index (rowid, title, summary, body) VALUES (new.docid, new.title, new.summary, new.body);
+        END;
+        CREATE TRIGGER search_documents_delete AFTER DELETE ON search_documents BEGIN
+            INSERT INTO search_index (search_index, rowid, title, summary, body)
+            VALUES ('delete', old.docid, old.title, old.summary, old.body);
+        END;
+        CREATE TRIGGER search_documents_update AFTER UPDATE ON search_documents BEGIN
+            INSERT INTO search_index (search_index, rowid, title, summary, body)
+            VALUES ('delete', old.docid, old.title, old.summary, old.body);
+            INSERT INTO search_index (rowid, title, summary, body) VALUES (new.docid, new.title, new.summary, new.body);
+        END;
+        """
+
+    /// Stops indexing row by row until ``buildDeferredSearchIndex()``: called in the transaction
+    /// that applies the first page of a download of everything.
+    static func deferSearchIndex(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                DROP TRIGGER IF EXISTS search_documents_insert;
+                DROP TRIGGER IF EXISTS search_documents_delete;
+                DROP TRIGGER IF EXISTS search_documents_update;
+                """)
+        try ReplicaSettings.set(db, .searchIndexDeferred, "1")
+    }
+
+    /// Whether the index waits to be built by the next search.
+    public func isSearchIndexDeferred() throws -> Bool {
+        try database.read(Self.isSearchIndexDeferred)
+    }
+
+    private static func isSearchIndexDeferred(_ db: Database) throws -> Bool {
+        try String.fetchOne(
+            db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [ReplicaSettings.Key.searchIndexDeferred.rawValue])
+            != nil
+    }
+
+    /// Builds the index from `search_documents` in one pass if a download deferred it, and
+    /// indexes row by row again from then on, in one transaction.
+    ///
+    /// - Returns: how many documents were indexed; 0 when the index was up to date.
+    @discardableResult
+    public func buildDeferredSearchIndex() throws -> Int {
+        guard try isSearchIndexDeferred() else { return 0 }
+        return try database.write { db in
+            // Asked again inside the write: another process may have built it meanwhile.
+            guard try Self.isSearchIndexDeferred(db) else { return 0 }
+            try db.execute(sql: "INSERT INTO search_index (search_index) VALUES ('rebuild')")
+            try db.execute(sql: Self.indexTriggers)
+            try ReplicaSettings.set(db, .searchIndexDeferred, nil)
+            return try Int.fetchOne(db, sql: "SELECT count(*) FROM search_documents") ?? 0
+        }
     }
 }
 

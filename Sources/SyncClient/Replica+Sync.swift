@@ -53,6 +53,8 @@ extension Replica {
     public func apply(_ page: PullResponse) throws {
         try database.write { db in
             var settings = try ReplicaSettings.load(db)
+            // A download of everything: build the search index once at the end instead of row by row.
+            if settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
             // Read time as the server does before taking in its stamps: a slow device would
             // otherwise refuse them as too far ahead, and its next edits would order before them.
             settings.serverOffset = Int64(page.serverTime) - Int64(wallClock())

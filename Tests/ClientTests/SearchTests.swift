@@ -196,6 +196,43 @@ struct SearchTests {
         try expectIndexInStep(replica)
     }
 
+    @Test func aDownloadOfEverythingIsIndexedInOnePassAtTheNextSearch() throws {
+        // Given a replica with a story written before its first sync
+        let replica = try makeEmptyReplica()
+        let local = try replica.add(.story, values: Fixtures.story("Typed before the first sync"))
+        let s = { (offset: UInt64) in Fixtures.stamp(Fixtures.epoch - 100_000 + offset) }
+
+        // When it downloads everything over two pages, and the local story is edited in between
+        try replica.apply(
+            Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("두만강을 건너", body: "밤에 떠났다."), at: s(1))],
+                cursor: SyncCursor(epoch: Fixtures.cursor(1).epoch, seq: 0, position: 1), more: true))
+        #expect(try replica.isSearchIndexDeferred())
+        try replica.edit(local, values: ["title": "Retitled while downloading"])
+        try replica.apply(
+            Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.second, Fixtures.story("Market in Yanji"), at: s(2))],
+                cursor: Fixtures.cursor(2)))
+        #expect(try replica.isSearchIndexDeferred())
+
+        // Then the next search builds the index and finds all of it, the edit included
+        #expect(ids(try replica.search(SearchQuery("두만강"))) == [RecordIDs.first])
+        #expect(try !replica.isSearchIndexDeferred())
+        #expect(ids(try replica.search(SearchQuery("Yanji"))) == [RecordIDs.second])
+        #expect(ids(try replica.search(SearchQuery("Retitled"))) == [local])
+        #expect(try replica.search(SearchQuery("Typed before")).isEmpty)
+        try expectIndexInStep(replica)
+
+        // And later writes are indexed as they happen again
+        try replica.edit(RecordIDs.second, values: ["title": "Market in Tumen"])
+        try replica.apply(
+            Fixtures.page([Fixtures.storyDelta(RecordIDs.first, [:], at: s(3), deleted: true)], cursor: Fixtures.cursor(3)))
+        #expect(try !replica.isSearchIndexDeferred())
+        #expect(ids(try replica.search(SearchQuery("Tumen"))) == [RecordIDs.second])
+        #expect(try replica.search(SearchQuery("두만강")).isEmpty)
+        try expectIndexInStep(replica)
+    }
+
     @Test func indexFollowsRecordsDroppedBySync() throws {
         // Given a pulled story and a local one with an unsent change
         let replica = try makeEmptyReplica()

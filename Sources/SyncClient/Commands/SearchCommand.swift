@@ -34,7 +34,16 @@ struct SearchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let results = try replica.open().search(searchQuery)
+        let opened = try replica.open()
+        if try opened.isSearchIndexDeferred() {
+            // Once after a download of everything; seconds for tens of thousands of records.
+            FileHandle.standardError.write(Data("building the search index after the last full download…\n".utf8))
+            let started = Date()
+            let count = try opened.buildDeferredSearchIndex()
+            FileHandle.standardError.write(
+                Data("indexed \(count) records in \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n".utf8))
+        }
+        let results = try opened.search(searchQuery)
         if json { return try printJSON(results) }
         if results.isEmpty { return print("no matches for \(query.joined(separator: " "))") }
         let languages = results.map { $0.languages.isEmpty ? "-" : $0.languages.joined(separator: ",") }
