@@ -24,6 +24,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
-        )
+        ),
+        // Runs a client command and reports its own peak memory (see its main.c).
+        .executableTarget(name: "peak-rss"),
     ]
 )

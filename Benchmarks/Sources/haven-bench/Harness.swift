@@ -27,9 +27,22 @@ struct Harness {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Runs `haven ARGS --json` and decodes its summary.
+    /// `peak-rss`, built beside haven-bench (Benchmarks/Sources/peak-rss).
+    var peakLauncher: String {
+        Bundle.main.executableURL!.deletingLastPathComponent().appendingPathComponent("peak-rss").path
+    }
+
+    /// Runs `haven ARGS --json` and decodes its summary. The run goes through `peak-rss`, so its
+    /// `peakBytes` is haven's own peak, not haven-bench's (which `wait4` would report).
     func haven(_ arguments: [String]) throws -> (summary: [String: Any], result: Subprocess.Result) {
-        let result = try Subprocess.run(client, arguments, in: directory)
+        let peakFile = path("peak-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(atPath: peakFile) }
+        var result = try Subprocess.run(peakLauncher, [peakFile, client] + arguments, in: directory)
+        let peak = (try? String(contentsOfFile: peakFile, encoding: .utf8)).flatMap {
+            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        guard let peak else { throw BenchError("peak-rss wrote no peak for haven \(arguments.prefix(1))") }
+        result.peakBytes = peak
         guard arguments.contains("--json") else { return ([:], result) }
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return (object ?? [:], result)

@@ -45,7 +45,7 @@ struct Report {
             mark(ratio(Double($0.firstSyncBodyBytes), Double($0.gzipFloorBytes)), Double($0.firstSyncBodyBytes) <= 1.2 * Double($0.gzipFloorBytes))
         }
         row("bytes without gzip (same pull in-process, bodies inflated)") { bytes($0.firstSyncInflatedBytes) }
-        row("client peak memory (`haven sync`, ru_maxrss)", "flat in N") { bytes($0.firstSyncClientPeak) }
+        row("client peak memory (`haven sync`, its own ru_maxrss via peak-rss)", "flat in N") { bytes($0.firstSyncClientPeak) }
         row("server peak memory (fresh process, VmHWM)") { bytes($0.firstSyncServerPeak) }
 
         lines += ["", "#### 3. Incremental sync (100 stories: new summary; 20 deleted)", "", header, rule]

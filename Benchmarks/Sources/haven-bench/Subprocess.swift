@@ -17,7 +17,8 @@ struct Subprocess {
         var stdout: String
         var stderr: String
         var seconds: Double
-        /// `ru_maxrss`: the largest resident set, in bytes.
+        /// `ru_maxrss`, in bytes: at least the peak of the process that spawned it (haven-bench)
+        /// on Linux, where exec keeps the peak of the map it replaces; see `Harness.haven`.
         var peakBytes: Int
     }
 
