@@ -81,6 +81,31 @@ public struct PullResponse: Sendable, Hashable, Codable {
         self.more = more
         self.serverTime = serverTime
     }
+    private enum CodingKeys: String, CodingKey {
+        case changes, removed, conflicts, cursor, more, serverTime
+    }
+
+    // Empty lists are left out: most polls find nothing new, and on a metered link every byte
+    // of them is paid for (BENCHMARKS.md, no-change poll).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        changes = try container.decodeIfPresent([RecordState].self, forKey: .changes) ?? []
+        removed = try container.decodeIfPresent([String].self, forKey: .removed) ?? []
+        conflicts = try container.decodeIfPresent([Conflict].self, forKey: .conflicts) ?? []
+        cursor = try container.decode(SyncCursor.self, forKey: .cursor)
+        more = try container.decode(Bool.self, forKey: .more)
+        serverTime = try container.decode(UInt64.self, forKey: .serverTime)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        if !changes.isEmpty { try container.encode(changes, forKey: .changes) }
+        if !removed.isEmpty { try container.encode(removed, forKey: .removed) }
+        if !conflicts.isEmpty { try container.encode(conflicts, forKey: .conflicts) }
+        try container.encode(cursor, forKey: .cursor)
+        try container.encode(more, forKey: .more)
+        try container.encode(serverTime, forKey: .serverTime)
+    }
 }
 
 /// A machine-readable code and a message that names the bad input.

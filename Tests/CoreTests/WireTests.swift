@@ -54,4 +54,18 @@ struct WireTests {
             ErrorDetail(code: "clock_ahead", message: "stamp is 700 s ahead").description
                 == "stamp is 700 s ahead (clock_ahead)")
     }
+
+    @Test func anEmptyPullAnswerLeavesOutItsEmptyListsAndReadsBackTheSame() throws {
+        let empty = PullResponse(
+            changes: [], conflicts: [], cursor: SyncCursor(epoch: "e1", seq: 47), more: false, serverTime: 1_750_000_000_000)
+
+        let text = String(decoding: try JSONEncoder().encode(empty), as: UTF8.self)
+
+        #expect(!text.contains("changes") && !text.contains("removed") && !text.contains("conflicts"))
+        #expect(try JSONDecoder().decode(PullResponse.self, from: Data(text.utf8)) == empty)
+        let full = PullResponse(
+            changes: [RecordState(id: "a", kind: .story)], removed: ["b"], conflicts: [],
+            cursor: SyncCursor(epoch: "e1", seq: 48), more: true, serverTime: 1)
+        #expect(try JSONDecoder().decode(PullResponse.self, from: JSONEncoder().encode(full)) == full)
+    }
 }
