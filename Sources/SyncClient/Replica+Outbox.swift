@@ -24,6 +24,59 @@ extension Replica {
     /// accepts in one request.
     static let tooLarge = "too_large"
 
+    /// Unsent changes as the outbox stores them, oldest first, ready to send without decoding.
+    public struct PendingBatch: Sendable, Equatable {
+        /// The change ids, in outbox order.
+        public var ids: [String]
+        /// Each change's JSON, as stored (one `Change` each).
+        public var bodies: [String]
+        /// Whether `maxBytes` ended the batch before `limit` did.
+        public var cutByBytes: Bool
+
+        public var isEmpty: Bool { ids.isEmpty }
+        public var count: Int { ids.count }
+
+        /// The body of `POST /v1/changes` for these changes: `{"changes":[…]}`, built from the
+        /// stored JSON, so a push decodes and encodes nothing.
+        public var requestBody: Data {
+            var data = Data()
+            data.reserveCapacity(bodies.reduce(16) { $0 + $1.utf8.count + 1 })
+            data.append(contentsOf: #"{"changes":["#.utf8)
+            for (index, body) in bodies.enumerated() {
+                if index > 0 { data.append(UInt8(ascii: ",")) }
+                data.append(contentsOf: body.utf8)
+            }
+            data.append(contentsOf: "]}".utf8)
+            return data
+        }
+
+        /// The change at `index`, decoded.
+        public func change(at index: Int) throws -> Change { try Replica.decode(Change.self, bodies[index]) }
+    }
+
+    /// Up to `limit` unsent changes, oldest first, as stored, stopping before the one that would
+    /// take their JSON beyond `maxBytes` (the first one is always taken).
+    public func pendingBatch(limit: Int, maxBytes: Int = .max) throws -> PendingBatch {
+        try database.read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT change_id, body FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?",
+                arguments: [limit])
+            var batch = PendingBatch(ids: [], bodies: [], cutByBytes: false)
+            var bytes = 0
+            while let row = try rows.next() {
+                let body: String = row["body"]
+                bytes += body.utf8.count + 1
+                if bytes > maxBytes, !batch.isEmpty {
+                    batch.cutByBytes = true
+                    break
+                }
+                batch.ids.append(row["change_id"])
+                batch.bodies.append(body)
+            }
+            return batch
+        }
+    }
+
     /// Marks one unsent change rejected for `reason`, without the server's word (a single change
     /// answered 413).
     public func rejectLocally(_ changeID: String, reason: ErrorDetail) throws {

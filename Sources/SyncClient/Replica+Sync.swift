@@ -24,10 +24,12 @@ extension Replica {
     public func acknowledge(_ response: PushResponse) throws -> Int {
         try database.write { db in
             var dropped = 0
+            // Prepared once for the batch, not once a change.
+            let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE change_id = ?")
             for result in response.results {
                 switch result.status {
                 case .applied, .duplicate:
-                    try db.execute(sql: "DELETE FROM outbox WHERE change_id = ?", arguments: [result.id])
+                    try delete.execute(arguments: [result.id])
                 case .rejected where result.error?.code == Self.recordPurged:
                     guard let recordID = try String.fetchOne(
                         db, sql: "SELECT record_id FROM outbox WHERE change_id = ?", arguments: [result.id])

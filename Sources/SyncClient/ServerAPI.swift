@@ -33,7 +33,16 @@ public struct ServerAPI: Sendable {
 
     /// `POST /v1/changes`.
     public func push(_ changes: [Change]) async throws -> PushResponse {
-        var body = try JSONEncoder().encode(PushRequest(changes: changes))
+        try await push(body: try JSONEncoder().encode(PushRequest(changes: changes)))
+    }
+
+    /// `POST /v1/changes` with the outbox's stored JSON as it is: nothing decoded or encoded again.
+    public func push(_ batch: Replica.PendingBatch) async throws -> PushResponse {
+        try await push(body: batch.requestBody)
+    }
+
+    private func push(body: Data) async throws -> PushResponse {
+        var body = body
         var headers = ["Content-Type": "application/json"]
         if body.count > compressionThreshold {
             body = try Gzip.compress(body)

@@ -27,11 +27,17 @@ import HavenCore
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise.
-        public static let defaultBatchSize = 100
+        public static let defaultBatchSize = 1000
         public static let defaultPageLimit = 500
+        /// The JSON a push request is asked to stay under (before gzip): a quarter of the
+        /// server's default body limit, so a batch is a few requests' worth of fsyncs, not hundreds.
+        public static let defaultBatchBytes = 2 << 20
 
         /// Most changes per push request; the batch adapts below it.
         public var batchSize: Int
+        /// The JSON a push request stays under (a single larger change still goes alone); nil
+        /// sends ``batchSize`` changes whatever their size.
+        public var batchBytes: Int?
         /// Most records per pull page; the page adapts below it.
         public var pageLimit: Int
         /// When to retry and when to give up.
@@ -49,9 +55,11 @@ public struct SyncEngine: Sendable {
         /// A configuration; every value has a default fit for a person's `haven sync`.
         public init(
             batchSize: Int = defaultBatchSize, pageLimit: Int = defaultPageLimit, retry: RetryPolicy = RetryPolicy(),
-            quickRequest: Double = 2, slowRequest: Double = 15, longPollWait: Double = 25, pageBytes: Int? = 32 << 10
+            quickRequest: Double = 2, slowRequest: Double = 15, longPollWait: Double = 25, pageBytes: Int? = 32 << 10,
+            batchBytes: Int? = defaultBatchBytes
         ) {
             self.batchSize = batchSize
+            self.batchBytes = batchBytes
             self.pageLimit = pageLimit
             self.retry = retry
             self.quickRequest = quickRequest
@@ -161,7 +169,9 @@ public struct SyncEngine: Sendable {
         var retry = RetryState(policy: configuration.retry)
         var restamped = false
         while true {
-            let changes = try replica.pendingChanges(limit: sizes.batch.current)
+            // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
+            let changes = try replica.pendingBatch(
+                limit: sizes.batch.current, maxBytes: configuration.batchBytes ?? .max)
             guard !changes.isEmpty else { return }
             let response: PushResponse
             let seconds: Double
@@ -169,7 +179,8 @@ public struct SyncEngine: Sendable {
                 (response, seconds) = try await exchange(&summary) { try await api.push(changes) }
             } catch let error as ServerError where error.status == 413 {
                 retry.succeeded()  // An answer came: the link works, the request was too large.
-                if let change = changes.first, changes.count == 1 {
+                if changes.count == 1 {
+                    let change = try changes.change(at: 0)
                     try replica.rejectLocally(change.id, reason: Self.tooLarge(change, error))
                     summary.rejected += 1
                 } else {
@@ -181,12 +192,13 @@ public struct SyncEngine: Sendable {
                 continue
             } catch {
                 try await recover(from: error, step: "pushing changes", retry: &retry, summary: &summary)
-                sizes.batch.shrink()
+                // A batch cut by bytes was smaller than the size: halve what was sent.
+                if changes.cutByBytes { sizes.batch.shrink(below: changes.count) } else { sizes.batch.shrink() }
                 try save(sizes)
                 continue
             }
             retry.succeeded()
-            guard Set(response.results.map(\.id)) == Set(changes.map(\.id)) else {
+            guard Set(response.results.map(\.id)) == Set(changes.ids) else {
                 // Without an answer for every change the outbox cannot move on; stop, don't loop.
                 throw ClientError(
                     "the server answered for \(response.results.count) of \(changes.count) changes; try again later")
@@ -210,7 +222,12 @@ public struct SyncEngine: Sendable {
                 summary.restamped += count
                 if count == 0 { summary.rejected += clockAhead }
             }
-            if adapt(&sizes.batch, full: changes.count >= sizes.batch.current, seconds: seconds) { try save(sizes) }
+            if changes.cutByBytes, seconds >= configuration.slowRequest {
+                sizes.batch.shrink(below: changes.count)  // Halve what was sent, not the larger size.
+                try save(sizes)
+            } else if adapt(&sizes.batch, full: changes.count >= sizes.batch.current, seconds: seconds) {
+                try save(sizes)
+            }
             report(summary)
         }
     }
