@@ -69,10 +69,14 @@ public struct PullResponse: Sendable, Hashable, Codable {
     public var more: Bool
     /// The server's clock in milliseconds since 1970.
     public var serverTime: UInt64
+    /// When more pages follow: about how many records changed after this page (counted before
+    /// the caller's visibility is applied), so that a client can size its pages to the whole
+    /// download. Absent on the last page.
+    public var remaining: Int?
 
     public init(
         changes: [RecordState], removed: [String] = [], conflicts: [Conflict], cursor: SyncCursor, more: Bool,
-        serverTime: UInt64
+        serverTime: UInt64, remaining: Int? = nil
     ) {
         self.changes = changes
         self.removed = removed
@@ -80,9 +84,10 @@ public struct PullResponse: Sendable, Hashable, Codable {
         self.cursor = cursor
         self.more = more
         self.serverTime = serverTime
+        self.remaining = remaining
     }
     private enum CodingKeys: String, CodingKey {
-        case changes, removed, conflicts, cursor, more, serverTime
+        case changes, removed, conflicts, cursor, more, serverTime, remaining
     }
 
     // Empty lists are left out: most polls find nothing new, and on a metered link every byte
@@ -95,6 +100,7 @@ public struct PullResponse: Sendable, Hashable, Codable {
         cursor = try container.decode(SyncCursor.self, forKey: .cursor)
         more = try container.decode(Bool.self, forKey: .more)
         serverTime = try container.decode(UInt64.self, forKey: .serverTime)
+        remaining = try container.decodeIfPresent(Int.self, forKey: .remaining)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -105,6 +111,7 @@ public struct PullResponse: Sendable, Hashable, Codable {
         try container.encode(cursor, forKey: .cursor)
         try container.encode(more, forKey: .more)
         try container.encode(serverTime, forKey: .serverTime)
+        try container.encodeIfPresent(remaining, forKey: .remaining)
     }
 }
 

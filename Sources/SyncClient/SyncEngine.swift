@@ -23,7 +23,11 @@ import HavenCore
 /// Rule 4. A page is asked to stay under ``Configuration/pageBytes``, or a twentieth of what
 /// the pull has received so far if that is more (the limit in records is set from the bytes per
 /// record seen so far). A page lost to a cut is fetched again whole, so this keeps the bytes
-/// received twice under a tenth of the download even when two cuts land on full pages.
+/// received twice under a tenth of the download even when two cuts land on full pages. Where
+/// round trips are costly (no page of the pull came back in under a quarter of a second) and no
+/// request of the pull has failed yet, a page may be a fifteenth of the whole download from the
+/// start instead: what has arrived plus what the server says remains (`remaining`). A first sync
+/// of 1.9 MB at 32 KiB/s and 600 ms then takes 16 round trips instead of 49.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise.
@@ -245,9 +249,9 @@ public struct SyncEngine: Sendable {
         }
         var retry = RetryState(policy: configuration.retry)
         var cursor = try replica.settings().cursor
-        var received = (bytes: 0, items: 0)
+        var progress = PullProgress()
         while true {
-            let limit = pageLimit(sizes.page, receivedBytes: received.bytes, items: received.items)
+            let limit = pageLimit(sizes.page, progress)
             let bytesBefore = summary.bytesReceived
             let page: PullResponse
             let seconds: Double
@@ -266,14 +270,17 @@ public struct SyncEngine: Sendable {
                 continue
             } catch {
                 try await recover(from: error, step: "pulling changes", retry: &retry, summary: &summary)
+                progress.failed = true
                 sizes.page.shrink(below: limit)
                 try save(sizes)
                 continue
             }
             retry.succeeded()
             try replica.apply(page)
-            received.bytes += summary.bytesReceived - bytesBefore
-            received.items += page.changes.count + page.removed.count + page.conflicts.count
+            progress.bytes += summary.bytesReceived - bytesBefore
+            progress.items += page.changes.count + page.removed.count + page.conflicts.count
+            progress.remaining = page.remaining ?? 0
+            if wait == 0 || page.more { progress.fastestPage = min(progress.fastestPage, seconds) }
             cursor = page.cursor
             summary.pages += 1
             summary.pulledRecords += page.changes.count
@@ -312,12 +319,34 @@ public struct SyncEngine: Sendable {
     }
 
     /// Records to ask for in the next page: the adaptive size, held to the page's byte budget
-    /// (rule 4) by the bytes per record seen so far in this pull (1 KB before the first page).
-    private func pageLimit(_ size: AdaptiveSize, receivedBytes: Int, items: Int) -> Int {
+    /// (rule 4).
+    private func pageLimit(_ size: AdaptiveSize, _ progress: PullProgress) -> Int {
         guard let pageBytes = configuration.pageBytes else { return size.current }
-        let budget = Double(max(pageBytes, receivedBytes / 20))
-        let perRecord = items > 0 ? max(1, Double(receivedBytes) / Double(items)) : 1024
-        return max(1, min(size.current, Int(budget / perRecord)))
+        let share =
+            progress.failed || progress.fastestPage < PullProgress.costlyRoundTrip
+            ? Double(progress.bytes) / 20 : progress.expectedBytes / 15
+        let budget = max(Double(pageBytes), share)
+        return max(1, min(size.current, Int(budget / progress.bytesPerRecord)))
+    }
+
+    /// What a pull has received so far, for sizing its next page (rule 4).
+    struct PullProgress {
+        /// Seconds under which a page answer says round trips are cheap.
+        static let costlyRoundTrip = 0.25
+
+        var bytes = 0
+        var items = 0
+        /// Records the server said were still to come after the last page.
+        var remaining = 0
+        /// Whether a request of this pull has failed.
+        var failed = false
+        /// Seconds of the quickest page answer (infinity before the first).
+        var fastestPage = Double.infinity
+
+        /// Bytes per record seen so far (1 KB before the first page).
+        var bytesPerRecord: Double { items > 0 ? max(1, Double(bytes) / Double(items)) : 1024 }
+        /// The whole download, as far as can be told.
+        var expectedBytes: Double { Double(bytes) + Double(remaining) * bytesPerRecord }
     }
 
     /// Grows or shrinks `size` after a success that took `seconds` (rule 2); true if it changed.

@@ -73,12 +73,16 @@ public struct SQLiteSyncStore: SyncStore {
     private static func push(_ change: Change, admission: ChangeAdmission, epoch: String, now: UInt64, db: Database)
         throws -> PushResult
     {
+        // Cached statements: prepared once per connection, not once per change.
         let isDuplicate =
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM change_log WHERE change_id = ?", arguments: [change.id]) != nil
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM change_log WHERE change_id = ?"), arguments: [change.id]) != nil
         let isPurged =
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM purged_records WHERE id = ?", arguments: [change.record.id]) != nil
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM purged_records WHERE id = ?"), arguments: [change.record.id])
+            != nil
         let existing = try Row.fetchOne(
-            db, sql: "SELECT state, creator FROM records WHERE id = ?", arguments: [change.record.id]
+            db.cachedStatement(sql: "SELECT state, creator FROM records WHERE id = ?"), arguments: [change.record.id]
         ).map { row in (record: try StoredJSON.decode(TrackedRecord.self, from: row["state"]), creator: row["creator"] as String) }
         if let answer = ChangeApplication.answerWithoutApplying(
             change, admission: admission, isDuplicate: isDuplicate, isPurged: isPurged, existing: existing)
@@ -86,17 +90,18 @@ public struct SQLiteSyncStore: SyncStore {
             return answer
         }
         let author = admission.caller.tokenID
-        try db.execute(
-            sql: "INSERT INTO change_log (change_id, record_id, author, body, received_at) VALUES (?, ?, ?, ?, ?)",
-            arguments: [change.id, change.record.id, author, try StoredJSON.encode(change), now])
+        try db.cachedStatement(
+            sql: "INSERT INTO change_log (change_id, record_id, author, body, received_at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [change.id, change.record.id, author, try StoredJSON.encode(change), now])
         let seq = db.lastInsertedRowID
         let (record, conflicts) = ChangeApplication.merge(
             change, into: existing?.record, seq: seq, author: author, epoch: epoch)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO records (id, kind, creator, state, last_seq) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
-                """,
+                """
+        ).execute(
             arguments: [
                 record.id, record.kind.rawValue, existing?.creator ?? author, try StoredJSON.encode(record), record.lastSeq,
             ])
@@ -136,10 +141,12 @@ public struct SQLiteSyncStore: SyncStore {
                 })
             let conflicts = ChangeApplication.namingWinners(
                 try conflictBodies.map { try StoredJSON.decode(Conflict.self, from: $0) }, names: names)
+            let remaining = try page.more
+                ? Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE last_seq > ?", arguments: [cursor]) : nil
             return PullPage(
                 changes: page.changes, removed: page.removed, conflicts: conflicts,
                 cursor: page.more ? SyncCursor(epoch: epoch, seq: since, position: cursor) : SyncCursor(epoch: epoch, seq: cursor),
-                more: page.more)
+                more: page.more, remaining: remaining)
         }
     }
 

@@ -77,7 +77,7 @@ struct SyncController {
         return jsonResponse(
             PullResponse(
                 changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
-                more: page.more, serverTime: clock()))
+                more: page.more, serverTime: clock(), remaining: page.remaining))
     }
 
     func push(_ request: Request, context: HavenRequestContext) async throws -> Response {

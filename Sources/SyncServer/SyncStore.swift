@@ -90,6 +90,8 @@ public struct PullPage: Sendable, Hashable {
     public var conflicts: [Conflict]
     public var cursor: SyncCursor
     public var more: Bool
+    /// When `more`: how many records changed after this page, whoever may see them.
+    public var remaining: Int? = nil
 
     /// Whether the page tells the caller nothing new.
     public var isEmpty: Bool { changes.isEmpty && removed.isEmpty && conflicts.isEmpty && !more }

@@ -149,6 +149,6 @@ extension PullResponse {
     init(_ page: PullPage, serverTime: UInt64) {
         self.init(
             changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
-            more: page.more, serverTime: serverTime)
+            more: page.more, serverTime: serverTime, remaining: page.remaining)
     }
 }

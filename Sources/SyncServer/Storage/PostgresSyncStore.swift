@@ -146,11 +146,15 @@ public final class PostgresSyncStore: SyncStore {
             let conflicts = ChangeApplication.namingWinners(
                 try bodies.map { try StoredJSON.decode(Conflict.self, from: $0) },
                 names: Dictionary(names, uniquingKeysWith: { first, _ in first }))
+            let remaining =
+                page.more
+                ? Int(try await connection.one("SELECT count(*) FROM records WHERE last_seq > \(cursor)", as: Int64.self, logger))
+                : nil
             return PullPage(
                 changes: page.changes, removed: page.removed, conflicts: conflicts,
                 cursor: page.more
                     ? SyncCursor(epoch: epoch, seq: since, position: cursor) : SyncCursor(epoch: epoch, seq: cursor),
-                more: page.more)
+                more: page.more, remaining: remaining)
         }
     }
 
