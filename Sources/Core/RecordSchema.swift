@@ -146,7 +146,8 @@ public enum RecordSchema {
     {
         guard let string = value.stringValue else { throw .invalid(field, "must be text") }
         if nonEmpty && string.allSatisfy(\.isWhitespace) { throw .invalid(field, "must not be empty") }
-        if string.count > max { throw .invalid(field, "must be at most \(max) characters (has \(string.count))") }
+        // A character is at least one UTF-8 byte: within `max` bytes needs no character count.
+        if string.utf8.count > max, string.count > max { throw .invalid(field, "must be at most \(max) characters (has \(string.count))") }
         return string
     }
 

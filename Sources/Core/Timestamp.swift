@@ -29,6 +29,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// Parses the string form, returning nil when it is not one.
     public init?(_ text: String) {
+        // The usual form, read from its bytes: twelve and four lowercase hex digits, each followed
+        // by a dash. Anything else takes the general path below, which accepts the same strings.
+        let bytes = Array(text.utf8)
+        if bytes.count > 18, bytes[12] == UInt8(ascii: "-"), bytes[17] == UInt8(ascii: "-"),
+            let physical = Self.lowercaseHex(bytes[0..<12]), let counter = Self.lowercaseHex(bytes[13..<17])
+        {
+            guard let replica = ReplicaID(String(decoding: bytes[18...], as: UTF8.self)) else { return nil }
+            self.init(physical: physical, counter: UInt16(counter), replica: replica)
+            return
+        }
         let parts = text.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 12, parts[1].count == 4,
             let physical = UInt64(parts[0], radix: 16), let counter = UInt16(parts[1], radix: 16),
@@ -36,6 +46,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             let replica = ReplicaID(String(parts[2]))
         else { return nil }
         self.init(physical: physical, counter: counter, replica: replica)
+    }
+
+    /// The value of a run of lowercase hex digits, or nil if any byte is not one.
+    private static func lowercaseHex(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for byte in digits {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = value << 4 | UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): value = value << 4 | UInt64(byte - UInt8(ascii: "a") + 10)
+            default: return nil
+            }
+        }
+        return value
     }
 
     public var description: String {
@@ -68,6 +91,14 @@ public struct ReplicaID: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// Accepts 1 to 32 characters from `0-9` and `a-z`.
     public init?(_ rawValue: String) {
+        // Bytes first: all of 0-9 and a-z means one character a byte, so the check below passes.
+        let utf8 = rawValue.utf8
+        if (1...32).contains(utf8.count),
+            utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) })
+        {
+            self.rawValue = rawValue
+            return
+        }
         guard (1...32).contains(rawValue.count),
             rawValue.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLowercase) })
         else { return nil }

@@ -77,11 +77,11 @@ struct RequestLimits: RouterMiddleware {
     /// - Returns: the admissible changes with their positions in the batch, and the rejections
     ///   with theirs.
     func partition(_ changes: [Change]) -> (admitted: [(Int, Change)], rejected: [(Int, PushResult)]) {
-        let encoder = JSONEncoder()
         var admitted: [(Int, Change)] = []
         var rejected: [(Int, PushResult)] = []
         for (index, change) in changes.enumerated() {
-            let size = (try? encoder.encode(change).count) ?? Int.max
+            // The length JSONEncoder would write, at a fraction of its cost.
+            let size = (try? CompactJSON.encode(change).count) ?? Int.max
             if size <= maxRecordBytes {
                 admitted.append((index, change))
             } else {

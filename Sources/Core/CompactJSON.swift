@@ -1,0 +1,184 @@
+/// A direct JSON writer for the types the server stores on every push: the same compact text
+/// `JSONEncoder()` (default options) writes for them, byte for byte in length, without its
+/// intermediate tree of boxed values. Storing a change and its merged record this way costs a
+/// fraction of `JSONEncoder` on Linux (BENCHMARKS.md, publish).
+///
+/// As `JSONEncoder` does: struct keys in declaration order, nil optionals left out, dictionary
+/// keys in the dictionary's order, `/` written `\/`, control characters escaped, a whole-number
+/// double written without `.0`, and a NaN or infinite double refused.
+public enum CompactJSON {
+    /// A double JSON cannot carry (NaN or infinite).
+    public struct InvalidNumber: Error, Sendable {
+        public var value: Double
+    }
+
+    /// `change` as JSON.
+    public static func encode(_ change: Change) throws -> [UInt8] {
+        var writer = Writer()
+        try writer.write(change)
+        return writer.bytes
+    }
+
+    /// `record` as JSON.
+    public static func encode(_ record: TrackedRecord) throws -> [UInt8] {
+        var writer = Writer()
+        try writer.write(record)
+        return writer.bytes
+    }
+
+    struct Writer {
+        var bytes: [UInt8] = []
+
+        init() { bytes.reserveCapacity(4096) }
+
+        mutating func write(_ change: Change) throws {
+            raw(#"{"id":"#)
+            string(change.id)
+            if let base = change.base {
+                raw(#","base":"#)
+                string(base.description)
+            }
+            raw(#","record":"#)
+            try write(change.record)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ state: RecordState) throws {
+            raw(#"{"id":"#)
+            string(state.id)
+            raw(#","kind":"#)
+            string(state.kind.rawValue)
+            raw(#","fields":{"#)
+            var first = true
+            for (name, register) in state.fields {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                string(name)
+                bytes.append(UInt8(ascii: ":"))
+                try write(register)
+            }
+            bytes.append(UInt8(ascii: "}"))
+            if let deleted = state.deleted {
+                raw(#","deleted":"#)
+                try write(deleted)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ register: Register) throws {
+            raw(#"{"value":"#)
+            try write(register.value)
+            raw(#","stamp":"#)
+            string(register.stamp.description)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ record: TrackedRecord) throws {
+            raw(#"{"id":"#)
+            string(record.id)
+            raw(#","kind":"#)
+            string(record.kind.rawValue)
+            raw(#","fields":{"#)
+            var first = true
+            for (name, entry) in record.fields {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                string(name)
+                bytes.append(UInt8(ascii: ":"))
+                try write(entry)
+            }
+            bytes.append(UInt8(ascii: "}"))
+            if let deleted = record.deleted {
+                raw(#","deleted":"#)
+                try write(deleted)
+            }
+            raw(#","lastSeq":"#)
+            raw(String(record.lastSeq))
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ entry: TrackedRecord.Entry) throws {
+            raw(#"{"register":"#)
+            try write(entry.register)
+            raw(#","seq":"#)
+            raw(String(entry.seq))
+            raw(#","author":"#)
+            string(entry.author)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ value: JSONValue) throws {
+            switch value {
+            case .null: raw("null")
+            case .bool(let flag): raw(flag ? "true" : "false")
+            case .int(let number): raw(String(number))
+            case .double(let number):
+                guard number.isFinite else { throw InvalidNumber(value: number) }
+                var text = number.description
+                if text.hasSuffix(".0") { text.removeLast(2) }
+                raw(text)
+            case .string(let text): string(text)
+            case .array(let items):
+                bytes.append(UInt8(ascii: "["))
+                for (index, item) in items.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    try write(item)
+                }
+                bytes.append(UInt8(ascii: "]"))
+            case .object(let members):
+                bytes.append(UInt8(ascii: "{"))
+                var first = true
+                for (name, member) in members {
+                    if !first { bytes.append(UInt8(ascii: ",")) }
+                    first = false
+                    string(name)
+                    bytes.append(UInt8(ascii: ":"))
+                    try write(member)
+                }
+                bytes.append(UInt8(ascii: "}"))
+            }
+        }
+
+        mutating func raw(_ text: String) {
+            bytes.append(contentsOf: text.utf8)
+        }
+
+        /// A JSON string, escaped as `JSONEncoder` escapes it; runs needing no escape are copied whole.
+        mutating func string(_ text: String) {
+            bytes.append(UInt8(ascii: "\""))
+            var text = text
+            text.withUTF8 { utf8 in
+                var start = 0
+                for index in 0..<utf8.count {
+                    let byte = utf8[index]
+                    guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+                        || byte == UInt8(ascii: "/")
+                    else { continue }
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                    escape(byte)
+                    start = index + 1
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
+
+        private mutating func escape(_ byte: UInt8) {
+            switch byte {
+            case UInt8(ascii: "\""): raw(#"\""#)
+            case UInt8(ascii: "\\"): raw(#"\\"#)
+            case UInt8(ascii: "/"): raw(#"\/"#)
+            case 0x08: raw(#"\b"#)
+            case 0x09: raw(#"\t"#)
+            case 0x0A: raw(#"\n"#)
+            case 0x0C: raw(#"\f"#)
+            case 0x0D: raw(#"\r"#)
+            default:
+                let digits = Array("0123456789abcdef".utf8)
+                raw(#"\u00"#)
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0xF)])
+            }
+        }
+    }
+}
