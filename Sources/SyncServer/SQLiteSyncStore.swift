@@ -141,10 +141,12 @@ public struct SQLiteSyncStore: SyncStore {
                 })
             let conflicts = ChangeApplication.namingWinners(
                 try conflictBodies.map { try StoredJSON.decode(Conflict.self, from: $0) }, names: names)
+            let remaining = try page.more
+                ? Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE last_seq > ?", arguments: [cursor]) : nil
             return PullPage(
                 changes: page.changes, removed: page.removed, conflicts: conflicts,
                 cursor: page.more ? SyncCursor(epoch: epoch, seq: since, position: cursor) : SyncCursor(epoch: epoch, seq: cursor),
-                more: page.more)
+                more: page.more, remaining: remaining)
         }
     }
 
