@@ -1,7 +1,7 @@
-/// A direct JSON writer for the types the server stores on every push: the same compact text
-/// `JSONEncoder()` (default options) writes for them, byte for byte in length, without its
-/// intermediate tree of boxed values. Storing a change and its merged record this way costs a
-/// fraction of `JSONEncoder` on Linux (BENCHMARKS.md, publish).
+/// A direct JSON writer for the types the server stores on every push and sends on every pull:
+/// the same compact text `JSONEncoder()` (default options) writes for them, byte for byte in
+/// length, without its intermediate tree of boxed values. It costs a fraction of `JSONEncoder` on
+/// Linux (BENCHMARKS.md, publish and first sync).
 ///
 /// As `JSONEncoder` does: struct keys in declaration order, nil optionals left out, dictionary
 /// keys in the dictionary's order, `/` written `\/`, control characters escaped, a whole-number
@@ -23,6 +23,20 @@ public enum CompactJSON {
     public static func encode(_ record: TrackedRecord) throws -> [UInt8] {
         var writer = Writer()
         try writer.write(record)
+        return writer.bytes
+    }
+
+    /// `state` as JSON: a pulled record, or the part of one a page carries.
+    public static func encode(_ state: RecordState) throws -> [UInt8] {
+        var writer = Writer()
+        try writer.write(state)
+        return writer.bytes
+    }
+
+    /// A pull answer as JSON, its empty lists left out as `PullResponse.encode(to:)` leaves them.
+    public static func encode(_ response: PullResponse) throws -> [UInt8] {
+        var writer = Writer()
+        try writer.write(response)
         return writer.bytes
     }
 
@@ -63,6 +77,68 @@ public enum CompactJSON {
                 try write(deleted)
             }
             bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ response: PullResponse) throws {
+            var separator = "{"
+            func key(_ name: String) {
+                raw(separator + "\"" + name + "\":")
+                separator = ","
+            }
+            if !response.changes.isEmpty {
+                key("changes")
+                try list(response.changes) { try $0.write($1) }
+            }
+            if !response.removed.isEmpty {
+                key("removed")
+                try list(response.removed) { $0.string($1) }
+            }
+            if !response.conflicts.isEmpty {
+                key("conflicts")
+                try list(response.conflicts) { try $0.write($1) }
+            }
+            key("cursor")
+            string(response.cursor.description)
+            key("more")
+            raw(response.more ? "true" : "false")
+            key("serverTime")
+            raw(String(response.serverTime))
+            if let remaining = response.remaining {
+                key("remaining")
+                raw(String(remaining))
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        mutating func write(_ conflict: Conflict) throws {
+            raw(#"{"recordID":"#)
+            string(conflict.recordID)
+            raw(#","kind":"#)
+            string(conflict.kind.rawValue)
+            raw(#","field":"#)
+            string(conflict.field)
+            raw(#","value":"#)
+            try write(conflict.value)
+            raw(#","stamp":"#)
+            string(conflict.stamp.description)
+            raw(#","winner":"#)
+            string(conflict.winner.description)
+            raw(#","winnerAuthor":"#)
+            string(conflict.winnerAuthor)
+            raw(#","reason":"#)
+            string(conflict.reason.rawValue)
+            raw(#","recipient":"#)
+            string(conflict.recipient)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        private mutating func list<Item>(_ items: [Item], _ write: (inout Writer, Item) throws -> Void) rethrows {
+            bytes.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                try write(&self, item)
+            }
+            bytes.append(UInt8(ascii: "]"))
         }
 
         mutating func write(_ register: Register) throws {

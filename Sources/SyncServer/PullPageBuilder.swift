@@ -31,7 +31,7 @@ struct PullPageBuilder {
         }
         if Visibility.canSee(record, creator: creator, caller: caller) {
             let entry = Visibility.mayHaveChanged(record, since: since) ? record.state : record.delta(since: since)
-            let size = (try? JSONEncoder().encode(entry).count) ?? 0
+            let size = (try? CompactJSON.encode(entry).count) ?? 0
             if count > 0, bytes + size > maxBytes {
                 more = true
                 return false

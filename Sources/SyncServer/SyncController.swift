@@ -74,10 +74,13 @@ struct SyncController {
             since = page.cursor.seq
             position = page.cursor.position
         }
-        return jsonResponse(
-            PullResponse(
-                changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
-                more: page.more, serverTime: clock(), remaining: page.remaining))
+        let answer = PullResponse(
+            changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
+            more: page.more, serverTime: clock(), remaining: page.remaining)
+        // Written directly: a page is megabytes, and JSONEncoder was a third of a first sync's CPU.
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try CompactJSON.encode(answer))))
     }
 
     func push(_ request: Request, context: HavenRequestContext) async throws -> Response {

@@ -42,6 +42,25 @@ struct CompactJSONTests {
         #expect(try JSONDecoder().decode(TrackedRecord.self, from: Data(CompactJSON.encode(empty))) == empty)
     }
 
+    @Test func aPullAnswerReadsBackEqualAndAsLongAsJSONEncoderWritesIt() throws {
+        let conflict = Conflict(
+            recordID: storyID, kind: .story, field: "title", value: "Crossing / \"the\" river",
+            stamp: Self.register(.null, 1).stamp, winner: Self.register(.null, 2).stamp, winnerAuthor: "editor",
+            reason: .overwritten, recipient: "tok1")
+        let answers = [
+            PullResponse(
+                changes: [Self.change.record, RecordState(id: storyID, kind: .resource)], removed: ["r/1", "r2"],
+                conflicts: [conflict], cursor: SyncCursor("abc.12.30")!, more: true, serverTime: 1_750_000_000_000,
+                remaining: 4_321),
+            PullResponse(changes: [], conflicts: [], cursor: SyncCursor("abc.47")!, more: false, serverTime: 1),
+        ]
+        for answer in answers {
+            let bytes = try CompactJSON.encode(answer)
+            #expect(try JSONDecoder().decode(PullResponse.self, from: Data(bytes)) == answer)
+            #expect(bytes.count == (try JSONEncoder().encode(answer)).count)
+        }
+    }
+
     @Test func aNumberJSONCannotCarryIsRefused() {
         let change = Change(
             id: "x-1", base: nil,
