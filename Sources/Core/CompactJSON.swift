@@ -62,16 +62,8 @@ public enum CompactJSON {
             string(state.id)
             raw(#","kind":"#)
             string(state.kind.rawValue)
-            raw(#","fields":{"#)
-            var first = true
-            for (name, register) in state.fields {
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
-                string(name)
-                bytes.append(UInt8(ascii: ":"))
-                try write(register)
-            }
-            bytes.append(UInt8(ascii: "}"))
+            raw(#","fields":"#)
+            try object(state.fields) { try $0.write($1) }
             if let deleted = state.deleted {
                 raw(#","deleted":"#)
                 try write(deleted)
@@ -132,6 +124,22 @@ public enum CompactJSON {
             bytes.append(UInt8(ascii: "}"))
         }
 
+        /// A JSON object of `members`, in the dictionary's order.
+        private mutating func object<Value>(_ members: [String: Value], _ write: (inout Writer, Value) throws -> Void)
+            rethrows
+        {
+            bytes.append(UInt8(ascii: "{"))
+            var first = true
+            for (name, member) in members {
+                if !first { bytes.append(UInt8(ascii: ",")) }
+                first = false
+                string(name)
+                bytes.append(UInt8(ascii: ":"))
+                try write(&self, member)
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
+
         private mutating func list<Item>(_ items: [Item], _ write: (inout Writer, Item) throws -> Void) rethrows {
             bytes.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
@@ -154,16 +162,8 @@ public enum CompactJSON {
             string(record.id)
             raw(#","kind":"#)
             string(record.kind.rawValue)
-            raw(#","fields":{"#)
-            var first = true
-            for (name, entry) in record.fields {
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
-                string(name)
-                bytes.append(UInt8(ascii: ":"))
-                try write(entry)
-            }
-            bytes.append(UInt8(ascii: "}"))
+            raw(#","fields":"#)
+            try object(record.fields) { try $0.write($1) }
             if let deleted = record.deleted {
                 raw(#","deleted":"#)
                 try write(deleted)
@@ -194,24 +194,8 @@ public enum CompactJSON {
                 if text.hasSuffix(".0") { text.removeLast(2) }
                 raw(text)
             case .string(let text): string(text)
-            case .array(let items):
-                bytes.append(UInt8(ascii: "["))
-                for (index, item) in items.enumerated() {
-                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
-                    try write(item)
-                }
-                bytes.append(UInt8(ascii: "]"))
-            case .object(let members):
-                bytes.append(UInt8(ascii: "{"))
-                var first = true
-                for (name, member) in members {
-                    if !first { bytes.append(UInt8(ascii: ",")) }
-                    first = false
-                    string(name)
-                    bytes.append(UInt8(ascii: ":"))
-                    try write(member)
-                }
-                bytes.append(UInt8(ascii: "}"))
+            case .array(let items): try list(items) { try $0.write($1) }
+            case .object(let members): try object(members) { try $0.write($1) }
             }
         }
 
