@@ -6,11 +6,11 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     /// The field at fault, or nil when the fault is the record as a whole.
     public let field: String?
     /// A stable machine-readable code such as `missing_field` or `invalid_field`.
-    public let code: String
+    public let code: ErrorCode
     /// What is wrong, starting with the field's name.
     public let message: String
 
-    public init(field: String?, code: String, message: String) {
+    public init(field: String?, code: ErrorCode, message: String) {
         self.field = field
         self.code = code
         self.message = message
@@ -19,10 +19,10 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { message }
 
     static func missing(_ field: String, kind: RecordKind) -> ValidationError {
-        ValidationError(field: field, code: "missing_field", message: "\(field): required for a \(kind), but missing")
+        ValidationError(field: field, code: .missingField, message: "\(field): required for a \(kind), but missing")
     }
 
     static func invalid(_ field: String, _ problem: String) -> ValidationError {
-        ValidationError(field: field, code: "invalid_field", message: "\(field): \(problem)")
+        ValidationError(field: field, code: .invalidField, message: "\(field): \(problem)")
     }
 }

@@ -117,10 +117,10 @@ public struct PullResponse: Sendable, Hashable, Codable {
 
 /// A machine-readable code and a message that names the bad input.
 public struct ErrorDetail: Sendable, Hashable, Codable, CustomStringConvertible {
-    public var code: String
+    public var code: ErrorCode
     public var message: String
 
-    public init(code: String, message: String) {
+    public init(code: ErrorCode, message: String) {
         self.code = code
         self.message = message
     }

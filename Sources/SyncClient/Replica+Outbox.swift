@@ -18,12 +18,6 @@ import HavenCore
 /// stamped again from the corrected clock, keeping its id (the server never logged it), and
 /// the replica's clock is moved back to match.
 extension Replica {
-    /// The code of a change refused because its stamps are too far ahead of the server's clock.
-    static let clockAhead = "clock_ahead"
-    /// The code of a change the client marks rejected itself: alone, it is larger than the server
-    /// accepts in one request.
-    static let tooLarge = "too_large"
-
     /// Unsent changes as the outbox stores them, oldest first, ready to send without decoding.
     public struct PendingBatch: Sendable, Equatable {
         /// The change ids, in outbox order.
@@ -151,7 +145,7 @@ extension Replica {
             var restamped = 0
             for row in rows {
                 let status: String = row["status"]
-                if status == "rejected", Self.rejection(from: row["error"]).code != Self.clockAhead { continue }
+                if status == "rejected", Self.rejection(from: row["error"]).code != .clockAhead { continue }
                 var change = try Self.decode(Change.self, row["body"] as String)
                 guard let latest = change.record.latestStamp, isAhead(latest) else { continue }
                 let recordRow = try String.fetchOne(
@@ -200,7 +194,7 @@ extension Replica {
 
     /// How a rejection is kept in the outbox's `error` column: the server's detail as JSON.
     static func rejectionText(_ detail: ErrorDetail?) -> String {
-        (try? json(detail ?? ErrorDetail(code: "rejected", message: "rejected without a reason")))
+        (try? json(detail ?? ErrorDetail(code: .rejected, message: "rejected without a reason")))
             ?? "rejected"
     }
 
@@ -210,10 +204,10 @@ extension Replica {
         if let detail = try? decode(ErrorDetail.self, text) { return detail }
         if text.hasSuffix(")"), let open = text.range(of: " (", options: .backwards) {
             return ErrorDetail(
-                code: String(text[open.upperBound..<text.index(before: text.endIndex)]),
+                code: ErrorCode(rawValue: String(text[open.upperBound..<text.index(before: text.endIndex)])),
                 message: String(text[..<open.lowerBound]))
         }
-        return ErrorDetail(code: "rejected", message: text)
+        return ErrorDetail(code: .rejected, message: text)
     }
 
     private static func registers(_ record: RecordState) -> [Register] {

@@ -91,7 +91,7 @@ public struct RejectedChange: Sendable, Codable {
     public var fields: [String]
     /// The server's code, such as `forbidden` or `invalid_field` (`too_large` when the client
     /// could not send the change at all).
-    public var code: String
+    public var code: ErrorCode
     /// The server's message, naming the field at fault.
     public var message: String
     /// The message and the code, as a person reads them.

@@ -30,7 +30,7 @@ extension Replica {
                 switch result.status {
                 case .applied, .duplicate:
                     try delete.execute(arguments: [result.id])
-                case .rejected where result.error?.code == Self.recordPurged:
+                case .rejected where result.error?.code == .recordPurged:
                     guard let recordID = try String.fetchOne(
                         db, sql: "SELECT record_id FROM outbox WHERE change_id = ?", arguments: [result.id])
                     else { continue }
@@ -47,9 +47,6 @@ extension Replica {
             return dropped
         }
     }
-
-    /// The code of a change refused because its record was deleted and purged on the server.
-    static let recordPurged = "record_purged"
 
     /// Merges one pulled page and stores its cursor, in one transaction.
     public func apply(_ page: PullResponse) throws {

@@ -81,7 +81,7 @@ public struct ServerAPI: Sendable {
         guard (200..<300).contains(response.status) else {
             let detail =
                 (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error
-                ?? ErrorDetail(code: "http_\(response.status)", message: "unexpected answer")
+                ?? ErrorDetail(code: ErrorCode(rawValue: "http_\(response.status)"), message: "unexpected answer")
             throw ServerError(
                 status: response.status, detail: detail,
                 retryAfter: ServerError.retryAfter(response.header("Retry-After")))

@@ -214,8 +214,8 @@ public struct SyncEngine: Sendable {
                 switch result.status {
                 case .applied: summary.applied += 1
                 case .duplicate: summary.duplicate += 1
-                case .rejected where result.error?.code == Replica.recordPurged: break
-                case .rejected where result.error?.code == Replica.clockAhead: clockAhead += 1
+                case .rejected where result.error?.code == .recordPurged: break
+                case .rejected where result.error?.code == .clockAhead: clockAhead += 1
                 case .rejected: summary.rejected += 1
                 }
             }
@@ -406,7 +406,7 @@ public struct SyncEngine: Sendable {
     private static func tooLarge(_ change: Change, _ error: ServerError) -> ErrorDetail {
         let bytes = (try? JSONEncoder().encode(change).count).map { "\($0) bytes" } ?? "too large"
         return ErrorDetail(
-            code: Replica.tooLarge,
+            code: .tooLarge,
             message:
                 "change \(change.id) to \(change.record.kind) \(change.record.id) is \(bytes), more than the server "
                 + "takes in one request (\(error.detail.message)): shorten it with "

@@ -8,7 +8,7 @@ public struct APIError: HTTPResponseError, Sendable {
     public let detail: ErrorDetail
     public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, code: String, message: String) {
+    public init(_ status: HTTPResponse.Status, code: ErrorCode, message: String) {
         self.status = status
         self.detail = ErrorDetail(code: code, message: message)
     }
@@ -19,10 +19,12 @@ public struct APIError: HTTPResponseError, Sendable {
         return response
     }
 
-    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message: message) }
+    static func badRequest(_ code: ErrorCode, _ message: String) -> APIError { APIError(.badRequest, code: code, message: message) }
     static let unauthorized = APIError(
-        .unauthorized, code: "unauthorized", message: "missing, unknown, expired or revoked token in Authorization: Bearer")
-    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+        .unauthorized, code: .unauthorized, message: "missing, unknown, expired or revoked token in Authorization: Bearer")
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: .forbidden, message: message) }
+    /// 410: the client must download everything again.
+    static func gone(_ expired: CursorExpired) -> APIError { APIError(.gone, code: .cursorExpired, message: "\(expired)") }
 }
 
 /// Encodes `value` as a JSON response.

@@ -2,35 +2,47 @@ import HavenCore
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
-/// Builds the HTTP application around a store: what `serve` runs and what tests drive.
+/// Builds the whole server around an opened store: the HTTP application and the services it runs
+/// (the store itself and, when configured, scheduled compaction). What `serve` runs and what
+/// tests drive.
+///
+/// The store runs as the application's first service, so it is the last to stop: on graceful
+/// shutdown the server finishes its requests, a compaction under way finishes, and only then
+/// does the store close its database.
 ///
 /// - Parameters:
+///   - compaction: when to compact while serving; nil for never.
 ///   - metrics: where request and sync metrics are counted; one per application.
 ///   - onListening: called with the bound port once the server accepts connections.
-public func buildApplication(
+package func buildApplication(
     store: any SyncStore, configuration: ServerConfiguration, logger: Logger,
-    clock: @escaping @Sendable () -> UInt64 = HybridLogicalClock.systemWallClock,
+    clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock,
+    compaction: CompactionService.Configuration? = nil,
     metrics: ServerMetrics = ServerMetrics(),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let signal = ChangeSignal()
-    let router = buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics, signal: signal)
+    let log = ChangeLog(storage: store)
+    var services: [any Service] = [store]
+    if let compaction {
+        services.append(CompactionService(log: log, configuration: compaction, logger: logger, clock: clock))
+    }
     return Application(
-        router: router,
+        router: buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics),
         // No `Server` header: a no-change poll is a few hundred bytes, and 15 of them would say nothing.
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [CommitListener(store: store, signal: signal, logger: logger)],
+        services: services,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }
 
-/// The routes and middleware of the API: what ``buildApplication(store:configuration:logger:clock:metrics:onListening:)``
+/// The routes and middleware of the API: what ``buildApplication(store:configuration:logger:clock:compaction:metrics:onListening:)``
 /// serves, and what the contract test compares with `docs/openapi.yaml` through `router.routes`.
-public func buildRouter(
+package func buildRouter(
     store: any SyncStore, configuration: ServerConfiguration,
-    clock: @escaping @Sendable () -> UInt64 = HybridLogicalClock.systemWallClock,
-    metrics: ServerMetrics = ServerMetrics(), signal: ChangeSignal = ChangeSignal()
+    clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock,
+    metrics: ServerMetrics = ServerMetrics()
 ) -> Router<HavenRequestContext> {
     let router = Router(context: HavenRequestContext.self)
     // First, so that it counts the final status of every request, errors included.
@@ -39,9 +51,10 @@ public func buildRouter(
     // Before anything reads a body: a declared length above the limit is refused unread.
     router.add(middleware: RequestLimits(configuration))
     router.add(middleware: CompressionMiddleware(maxBodyBytes: configuration.maxBodyBytes))
-    let auth = AuthMiddleware(store: store, configuration: configuration, clock: clock)
+    let auth = AuthMiddleware(tokens: store, configuration: configuration, clock: clock)
     ObservabilityController(store: store, metrics: metrics).addRoutes(to: router, auth: auth)
     let v1 = router.group("v1").add(middleware: auth)
-    SyncController(store: store, configuration: configuration, clock: clock, signal: signal, metrics: metrics).addRoutes(to: v1)
+    SyncController(log: ChangeLog(storage: store), configuration: configuration, clock: clock, metrics: metrics)
+        .addRoutes(to: v1)
     return router
 }

@@ -33,8 +33,8 @@ public final class ChangeSignal: Sendable {
         for waiter in waiters.values { waiter.resume() }
     }
 
-    /// Returns once a signal has come after `generation`, or when `timeout` has passed.
-    public func wait(after generation: UInt64, timeout: Duration) async {
+    /// Returns once a signal has come after `generation`, or when `timeout` has passed on `clock`.
+    public func wait(after generation: UInt64, timeout: Duration, clock: any Clock<Duration> = ContinuousClock()) async {
         let id = state.withLock { state in
             state.nextWaiter += 1
             state.starting.insert(state.nextWaiter)
@@ -42,7 +42,7 @@ public final class ChangeSignal: Sendable {
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal(id: id, after: generation) }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await clock.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
             self.abandon(id)

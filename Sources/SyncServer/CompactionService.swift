@@ -21,27 +21,27 @@ public struct CompactionService: Service {
         }
     }
 
-    let store: any SyncStore
+    let log: ChangeLog
     let configuration: Configuration
-    let clock: @Sendable () -> UInt64
+    let clock: HybridLogicalClock.WallClock
     let logger: Logger
 
-    public init(
-        store: any SyncStore, configuration: Configuration = .init(), logger: Logger,
-        clock: @escaping @Sendable () -> UInt64 = HybridLogicalClock.systemWallClock
+    package init(
+        log: ChangeLog, configuration: Configuration = .init(), logger: Logger,
+        clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) {
-        self.store = store
+        self.log = log
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
     }
 
     public func run() async throws {
-        let interval = configuration.interval
+        let (interval, log) = (configuration.interval, self.log)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await compactOnce()
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+                try await cancelWhenGracefulShutdown { try await log.clock.sleep(for: interval) }
             } catch {
                 return  // shutting down
             }
@@ -52,7 +52,7 @@ public struct CompactionService: Service {
     @discardableResult
     public func compactOnce() async -> CompactionSummary? {
         do {
-            let summary = try await store.compact(retention: configuration.retention, now: clock())
+            let summary = try await log.compact(retention: configuration.retention, now: clock())
             logger.info(
                 "compaction",
                 metadata: [

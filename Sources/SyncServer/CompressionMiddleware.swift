@@ -21,7 +21,7 @@ struct CompressionMiddleware: RouterMiddleware {
         {
             guard encoding == "gzip" else {
                 throw APIError(
-                    .unsupportedMediaType, code: "unsupported_encoding",
+                    .unsupportedMediaType, code: .unsupportedEncoding,
                     message: "Content-Encoding: only gzip is accepted")
             }
             request.body = RequestBody(buffer: try await inflate(&request))
@@ -44,15 +44,15 @@ struct CompressionMiddleware: RouterMiddleware {
         do {
             compressed = try await request.collectBody(upTo: maxBodyBytes)
         } catch {
-            throw APIError(.contentTooLarge, code: "too_large", message: "request body exceeds \(maxBodyBytes) bytes")
+            throw APIError(.contentTooLarge, code: .tooLarge, message: "request body exceeds \(maxBodyBytes) bytes")
         }
         do {
             return try compressed.decompress(with: .gzip(), maxSize: maxBodyBytes)
         } catch let error as CompressNIOError where error == .bufferOverflow {
             throw APIError(
-                .contentTooLarge, code: "too_large", message: "request body exceeds \(maxBodyBytes) bytes once inflated")
+                .contentTooLarge, code: .tooLarge, message: "request body exceeds \(maxBodyBytes) bytes once inflated")
         } catch {
-            throw APIError.badRequest("invalid_encoding", "body: not valid gzip data")
+            throw APIError.badRequest(.invalidEncoding, "body: not valid gzip data")
         }
     }
 

@@ -9,7 +9,7 @@ import Logging
 /// queries, bodies or tokens.
 struct ErrorAndClockMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
-    let clock: @Sendable () -> UInt64
+    let clock: HybridLogicalClock.WallClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
@@ -25,7 +25,7 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
                 .response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            response = try APIError(.internalServerError, code: "internal", message: "internal error")
+            response = try APIError(.internalServerError, code: .internal, message: "internal error")
                 .response(from: request, context: context)
         }
         response.headers[.serverTime] = String(clock())
@@ -45,10 +45,10 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
         switch status {
         case .notFound:
             APIError(
-                .notFound, code: "not_found", message: "no route for \(request.method) \(request.uri.path.prefix(200))")
-        case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "method not allowed")
-        case .contentTooLarge: APIError(.contentTooLarge, code: "too_large", message: "request body too large")
-        default: APIError(status, code: "http_\(status.code)", message: status.reasonPhrase)
+                .notFound, code: .notFound, message: "no route for \(request.method) \(request.uri.path.prefix(200))")
+        case .methodNotAllowed: APIError(.methodNotAllowed, code: .methodNotAllowed, message: "method not allowed")
+        case .contentTooLarge: APIError(.contentTooLarge, code: .tooLarge, message: "request body too large")
+        default: APIError(status, code: ErrorCode(rawValue: "http_\(status.code)"), message: status.reasonPhrase)
         }
     }
 }
@@ -60,15 +60,15 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
 /// ``FailedAuthThrottle``). Tokens are never logged.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
-    let store: any SyncStore
-    let clock: @Sendable () -> UInt64
+    let tokens: any TokenStore
+    let clock: HybridLogicalClock.WallClock
     /// Shared by every copy of this middleware, so `/v1` and `/metrics` count together.
     let throttle: FailedAuthThrottle
     /// The header a trusted reverse proxy puts the client's address in, if any.
     let addressHeader: HTTPField.Name?
 
-    init(store: any SyncStore, configuration: ServerConfiguration, clock: @escaping @Sendable () -> UInt64) {
-        self.store = store
+    init(tokens: any TokenStore, configuration: ServerConfiguration, clock: @escaping HybridLogicalClock.WallClock) {
+        self.tokens = tokens
         self.clock = clock
         self.throttle = FailedAuthThrottle(limit: configuration.failedAuthLimit, window: configuration.failedAuthWindow)
         self.addressHeader = configuration.clientAddressHeader.flatMap { HTTPField.Name($0) }
@@ -82,7 +82,7 @@ struct AuthMiddleware: RouterMiddleware {
         if let wait = throttle.retryAfter(for: address, now: now) {
             let seconds = (wait + 999) / 1000
             var error = APIError(
-                .tooManyRequests, code: "too_many_attempts",
+                .tooManyRequests, code: .tooManyAttempts,
                 message: "Authorization: too many failed attempts from this address; retry in \(seconds) s")
             error.headers[.retryAfter] = String(seconds)
             throw error
@@ -106,7 +106,7 @@ struct AuthMiddleware: RouterMiddleware {
         guard header.count <= 300, header.lowercased().hasPrefix("bearer ") else { return nil }
         let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
         guard !secret.isEmpty, secret.count <= 200 else { return nil }
-        return try await store.caller(forTokenHash: TokenSecret.hash(secret), now: now)
+        return try await tokens.caller(forTokenHash: TokenSecret.hash(secret), now: now)
     }
 
     /// The key failed attempts are counted under: from the trusted proxy's header when one is

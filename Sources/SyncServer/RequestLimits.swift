@@ -37,14 +37,14 @@ struct RequestLimits: RouterMiddleware {
         guard let text = request.headers[.contentLength] else { return }
         guard !text.isEmpty, text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
             throw APIError.badRequest(
-                "invalid_header", "Content-Length: '\(text.prefix(40))' is not a single whole number of bytes")
+                .invalidHeader, "Content-Length: '\(text.prefix(40))' is not a single whole number of bytes")
         }
         // All digits: a number too large for Int is too large for the limit as well.
         // The answer goes out at once; Hummingbird then discards whatever of the body still comes,
         // so the connection stays usable for the client's next request.
         guard let length = Int(text), length <= maxBodyBytes else {
             throw APIError(
-                .contentTooLarge, code: "too_large",
+                .contentTooLarge, code: .tooLarge,
                 message: "Content-Length: \(text.prefix(40)) bytes, at most \(maxBodyBytes)")
         }
     }
@@ -54,7 +54,7 @@ struct RequestLimits: RouterMiddleware {
         do {
             return try await request.collectBody(upTo: maxBodyBytes)
         } catch {
-            throw APIError(.contentTooLarge, code: "too_large", message: "request body exceeds \(maxBodyBytes) bytes")
+            throw APIError(.contentTooLarge, code: .tooLarge, message: "request body exceeds \(maxBodyBytes) bytes")
         }
     }
 
@@ -65,10 +65,10 @@ struct RequestLimits: RouterMiddleware {
         case nil:
             return
         case .invalidUTF8(let offset):
-            throw APIError.badRequest("invalid_json", "body: invalid UTF-8 at byte \(offset)")
+            throw APIError.badRequest(.invalidJSON, "body: invalid UTF-8 at byte \(offset)")
         case .tooDeep(let offset, let maxDepth):
             throw APIError.badRequest(
-                "too_deep", "body: arrays and objects nest deeper than \(maxDepth) levels at byte \(offset)")
+                .tooDeep, "body: arrays and objects nest deeper than \(maxDepth) levels at byte \(offset)")
         }
     }
 
@@ -86,7 +86,7 @@ struct RequestLimits: RouterMiddleware {
                 admitted.append((index, change))
             } else {
                 let detail = ErrorDetail(
-                    code: "record_too_large",
+                    code: .recordTooLarge,
                     message: "change \(change.id.prefix(100)): record \(change.record.id.prefix(100)) is "
                         + (size == Int.max ? "not encodable" : "\(size) bytes") + ", at most \(maxRecordBytes)")
                 rejected.append((index, PushResult(id: change.id, status: .rejected, error: detail)))

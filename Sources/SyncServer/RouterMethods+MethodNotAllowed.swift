@@ -21,7 +21,7 @@ extension RouterMethods where Context == HavenRequestContext {
         for method in standard where !allowed.contains(method) {
             on(path, method: method) { request, _ -> Response in
                 var error = APIError(
-                    .methodNotAllowed, code: "method_not_allowed",
+                    .methodNotAllowed, code: .methodNotAllowed,
                     message: "\(request.uri.path.prefix(200)) takes \(takes)")
                 error.headers[.allow] = names.joined(separator: ", ")
                 throw error

@@ -1,15 +1,12 @@
 import Foundation
 import HavenCore
 import Hummingbird
-import ServiceLifecycle
 
 /// The sync routes: `GET /v1/changes` (pull) and `POST /v1/changes` (push), DESIGN §4.
 struct SyncController {
-    let store: any SyncStore
+    let log: ChangeLog
     let configuration: ServerConfiguration
-    let clock: @Sendable () -> UInt64
-    /// Wakes long-polls when a push has applied something.
-    let signal: ChangeSignal
+    let clock: HybridLogicalClock.WallClock
     /// Counts pushed changes by outcome.
     let metrics: ServerMetrics
 
@@ -23,56 +20,34 @@ struct SyncController {
     func pull(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let query = request.uri.queryParameters
-        var since: Int64 = 0
-        var position: Int64?
+        var since: SyncCursor?
         if let text = query["since"].map(String.init), !text.isEmpty {
             guard let cursor = SyncCursor(text) else {
-                throw APIError.badRequest("invalid_cursor", "since: '\(text.prefix(80))' is not a cursor from this server")
+                throw APIError.badRequest(.invalidCursor, "since: '\(text.prefix(80))' is not a cursor from this server")
             }
-            guard cursor.epoch == store.epoch else {
-                throw APIError(
-                    .gone, code: "cursor_expired",
-                    message: "since: cursor is from another database; download everything again")
-            }
-            since = cursor.seq
-            position = cursor.position
+            since = cursor
         }
         var limit = configuration.pageLimit
         if let text = query["limit"].map(String.init) {
             guard let value = Int(text), (1...configuration.pageLimit).contains(value) else {
-                throw APIError.badRequest("invalid_limit", "limit: must be a whole number from 1 to \(configuration.pageLimit)")
+                throw APIError.badRequest(.invalidLimit, "limit: must be a whole number from 1 to \(configuration.pageLimit)")
             }
             limit = value
         }
         var wait = 0.0
         if let text = query["wait"].map(String.init) {
             guard let value = Double(text), value.isFinite, (0...configuration.maxWait).contains(value) else {
-                throw APIError.badRequest("invalid_wait", "wait: must be a number of seconds from 0 to \(Int(configuration.maxWait))")
+                throw APIError.badRequest(.invalidWait, "wait: must be a number of seconds from 0 to \(Int(configuration.maxWait))")
             }
             wait = value
         }
-        let deadline = ContinuousClock.now + .milliseconds(Int64(wait * 1000))
-        var page: PullPage
-        while true {
-            let generation = signal.generation
-            page = try await pullPage(since: since, after: position, limit: limit, for: caller)
-            guard page.cursor.seq >= since else {
-                // Same epoch, but the log is shorter than the cursor: a database restored from an
-                // older copy. Pulling on would skip the changes that refill those positions.
-                throw APIError(
-                    .gone, code: "cursor_expired",
-                    message: "since: cursor is ahead of this database's log; download everything again")
-            }
-            // Long-poll: nothing for this caller yet, so wait for the next push (or shutdown).
-            let remaining = deadline - ContinuousClock.now
-            guard page.isEmpty, remaining > .zero, !Task.isShuttingDownGracefully else { break }
-            await withGracefulShutdownHandler {
-                await signal.wait(after: generation, timeout: remaining)
-            } onGracefulShutdown: {
-                signal.signal()
-            }
-            since = page.cursor.seq
-            position = page.cursor.position
+        let page: PullPage
+        do {
+            page = try await log.pull(
+                since: since, limit: limit, maxBytes: configuration.pageBytes, for: caller,
+                wait: .milliseconds(Int64(wait * 1000)))
+        } catch let expired as CursorExpired {
+            throw APIError.gone(expired)
         }
         let answer = PullResponse(
             changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
@@ -93,7 +68,7 @@ struct SyncController {
                 == "application/json"
         else {
             throw APIError(
-                .unsupportedMediaType, code: "unsupported_media_type",
+                .unsupportedMediaType, code: .unsupportedMediaType,
                 message: "Content-Type must be application/json, not "
                     + (type.map { "'\($0.prefix(80))'" } ?? "missing"))
         }
@@ -105,24 +80,23 @@ struct SyncController {
         do {
             body = try JSONDecoder().decode(PushRequest.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw APIError.badRequest("invalid_json", "body: \(describe(error))")
+            throw APIError.badRequest(.invalidJSON, "body: \(describe(error))")
         }
         guard body.changes.count <= configuration.maxBatchSize else {
             throw APIError(
-                .contentTooLarge, code: "batch_too_large",
+                .contentTooLarge, code: .batchTooLarge,
                 message: "changes: \(body.changes.count) in one push, at most \(configuration.maxBatchSize)")
         }
         // A change too large to store is rejected alone; the others go on (DESIGN §4).
         let (admitted, rejected) = limits.partition(body.changes)
         let stored =
             admitted.isEmpty
-            ? [] : try await store.push(admitted.map(\.1), by: caller, now: clock(), maxDrift: configuration.maxDrift)
+            ? [] : try await log.push(admitted.map(\.1), by: caller, now: clock(), maxDrift: configuration.maxDrift)
         var slots = [PushResult?](repeating: nil, count: body.changes.count)
         for ((index, _), result) in zip(admitted, stored) { slots[index] = result }
         for (index, result) in rejected { slots[index] = result }
         let results = slots.compactMap { $0 }
         let applied = results.filter { $0.status == .applied }.count
-        if applied > 0 { signal.signal() }
         metrics.countPush(results)
         context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
         return jsonResponse(PushResponse(results: results, serverTime: clock()))

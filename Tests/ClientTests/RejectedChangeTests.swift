@@ -9,7 +9,7 @@ import Testing
 /// is edited or `haven retry` is run; `clock_ahead` ones are stamped again and re-sent at once.
 @Suite(.temporaryDirectory)
 struct RejectedChangeTests {
-    private static let cannotPublish = ErrorDetail(code: "forbidden", message: "field tokens cannot publish")
+    private static let cannotPublish = ErrorDetail(code: .forbidden, message: "field tokens cannot publish")
 
     /// A server that refuses published stories, as it does a field token's.
     private static func refusingPublished() -> FakeServer {
@@ -45,7 +45,7 @@ struct RejectedChangeTests {
         #expect(summary.rejected == 1)
         let rejected = try replica.rejectedChanges()
         #expect(rejected.map(\.recordID) == [id])
-        #expect(rejected.first?.code == "forbidden")
+        #expect(rejected.first?.code == .forbidden)
         #expect(rejected.first?.message == "field tokens cannot publish")
         #expect(rejected.first?.fields == ["body", "language", "status", "title"])
         #expect(try replica.pendingChanges(limit: 10).isEmpty)
@@ -178,7 +178,7 @@ struct RejectedChangeTests {
         let replica = try makeEmptyReplica(wallClock: wallClock)
         try replica.add(.story, values: Fixtures.story())
         let server = FakeServer(
-            pages: Self.pages, reject: { _ in ErrorDetail(code: "clock_ahead", message: "stamp ahead") })
+            pages: Self.pages, reject: { _ in ErrorDetail(code: .clockAhead, message: "stamp ahead") })
 
         // When it syncs
         let summary = try await makeEngine(replica, server).sync()
@@ -187,7 +187,7 @@ struct RejectedChangeTests {
         #expect(await server.pushedBatches.count == 2)
         #expect(summary.restamped == 1)
         #expect(summary.rejected == 1)
-        #expect(try replica.rejectedChanges().map(\.code) == ["clock_ahead"])
+        #expect(try replica.rejectedChanges().map(\.code) == [.clockAhead])
     }
 }
 

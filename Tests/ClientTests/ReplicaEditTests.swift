@@ -48,12 +48,12 @@ struct ReplicaEditTests {
 
     @Test(
         arguments: [
-            (["body": "Text.", "language": "en"], "title", "missing_field"),
-            (["title": "T", "body": "Text.", "language": "english"], "language", "invalid_field"),
-            (["title": "T", "body": "Text.", "language": "en", "status": "live"], "status", "invalid_field"),
-            (["title": .null, "body": "Text.", "language": "en"], "title", "missing_field"),
-        ] as [([String: JSONValue], String, String)])
-    func invalidAddNamesTheFieldAndSavesNothing(values: [String: JSONValue], field: String, code: String) throws {
+            (["body": "Text.", "language": "en"], "title", .missingField),
+            (["title": "T", "body": "Text.", "language": "english"], "language", .invalidField),
+            (["title": "T", "body": "Text.", "language": "en", "status": "live"], "status", .invalidField),
+            (["title": .null, "body": "Text.", "language": "en"], "title", .missingField),
+        ] as [([String: JSONValue], String, ErrorCode)])
+    func invalidAddNamesTheFieldAndSavesNothing(values: [String: JSONValue], field: String, code: ErrorCode) throws {
         // Given an empty replica
         let replica = try makeEmptyReplica()
 

@@ -32,7 +32,7 @@ struct ReplicaRedownloadTests {
             PushResponse(
                 results: [
                     PushResult(
-                        id: rejected.id, status: .rejected, error: ErrorDetail(code: "forbidden", message: "no"))
+                        id: rejected.id, status: .rejected, error: ErrorDetail(code: .forbidden, message: "no"))
                 ], serverTime: Fixtures.epoch))
 
         // When the server says its cursor expired
@@ -60,7 +60,7 @@ struct ReplicaRedownloadTests {
         try #require(changes.count == 3)
 
         // When the server refuses the first as purged (the second not yet sent) and applies the other
-        let purged = ErrorDetail(code: "record_purged", message: "record \(RecordIDs.first) was deleted and purged")
+        let purged = ErrorDetail(code: .recordPurged, message: "record \(RecordIDs.first) was deleted and purged")
         let dropped = try replica.acknowledge(
             PushResponse(
                 results: [

@@ -21,7 +21,7 @@ struct ReplicaSyncTests {
                     PushResult(id: changes[1].id, status: .duplicate),
                     PushResult(
                         id: changes[2].id, status: .rejected,
-                        error: ErrorDetail(code: "forbidden", message: "field tokens cannot publish")),
+                        error: ErrorDetail(code: .forbidden, message: "field tokens cannot publish")),
                 ],
                 serverTime: Fixtures.epoch))
 

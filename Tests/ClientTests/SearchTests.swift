@@ -255,7 +255,7 @@ struct SearchTests {
             PushResponse(
                 results: [
                     PushResult(
-                        id: change.id, status: .rejected, error: ErrorDetail(code: "record_purged", message: "purged"))
+                        id: change.id, status: .rejected, error: ErrorDetail(code: .recordPurged, message: "purged"))
                 ], serverTime: Fixtures.epoch))
         #expect(try replica.search(SearchQuery("story")).isEmpty)
         try expectIndexInStep(replica)

@@ -178,7 +178,7 @@ struct SyncEngineLinkTests {
         #expect(summary.rejected == 1)
         let rejected = try replica.rejectedChanges()
         #expect(rejected.map(\.recordID) == [huge])
-        #expect(rejected.first?.code == "too_large")
+        #expect(rejected.first?.code == .tooLarge)
         #expect(rejected.first?.message.contains("more than the server takes in one request") == true)
         #expect(rejected.first?.message.contains("'haven stories edit \(huge)'") == true)
         #expect(try replica.record(huge).values["title"] == "Huge")

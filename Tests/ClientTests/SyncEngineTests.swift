@@ -216,7 +216,7 @@ struct SyncEngineTests {
         #expect(await server.requestCount == 1)
         #expect(clock.sleeps.isEmpty)
         #expect(error?.status == 401)
-        #expect(error?.detail.code == "unauthorized")
+        #expect(error?.detail.code == .unauthorized)
         #expect(error?.description.contains("server answered 401") == true)
         #expect(error?.description.contains("ask an admin for a new one") == true)
         #expect(error.map { !String(describing: $0).contains("revoked-token") } == true)

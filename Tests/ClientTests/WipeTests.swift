@@ -50,7 +50,7 @@ struct WipeTests {
                 results: [
                     PushResult(id: changes[0].id, status: .applied),
                     PushResult(
-                        id: changes[4].id, status: .rejected, error: ErrorDetail(code: "forbidden", message: "no")),
+                        id: changes[4].id, status: .rejected, error: ErrorDetail(code: .forbidden, message: "no")),
                 ], serverTime: Fixtures.epoch))
 
         // When it is wiped

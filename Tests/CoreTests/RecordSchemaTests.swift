@@ -111,7 +111,7 @@ struct RecordSchemaTests {
         // When / Then
         #expect(
             throws: ValidationError(
-                field: row.field, code: "missing_field",
+                field: row.field, code: .missingField,
                 message: "\(row.field): required for a \(row.kind), but missing")
         ) { try RecordSchema.validate(values, kind: row.kind) }
     }
@@ -122,7 +122,7 @@ struct RecordSchemaTests {
         values[row.field] = .null
 
         let error = #expect(throws: ValidationError.self) { try RecordSchema.validate(values, kind: row.kind) }
-        #expect(error?.code == "missing_field")
+        #expect(error?.code == .missingField)
         #expect(error?.field == row.field)
     }
 
@@ -130,7 +130,7 @@ struct RecordSchemaTests {
     func nullCannotClearARequiredField(_ row: Case) {
         #expect(
             throws: ValidationError(
-                field: row.field, code: "invalid_field", message: "\(row.field): required, cannot be cleared")
+                field: row.field, code: .invalidField, message: "\(row.field): required, cannot be cleared")
         ) { try RecordSchema.validate(field: row.field, value: .null, kind: row.kind) }
     }
 
@@ -156,7 +156,7 @@ struct RecordSchemaTests {
         let whole = #expect(throws: ValidationError.self) { try RecordSchema.validate(values, kind: row.kind) }
 
         // Then the message starts with the field's name and the whole-record check agrees
-        #expect(single?.code == "invalid_field")
+        #expect(single?.code == .invalidField)
         #expect(single?.field == row.field)
         #expect(single?.message.hasPrefix("\(row.field): ") == true)
         #expect(single?.description == single?.message)
@@ -211,7 +211,7 @@ struct RecordSchemaTests {
     @Test func overlongTextSaysTheLimitAndTheLength() {
         #expect(
             throws: ValidationError(
-                field: "title", code: "invalid_field", message: "title: must be at most 200 characters (has 250)")
+                field: "title", code: .invalidField, message: "title: must be at most 200 characters (has 250)")
         ) {
             try RecordSchema.validate(field: "title", value: .string(String(repeating: "가", count: 250)), kind: .story)
         }
@@ -236,7 +236,7 @@ struct RecordSchemaTests {
         values[name] = "value"
 
         let error = #expect(throws: ValidationError.self) { try RecordSchema.validate(values, kind: .story) }
-        #expect(error?.code == "invalid_field")
+        #expect(error?.code == .invalidField)
         #expect(error?.field == name)
         #expect(error?.message.hasPrefix("\(name): not a valid field name") == true)
         #expect(!RecordSchema.isValidFieldName(name))

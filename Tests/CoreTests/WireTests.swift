@@ -33,7 +33,7 @@ struct WireTests {
                 PushResult(id: "a-1", status: .applied), PushResult(id: "a-2", status: .duplicate),
                 PushResult(
                     id: "a-3", status: .rejected,
-                    error: ErrorDetail(code: "invalid_field", message: "title: must be text")),
+                    error: ErrorDetail(code: .invalidField, message: "title: must be text")),
             ], serverTime: 1_700_000_000_000)
 
         #expect(try roundTrip(pull) == pull)
@@ -45,13 +45,13 @@ struct WireTests {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
 
-        let data = try encoder.encode(ErrorBody(ErrorDetail(code: "clock_ahead", message: "stamp is 700 s ahead")))
+        let data = try encoder.encode(ErrorBody(ErrorDetail(code: .clockAhead, message: "stamp is 700 s ahead")))
 
         #expect(
             String(decoding: data, as: UTF8.self)
                 == #"{"error":{"code":"clock_ahead","message":"stamp is 700 s ahead"}}"#)
         #expect(
-            ErrorDetail(code: "clock_ahead", message: "stamp is 700 s ahead").description
+            ErrorDetail(code: .clockAhead, message: "stamp is 700 s ahead").description
                 == "stamp is 700 s ahead (clock_ahead)")
     }
 

@@ -30,7 +30,7 @@ struct AuthTests {
             // Then the answer is 401 with the JSON error
             #expect(response.status == .unauthorized, "\(label)")
             let error = try response.error()
-            #expect(error.code == "unauthorized")
+            #expect(error.code == .unauthorized)
             #expect(error.message.contains("Authorization: Bearer"))
         }
     }
@@ -49,9 +49,9 @@ struct AuthTests {
 
             // Then both are 401 unauthorized, and nothing was written
             #expect(pull.status == .unauthorized)
-            #expect(try pull.error().code == "unauthorized")
+            #expect(try pull.error().code == .unauthorized)
             #expect(push.status == .unauthorized)
-            #expect(try push.error().code == "unauthorized")
+            #expect(try push.error().code == .unauthorized)
             #expect(try await client.pull(token: server["editor"]).changes.isEmpty)
         }
     }
@@ -126,7 +126,7 @@ struct AuthTests {
 
             #expect(response.status == .notFound)
             #expect(response.headers[.contentType] == "application/json")
-            #expect(try response.error() == ErrorDetail(code: "not_found", message: "no route for GET \(uri)"))
+            #expect(try response.error() == ErrorDetail(code: .notFound, message: "no route for GET \(uri)"))
         }
     }
 

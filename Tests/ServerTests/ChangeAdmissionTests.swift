@@ -102,7 +102,7 @@ struct ChangeAdmissionTests {
             #expect(push.results.map(\.id) == [before.id, badChange.id, after.id])
             #expect(push.statuses == [.applied, .rejected, .applied])
             let error = try #require(push.results[1].error)
-            #expect(error.code == bad.code)
+            #expect(error.code.rawValue == bad.code)
             for word in bad.mentions(existing: existing) {
                 #expect(error.message.contains(word), "'\(error.message)' does not mention '\(word)'")
             }
@@ -141,7 +141,7 @@ struct ChangeAdmissionTests {
 
             // Then the change is refused as clock_ahead
             #expect(push.statuses == [.rejected])
-            #expect(push.results.first?.error?.code == "clock_ahead")
+            #expect(push.results.first?.error?.code == .clockAhead)
         }
     }
 

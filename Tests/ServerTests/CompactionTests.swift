@@ -26,12 +26,14 @@ struct CompactionTests {
     private func push(_ changes: [Change], as name: String = "editor", atDay days: Double, _ server: TestServer)
         async throws
     {
-        let results = try await server.store.push(changes, by: caller(name, server), now: at(days))
+        let results = try await server.log.push(changes, by: caller(name, server), now: at(days))
         try #require(results.map(\.status) == Array(repeating: .applied, count: changes.count), "\(results)")
     }
 
     private func pullAll(_ server: TestServer, since: Int64 = 0, as name: String = "editor") async throws -> PullPage {
-        try await server.store.pull(since: since, after: nil, limit: 500, maxBytes: 1 << 20, for: caller(name, server))
+        try await server.log.pull(
+            since: since == 0 ? nil : SyncCursor(epoch: server.store.epoch, seq: since), limit: 500, maxBytes: 1 << 20,
+            for: caller(name, server))
     }
 
     /// The tables with a row whose text holds `text`, read from the database itself.
@@ -96,7 +98,7 @@ struct CompactionTests {
         try #require(try tablesMentioning("Hyesan", server) == ["change_log", "conflicts", "records"])
 
         // When compaction runs on day 45 with a 30-day window
-        let summary = try await server.store.compact(retention: Self.window, now: at(45))
+        let summary = try await server.log.compact(retention: Self.window, now: at(45))
 
         // Then the old tombstone is gone whole: no row and no byte of the file mentions it
         #expect(summary.purgedRecords == 1)
@@ -125,7 +127,7 @@ struct CompactionTests {
         let sinceSecond = try await pullAll(server, since: 2)
 
         // When compaction runs on day 45 with a 30-day window
-        let summary = try await server.store.compact(retention: Self.window, now: at(45))
+        let summary = try await server.log.compact(retention: Self.window, now: at(45))
 
         // Then the two old title changes are gone; the creation (its other fields are current)
         // and the change inside the window stay
@@ -150,7 +152,7 @@ struct CompactionTests {
         try await push([device.change(kept, .story, ["title": "Kept one, edited"])], atDay: 41, server)
 
         // When the deleted story is purged
-        let summary = try await server.store.compact(retention: Self.window, now: at(45))
+        let summary = try await server.log.compact(retention: Self.window, now: at(45))
         #expect(summary.horizon == after.seq)
 
         try await server.test { client in
@@ -158,7 +160,7 @@ struct CompactionTests {
             let response = try await client.get("/v1/changes?since=\(behind)", token: server["editor"])
             #expect(response.status == .gone)
             let error = try response.error()
-            #expect(error.code == "cursor_expired")
+            #expect(error.code == .cursorExpired)
             #expect(error.message.contains("download everything again"))
 
             // And a cursor from after it pulls on, with only what changed since
@@ -184,7 +186,7 @@ struct CompactionTests {
         try #require(current.seq == 2)
 
         // When compaction empties the log
-        _ = try await server.store.compact(retention: Self.window, now: at(45))
+        _ = try await server.log.compact(retention: Self.window, now: at(45))
         #expect(try logSeqs(server).isEmpty)
 
         try await server.test { client in
@@ -213,7 +215,7 @@ struct CompactionTests {
         let creation = device.change(story, .story, Fields.story("Gone for good"))
         try await push([creation], atDay: 0, server)
         try await push([device.change(story, deleted: true)], atDay: 1, server)
-        _ = try await server.store.compact(retention: Self.window, now: at(45))
+        _ = try await server.log.compact(retention: Self.window, now: at(45))
 
         try await server.test { client in
             // When an offline device pushes an edit, a restore, the original creation again and
@@ -230,7 +232,7 @@ struct CompactionTests {
             // Then each change to the purged story is rejected on its own, saying why
             #expect(response.statuses == [.rejected, .rejected, .rejected, .applied])
             for result in response.results.prefix(3) {
-                #expect(result.error?.code == "record_purged")
+                #expect(result.error?.code == .recordPurged)
                 #expect(result.error?.message.contains(story) == true)
                 #expect(result.error?.message.contains("purged") == true)
             }
@@ -240,7 +242,7 @@ struct CompactionTests {
             #expect(try tablesMentioning("Edited offline", server).isEmpty)
         }
         // Nor after another compaction
-        _ = try await server.store.compact(retention: Self.window, now: at(90))
+        _ = try await server.log.compact(retention: Self.window, now: at(90))
         #expect(try await pullAll(server).changes.contains { $0.id == story } == false)
     }
 
@@ -255,10 +257,10 @@ struct CompactionTests {
         try await push([old], atDay: 0, server)
         try await push([inside], atDay: 20, server)
         try await push([recent], atDay: 40, server)
-        _ = try await server.store.compact(retention: Self.window, now: at(45))
+        _ = try await server.log.compact(retention: Self.window, now: at(45))
 
         // When they are pushed again (a sync cut off before its answer arrived)
-        let results = try await server.store.push([old, inside, recent], by: caller("editor", server), now: at(45))
+        let results = try await server.log.push([old, inside, recent], by: caller("editor", server), now: at(45))
 
         // Then each one is recognised as already applied, and nothing is logged twice
         #expect(results.map(\.status) == [.duplicate, .duplicate, .duplicate])
@@ -277,7 +279,7 @@ struct CompactionTests {
         try #require(try await pullAll(server).conflicts.count == 2)
 
         // When compaction runs on day 45 with a 30-day window
-        let summary = try await server.store.compact(retention: Self.window, now: at(45))
+        let summary = try await server.log.compact(retention: Self.window, now: at(45))
 
         // Then only the conflict inside the window is still delivered
         #expect(summary.conflicts == 1)
@@ -296,7 +298,7 @@ struct CompactionTests {
         let logger = Logger(label: "compaction-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let now = at(45)
         let service = CompactionService(
-            store: server.store, configuration: .init(retention: Self.window, interval: .seconds(3_600)), logger: logger,
+            log: server.log, configuration: .init(retention: Self.window, interval: .seconds(3_600)), logger: logger,
             clock: { now })
         let group = ServiceGroup(services: [service], logger: logger)
 
@@ -318,7 +320,7 @@ struct CompactionTests {
         let logger = Logger(label: "compaction-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let now = at(45)
         let service = CompactionService(
-            store: server.store, configuration: .init(retention: Self.window, interval: .milliseconds(20)),
+            log: server.log, configuration: .init(retention: Self.window, interval: .milliseconds(20)),
             logger: logger, clock: { now })
         let group = ServiceGroup(services: [service], logger: logger)
 

@@ -139,7 +139,7 @@ struct ConflictTests {
         let pack = ContentPack(records: [
             .init(id: id, kind: .story, fields: Fields.story("Imported", status: "published"))
         ])
-        let summary = try await PackImporter(store: server.store).importPack(pack)
+        let summary = try await PackImporter(log: server.log).importPack(pack)
         #expect(summary.applied == 1)
 
         // Then the editor is told its title lost to the import

@@ -15,7 +15,7 @@ struct LogPrivacyTests {
         let lines = LogLines()
         let logger = Logger(label: "log-privacy-tests", factory: { _ in CapturingLogHandler(lines: lines) })
         let app = buildApplication(
-            store: server.store, configuration: server.configuration, logger: logger, clock: { TestServer.now })
+            store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { TestServer.now })
         var device = Device("l1")
         let id = RecordID.random()
         let change = device.change(id, .story, Fields.story("Secret title of a witness", status: "published"))

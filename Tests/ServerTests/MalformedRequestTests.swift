@@ -55,7 +55,7 @@ struct MalformedRequestTests {
         let clock = ManualClock()
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let app = buildApplication(
-            store: server.store, configuration: server.configuration, logger: logger, clock: { clock.now })
+            store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { clock.now })
         let fixtures = FuzzFixtures(secrets: server.secrets, epoch: server.store.epoch, limits: server.configuration)
         return try await app.test(live ? .live : .router) { client in
             var generator = RequestGenerator(seed: seed, fixtures: fixtures, live: live)
@@ -148,8 +148,8 @@ struct FuzzReport: Sendable {
         if response.headers[.contentEncoding] != nil { return problems }
         if status >= 400 {
             guard let error = try? response.error() else { return problems + ["not the JSON error shape"] }
-            if error.code.isEmpty || error.message.isEmpty { problems.append("empty code or message") }
-            if let codes = request.codes, !codes.contains(error.code) {
+            if error.code.rawValue.isEmpty || error.message.isEmpty { problems.append("empty code or message") }
+            if let codes = request.codes, !codes.contains(error.code.rawValue) {
                 problems.append("code not in \(codes.sorted())")
             }
             if status == 405, response.headers[.allow] == nil { problems.append("405 without Allow") }
@@ -162,7 +162,7 @@ struct FuzzReport: Sendable {
             guard let answer = try? response.decode(PushResponse.self) else { return problems + ["not a push answer"] }
             if let rejection = request.rejection {
                 let wrong = answer.results.filter {
-                    $0.status != .rejected || (!rejection.isEmpty && $0.error?.code != rejection)
+                    $0.status != .rejected || (!rejection.isEmpty && $0.error?.code.rawValue != rejection)
                 }
                 if answer.results.isEmpty || !wrong.isEmpty {
                     problems.append("expected every change rejected \(rejection)")

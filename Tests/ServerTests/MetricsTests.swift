@@ -32,7 +32,7 @@ struct MetricsTests {
 
             // When an admin scrapes, after one more change reaches the store directly
             var direct = Device("m3")
-            _ = try await server.store.push(
+            _ = try await server.log.push(
                 [direct.change(RecordID.random(), .story, Fields.story("Three"))],
                 by: Caller(tokenID: server.ids["editor"]!, name: "editor", role: .editor), now: TestServer.now)
             let response = try await client.get("/metrics", token: server["admin"])
@@ -90,7 +90,7 @@ struct MetricsTests {
             try await client.get("/metrics", token: token.map { server[$0] })
         }
         #expect(response.status.code == status)
-        #expect(try response.error().code == code)
+        #expect(try response.error().code.rawValue == code)
         #expect(!response.text.contains("haven_"))
     }
 
@@ -101,7 +101,7 @@ struct MetricsTests {
     ) async throws -> Value {
         let logger = Logger(label: "metrics-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let app = buildApplication(
-            store: server.store, configuration: server.configuration, logger: logger, clock: { TestServer.now },
+            store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { TestServer.now },
             metrics: metrics)
         return try await app.test(.router, body)
     }

@@ -157,21 +157,25 @@ struct OpenAPIContractTests {
         }.joined(separator: "/")
     }
 
-    /// The error codes written as literals in `Sources/SyncServer` and in Core's validation errors.
+    /// The error codes the server answers: every `ErrorCode` named in `Sources/SyncServer` and in
+    /// Core's validation errors, as its raw value from `Sources/Core/ErrorCode.swift`.
     static func errorCodesInSources() throws -> Set<String> {
         let root = OpenAPIDocument.root
+        let vocabulary = try String(contentsOf: root.appendingPathComponent("Sources/Core/ErrorCode.swift"), encoding: .utf8)
+        var rawValues: [String: String] = [:]
+        for match in vocabulary.matches(of: #/static let `?(\w+)`? = ErrorCode\(rawValue: "([a-z0-9_]+)"\)/#) {
+            rawValues[String(match.1)] = String(match.2)
+        }
         var files = [root.appendingPathComponent("Sources/Core/ValidationError.swift")]
         let serverSources = root.appendingPathComponent("Sources/SyncServer")
         let enumerator = try #require(
             FileManager.default.enumerator(at: serverSources, includingPropertiesForKeys: nil))
         for case let url as URL in enumerator where url.pathExtension == "swift" { files.append(url) }
-        let pattern = try NSRegularExpression(pattern: #"(?:code:|badRequest\()\s*"([a-z0-9_]+)""#)
         var codes: Set<String> = []
         for file in files {
             let text = try String(contentsOf: file, encoding: .utf8)
-            let range = NSRange(text.startIndex..., in: text)
-            for match in pattern.matches(in: text, range: range) {
-                codes.insert(String(text[Range(match.range(at: 1), in: text)!]))
+            for match in text.matches(of: #/(?:code:\s*|badRequest\(|ErrorCode)\.`?(\w+)/#) {
+                if let raw = rawValues[String(match.1)] { codes.insert(raw) }
             }
         }
         return codes

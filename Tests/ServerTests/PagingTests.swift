@@ -34,7 +34,7 @@ struct PagingTests {
         // Given 120 stories imported from a pack
         let server = try await TestServer.make(backend: backend)
         let pack = makePack(count: 120)
-        let summary = try await PackImporter(store: server.store).importPack(pack)
+        let summary = try await PackImporter(log: server.log).importPack(pack)
         #expect(summary.applied == 120)
         #expect(summary.rejected.isEmpty)
 
@@ -68,7 +68,7 @@ struct PagingTests {
         // Given 120 imported stories, every third a draft
         let server = try await TestServer.make(backend: backend)
         let pack = makePack(count: 120, draftEvery: 3)
-        _ = try await PackImporter(store: server.store).importPack(pack)
+        _ = try await PackImporter(log: server.log).importPack(pack)
 
         try await server.test { client in
             // When a reader pulls with limit=50
@@ -88,7 +88,7 @@ struct PagingTests {
         // Given a server whose pages hold about 2 KB, and 40 stories of about 300 bytes each
         let server = try await TestServer.make(backend: backend, configuration: ServerConfiguration(pageBytes: 2_000))
         let pack = makePack(count: 40)
-        _ = try await PackImporter(store: server.store).importPack(pack)
+        _ = try await PackImporter(log: server.log).importPack(pack)
 
         try await server.test { client in
             // When an editor pulls without a limit
@@ -114,7 +114,7 @@ struct PagingTests {
         ])
 
         // When it is imported
-        let first = try await PackImporter(store: server.store).importPack(pack)
+        let first = try await PackImporter(log: server.log).importPack(pack)
 
         // Then both records are applied and readable by a reader
         #expect(first.applied == 2)

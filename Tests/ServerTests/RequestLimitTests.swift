@@ -36,7 +36,7 @@ struct RequestLimitTests {
             #expect(
                 try response.error()
                     == ErrorDetail(
-                        code: "too_large", message: "Content-Length: \(length.prefix(40)) bytes, at most 1048576"))
+                        code: .tooLarge, message: "Content-Length: \(length.prefix(40)) bytes, at most 1048576"))
         }
     }
 
@@ -46,7 +46,7 @@ struct RequestLimitTests {
             for (uri, method) in [("/v1/changes", HTTPRequest.Method.get), ("/healthz", .get), ("/nowhere", .put)] {
                 let response = try await client.execute(uri: uri, method: method, headers: [.contentLength: "1001"])
                 #expect(response.status == .contentTooLarge, "\(method) \(uri)")
-                #expect(try response.error().code == "too_large")
+                #expect(try response.error().code == .tooLarge)
             }
         }
     }
@@ -64,7 +64,7 @@ struct RequestLimitTests {
 
             #expect(response.status == .badRequest)
             let error = try response.error()
-            #expect(error.code == "invalid_header")
+            #expect(error.code == .invalidHeader)
             #expect(error.message.hasPrefix("Content-Length: '"))
         }
     }
@@ -75,7 +75,7 @@ struct RequestLimitTests {
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let now = server.now
         let app = buildApplication(
-            store: server.store, configuration: server.configuration, logger: logger, clock: { now })
+            store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { now })
         try await app.test(.live) { client in
             let port = try #require(client.port)
             // When a client claims a 1 GB body and sends ten bytes of it
@@ -89,7 +89,7 @@ struct RequestLimitTests {
             let body = try #require(answer.range(of: "\r\n\r\n")).upperBound
             #expect(
                 try JSONDecoder().decode(ErrorBody.self, from: Data(answer[body...].utf8)).error
-                    == ErrorDetail(code: "too_large", message: "Content-Length: 1000000000 bytes, at most 1048576"))
+                    == ErrorDetail(code: .tooLarge, message: "Content-Length: 1000000000 bytes, at most 1048576"))
         }
     }
 
@@ -128,7 +128,7 @@ struct RequestLimitTests {
                 // Then beyond it the body is refused before decoding, naming where
                 #expect(response.status == .badRequest)
                 let error = try response.error()
-                #expect(error.code == "too_deep")
+                #expect(error.code == .tooDeep)
                 #expect(error.message.hasPrefix("body: arrays and objects nest deeper than 32 levels at byte "))
             }
         }
@@ -175,7 +175,7 @@ struct RequestLimitTests {
             #expect(response.status == .badRequest, "\(label)")
             #expect(
                 try response.error()
-                    == ErrorDetail(code: "invalid_json", message: "body: invalid UTF-8 at byte \(prefix.count)"))
+                    == ErrorDetail(code: .invalidJSON, message: "body: invalid UTF-8 at byte \(prefix.count)"))
         }
     }
 
@@ -226,7 +226,7 @@ struct RequestLimitTests {
             #expect(
                 answer.results[1].error
                     == ErrorDetail(
-                        code: "record_too_large",
+                        code: .recordTooLarge,
                         message: "change a1-2: record \(changes[1].record.id) is \(size) bytes, at most 4096"))
             let pulled = try await client.pull(token: server["editor"])
             #expect(Set(pulled.changes.map(\.id)) == [changes[0].record.id, changes[2].record.id])
@@ -269,12 +269,12 @@ struct RequestLimitTests {
                 #expect(
                     try response.error()
                         == ErrorDetail(
-                            code: "invalid_json",
+                            code: .invalidJSON,
                             message: "body: changes[0].record.fields.\(field).value: not a JSON value"))
             } else if field == "title" {
                 let answer = try response.decode(PushResponse.self)
                 #expect(answer.statuses == [.rejected])
-                #expect(answer.results.first?.error?.code == "invalid_field")
+                #expect(answer.results.first?.error?.code == .invalidField)
             } else {
                 #expect(try response.decode(PushResponse.self).statuses == [.applied])
                 // And the stored number comes back as the nearest Double (or the integer it equals)
@@ -297,7 +297,7 @@ struct RequestLimitTests {
             #expect(
                 try response.error()
                     == ErrorDetail(
-                        code: "unsupported_media_type",
+                        code: .unsupportedMediaType,
                         message: "Content-Type must be application/json, not '\(contentType)'"))
         }
     }

@@ -36,7 +36,7 @@ struct RequestValidationTests {
 
             #expect(response.status == .badRequest)
             let error = try response.error()
-            #expect(error.code == "invalid_json")
+            #expect(error.code == .invalidJSON)
             #expect(error.message.hasPrefix("body: "))
             #expect(error.message.contains(mention), "\(error.message)")
         }
@@ -51,7 +51,7 @@ struct RequestValidationTests {
 
             #expect(response.status == .unsupportedMediaType)
             let error = try response.error()
-            #expect(error.code == "unsupported_media_type")
+            #expect(error.code == .unsupportedMediaType)
             #expect(error.message.contains("Content-Type"))
         }
     }
@@ -82,7 +82,7 @@ struct RequestValidationTests {
             // Then it is refused with 413 and nothing is written
             #expect(response.status == .contentTooLarge)
             let error = try response.error()
-            #expect(error.code == "too_large")
+            #expect(error.code == .tooLarge)
             #expect(error.message.contains("1024"))
             #expect(try await client.pull(token: server["editor"]).changes.isEmpty)
         }
@@ -101,7 +101,7 @@ struct RequestValidationTests {
             // Then the push is 413 batch_too_large, and none is applied
             #expect(response.status == .contentTooLarge)
             let error = try response.error()
-            #expect(error.code == "batch_too_large")
+            #expect(error.code == .batchTooLarge)
             #expect(error.message == "changes: 3 in one push, at most 2")
             #expect(try await client.pull(token: server["editor"]).changes.isEmpty)
             // And a batch of exactly the limit goes through
@@ -123,7 +123,7 @@ struct RequestValidationTests {
 
             #expect(response.status == .badRequest)
             let error = try response.error()
-            #expect(error.code == "invalid_cursor")
+            #expect(error.code == .invalidCursor)
             #expect(error.message.hasPrefix("since:"))
         }
     }
@@ -132,11 +132,11 @@ struct RequestValidationTests {
         // Given a cursor issued by another server's database
         let other = try await TestServer.make()
         var device = Device("a1")
-        _ = try await other.store.push(
+        _ = try await other.log.push(
             [device.change(RecordID.random(), .story, Fields.story("Elsewhere"))],
             by: Caller(tokenID: "x", name: "x", role: .editor), now: TestServer.now)
-        let foreign = try await other.store.pull(
-            since: 0, after: nil, limit: 10, maxBytes: 1 << 20, for: Caller(tokenID: "x", name: "x", role: .editor)
+        let foreign = try await other.log.pull(
+            since: nil, limit: 10, maxBytes: 1 << 20, for: Caller(tokenID: "x", name: "x", role: .editor)
         ).cursor
         let server = try await TestServer.make()
         #expect(foreign.epoch != server.store.epoch)
@@ -148,7 +148,7 @@ struct RequestValidationTests {
             // Then the answer is 410 cursor_expired
             #expect(response.status == .gone)
             let error = try response.error()
-            #expect(error.code == "cursor_expired")
+            #expect(error.code == .cursorExpired)
             #expect(error.message.contains("download everything again"))
         }
     }
@@ -168,7 +168,7 @@ struct RequestValidationTests {
             // Then the cursor is refused rather than silently moved back: otherwise the changes
             // that refill seqs 2…50 would never reach this client
             #expect(response.status == .gone)
-            #expect(try response.error().code == "cursor_expired")
+            #expect(try response.error().code == .cursorExpired)
         }
     }
 
@@ -194,7 +194,7 @@ struct RequestValidationTests {
 
             #expect(response.status == .badRequest)
             let error = try response.error()
-            #expect(error.code == "invalid_limit")
+            #expect(error.code == .invalidLimit)
             #expect(error.message == "limit: must be a whole number from 1 to 500")
         }
     }
@@ -210,7 +210,7 @@ struct RequestValidationTests {
             #expect(response.headers[.allow] == "GET, POST")
             #expect(
                 try response.error()
-                    == ErrorDetail(code: "method_not_allowed", message: "/v1/changes takes GET or POST"))
+                    == ErrorDetail(code: .methodNotAllowed, message: "/v1/changes takes GET or POST"))
         }
     }
 }

@@ -91,7 +91,7 @@ struct RoleMatrixTests {
                 #expect(response.body.readableBytes == 0, "HEAD answers carry no body")
             } else if cell.status >= 400 {
                 let error = try response.error()
-                #expect(error.code == Self.errorCode(for: cell.status))
+                #expect(error.code.rawValue == Self.errorCode(for: cell.status))
                 #expect(!error.message.isEmpty)
             }
             if cell.status == 405 {
@@ -201,7 +201,7 @@ struct RoleMatrixTests {
             switch outcome {
             case "403":
                 #expect(response.status == .forbidden)
-                #expect(try response.error().code == "forbidden")
+                #expect(try response.error().code == .forbidden)
             case "applied":
                 #expect(response.status == .ok)
                 #expect(try response.decode(PushResponse.self).statuses == [.applied])
@@ -209,7 +209,7 @@ struct RoleMatrixTests {
                 #expect(response.status == .ok)
                 let result = try #require(try response.decode(PushResponse.self).results.first)
                 #expect(result.status == .rejected)
-                #expect(result.error?.code == outcome)
+                #expect(result.error?.code.rawValue == outcome)
             }
             if outcome != "applied" {
                 #expect(try await client.pull(token: server["admin"], since: cursor).changes.isEmpty)

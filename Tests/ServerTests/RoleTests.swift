@@ -19,7 +19,7 @@ struct RoleTests {
             // Then the whole push is 403 and nothing is written
             #expect(response.status == .forbidden)
             let error = try response.error()
-            #expect(error.code == "forbidden")
+            #expect(error.code == .forbidden)
             #expect(error.message.contains("reader"))
             #expect(try await client.pull(token: server["editor"]).changes.isEmpty)
         }
@@ -81,7 +81,7 @@ struct RoleTests {
             // Then it is rejected as forbidden and the state is unchanged
             #expect(push.statuses == [.rejected])
             let error = try #require(push.results.first?.error)
-            #expect(error.code == "forbidden")
+            #expect(error.code == .forbidden)
             #expect(error.message.contains(write.mentions), "\(error.message)")
             #expect(try await client.pull(token: server["editor"], since: cursor).changes.isEmpty)
         }

@@ -32,6 +32,8 @@ final class TestServer: Sendable {
     /// The PostgreSQL database; nil on SQLite.
     let postgres: PostgresTestDatabase?
     let configuration: ServerConfiguration
+    /// Runs ``store`` (its PostgreSQL pool) for as long as the test server lives.
+    private let running: Task<Void, any Error>?
     let now: UInt64
     /// Token name → secret.
     let secrets: [String: String]
@@ -47,6 +49,7 @@ final class TestServer: Sendable {
         self.backend = backend
         self.store = store
         self.postgres = postgres
+        self.running = backend == .postgres ? Task { try await store.run() } : nil
         self.configuration = configuration
         self.now = now
         self.secrets = secrets
@@ -55,11 +58,26 @@ final class TestServer: Sendable {
 
     deinit {
         try? FileManager.default.removeItem(at: directory)
-        // The database is dropped once the store has let go of its connections.
-        Task { [store, postgres] in
-            try? await store.close()
-            _ = postgres
+        // The PostgreSQL pool stops, and the database is dropped once it has let go of it.
+        running?.cancel()
+    }
+
+    /// The change log over ``store``.
+    var log: ChangeLog { ChangeLog(storage: store) }
+
+    /// Another store on the same database, for an application to run and close: ``test(_:)``
+    /// gives each application its own, as `serve` would, and keeps ``store`` for the test.
+    func openStore() async throws -> any SyncStore {
+        try await Self.openStore(backend: backend, directory: directory, postgres: postgres)
+    }
+
+    private static func openStore(backend: StorageBackend, directory: URL, postgres: PostgresTestDatabase?)
+        async throws -> any SyncStore
+    {
+        if let postgres {
+            return try await PostgresSyncStore.open(url: postgres.url, logger: Logger(label: "haven-server-tests"))
         }
+        return try SQLiteSyncStore(path: sqlitePath(in: directory))
     }
 
     private static func sqlitePath(in directory: URL) -> String {
@@ -75,12 +93,7 @@ final class TestServer: Sendable {
             .appendingPathComponent("haven-server-tests-\(UUID().uuidString)", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let postgres = backend == .postgres ? try PostgresTestDatabase() : nil
-        let store: any SyncStore =
-            if let postgres {
-                try await PostgresSyncStore.open(url: postgres.url, logger: Logger(label: "haven-server-tests"))
-            } else {
-                try SQLiteSyncStore(path: sqlitePath(in: directory))
-            }
+        let store = try await openStore(backend: backend, directory: directory, postgres: postgres)
         var secrets: [String: String] = [:]
         var ids: [String: String] = [:]
         for (name, role) in roles {
@@ -107,7 +120,7 @@ final class TestServer: Sendable {
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let now = self.now
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = buildApplication(store: store, configuration: configuration, logger: logger, clock: { now })
+        let app = buildApplication(store: try await openStore(), configuration: configuration, logger: logger, clock: { now })
         return try await app.test(.router, body)
     }
 }

@@ -32,7 +32,7 @@ struct ThrottleTests {
             #expect(
                 try blocked.error()
                     == ErrorDetail(
-                        code: "too_many_attempts",
+                        code: .tooManyAttempts,
                         message: "Authorization: too many failed attempts from this address; retry in 60 s"))
             let noToken = try await client.pull(from: "203.0.113.9", token: nil)
             #expect(noToken.status == .tooManyRequests)
@@ -137,7 +137,7 @@ struct ThrottleTests {
                     .contentType: "application/json",
                 ], body: ByteBuffer(string: #"{"changes":[]}"#))
             #expect(push.status == .tooManyRequests)
-            #expect(try push.error().code == "too_many_attempts")
+            #expect(try push.error().code == .tooManyAttempts)
         }
     }
 
@@ -148,7 +148,7 @@ struct ThrottleTests {
         let server = try await TestServer.make(configuration: configuration)
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let now = server.now
-        let app = buildApplication(store: server.store, configuration: configuration, logger: logger, clock: { now })
+        let app = buildApplication(store: try await server.openStore(), configuration: configuration, logger: logger, clock: { now })
         try await app.test(.live) { client in
             // When 127.0.0.1 sends 3 bad tokens
             for _ in 1...3 {
@@ -220,7 +220,7 @@ struct ThrottleTests {
     ) async throws {
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let app = buildApplication(
-            store: server.store, configuration: server.configuration, logger: logger, clock: { clock.now })
+            store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { clock.now })
         try await app.test(.router, body)
     }
 }

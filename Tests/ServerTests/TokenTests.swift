@@ -21,7 +21,7 @@ struct TokenTests {
             #expect(revoked)
             let response = try await client.get("/v1/changes", token: server["field"])
             #expect(response.status == .unauthorized)
-            #expect(try response.error().code == "unauthorized")
+            #expect(try response.error().code == .unauthorized)
             #expect(try await client.get("/v1/changes", token: server["field2"]).status == .ok)
             // And the listing shows when it was revoked
             let info = try #require(try await server.store.tokens().first { $0.name == "field" })

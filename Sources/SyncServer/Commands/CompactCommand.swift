@@ -30,7 +30,7 @@ struct CompactCommand: AsyncParsableCommand {
 
     func run() async throws {
         let summary = try await database.withStore {
-            try await $0.compact(retention: retention.milliseconds, now: HybridLogicalClock.systemWallClock())
+            try await ChangeLog(storage: $0).compact(retention: retention.milliseconds, now: HybridLogicalClock.systemWallClock())
         }
         if json {
             let encoder = JSONEncoder()

@@ -50,17 +50,10 @@ struct DatabaseOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store, runs `body` with it, and closes it, also when `body` throws.
+    /// Opens the store, runs it while `body` uses it, and closes it, also when `body` throws.
     func withStore<Result>(_ body: (any SyncStore) async throws -> Result) async throws -> Result {
         let store = try await openStore()
-        do {
-            let result = try await body(store)
-            try await store.close()
-            return result
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        return try await store.withRunning { try await body(store) }
     }
 }
 

@@ -46,35 +46,22 @@ struct ServeCommand: AsyncParsableCommand {
         limits.apply(to: &configuration)
         let app = buildApplication(
             store: store, configuration: configuration, logger: logger,
+            compaction: .init(retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
             onListening: { [host] port in
-            // Scripts and tests wait for this line; it is the only thing serve prints on stdout.
-            FileHandle.standardOutput.write(Data("haven-server listening on http://\(host):\(port)\n".utf8))
-        })
+                // Scripts and tests wait for this line; it is the only thing serve prints on stdout.
+                FileHandle.standardOutput.write(Data("haven-server listening on http://\(host):\(port)\n".utf8))
+            })
         var lifecycle = ServiceGroupConfiguration(
             services: [
-                // Before the app: shutdown goes in reverse, so the server stops taking requests
-                // at once, and a compaction under way finishes before the database closes.
-                .init(
-                    service: CompactionService(
-                        store: store,
-                        configuration: .init(
-                            retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
-                        logger: logger)),
                 .init(service: app),
                 .init(service: ShutdownNotice(logger: logger), successTerminationBehavior: .ignore),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // A client that never finishes sending its body must not hold the shutdown forever.
         lifecycle.maximumGracefulShutdownDuration = .milliseconds(shutdownGrace.milliseconds)
-        do {
-            try await ServiceGroup(configuration: lifecycle).run()
-        } catch {
-            try? await store.close()
-            throw error
-        }
-        // Every request has been answered: checkpoint the WAL and close the file, or the
-        // PostgreSQL connections.
-        try await store.close()
+        // Every request is answered before the store, the application's first service, closes
+        // its database: the SQLite WAL checkpointed, or the PostgreSQL connections.
+        try await ServiceGroup(configuration: lifecycle).run()
         logger.info("stopped: requests finished, database closed")
     }
 }

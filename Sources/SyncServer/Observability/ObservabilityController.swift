@@ -3,7 +3,7 @@ import NIOCore
 
 /// The operator routes: `GET /healthz` (public) and `GET /metrics` (admin tokens only).
 struct ObservabilityController {
-    let store: any SyncStore
+    let store: any ChangeLogStorage
     let metrics: ServerMetrics
 
     /// Adds both routes; `auth` guards `/metrics`, which denies by default like every route but
@@ -23,7 +23,7 @@ struct ObservabilityController {
             try await store.checkHealth()
         } catch {
             context.logger.error("health check failed", metadata: ["error": "\(describeStoreError(error))"])
-            throw APIError(.serviceUnavailable, code: "unavailable", message: "the database does not answer")
+            throw APIError(.serviceUnavailable, code: .unavailable, message: "the database does not answer")
         }
         return jsonResponse(["status": "ok"])
     }

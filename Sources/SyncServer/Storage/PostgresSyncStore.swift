@@ -2,201 +2,249 @@ import Foundation
 import HavenCore
 import Logging
 import PostgresNIO
+import ServiceLifecycle
 
 /// The store for several server instances on one PostgreSQL database (DESIGN §4).
 ///
-/// Tables mirror the SQLite store's. What differs is how the rules of ``SyncStore`` are kept:
-/// - Every push first locks the single row of `log_head` (`SELECT … FOR UPDATE`), so pushes
-///   from every instance run one at a time, and `seq`, taken from that row, grows in commit
-///   order. The row also holds the head that pulls report, read in the pull's own snapshot.
-/// - A pull reads in one `REPEATABLE READ` snapshot: the head, the records and the conflicts
-///   agree, so no reader can see a change without every change committed before it.
-/// - A push that applied something sends `NOTIFY haven_changes` in its transaction; every
-///   instance `LISTEN`s, and wakes its long-polls when the push commits.
+/// How the rules of ``ChangeLogStorage`` are kept:
+/// - Every write transaction first locks the single row of `log_head` (`SELECT … FOR UPDATE`), so
+///   pushes and compactions from every instance run one at a time, and `seq`, taken from that
+///   row, grows in commit order. The row also holds the head that pulls report.
+/// - A pull reads in one `REPEATABLE READ` snapshot: the head, the records and the conflicts agree.
+/// - A push that appended something sends `NOTIFY haven_changes` in its transaction; ``run()``
+///   `LISTEN`s, and signals ``commits`` when another instance's push commits.
 public final class PostgresSyncStore: SyncStore {
     let client: PostgresClient
-    private let running: Task<Void, Never>
     let logger: Logger
     public let epoch: String
     public let location: PostgresLocation
+    package let commits = ChangeSignal()
 
     /// The channel pushes notify on.
     static let commitChannel = "haven_changes"
 
     /// Connects to the database at `url` (see ``PostgresLocation``), creating or migrating its
-    /// schema.
+    /// schema. The connection pool starts with ``run()``.
     ///
     /// - Parameter connectTimeout: how long to wait for the database before giving up.
     public static func open(url: String, logger: Logger, connectTimeout: Duration = .seconds(15)) async throws
         -> PostgresSyncStore
     {
         let location = try PostgresLocation(url: url)
-        let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: logger)
-        // Started first: a pool asked for a connection before it runs warns about it.
-        let running = Task { await client.run() }
-        do {
-            // The schema is brought up to date on one connection of its own, outside the pool:
-            // a database that cannot be reached fails here at once, with the server's own reason.
-            let epoch = try await withTimeout(connectTimeout, location: location) {
-                let connection = try await PostgresConnection.connect(
-                    configuration: try location.connectionConfiguration(), id: 0, logger: logger)
-                do {
-                    let epoch = try await migrate(connection, logger: logger)
-                    try? await connection.close()
-                    return epoch
-                } catch {
-                    try? await connection.close()
-                    throw error
-                }
+        // The schema is brought up to date on one connection of its own, outside the pool: a
+        // database that cannot be reached fails here at once, with the server's own reason.
+        let epoch = try await withTimeout(connectTimeout, location: location) {
+            let connection = try await PostgresConnection.connect(
+                configuration: try location.connectionConfiguration(), id: 0, logger: logger)
+            do {
+                let epoch = try await migrate(connection, logger: logger)
+                try? await connection.close()
+                return epoch
+            } catch {
+                try? await connection.close()
+                throw error
             }
-            return PostgresSyncStore(client: client, running: running, logger: logger, epoch: epoch, location: location)
-        } catch {
-            running.cancel()
-            await running.value
-            throw error
         }
+        let client = PostgresClient(configuration: location.clientConfiguration(), backgroundLogger: logger)
+        return PostgresSyncStore(client: client, logger: logger, epoch: epoch, location: location)
     }
 
-    private init(client: PostgresClient, running: Task<Void, Never>, logger: Logger, epoch: String, location: PostgresLocation)
-    {
+    private init(client: PostgresClient, logger: Logger, epoch: String, location: PostgresLocation) {
         self.client = client
-        self.running = running
         self.logger = logger
         self.epoch = epoch
         self.location = location
     }
 
-    public func push(_ changes: [Change], by caller: Caller, now: UInt64, maxDrift: UInt64) async throws
-        -> [PushResult]
-    {
-        let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift)
-        let (epoch, logger) = (self.epoch, self.logger)
+    /// Runs the connection pool and listens for other instances' commits until graceful shutdown
+    /// or cancellation; then closes every connection.
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.client.run() }
+            group.addTask { await self.listenForCommits() }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+
+    /// Signals ``commits`` on every commit another process notifies. If listening fails, it tries
+    /// again every second, and signals after each new start, in case a commit slipped by.
+    private func listenForCommits() async {
+        var attempt = 0
+        while !Task.isCancelled {
+            if attempt > 0 { commits.signal() }
+            attempt += 1
+            do {
+                try await client.withConnection { connection in
+                    try await connection.listen(on: Self.commitChannel) { notifications in
+                        for try await _ in notifications { self.commits.signal() }
+                    }
+                }
+                // The notifications end only when the connection does.
+                throw PostgresStoreError("the connection listening for \(Self.commitChannel) closed")
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning(
+                    "listening for other instances' commits failed; retrying in 1 s",
+                    metadata: ["error": "\(describeStoreError(error))"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    // MARK: The change log's rows
+
+    package func push<Output: Sendable>(
+        _ keys: PushKeys, decide: @escaping @Sendable (PushRows) throws -> (LogWrites, Output)
+    ) async throws -> Output {
+        let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
-            var head = try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger)
-            var results: [PushResult] = []
-            for change in changes {
-                let isDuplicate = try await connection.exists(
-                    "SELECT 1 FROM change_log WHERE change_id = \(change.id)", logger)
-                let isPurged = try await connection.exists(
-                    "SELECT 1 FROM purged_records WHERE id = \(change.record.id)", logger)
-                let existing = try await connection.rows(
-                    "SELECT state, creator FROM records WHERE id = \(change.record.id)", as: (String, String).self, logger
-                ).first.map { (record: try StoredJSON.decode(TrackedRecord.self, from: $0.0), creator: $0.1) }
-                if let answer = ChangeApplication.answerWithoutApplying(
-                    change, admission: admission, isDuplicate: isDuplicate, isPurged: isPurged, existing: existing)
-                {
-                    results.append(answer)
-                    continue
-                }
-                head += 1
-                let author = admission.caller.tokenID
-                try await connection.query(
-                    """
-                    INSERT INTO change_log (seq, change_id, record_id, author, body, received_at)
-                    VALUES (\(head), \(change.id), \(change.record.id), \(author), \(try StoredJSON.encode(change)), \(Int64(now)))
-                    """, logger: logger)
-                let (record, conflicts) = ChangeApplication.merge(
-                    change, into: existing?.record, seq: head, author: author, epoch: epoch)
-                try await connection.query(
-                    """
-                    INSERT INTO records (id, kind, creator, state, last_seq)
-                    VALUES (\(record.id), \(record.kind.rawValue), \(existing?.creator ?? author), \(try StoredJSON.encode(record)), \(record.lastSeq))
-                    ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
-                    """, logger: logger)
-                for conflict in conflicts {
-                    try await connection.query(
-                        "INSERT INTO conflicts (seq, recipient, body) VALUES (\(head), \(conflict.recipient), \(try StoredJSON.encode(conflict)))",
-                        logger: logger)
-                }
-                results.append(PushResult(id: change.id, status: .applied))
+            var rows = PushRows(
+                head: try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger),
+                loggedChangeIDs: [], purgedRecordIDs: [], records: [:])
+            let recordIDs = Array(Set(keys.recordIDs))
+            rows.loggedChangeIDs = Set(
+                try await connection.rows(
+                    "SELECT change_id FROM change_log WHERE change_id = ANY(\(keys.changeIDs))", as: String.self, logger))
+            rows.purgedRecordIDs = Set(
+                try await connection.rows(
+                    "SELECT id FROM purged_records WHERE id = ANY(\(recordIDs))", as: String.self, logger))
+            for (state, creator) in try await connection.rows(
+                "SELECT state, creator FROM records WHERE id = ANY(\(recordIDs))", as: (String, String).self, logger)
+            {
+                let stored = StoredRecord(record: try StoredJSON.decode(TrackedRecord.self, from: state), creator: creator)
+                rows.records[stored.record.id] = stored
             }
-            if results.contains(where: { $0.status == .applied }) {
-                try await connection.query("UPDATE log_head SET seq = \(head)", logger: logger)
-                // Delivered when the transaction commits, to every instance listening.
-                try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(Self.commitChannel)"), logger: logger)
-            }
-            return results
+            let (writes, output) = try decide(rows)
+            try await Self.write(writes, connection, logger)
+            return output
         }
     }
 
-    public func pull(since: Int64, after position: Int64?, limit: Int, maxBytes: Int, for caller: Caller)
-        async throws -> PullPage
-    {
-        let position = position ?? since
-        let (epoch, logger) = (self.epoch, self.logger)
-        return try await readSnapshot { connection in
-            try await Self.checkHorizon(since: since, connection, logger)
-            let head = try await connection.one("SELECT seq FROM log_head", as: Int64.self, logger)
-            let rows = try await connection.rows(
-                "SELECT state, creator FROM records WHERE last_seq > \(position) ORDER BY last_seq LIMIT \(Int64(limit + 1))",
-                as: (String, String).self, logger)
-            var page = PullPageBuilder(since: since, caller: caller, maxBytes: maxBytes, limit: limit)
-            for (state, creator) in rows {
-                guard page.add(try StoredJSON.decode(TrackedRecord.self, from: state), creator: creator) else { break }
-            }
-            // As in the SQLite store: a full page continues from its last record with the same
-            // base; the last page brings the caller to the head.
-            let cursor = page.more ? page.lastSeq : head
-            let bodies = try await connection.rows(
-                """
-                SELECT body FROM conflicts WHERE recipient = \(caller.tokenID) AND seq > \(position) AND seq <= \(cursor)
-                ORDER BY id
-                """, as: String.self, logger)
-            let names = try await connection.rows("SELECT id, name FROM tokens", as: (String, String).self, logger)
-            let conflicts = ChangeApplication.namingWinners(
-                try bodies.map { try StoredJSON.decode(Conflict.self, from: $0) },
-                names: Dictionary(names, uniquingKeysWith: { first, _ in first }))
-            let remaining =
-                page.more
-                ? Int(try await connection.one("SELECT count(*) FROM records WHERE last_seq > \(cursor)", as: Int64.self, logger))
-                : nil
-            return PullPage(
-                changes: page.changes, removed: page.removed, conflicts: conflicts,
-                cursor: page.more
-                    ? SyncCursor(epoch: epoch, seq: since, position: cursor) : SyncCursor(epoch: epoch, seq: cursor),
-                more: page.more, remaining: remaining)
-        }
-    }
-
-    public func caller(forTokenHash hash: Data, now: UInt64) async throws -> Caller? {
-        let tokens = try await client.withConnection { connection in
-            try await Self.tokens(connection, where: "WHERE hash = \(hash)", logger)
-        }
-        guard let token = tokens.first, token.isValid(at: now) else { return nil }
-        return Caller(tokenID: token.id, name: token.name, role: token.role)
-    }
-
-    public func addToken(_ token: TokenInfo, hash: Data) async throws {
-        try await client.query(
+    private static func write(_ writes: LogWrites, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        guard let last = writes.entries.last else { return }
+        let entries = writes.entries
+        try await connection.query(
             """
-            INSERT INTO tokens (id, name, role, hash, created_at, expires_at)
-            VALUES (\(token.id), \(token.name), \(token.role.rawValue), \(hash), \(Int64(token.createdAt)), \(token.expiresAt.map(Int64.init)))
+            INSERT INTO change_log (seq, change_id, record_id, author, body, received_at)
+            SELECT * FROM unnest(\(entries.map(\.seq))::bigint[], \(entries.map(\.change.id))::text[],
+                \(entries.map(\.change.record.id))::text[], \(entries.map(\.author))::text[],
+                \(try entries.map { try StoredJSON.encode($0.change) })::text[], \(entries.map { Int64($0.receivedAt) })::bigint[])
             """, logger: logger)
-    }
-
-    public func tokens() async throws -> [TokenInfo] {
-        try await client.withConnection { connection in
-            try await Self.tokens(connection, where: "ORDER BY created_at DESC, id", logger)
-        }
-    }
-
-    public func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool {
-        try await client.withConnection { connection in
-            try await connection.exists(
+        let records = writes.records.map(\.record)
+        try await connection.query(
+            """
+            INSERT INTO records (id, kind, creator, state, last_seq)
+            SELECT * FROM unnest(\(records.map(\.id))::text[], \(records.map(\.kind.rawValue))::text[],
+                \(writes.records.map(\.creator))::text[], \(try records.map { try StoredJSON.encode($0) })::text[],
+                \(records.map(\.lastSeq))::bigint[])
+            ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
+            """, logger: logger)
+        if !writes.conflicts.isEmpty {
+            let conflicts = writes.conflicts
+            // In the order given, so that conflict ids, and so pulls, follow it as on SQLite.
+            try await connection.query(
                 """
-                UPDATE tokens SET revoked_at = \(Int64(now))
-                WHERE (id = \(idOrName) OR name = \(idOrName)) AND revoked_at IS NULL RETURNING 1
-                """, logger)
+                INSERT INTO conflicts (seq, recipient, body)
+                SELECT seq, recipient, body FROM unnest(\(conflicts.map(\.seq))::bigint[],
+                    \(conflicts.map(\.conflict.recipient))::text[], \(try conflicts.map { try StoredJSON.encode($0.conflict) })::text[])
+                    WITH ORDINALITY AS given (seq, recipient, body, n) ORDER BY n
+                """, logger: logger)
+        }
+        try await connection.query("UPDATE log_head SET seq = \(last.seq)", logger: logger)
+        // Delivered when the transaction commits, to every instance listening.
+        try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(commitChannel)"), logger: logger)
+    }
+
+    package func pullRows(after position: Int64, limit: Int, recipient: String) async throws -> PullRows {
+        let logger = self.logger
+        return try await readSnapshot { connection in
+            let head = try await connection.one("SELECT seq FROM log_head", as: Int64.self, logger)
+            let records = try await connection.rows(
+                "SELECT state, creator FROM records WHERE last_seq > \(position) ORDER BY last_seq LIMIT \(Int64(limit))",
+                as: (String, String).self, logger
+            ).map { StoredRecord(record: try StoredJSON.decode(TrackedRecord.self, from: $0.0), creator: $0.1) }
+            let count = try await connection.one(
+                "SELECT count(*) FROM records WHERE last_seq > \(position)", as: Int64.self, logger)
+            let conflicts = try await connection.rows(
+                """
+                SELECT seq, body FROM conflicts WHERE recipient = \(recipient) AND seq > \(position) AND seq <= \(head)
+                ORDER BY id
+                """, as: (Int64, String).self, logger
+            ).map { (seq: $0.0, conflict: try StoredJSON.decode(Conflict.self, from: $0.1)) }
+            let names =
+                conflicts.isEmpty
+                ? [] : try await connection.rows("SELECT id, name FROM tokens", as: (String, String).self, logger)
+            return PullRows(
+                head: head, horizon: try await Self.horizon(connection, logger), records: records,
+                recordsAfterPosition: Int(count), conflicts: conflicts,
+                tokenNames: Dictionary(names, uniquingKeysWith: { first, _ in first }))
         }
     }
 
-    public func logSize() async throws -> Int {
+    package func compact(receivedBefore cutoff: UInt64, decide: @escaping @Sendable (CompactionRows) throws -> PurgeWrites)
+        async throws -> (PurgeWrites, PurgeCounts)
+    {
+        let logger = self.logger
+        let result = try await client.withTransaction(logger: logger) { connection in
+            _ = try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger)
+            var rows = CompactionRows(horizon: try await Self.horizon(connection, logger), oldEntries: [:], records: [:])
+            for (recordID, seq) in try await connection.rows(
+                "SELECT record_id, seq FROM change_log WHERE received_at < \(Int64(cutoff))", as: (String, Int64).self,
+                logger)
+            {
+                rows.oldEntries[recordID, default: []].append(seq)
+            }
+            for state in try await connection.rows(
+                "SELECT state FROM records WHERE id = ANY(\(Array(rows.oldEntries.keys)))", as: String.self, logger)
+            {
+                let record = try StoredJSON.decode(TrackedRecord.self, from: state)
+                rows.records[record.id] = record
+            }
+            let purge = try decide(rows)
+            return (purge, try await Self.purge(purge, connection, logger))
+        }
+        // Dead rows keep purged content until vacuumed: reclaim them now rather than whenever
+        // autovacuum comes by. Best effort: a failure leaves that to autovacuum.
+        if !result.0.purgedRecords.isEmpty || result.1.logEntries + result.1.conflicts > 0 {
+            do {
+                try await client.query("VACUUM records, change_log, conflicts", logger: logger)
+            } catch {
+                logger.warning("vacuum after compaction failed", metadata: ["error": "\(describeStoreError(error))"])
+            }
+        }
+        return result
+    }
+
+    private static func purge(_ purge: PurgeWrites, _ connection: PostgresConnection, _ logger: Logger) async throws
+        -> PurgeCounts
+    {
+        var counts = PurgeCounts()
+        let purged = purge.purgedRecords
+        counts.conflicts += try await connection.count(
+            "DELETE FROM conflicts WHERE seq IN (SELECT seq FROM change_log WHERE record_id = ANY(\(purged)))", logger)
+        counts.logEntries += try await connection.count("DELETE FROM change_log WHERE record_id = ANY(\(purged))", logger)
+        try await connection.query("DELETE FROM records WHERE id = ANY(\(purged))", logger: logger)
+        try await connection.query(
+            "INSERT INTO purged_records (id) SELECT unnest(\(purged)::text[]) ON CONFLICT DO NOTHING", logger: logger)
+        counts.logEntries += try await connection.count(
+            "DELETE FROM change_log WHERE seq = ANY(\(purge.supersededEntries))", logger)
+        counts.conflicts += try await connection.count(
+            """
+            DELETE FROM conflicts WHERE NOT EXISTS (
+                SELECT 1 FROM change_log WHERE change_log.seq = conflicts.seq AND change_log.received_at >= \(Int64(purge.conflictCutoff)))
+            """, logger)
+        try await connection.query("UPDATE meta SET value = \(String(purge.horizon)) WHERE key = 'horizon'", logger: logger)
+        return counts
+    }
+
+    package func logSize() async throws -> Int {
         try await client.withConnection { connection in
             Int(try await connection.one("SELECT count(*) FROM change_log", as: Int64.self, logger))
         }
     }
 
-    public func checkHealth() async throws {
+    package func checkHealth() async throws {
         // Bounded: while the database is unreachable the pool waits for a connection, and a
         // health check must answer anyway.
         let (client, logger) = (self.client, self.logger)
@@ -205,22 +253,6 @@ public final class PostgresSyncStore: SyncStore {
                 try await connection.one("SELECT value FROM meta WHERE key = 'epoch'", as: String.self, logger)
             }
         }
-    }
-
-    public func listenForCommits(_ onCommit: @escaping @Sendable () -> Void) async throws {
-        try await client.withConnection { connection in
-            try await connection.listen(on: Self.commitChannel) { notifications in
-                for try await _ in notifications { onCommit() }
-            }
-        }
-        // The notifications end only when the connection does.
-        try Task.checkCancellation()
-        throw PostgresStoreError("the connection listening for \(Self.commitChannel) closed")
-    }
-
-    public func close() async throws {
-        running.cancel()
-        await running.value
     }
 
     /// Runs `body` in one read-only `REPEATABLE READ` transaction: every query sees the same
@@ -240,32 +272,8 @@ public final class PostgresSyncStore: SyncStore {
         }
     }
 
-    private static func tokens(_ connection: PostgresConnection, where clause: PostgresQuery, _ logger: Logger)
-        async throws -> [TokenInfo]
-    {
-        var query: PostgresQuery = "SELECT id, name, role, created_at, expires_at, revoked_at FROM tokens "
-        query.sql += clause.sql
-        query.binds = clause.binds
-        let rows = try await connection.rows(
-            query, as: (String, String, String, Int64, Int64?, Int64?).self, logger)
-        return try rows.map { id, name, role, createdAt, expiresAt, revokedAt in
-            guard let role = Role(rawValue: role) else { throw PostgresStoreError("token \(id) has an unknown role") }
-            return TokenInfo(
-                id: id, name: name, role: role, createdAt: UInt64(createdAt), expiresAt: expiresAt.map(UInt64.init),
-                revokedAt: revokedAt.map(UInt64.init))
-        }
-    }
-
-    /// Throws ``CursorExpired`` when a pull from `since` may have missed a purged delete.
-    static func checkHorizon(since: Int64, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        guard since > 0 else { return }
-        let horizon = try await storedHorizon(connection, logger)
-        if since < horizon { throw CursorExpired(since: since, horizon: horizon) }
-    }
-
-    static func storedHorizon(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
-        let text = try await connection.one("SELECT value FROM meta WHERE key = 'horizon'", as: String.self, logger)
-        return Int64(text) ?? 0
+    private static func horizon(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        Int64(try await connection.one("SELECT value FROM meta WHERE key = 'horizon'", as: String.self, logger)) ?? 0
     }
 
     /// Runs `body`, giving up after `timeout` with an error that names the database.
@@ -284,50 +292,5 @@ public final class PostgresSyncStore: SyncStore {
             }
             return value
         }
-    }
-}
-
-/// A failure of the PostgreSQL store that is not PostgreSQL's own.
-struct PostgresStoreError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// What went wrong in a store, in a line, for messages and logs: PostgreSQL's own message, or
-/// the network's error. postgres-nio's description hides both, to keep queries out of logs.
-func describeStoreError(_ error: any Error) -> String {
-    guard let error = error as? PSQLError else { return "\(error)" }
-    if let message = error.serverInfo?[.message] { return message }
-    if let underlying = error.underlying { return "\(underlying)" }
-    return "\(error.code)"
-}
-
-extension PostgresConnection {
-    /// Every row of `query`, decoded as one column or a tuple of columns.
-    func rows<each Column: PostgresDecodable & Sendable>(
-        _ query: PostgresQuery, as type: (repeat each Column).Type, _ logger: Logger
-    ) async throws -> [(repeat each Column)] {
-        var rows: [(repeat each Column)] = []
-        for try await row in try await self.query(query, logger: logger).decode((repeat each Column).self) {
-            rows.append(row)
-        }
-        return rows
-    }
-
-    /// The one value `query` answers; throws when it answers no row.
-    func one<Value: PostgresDecodable & Sendable>(_ query: PostgresQuery, as type: Value.Type, _ logger: Logger)
-        async throws -> Value
-    {
-        guard let value = try await rows(query, as: Value.self, logger).first else {
-            throw PostgresStoreError("no row for: \(query.sql)")
-        }
-        return value
-    }
-
-    /// Whether `query` answers at least one row.
-    func exists(_ query: PostgresQuery, _ logger: Logger) async throws -> Bool {
-        var found = false
-        for try await _ in try await self.query(query, logger: logger) { found = true }
-        return found
     }
 }

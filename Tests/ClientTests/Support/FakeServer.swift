@@ -122,7 +122,7 @@ actor FakeServer: HTTPTransport {
             if let latest = change.record.latestStamp, latest.physical > serverTime + maxDrift {
                 return PushResult(
                     id: change.id, status: .rejected,
-                    error: ErrorDetail(code: "clock_ahead", message: "record \(change.record.id): stamp ahead"))
+                    error: ErrorDetail(code: .clockAhead, message: "record \(change.record.id): stamp ahead"))
             }
             if let error = reject?(change) { return PushResult(id: change.id, status: .rejected, error: error) }
             applied.append(change)
@@ -150,6 +150,6 @@ actor FakeServer: HTTPTransport {
 
     private static func error(_ status: Int, code: String, message: String) -> HTTPResponse {
         HTTPResponse(
-            status: status, body: try! JSONEncoder().encode(ErrorBody(ErrorDetail(code: code, message: message))))
+            status: status, body: try! JSONEncoder().encode(ErrorBody(ErrorDetail(code: ErrorCode(rawValue: code), message: message))))
     }
 }

@@ -17,17 +17,17 @@ struct ChangeAdmission {
     func rejection(of change: Change, existing: TrackedRecord?, creator: String?) -> ErrorDetail? {
         let record = change.record
         if !isValidChangeID(change.id) {
-            return ErrorDetail(code: "invalid_change", message: "change id must be 1 to 100 of a-z, 0-9 and -")
+            return ErrorDetail(code: .invalidChange, message: "change id must be 1 to 100 of a-z, 0-9 and -")
         }
         if !RecordID.isValid(record.id) {
-            return ErrorDetail(code: "invalid_record", message: "record id '\(record.id)' is not a lowercase UUID")
+            return ErrorDetail(code: .invalidRecord, message: "record id '\(record.id)' is not a lowercase UUID")
         }
         if record.fields.isEmpty && record.deleted == nil {
-            return ErrorDetail(code: "empty_change", message: "change \(change.id) writes no field")
+            return ErrorDetail(code: .emptyChange, message: "change \(change.id) writes no field")
         }
         if let existing, existing.kind != record.kind {
             return ErrorDetail(
-                code: "kind_mismatch", message: "record \(record.id) is a \(existing.kind), not a \(record.kind)")
+                code: .kindMismatch, message: "record \(record.id) is a \(existing.kind), not a \(record.kind)")
         }
         if let problem = malformedRegister(in: record) { return problem }
         if existing == nil, !record.isDeleted {
@@ -40,17 +40,29 @@ struct ChangeAdmission {
         return forbidden(change, existing: existing, creator: creator)
     }
 
+    /// Why `record`, as a change would leave it, breaks the schema as a whole (a required field
+    /// missing), or nil. A tombstone needs no fields: it is checked again when restored.
+    static func incompleteness(of record: TrackedRecord) -> ErrorDetail? {
+        guard !record.isDeleted else { return nil }
+        do {
+            try RecordSchema.validate(record.state.values, kind: record.kind)
+            return nil
+        } catch {
+            return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
+        }
+    }
+
     private func malformedRegister(in record: RecordState) -> ErrorDetail? {
         let stamps = record.fields.values.map(\.stamp) + [record.deleted?.stamp].compactMap { $0 }
         for stamp in stamps {
             do {
                 try HybridLogicalClock.checkDrift(stamp, wallTime: now, maxDrift: maxDrift)
             } catch {
-                return ErrorDetail(code: "clock_ahead", message: "record \(record.id): \(error)")
+                return ErrorDetail(code: .clockAhead, message: "record \(record.id): \(error)")
             }
         }
         if let flag = record.deleted, case .bool = flag.value {} else if record.deleted != nil {
-            return ErrorDetail(code: "invalid_field", message: "record \(record.id): deleted: must be true or false")
+            return ErrorDetail(code: .invalidField, message: "record \(record.id): deleted: must be true or false")
         }
         for (field, register) in record.fields.sorted(by: { $0.key < $1.key }) {
             do {
@@ -69,22 +81,22 @@ struct ChangeAdmission {
         case .admin, .editor:
             return nil
         case .reader:
-            return ErrorDetail(code: "forbidden", message: "a reader token cannot change records")
+            return ErrorDetail(code: .forbidden, message: "a reader token cannot change records")
         case .field:
             if record.kind != .story {
-                return ErrorDetail(code: "forbidden", message: "field staff cannot change resources")
+                return ErrorDetail(code: .forbidden, message: "field staff cannot change resources")
             }
             if record.fields["status"]?.value == .string("published") {
-                return ErrorDetail(code: "forbidden", message: "status: field staff cannot publish")
+                return ErrorDetail(code: .forbidden, message: "status: field staff cannot publish")
             }
             guard let existing else { return nil }
             if creator != caller.tokenID {
                 return ErrorDetail(
-                    code: "forbidden", message: "record \(record.id): field staff can edit only their own stories")
+                    code: .forbidden, message: "record \(record.id): field staff can edit only their own stories")
             }
             if existing.fields["status"]?.register.value == .string("published") {
                 return ErrorDetail(
-                    code: "forbidden", message: "record \(record.id): published stories can be edited by editors only")
+                    code: .forbidden, message: "record \(record.id): published stories can be edited by editors only")
             }
             return nil
         }

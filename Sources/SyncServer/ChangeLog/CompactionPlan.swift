@@ -1,8 +1,23 @@
 import HavenCore
 
-/// Which records and log entries a compaction purges (the rules are in
-/// `SQLiteSyncStore+Compaction.swift`): decided here from what the backend read, the same way
-/// for every backend.
+/// Which records and log entries a compaction purges (DESIGN §4), decided from the rows the
+/// store read, the same way for every backend.
+///
+/// Rule 1. A tombstone whose delete was received before the window is purged whole: its record,
+/// every log entry and every conflict about it, whatever their age. Only its id stays, so that
+/// any later change to it is rejected as `record_purged` and the delete never comes back.
+///
+/// Rule 2. A log entry received before the window goes when no register of the merged state
+/// refers to its `seq`. Pulls read only the merged state, so no page changes when the log
+/// shrinks; only repeated pushes of such old changes are no longer recognised as duplicates.
+///
+/// Rule 3. A conflict goes when the change that caused it was received before the window.
+///
+/// Rule 4. The horizon is the highest `last_seq` of any purged record. A cursor below it may not
+/// have seen a purged delete, so a pull from it throws ``CursorExpired``.
+///
+/// Rule 5. The head never moves back (``ChangeLogStorage`` rule 3), so a current cursor never
+/// looks ahead of the log after compaction.
 struct CompactionPlan {
     /// Records deleted before the window: purged whole, their ids kept.
     var purgedRecords: [String] = []

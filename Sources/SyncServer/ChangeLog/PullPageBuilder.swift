@@ -14,7 +14,8 @@ struct PullPageBuilder {
     /// The `last_seq` of the last record taken into the page.
     private(set) var lastSeq: Int64 = 0
     private var bytes = 0
-    private var count = 0
+    /// How many records the page has consumed, visible to the caller or not.
+    private(set) var taken = 0
 
     init(since: Int64, caller: Caller, maxBytes: Int, limit: Int) {
         self.since = since
@@ -25,14 +26,14 @@ struct PullPageBuilder {
 
     /// Takes `record` into the page; returns false, and marks `more`, when the page is full.
     mutating func add(_ record: TrackedRecord, creator: String) -> Bool {
-        if count == limit {
+        if taken == limit {
             more = true
             return false
         }
         if Visibility.canSee(record, creator: creator, caller: caller) {
             let entry = Visibility.mayHaveChanged(record, since: since) ? record.state : record.delta(since: since)
             let size = (try? CompactJSON.encode(entry).count) ?? 0
-            if count > 0, bytes + size > maxBytes {
+            if taken > 0, bytes + size > maxBytes {
                 more = true
                 return false
             }
@@ -44,7 +45,7 @@ struct PullPageBuilder {
             removed.append(record.id)
             bytes += record.id.utf8.count + 3
         }
-        count += 1
+        taken += 1
         lastSeq = record.lastSeq
         return true
     }

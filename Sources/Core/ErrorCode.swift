@@ -1,0 +1,78 @@
+/// A machine-readable error code of the sync protocol, as `{"error":{"code":…}}` and a rejected
+/// change's `error.code` carry it: one vocabulary for server, client and tests.
+///
+/// For example:
+/// ```swift
+/// if result.error?.code == .clockAhead { restampUnsentChanges() }
+/// ```
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+
+    // Changes refused in a push, one by one.
+
+    /// A stamp is further ahead of the server's clock than the allowed drift: re-stamp and retry.
+    public static let clockAhead = ErrorCode(rawValue: "clock_ahead")
+    /// The change writes no field and no delete flag.
+    public static let emptyChange = ErrorCode(rawValue: "empty_change")
+    /// The change id is not 1 to 100 of a-z, 0-9 and -.
+    public static let invalidChange = ErrorCode(rawValue: "invalid_change")
+    /// The record id is not a lowercase UUID.
+    public static let invalidRecord = ErrorCode(rawValue: "invalid_record")
+    /// A field's value breaks the record schema.
+    public static let invalidField = ErrorCode(rawValue: "invalid_field")
+    /// A required field is missing from the record.
+    public static let missingField = ErrorCode(rawValue: "missing_field")
+    /// The change names the record as another kind than it is.
+    public static let kindMismatch = ErrorCode(rawValue: "kind_mismatch")
+    /// The record was deleted and then purged by compaction: it cannot change or come back.
+    public static let recordPurged = ErrorCode(rawValue: "record_purged")
+    /// One change is larger than the server stores.
+    public static let recordTooLarge = ErrorCode(rawValue: "record_too_large")
+    /// Refused without a code: what the client records when a server gave none.
+    public static let rejected = ErrorCode(rawValue: "rejected")
+    /// The caller's role may not do this.
+    public static let forbidden = ErrorCode(rawValue: "forbidden")
+
+    // Whole requests.
+
+    /// No valid bearer token.
+    public static let unauthorized = ErrorCode(rawValue: "unauthorized")
+    /// Too many failed sign-ins from this address; see `Retry-After`.
+    public static let tooManyAttempts = ErrorCode(rawValue: "too_many_attempts")
+    /// The cursor cannot be caught up with: download everything again.
+    public static let cursorExpired = ErrorCode(rawValue: "cursor_expired")
+    /// `since` is not a cursor.
+    public static let invalidCursor = ErrorCode(rawValue: "invalid_cursor")
+    /// `limit` is not a whole number from 1 up.
+    public static let invalidLimit = ErrorCode(rawValue: "invalid_limit")
+    /// `wait` is not a number of seconds in range.
+    public static let invalidWait = ErrorCode(rawValue: "invalid_wait")
+    /// The body is not the JSON expected.
+    public static let invalidJSON = ErrorCode(rawValue: "invalid_json")
+    /// A header's value is malformed.
+    public static let invalidHeader = ErrorCode(rawValue: "invalid_header")
+    /// The body is not valid gzip.
+    public static let invalidEncoding = ErrorCode(rawValue: "invalid_encoding")
+    /// The body nests arrays and objects too deeply.
+    public static let tooDeep = ErrorCode(rawValue: "too_deep")
+    /// The body is larger than the server accepts.
+    public static let tooLarge = ErrorCode(rawValue: "too_large")
+    /// More changes in one push than the server accepts.
+    public static let batchTooLarge = ErrorCode(rawValue: "batch_too_large")
+    /// `Content-Type` is not `application/json`.
+    public static let unsupportedMediaType = ErrorCode(rawValue: "unsupported_media_type")
+    /// `Content-Encoding` is neither gzip nor identity.
+    public static let unsupportedEncoding = ErrorCode(rawValue: "unsupported_encoding")
+    /// No route for the path.
+    public static let notFound = ErrorCode(rawValue: "not_found")
+    /// The route does not answer this method; see `Allow`.
+    public static let methodNotAllowed = ErrorCode(rawValue: "method_not_allowed")
+    /// The database does not answer.
+    public static let unavailable = ErrorCode(rawValue: "unavailable")
+    /// The server failed; nothing about the request is at fault.
+    public static let `internal` = ErrorCode(rawValue: "internal")
+}

@@ -1,0 +1,166 @@
+import HavenCore
+import ServiceLifecycle
+
+/// The server's sync algorithm, written once for every backend: push, pull and compaction of the
+/// append-only change log (DESIGN §4), over a ``ChangeLogStorage`` that only reads and writes rows.
+///
+/// Rule 1. A pushed change is answered `applied` (appended at the next `seq` and merged into its
+/// record), `duplicate` (its id is already in the log: at least for the retention window), or
+/// `rejected` with a code; one refused change never affects the rest of its batch.
+///
+/// Rule 2. Who may write what is decided by ``ChangeAdmission`` before anything is written; who
+/// may read what by ``Visibility`` as a page is filled. Ownership is the stored `creator`.
+///
+/// Rule 3. A pull from cursor `c` sends, per record changed after `c`, the registers changed after
+/// `c`; a record whose visibility may have changed is sent whole, or as `removed`. Pages are
+/// bounded by count and bytes; a full page's cursor keeps its base and carries its position.
+///
+/// Rule 4. A cursor from another database, ahead of the log, or behind the compaction horizon
+/// cannot be caught up with deltas: the pull throws ``CursorExpired``.
+///
+/// Rule 5. Compaction (``CompactionPlan``) purges deletes and superseded entries older than the
+/// retention window; a purged record's id stays, so it never comes back.
+///
+/// For example, what `POST /v1/changes` and `GET /v1/changes` run:
+/// ```swift
+/// let log = ChangeLog(storage: store)
+/// let results = try await log.push(changes, by: caller, now: wallClock())
+/// let page = try await log.pull(since: cursor, limit: 500, maxBytes: 1 << 20, for: caller)
+/// ```
+package struct ChangeLog: Sendable {
+    package let storage: any ChangeLogStorage
+    /// Measures long-poll waits.
+    let clock: any Clock<Duration>
+
+    package init(storage: any ChangeLogStorage, clock: any Clock<Duration> = ContinuousClock()) {
+        self.storage = storage
+        self.clock = clock
+    }
+
+    /// Admits, logs and merges a batch of changes in one transaction; one result per change, in
+    /// order (rule 1).
+    ///
+    /// - Parameters:
+    ///   - now: the server's clock, milliseconds since 1970.
+    ///   - maxDrift: how far ahead of `now` a stamp may be before it is refused as `clock_ahead`.
+    package func push(
+        _ changes: [Change], by caller: Caller, now: UInt64, maxDrift: UInt64 = HybridLogicalClock.defaultMaxDrift
+    ) async throws -> [PushResult] {
+        let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift)
+        let epoch = storage.epoch
+        let keys = PushKeys(changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id))
+        let results = try await storage.push(keys) { rows in
+            var batch = PushBatch(rows: rows, admission: admission, epoch: epoch)
+            let results = changes.map { batch.add($0) }
+            return (batch.writes, results)
+        }
+        if results.contains(where: { $0.status == .applied }) { storage.commits.signal() }
+        return results
+    }
+
+    /// One page of what `caller` may see after `since`, with the conflicts addressed to it
+    /// (rule 3). With `wait`, a pull that finds nothing waits up to that long for a commit, and
+    /// answers at once on graceful shutdown.
+    ///
+    /// - Throws: ``CursorExpired`` (rule 4).
+    package func pull(
+        since cursor: SyncCursor?, limit: Int, maxBytes: Int, for caller: Caller, wait: Duration = .zero
+    ) async throws -> PullPage {
+        try await longPoll(since: cursor, limit: limit, maxBytes: maxBytes, for: caller, wait: wait, clock: clock)
+    }
+
+    private func longPoll<C: Clock<Duration>>(
+        since cursor: SyncCursor?, limit: Int, maxBytes: Int, for caller: Caller, wait: Duration, clock: C
+    ) async throws -> PullPage {
+        let deadline = clock.now.advanced(by: wait)
+        let commits = storage.commits
+        var cursor = cursor
+        while true {
+            let generation = commits.generation
+            let page = try await page(since: cursor, limit: limit, maxBytes: maxBytes, for: caller)
+            let remaining = clock.now.duration(to: deadline)
+            guard page.isEmpty, remaining > .zero, !Task.isShuttingDownGracefully else { return page }
+            await withGracefulShutdownHandler {
+                await commits.wait(after: generation, timeout: remaining, clock: clock)
+            } onGracefulShutdown: {
+                commits.signal()
+            }
+            cursor = page.cursor
+        }
+    }
+
+    private func page(since cursor: SyncCursor?, limit: Int, maxBytes: Int, for caller: Caller) async throws
+        -> PullPage
+    {
+        let epoch = storage.epoch
+        if let cursor, cursor.epoch != epoch { throw CursorExpired(.otherDatabase) }
+        let since = cursor?.seq ?? 0
+        let position = cursor?.position ?? since
+        let rows = try await storage.pullRows(after: position, limit: limit + 1, recipient: caller.tokenID)
+        // A database restored from an older copy: pulling on would skip the changes that refill
+        // the positions the cursor has already passed.
+        if position > rows.head { throw CursorExpired(.aheadOfLog) }
+        if since > 0, since < rows.horizon { throw CursorExpired(.behindHorizon) }
+
+        var page = PullPageBuilder(since: since, caller: caller, maxBytes: maxBytes, limit: limit)
+        for stored in rows.records {
+            guard page.add(stored.record, creator: stored.creator) else { break }
+        }
+        // A full page continues from its last record with the same base; the last page brings
+        // the caller to the head of the log.
+        let through = page.more ? page.lastSeq : rows.head
+        let conflicts = rows.conflicts.filter { $0.seq <= through }.map { Self.namingWinner(of: $0.conflict, rows.tokenNames) }
+        return PullPage(
+            changes: page.changes, removed: page.removed, conflicts: conflicts,
+            cursor: page.more
+                ? SyncCursor(epoch: epoch, seq: since, position: through) : SyncCursor(epoch: epoch, seq: through),
+            more: page.more, remaining: page.more ? rows.recordsAfterPosition - page.taken : nil)
+    }
+
+    /// Purges, in one transaction, what the retention window no longer needs (rule 5).
+    ///
+    /// For example, what `haven-server compact --retention 30d` runs:
+    /// ```swift
+    /// let summary = try await log.compact(retention: 30 * 86_400_000, now: wallClock())
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - retention: the window in milliseconds.
+    ///   - now: the server's clock, milliseconds since 1970.
+    /// - Returns: what was purged, in counts, and the new horizon.
+    package func compact(retention: UInt64, now: UInt64) async throws -> CompactionSummary {
+        let cutoff = now > retention ? now - retention : 0
+        let (purge, counts) = try await storage.compact(receivedBefore: cutoff) { rows in
+            let plan = CompactionPlan(oldEntries: rows.oldEntries, horizon: rows.horizon) { rows.records[$0] }
+            return PurgeWrites(
+                purgedRecords: plan.purgedRecords, supersededEntries: plan.supersededEntries, conflictCutoff: cutoff,
+                horizon: plan.horizon)
+        }
+        return CompactionSummary(
+            purgedRecords: purge.purgedRecords.count, logEntries: counts.logEntries, conflicts: counts.conflicts,
+            horizon: purge.horizon)
+    }
+
+    /// `conflict` with its winner's token id replaced by the token's name.
+    private static func namingWinner(of conflict: Conflict, _ names: [String: String]) -> Conflict {
+        var conflict = conflict
+        conflict.winnerAuthor =
+            conflict.winnerAuthor == PackImporter.author.tokenID
+            ? PackImporter.author.name : names[conflict.winnerAuthor] ?? "unknown"
+        return conflict
+    }
+}
+
+/// One page of a pull, before the server adds its clock.
+package struct PullPage: Sendable, Hashable {
+    package var changes: [RecordState]
+    package var removed: [String]
+    package var conflicts: [Conflict]
+    package var cursor: SyncCursor
+    package var more: Bool
+    /// When `more`: how many records changed after this page, whoever may see them.
+    package var remaining: Int? = nil
+
+    /// Whether the page tells the caller nothing new.
+    package var isEmpty: Bool { changes.isEmpty && removed.isEmpty && conflicts.isEmpty && !more }
+}

@@ -1,0 +1,139 @@
+import HavenCore
+
+/// What ``ChangeLog`` needs from a database: rows read and rows written, in transactions. Nothing
+/// about sync is decided here; one implementation per backend does I/O only.
+///
+/// A write transaction always has three steps: read the rows the operation touches, hand them to
+/// a decision of the change log, write the rows it returns. The decision is a pure, synchronous
+/// function, so that it runs inside the transaction on every backend (GRDB's transactions are
+/// synchronous closures) and sees exactly the rows it writes over. Reads and writes are batched,
+/// a few statements per push rather than per change.
+///
+/// Rules every implementation keeps:
+/// 1. Each write transaction (``push(_:decide:)``, ``compact(receivedBefore:decide:)``) is
+///    atomic and serialized with every other one, on every instance: `seq` order is commit order,
+///    and no reader ever sees a change without those committed before it.
+/// 2. ``PullRows`` are read in one snapshot.
+/// 3. The head is the largest `seq` ever appended; it never moves back, even when compaction
+///    deletes the newest entry.
+/// 4. A change id is in the log at most once (a unique index: the last line of defence).
+/// 5. Deleted content is overwritten or vacuumed, so purged testimony leaves the disk.
+package protocol ChangeLogStorage: Sendable {
+    /// The store's random id, carried in every cursor it issues.
+    var epoch: String { get }
+
+    /// Signalled after a commit that appended to the log: by this process's change log, and by
+    /// the store when another process commits to the same database.
+    var commits: ChangeSignal { get }
+
+    /// Reads the rows a push touches, calls `decide` with them, and writes what it returns, in
+    /// one transaction (rule 1).
+    func push<Output: Sendable>(
+        _ keys: PushKeys, decide: @escaping @Sendable (PushRows) throws -> (LogWrites, Output)
+    ) async throws -> Output
+
+    /// Reads, in one snapshot, what a pull page is made from (rule 2).
+    ///
+    /// - Parameters:
+    ///   - position: records whose `last_seq` is above it are read, in `last_seq` order.
+    ///   - limit: at most this many records.
+    ///   - recipient: the token id whose conflicts are read, from above `position` to the head.
+    func pullRows(after position: Int64, limit: Int, recipient: String) async throws -> PullRows
+
+    /// Reads what compaction looks at, calls `decide`, and purges what it returns, in one
+    /// transaction (rule 1); then reclaims the space the purged rows took (rule 5).
+    ///
+    /// - Parameter cutoff: log entries received before it, in milliseconds since 1970, are read.
+    func compact(receivedBefore cutoff: UInt64, decide: @escaping @Sendable (CompactionRows) throws -> PurgeWrites)
+        async throws -> (PurgeWrites, PurgeCounts)
+
+    /// The number of entries in the change log, for the `haven_change_log_rows` metric.
+    func logSize() async throws -> Int
+    /// Returns when the database answers a trivial query; throws otherwise. Backs `GET /healthz`.
+    func checkHealth() async throws
+}
+
+/// A record as the state table holds it: its merged registers and the token that created it.
+package struct StoredRecord: Sendable, Hashable {
+    package var record: TrackedRecord
+    /// The token id whose change created the record; never changes.
+    package var creator: String
+}
+
+/// What a push reads: the change ids and the record ids of its batch.
+package struct PushKeys: Sendable {
+    package var changeIDs: [String]
+    package var recordIDs: [String]
+}
+
+/// The rows a push decides from.
+package struct PushRows: Sendable {
+    /// The largest `seq` ever given.
+    package var head: Int64
+    /// Those of the batch's change ids that are already in the log.
+    package var loggedChangeIDs: Set<String>
+    /// Those of the batch's record ids that compaction purged.
+    package var purgedRecordIDs: Set<String>
+    /// The stored records among the batch's record ids, by id.
+    package var records: [String: StoredRecord]
+}
+
+/// One change as the log keeps it.
+package struct LogEntry: Sendable {
+    package var seq: Int64
+    package var change: Change
+    /// The token id that pushed it.
+    package var author: String
+    /// When the server received it, milliseconds since 1970.
+    package var receivedAt: UInt64
+}
+
+/// What a push writes: appended log entries (in `seq` order), the new state of every record they
+/// changed, and the conflicts they caused, each under the `seq` of its change.
+package struct LogWrites: Sendable {
+    package var entries: [LogEntry] = []
+    package var records: [StoredRecord] = []
+    package var conflicts: [(seq: Int64, conflict: Conflict)] = []
+}
+
+/// The rows a pull page is made from (``ChangeLogStorage/pullRows(after:limit:recipient:)``).
+package struct PullRows: Sendable {
+    package var head: Int64
+    /// The highest `last_seq` of any purged record: cursors below it may have missed a delete.
+    package var horizon: Int64
+    /// Records changed after the position, in `last_seq` order, at most the limit.
+    package var records: [StoredRecord]
+    /// How many records changed after the position in all, whoever may see them.
+    package var recordsAfterPosition: Int
+    /// The recipient's conflicts after the position, in the order they were made.
+    package var conflicts: [(seq: Int64, conflict: Conflict)]
+    /// Token id → name, for naming the winners of ``conflicts``; empty when there are none.
+    package var tokenNames: [String: String]
+}
+
+/// The rows compaction decides from.
+package struct CompactionRows: Sendable {
+    package var horizon: Int64
+    /// Record id → the `seq`s of its log entries received before the cutoff.
+    package var oldEntries: [String: [Int64]]
+    /// The stored records that have such entries, by id.
+    package var records: [String: TrackedRecord]
+}
+
+/// What compaction removes.
+package struct PurgeWrites: Sendable {
+    /// Records deleted whole, with every log entry and conflict about them; their ids are kept.
+    package var purgedRecords: [String] = []
+    /// Log entries deleted on their own.
+    package var supersededEntries: [Int64] = []
+    /// Conflicts caused by changes received before this (or whose change is gone) are deleted.
+    package var conflictCutoff: UInt64 = 0
+    /// The new horizon.
+    package var horizon: Int64 = 0
+}
+
+/// How many rows compaction removed.
+package struct PurgeCounts: Sendable {
+    package var logEntries = 0
+    package var conflicts = 0
+}

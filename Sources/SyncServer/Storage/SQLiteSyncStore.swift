@@ -1,0 +1,206 @@
+import Foundation
+import GRDB
+import HavenCore
+import ServiceLifecycle
+
+/// The default store: one SQLite file in WAL mode with `synchronous=FULL`, zero set-up.
+///
+/// GRDB's single writer serializes write transactions, so `seq` grows in commit order, and each
+/// pull reads one snapshot. AUTOINCREMENT keeps the head in `sqlite_sequence`: deleting the
+/// newest log entry never moves it back. `secure_delete` zeroes deleted content on disk, and
+/// compaction empties the WAL, so the file keeps no copy of a purged record.
+public struct SQLiteSyncStore: SyncStore {
+    let database: any DatabaseWriter
+    public let epoch: String
+    package let commits = ChangeSignal()
+
+    /// Opens (creating or migrating) the store at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted and overwritten content is zeroed on disk: purged testimony leaves no trace.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+        self.database = pool
+        self.epoch = try pool.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'")!
+        }
+    }
+
+    /// Waits for the server's graceful shutdown (or cancellation), then closes the database.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try close()
+    }
+
+    // MARK: The change log's rows
+
+    package func push<Output: Sendable>(
+        _ keys: PushKeys, decide: @escaping @Sendable (PushRows) throws -> (LogWrites, Output)
+    ) async throws -> Output {
+        try await database.write { db in
+            // Cached statements: prepared once per connection, not once per change.
+            let logged = try db.cachedStatement(sql: "SELECT 1 FROM change_log WHERE change_id = ?")
+            let purged = try db.cachedStatement(sql: "SELECT 1 FROM purged_records WHERE id = ?")
+            let record = try db.cachedStatement(sql: "SELECT state, creator FROM records WHERE id = ?")
+            var rows = PushRows(head: try Self.head(db), loggedChangeIDs: [], purgedRecordIDs: [], records: [:])
+            for id in keys.changeIDs where try Bool.fetchOne(logged, arguments: [id]) != nil {
+                rows.loggedChangeIDs.insert(id)
+            }
+            for id in Set(keys.recordIDs) {
+                if try Bool.fetchOne(purged, arguments: [id]) != nil { rows.purgedRecordIDs.insert(id) }
+                rows.records[id] = try Row.fetchOne(record, arguments: [id]).map(Self.storedRecord)
+            }
+            let (writes, output) = try decide(rows)
+            try Self.write(writes, db)
+            return output
+        }
+    }
+
+    private static func write(_ writes: LogWrites, _ db: Database) throws {
+        let append = try db.cachedStatement(
+            sql: "INSERT INTO change_log (seq, change_id, record_id, author, body, received_at) VALUES (?, ?, ?, ?, ?, ?)")
+        for entry in writes.entries {
+            try append.execute(arguments: [
+                entry.seq, entry.change.id, entry.change.record.id, entry.author, try StoredJSON.encode(entry.change),
+                entry.receivedAt,
+            ])
+        }
+        let save = try db.cachedStatement(
+            sql: """
+                INSERT INTO records (id, kind, creator, state, last_seq) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
+                """)
+        for stored in writes.records {
+            let record = stored.record
+            try save.execute(arguments: [
+                record.id, record.kind.rawValue, stored.creator, try StoredJSON.encode(record), record.lastSeq,
+            ])
+        }
+        let conflict = try db.cachedStatement(sql: "INSERT INTO conflicts (seq, recipient, body) VALUES (?, ?, ?)")
+        for (seq, found) in writes.conflicts {
+            try conflict.execute(arguments: [seq, found.recipient, try StoredJSON.encode(found)])
+        }
+    }
+
+    package func pullRows(after position: Int64, limit: Int, recipient: String) async throws -> PullRows {
+        try await database.read { db in
+            let head = try Self.head(db)
+            let records = try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT state, creator FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?"),
+                arguments: [position, limit]
+            ).map(Self.storedRecord)
+            let count = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT count(*) FROM records WHERE last_seq > ?"), arguments: [position]) ?? 0
+            let conflicts = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT seq, body FROM conflicts WHERE recipient = ? AND seq > ? AND seq <= ? ORDER BY id"),
+                arguments: [recipient, position, head]
+            ).map { row in (seq: row["seq"] as Int64, conflict: try StoredJSON.decode(Conflict.self, from: row["body"])) }
+            let names =
+                conflicts.isEmpty
+                ? [:]
+                : try Dictionary(
+                    Row.fetchAll(db, sql: "SELECT id, name FROM tokens").map { ($0["id"] as String, $0["name"] as String) },
+                    uniquingKeysWith: { first, _ in first })
+            return PullRows(
+                head: head, horizon: try Self.horizon(db), records: records, recordsAfterPosition: count,
+                conflicts: conflicts, tokenNames: names)
+        }
+    }
+
+    package func compact(receivedBefore cutoff: UInt64, decide: @escaping @Sendable (CompactionRows) throws -> PurgeWrites)
+        async throws -> (PurgeWrites, PurgeCounts)
+    {
+        let result = try await database.write { db in
+            var rows = CompactionRows(horizon: try Self.horizon(db), oldEntries: [:], records: [:])
+            let entries = try Row.fetchCursor(
+                db, sql: "SELECT record_id, seq FROM change_log WHERE received_at < ?", arguments: [cutoff])
+            while let row = try entries.next() { rows.oldEntries[row["record_id"], default: []].append(row["seq"]) }
+            for id in rows.oldEntries.keys {
+                rows.records[id] = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id])
+                    .map { try StoredJSON.decode(TrackedRecord.self, from: $0) }
+            }
+            let purge = try decide(rows)
+            return (purge, try Self.purge(purge, db))
+        }
+        // Old page images stay in the WAL until it is reset: empty it now. Best effort, waiting
+        // at most two seconds for readers: a busy one only delays this to the next checkpoint.
+        _ = try? await database.writeWithoutTransaction { db in
+            let busyTimeout = try Int.fetchOne(db, sql: "PRAGMA busy_timeout") ?? 0
+            try db.execute(sql: "PRAGMA busy_timeout = 2000")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(busyTimeout)") }
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        return result
+    }
+
+    private static func purge(_ purge: PurgeWrites, _ db: Database) throws -> PurgeCounts {
+        var counts = PurgeCounts()
+        for id in purge.purgedRecords {
+            // A conflict is about the record its change was applied to, so the record's log
+            // entries find every conflict that may quote its content.
+            try db.execute(
+                sql: "DELETE FROM conflicts WHERE seq IN (SELECT seq FROM change_log WHERE record_id = ?)", arguments: [id])
+            counts.conflicts += db.changesCount
+            try db.execute(sql: "DELETE FROM change_log WHERE record_id = ?", arguments: [id])
+            counts.logEntries += db.changesCount
+            try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+            try db.execute(sql: "INSERT OR IGNORE INTO purged_records (id) VALUES (?)", arguments: [id])
+        }
+        for seq in purge.supersededEntries {
+            try db.execute(sql: "DELETE FROM change_log WHERE seq = ?", arguments: [seq])
+            counts.logEntries += db.changesCount
+        }
+        try db.execute(
+            sql: """
+                DELETE FROM conflicts WHERE NOT EXISTS (
+                    SELECT 1 FROM change_log WHERE change_log.seq = conflicts.seq AND change_log.received_at >= ?)
+                """,
+            arguments: [purge.conflictCutoff])
+        counts.conflicts += db.changesCount
+        try db.execute(
+            sql: "INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            arguments: [String(purge.horizon)])
+        return counts
+    }
+
+    package func logSize() async throws -> Int {
+        // A count walks the log's smallest index: fine once per scrape, not per request.
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change_log") ?? 0 }
+    }
+
+    package func checkHealth() async throws {
+        // Reads a table, not just `SELECT 1`: the file must still be there and readable.
+        _ = try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'epoch'") }
+    }
+
+    /// Checkpoints the write-ahead log into the database file and closes every connection, so
+    /// the file is complete on its own: no WAL content is left to recover. Reads and writes
+    /// throw afterwards.
+    ///
+    /// - Throws: when a connection is still in use.
+    public func close() throws {
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        try database.close()
+    }
+
+    /// The highest `seq` ever given to a change, purged or not.
+    private static func head(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'") ?? 0
+    }
+
+    private static func horizon(_ db: Database) throws -> Int64 {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'horizon'").flatMap { Int64($0) } ?? 0
+    }
+
+    private static func storedRecord(_ row: Row) throws -> StoredRecord {
+        StoredRecord(record: try StoredJSON.decode(TrackedRecord.self, from: row["state"]), creator: row["creator"])
+    }
+}
