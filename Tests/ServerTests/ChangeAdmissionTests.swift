@@ -3,6 +3,7 @@ import HavenCore
 import HavenServer
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 struct ChangeAdmissionTests {
     /// One bad change, what it must be rejected with, and words the message must contain.
@@ -51,15 +52,15 @@ struct ChangeAdmissionTests {
             }
         }
 
-        var code: String {
+        var code: ErrorCode {
             switch self {
-            case .invalidFieldValue, .clearedRequiredField, .invalidDeletedFlag, .invalidFieldName: "invalid_field"
-            case .missingRequiredField: "missing_field"
-            case .badRecordID: "invalid_record"
-            case .stampBeyondDrift: "clock_ahead"
-            case .kindMismatch: "kind_mismatch"
-            case .badChangeID: "invalid_change"
-            case .writesNothing: "empty_change"
+            case .invalidFieldValue, .clearedRequiredField, .invalidDeletedFlag, .invalidFieldName: .invalidField
+            case .missingRequiredField: .missingField
+            case .badRecordID: .invalidRecord
+            case .stampBeyondDrift: .clockAhead
+            case .kindMismatch: .kindMismatch
+            case .badChangeID: .invalidChange
+            case .writesNothing: .emptyChange
             }
         }
 
@@ -102,7 +103,7 @@ struct ChangeAdmissionTests {
             #expect(push.results.map(\.id) == [before.id, badChange.id, after.id])
             #expect(push.statuses == [.applied, .rejected, .applied])
             let error = try #require(push.results[1].error)
-            #expect(error.code.rawValue == bad.code)
+            #expect(error.code == bad.code)
             for word in bad.mentions(existing: existing) {
                 #expect(error.message.contains(word), "'\(error.message)' does not mention '\(word)'")
             }
@@ -162,6 +163,44 @@ struct ChangeAdmissionTests {
 
             // Then it is applied: a rejection does not enter the log
             #expect(retry.statuses == [.applied])
+        }
+    }
+
+    @Test(arguments: StorageBackend.all)
+    func restoringAStoryCreatedDeletedStillNeedsItsRequiredFields(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
+        try await server.test { client in
+            // Given a story created already deleted, with a title and nothing else
+            var device = Device("a1")
+            let id = RecordID.random()
+            let created = device.change(id, .story, ["title": "Only a title"], deleted: true)
+            #expect(try await client.push([created], token: server["editor"]).statuses == [.applied])
+
+            // When it is restored, alone and in a batch with its creation by another device
+            let restore = device.change(id, deleted: false)
+            var other = Device("b2")
+            let otherID = RecordID.random()
+            let both = [
+                other.change(otherID, .story, ["title": "Also only a title"], deleted: true),
+                other.change(otherID, deleted: false),
+            ]
+            let alone = try await client.push([restore], token: server["editor"])
+            let batch = try await client.push(both, token: server["editor"])
+
+            // Then each restore is rejected, naming a missing field, and both stories stay deleted
+            for result in [alone.results[0], batch.results[1]] {
+                #expect(result.status == .rejected)
+                #expect(result.error?.code == .missingField)
+                #expect(result.error?.message.contains("body: required") == true, "\(String(describing: result.error))")
+            }
+            #expect(batch.statuses[0] == .applied)
+            let editorView = try await client.pull(token: server["editor"])
+            #expect(editorView.byID[id]?.deleted?.value == .bool(true))
+            #expect(editorView.byID[otherID]?.deleted?.value == .bool(true))
+
+            // And a restore that brings the missing fields is applied
+            let whole = device.change(id, .story, ["body": "Now whole.", "language": "en"], deleted: false)
+            #expect(try await client.push([whole], token: server["editor"]).statuses == [.applied])
         }
     }
 }

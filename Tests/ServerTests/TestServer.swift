@@ -41,15 +41,16 @@ final class TestServer: Sendable {
     let ids: [String: String]
 
     private init(
-        directory: URL, backend: StorageBackend, store: any SyncStore, postgres: PostgresTestDatabase?,
-        configuration: ServerConfiguration, now: UInt64, secrets: [String: String], ids: [String: String]
+        directory: URL, backend: StorageBackend, store: any SyncStore, running: Task<Void, any Error>?,
+        postgres: PostgresTestDatabase?, configuration: ServerConfiguration, now: UInt64, secrets: [String: String],
+        ids: [String: String]
     ) {
+        self.running = running
         self.directory = directory
         self.path = Self.sqlitePath(in: directory)
         self.backend = backend
         self.store = store
         self.postgres = postgres
-        self.running = backend == .postgres ? Task { try await store.run() } : nil
         self.configuration = configuration
         self.now = now
         self.secrets = secrets
@@ -94,6 +95,7 @@ final class TestServer: Sendable {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let postgres = backend == .postgres ? try PostgresTestDatabase() : nil
         let store = try await openStore(backend: backend, directory: directory, postgres: postgres)
+        let running: Task<Void, any Error>? = backend == .postgres ? Task { try await store.run() } : nil
         var secrets: [String: String] = [:]
         var ids: [String: String] = [:]
         for (name, role) in roles {
@@ -109,7 +111,8 @@ final class TestServer: Sendable {
         }
         _ = try await store.revokeToken("revoked", now: now - 500)
         return TestServer(
-            directory: directory, backend: backend, store: store, postgres: postgres, configuration: configuration,
+            directory: directory, backend: backend, store: store, running: running, postgres: postgres,
+            configuration: configuration,
             now: now, secrets: secrets, ids: ids)
     }
 
