@@ -79,6 +79,7 @@ let package = Package(
             name: "ServerTests",
             dependencies: [
                 "HavenServer", "TestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
