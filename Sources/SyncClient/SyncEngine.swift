@@ -30,7 +30,8 @@ import HavenCore
 /// of 1.9 MB at 32 KiB/s and 600 ms then takes 16 round trips instead of 49.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
-        /// The largest batch and page unless a command says otherwise.
+        /// The largest batch and page unless a command says otherwise. A server whose page limit
+        /// is lower serves its own limit instead: the client need not know it.
         public static let defaultBatchSize = 1000
         public static let defaultPageLimit = 500
         /// The JSON a push request is asked to stay under (before gzip): a quarter of the

@@ -29,7 +29,7 @@ struct InitCommand: ParsableCommand {
 struct SyncOptions: ParsableArguments {
     @Option(help: "Most changes per push request; the batch adapts to the link below it.")
     var batchSize: Int = SyncEngine.Configuration.defaultBatchSize
-    @Option(help: "Most records per pull page; the page adapts to the link below it.")
+    @Option(help: "Most records per pull page; the page adapts to the link below it, and the server may send fewer.")
     var pageSize: Int = SyncEngine.Configuration.defaultPageLimit
     @Option(
         help: ArgumentHelp("Keep retrying this long while nothing gets through (0: never retry).", valueName: "seconds"))
@@ -38,9 +38,15 @@ struct SyncOptions: ParsableArguments {
     var timeout: Double = 30
     @Flag(help: "Print a JSON summary.") var json = false
 
+    /// The largest `--page-size`: the client's own bound, far above any server's page limit.
+    static let largestPage = 100_000
+
     func validate() throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 1000") }
-        guard (1...500).contains(pageSize) else { throw ValidationError("--page-size must be from 1 to 500") }
+        // The server serves a larger page at its own limit, whatever that is.
+        guard (1...Self.largestPage).contains(pageSize) else {
+            throw ValidationError("--page-size must be from 1 to \(Self.largestPage)")
+        }
         guard retryFor >= 0, retryFor.isFinite else { throw ValidationError("--retry-for must be 0 or more seconds") }
         guard timeout >= 1, timeout.isFinite else { throw ValidationError("--timeout must be at least 1 second") }
     }
