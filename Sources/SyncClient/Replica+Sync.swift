@@ -59,7 +59,7 @@ extension Replica {
             if settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
             // Read time as the server does before taking in its stamps: a slow device would
             // otherwise refuse them as too far ahead, and its next edits would order before them.
-            settings.serverOffset = Int64(page.serverTime) - Int64(wallClock())
+            settings.serverOffset = serverOffset(page.serverTime)
             var clock = clock(settings)
             for delta in page.changes {
                 let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
@@ -115,6 +115,12 @@ extension Replica {
     }
 
     private func recordServerTime(_ db: Database, _ serverTime: UInt64) throws {
-        try ReplicaSettings.set(db, .serverOffset, String(Int64(serverTime) - Int64(wallClock())))
+        try ReplicaSettings.set(db, .serverOffset, String(serverOffset(serverTime)))
+    }
+
+    /// Milliseconds the server's clock is ahead of this device's (negative when behind). The
+    /// server's word is held to the range a stamp can carry, so that no answer can overflow it.
+    private func serverOffset(_ serverTime: UInt64) -> Int64 {
+        Int64(min(serverTime, Timestamp.maxPhysical)) - Int64(min(wallClock(), Timestamp.maxPhysical))
     }
 }

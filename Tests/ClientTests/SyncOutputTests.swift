@@ -132,7 +132,7 @@ struct SyncOutputTests {
 
     @Test(arguments: [
         (["sync", "--retry-for=-1"], "--retry-for must be 0 or more seconds"),
-        (["pull", "--timeout", "0"], "--timeout must be at least 1 second"),
+        (["pull", "--timeout", "0"], "--timeout must be from 1 to 3600 seconds"),
     ])
     func badRetryOptionsAreRefusedByName(arguments: [String], message: String) {
         let error = #expect(throws: (any Error).self) { try HavenCommand.parseAsRoot(arguments) }

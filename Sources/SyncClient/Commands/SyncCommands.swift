@@ -48,7 +48,7 @@ struct SyncOptions: ParsableArguments {
             throw ValidationError("--page-size must be from 1 to \(Self.largestPage)")
         }
         guard retryFor >= 0, retryFor.isFinite else { throw ValidationError("--retry-for must be 0 or more seconds") }
-        guard timeout >= 1, timeout.isFinite else { throw ValidationError("--timeout must be at least 1 second") }
+        guard (1...3_600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 3600 seconds") }
     }
 
     /// The engine for `replica`, retrying as these options say (or forever), showing `progress`.
