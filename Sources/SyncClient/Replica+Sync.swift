@@ -51,8 +51,23 @@ extension Replica {
     /// The code of a change refused because its record was deleted and purged on the server.
     static let recordPurged = "record_purged"
 
+    /// What applying a page did with its `removed` ids.
+    public struct AppliedPage: Sendable, Equatable {
+        /// Records dropped because the token may no longer see them.
+        public var removed = 0
+        /// Records the token may no longer see, kept because they have unsent or rejected
+        /// changes: the person's edits are never dropped without a word (DESIGN §3, rule 4).
+        public var kept: [String] = []
+    }
+
     /// Merges one pulled page and stores its cursor, in one transaction.
-    public func apply(_ page: PullResponse) throws {
+    ///
+    /// A record listed in `removed` is dropped, unless it has changes in the outbox not yet
+    /// accepted by the server (pending or rejected): then it stays, with them, so that the person
+    /// can still see and edit what they typed, and it is listed in ``AppliedPage/kept``. Its
+    /// changes are sent as usual; the server applies them or says why not.
+    @discardableResult
+    public func apply(_ page: PullResponse) throws -> AppliedPage {
         try database.write { db in
             var settings = try ReplicaSettings.load(db)
             // A download of everything: build the search index once at the end instead of row by row.
@@ -70,8 +85,22 @@ extension Replica {
                 // Later local edits must order after what this replica has now seen.
                 if let latest = delta.latestStamp { clock.witness(latest) }
             }
+            var applied = AppliedPage()
             for id in page.removed {
-                try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                let unsent =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (
+                                SELECT 1 FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected'))
+                            """,
+                        arguments: [id]) ?? false
+                if unsent {
+                    applied.kept.append(id)
+                } else {
+                    try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                    applied.removed += 1
+                }
             }
             let now = wallClock()
             for conflict in page.conflicts {
@@ -83,6 +112,7 @@ extension Replica {
             try ReplicaSettings.set(db, .cursor, page.cursor.description)
             try ReplicaSettings.set(db, .clock, clock.last.description)
             try recordServerTime(db, page.serverTime)
+            return applied
         }
     }
 

@@ -116,6 +116,9 @@ public struct SyncEngine: Sendable {
         /// Records received, and records dropped because the token may no longer see them.
         public var pulledRecords = 0
         public var removedRecords = 0
+        /// Records the token may no longer see, kept because they hold changes the server has not
+        /// accepted yet (see ``Replica/AppliedPage/kept``).
+        public var keptRecords = 0
         /// Pages applied.
         public var pages = 0
         /// Conflicts the server reported for this replica's writes.
@@ -277,7 +280,7 @@ public struct SyncEngine: Sendable {
                 continue
             }
             retry.succeeded()
-            try replica.apply(page)
+            let applied = try replica.apply(page)
             progress.bytes += summary.bytesReceived - bytesBefore
             progress.items += page.changes.count + page.removed.count + page.conflicts.count
             progress.remaining = page.remaining ?? 0
@@ -285,7 +288,8 @@ public struct SyncEngine: Sendable {
             cursor = page.cursor
             summary.pages += 1
             summary.pulledRecords += page.changes.count
-            summary.removedRecords += page.removed.count
+            summary.removedRecords += applied.removed
+            summary.keptRecords += applied.kept.count
             summary.newConflicts += page.conflicts.count
             // A long-poll that waited says nothing about the link.
             if page.more || wait == 0,

@@ -81,8 +81,8 @@ struct SyncOutputTests {
         #expect(
             Set(object.keys) == [
                 "pushed", "applied", "duplicate", "rejected", "purged", "restamped", "pulledRecords",
-                "removedRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived", "retries",
-                "elapsed", "batchSize", "pageSize",
+                "removedRecords", "keptRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived",
+                "retries", "elapsed", "batchSize", "pageSize",
             ])
         #expect(object["pushed"] as? Int == 1)
         #expect(object["pages"] as? Int == 2)

@@ -68,6 +68,12 @@ struct SyncOptions: ParsableArguments {
 
     func report(_ summary: SyncEngine.Summary) throws {
         if json { return try printJSON(summary) }
+        Self.summaryLines(summary).forEach { print($0) }
+    }
+
+    /// What a sync, push or pull prints when it is done, without `--json`.
+    static func summaryLines(_ summary: SyncEngine.Summary) -> [String] {
+        var lines: [String] = []
         var parts: [String] = []
         if summary.pushed > 0 {
             var outcome = "\(summary.applied) applied"
@@ -76,27 +82,43 @@ struct SyncOptions: ParsableArguments {
             if summary.purged > 0 { outcome += ", \(summary.purged) dropped" }
             parts.append("pushed \(summary.pushed) change\(summary.pushed == 1 ? "" : "s") (\(outcome))")
         }
-        if summary.pulledRecords > 0 || summary.removedRecords > 0 {
-            parts.append("pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
+        if summary.pulledRecords > 0 || summary.removedRecords > 0 || summary.keptRecords > 0 {
+            parts.append(
+                "pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
+                    + "in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
         }
-        print(parts.isEmpty ? "up to date" : parts.joined(separator: "; "))
+        lines.append(parts.isEmpty ? "up to date" : parts.joined(separator: "; "))
         if summary.retries > 0 {
-            print(
+            lines.append(
                 "the link was unreliable: \(summary.retries) request(s) repeated; the next sync starts at "
                     + "\(summary.batchSize) changes per push, \(summary.pageSize) records per page")
         }
-        if summary.redownloaded { print("the server had forgotten this replica's position: everything was downloaded again") }
-        if summary.removedRecords > 0 { print("\(summary.removedRecords) record(s) are no longer visible to this token and were removed") }
-        if summary.newConflicts > 0 { print("\(summary.newConflicts) new conflict(s): see 'haven conflicts'") }
+        if summary.redownloaded {
+            lines.append("the server had forgotten this replica's position: everything was downloaded again")
+        }
+        if summary.removedRecords > 0 {
+            lines.append("\(summary.removedRecords) record(s) are no longer visible to this token and were removed")
+        }
+        if summary.keptRecords > 0 {
+            lines.append(
+                "\(summary.keptRecords) record(s) are no longer visible to this token but were kept: they have changes "
+                    + "the server has not accepted yet (see 'haven status')")
+        }
+        if summary.newConflicts > 0 { lines.append("\(summary.newConflicts) new conflict(s): see 'haven conflicts'") }
         if summary.restamped > 0 {
-            print(
+            lines.append(
                 "this device's clock was ahead of the server's: \(summary.restamped) change(s) were stamped again "
                     + "with the server's time")
         }
-        if summary.rejected > 0 { print("\(summary.rejected) change(s) were rejected and kept: see 'haven status'") }
-        if summary.purged > 0 {
-            print("\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and purged for good")
+        if summary.rejected > 0 {
+            lines.append("\(summary.rejected) change(s) were rejected and kept: see 'haven status'")
         }
+        if summary.purged > 0 {
+            lines.append(
+                "\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and "
+                    + "purged for good")
+        }
+        return lines
     }
 }
 
