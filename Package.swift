@@ -78,7 +78,9 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "HavenServer", "TestSupport",
+                // HavenClient: a real client syncs in-process against the router (PageLimitTests).
+                "HavenClient", "HavenServer", "TestSupport",
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -7,7 +7,9 @@ let package = Package(
     name: "HavenBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        // Named: SwiftPM identifies a path dependency by its folder's name, which is whatever the
+        // clone was called; the name makes `package: "Haven"` below work from any folder.
+        .package(name: "Haven", path: ".."),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -16,9 +18,9 @@ let package = Package(
         .executableTarget(
             name: "haven-bench",
             dependencies: [
-                .product(name: "HavenCore", package: "main"),
-                .product(name: "HavenClient", package: "main"),
-                .product(name: "FaultProxy", package: "main"),
+                .product(name: "HavenCore", package: "Haven"),
+                .product(name: "HavenClient", package: "Haven"),
+                .product(name: "FaultProxy", package: "Haven"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),

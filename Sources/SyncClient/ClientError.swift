@@ -53,14 +53,22 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Parses a `Retry-After` value: whole seconds, or an HTTP date (RFC 9110 §10.2.3).
+    /// Parses a `Retry-After` value: whole seconds, or an HTTP date (RFC 9110 §10.2.3), held
+    /// to 0…``RetryPolicy/maxRetryAfter`` (it is the server's word, not the device's).
     static func retryAfter(_ value: String?, now: Date = Date()) -> Double? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Double(value), seconds.isFinite { return max(0, seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+        let seconds: Double
+        if let number = Double(value) {
+            guard !number.isNaN else { return nil }
+            seconds = number
+        } else {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            guard let date = formatter.date(from: value) else { return nil }
+            seconds = date.timeIntervalSince(now)
+        }
+        return min(max(0, seconds), RetryPolicy.maxRetryAfter)
     }
 }

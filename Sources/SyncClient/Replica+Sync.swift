@@ -48,15 +48,30 @@ extension Replica {
         }
     }
 
+    /// What applying a page did with its `removed` ids.
+    public struct AppliedPage: Sendable, Equatable {
+        /// Records dropped because the token may no longer see them.
+        public var removed = 0
+        /// Records the token may no longer see, kept because they have unsent or rejected
+        /// changes: the person's edits are never dropped without a word (DESIGN §3, rule 4).
+        public var kept: [String] = []
+    }
+
     /// Merges one pulled page and stores its cursor, in one transaction.
-    public func apply(_ page: PullResponse) throws {
+    ///
+    /// A record listed in `removed` is dropped, unless it has changes in the outbox not yet
+    /// accepted by the server (pending or rejected): then it stays, with them, so that the person
+    /// can still see and edit what they typed, and it is listed in ``AppliedPage/kept``. Its
+    /// changes are sent as usual; the server applies them or says why not.
+    @discardableResult
+    public func apply(_ page: PullResponse) throws -> AppliedPage {
         try database.write { db in
             var settings = try ReplicaSettings.load(db)
             // A download of everything: build the search index once at the end instead of row by row.
             if settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
             // Read time as the server does before taking in its stamps: a slow device would
             // otherwise refuse them as too far ahead, and its next edits would order before them.
-            settings.serverOffset = Int64(page.serverTime) - Int64(wallClock())
+            settings.serverOffset = serverOffset(page.serverTime)
             var clock = clock(settings)
             for delta in page.changes {
                 let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
@@ -67,8 +82,22 @@ extension Replica {
                 // Later local edits must order after what this replica has now seen.
                 if let latest = delta.latestStamp { clock.witness(latest) }
             }
+            var applied = AppliedPage()
             for id in page.removed {
-                try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                let unsent =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (
+                                SELECT 1 FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected'))
+                            """,
+                        arguments: [id]) ?? false
+                if unsent {
+                    applied.kept.append(id)
+                } else {
+                    try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                    applied.removed += 1
+                }
             }
             let now = wallClock()
             for conflict in page.conflicts {
@@ -80,6 +109,7 @@ extension Replica {
             try ReplicaSettings.set(db, .cursor, page.cursor.description)
             try ReplicaSettings.set(db, .clock, clock.last.description)
             try recordServerTime(db, page.serverTime)
+            return applied
         }
     }
 
@@ -112,6 +142,12 @@ extension Replica {
     }
 
     private func recordServerTime(_ db: Database, _ serverTime: UInt64) throws {
-        try ReplicaSettings.set(db, .serverOffset, String(Int64(serverTime) - Int64(wallClock())))
+        try ReplicaSettings.set(db, .serverOffset, String(serverOffset(serverTime)))
+    }
+
+    /// Milliseconds the server's clock is ahead of this device's (negative when behind). The
+    /// server's word is held to the range a stamp can carry, so that no answer can overflow it.
+    private func serverOffset(_ serverTime: UInt64) -> Int64 {
+        Int64(min(serverTime, Timestamp.maxPhysical)) - Int64(min(wallClock(), Timestamp.maxPhysical))
     }
 }

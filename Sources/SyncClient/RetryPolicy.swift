@@ -7,7 +7,8 @@
 /// `min(cap, base × 2ⁿ⁻¹)` ("full jitter"), so that many devices cut off together do not all come
 /// back in the same second.
 ///
-/// Rule 3. A `Retry-After` from the server is a floor: the wait is never shorter.
+/// Rule 3. A `Retry-After` from the server is a floor: the wait is never shorter. A floor beyond
+/// ``maxRetryAfter`` is held to it: a broken or hostile server cannot park a device for days.
 ///
 /// Rule 4. The budget counts one stall: failures with no success between them. A sync that keeps
 /// making progress on a bad link goes on; one that gets nothing through for `budget` seconds, or
@@ -39,6 +40,9 @@ public struct RetryPolicy: Sendable, Equatable {
         self.maxAttempts = maxAttempts
     }
 
+    /// The longest `Retry-After` honoured, in seconds (an hour); a longer one waits this long.
+    public static let maxRetryAfter: Double = 3_600
+
     /// Retries as long as it takes, for `haven sync --watch`.
     public static let forever = RetryPolicy(budget: nil)
 
@@ -50,10 +54,12 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// The wait before the n-th retry in a row: `random` (in 0..<1) of the ceiling, at least
-    /// `retryAfter`.
+    /// `retryAfter` (held to ``maxRetryAfter``).
     public func delay(forRetry retry: Int, random: Double, retryAfter: Double? = nil) -> Double {
         let jittered = ceiling(forRetry: retry) * min(max(random, 0), 1)
-        return max(jittered, retryAfter ?? 0)
+        // NaN compares false both ways: it asks for no wait.
+        guard let retryAfter, retryAfter > 0 else { return jittered }
+        return max(jittered, min(retryAfter, Self.maxRetryAfter))
     }
 }
 

@@ -58,7 +58,8 @@ public struct ServerAPI: Sendable {
             url: server.appendingPathComponent("v1/changes"), resolvingAgainstBaseURL: false)!
         var query = [URLQueryItem(name: "limit", value: String(limit))]
         if let cursor { query.append(URLQueryItem(name: "since", value: cursor.description)) }
-        if wait > 0 { query.append(URLQueryItem(name: "wait", value: String(Int(wait.rounded(.up))))) }
+        // Held to a day: the server refuses more than its own cap anyway, and no Double traps here.
+        if wait > 0 { query.append(URLQueryItem(name: "wait", value: String(Int(min(wait, 86_400).rounded(.up))))) }
         components.queryItems = query
         return try await send("GET", url: components.url!, headers: [:], body: nil, extraTime: wait)
     }
@@ -75,8 +76,11 @@ public struct ServerAPI: Sendable {
         let response = try await transport.send(
             HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout + extraTime))
         // On the wire the body had its Content-Length (compressed, when it was); without one, the
-        // inflated size is the best guess.
-        let received = response.header("Content-Length").flatMap { Int($0) } ?? response.body.count
+        // inflated size is the best guess. The header is the server's word: held to what gzip could
+        // have made of the body, so that an absurd one cannot overflow the counts.
+        let received =
+            response.header("Content-Length").flatMap { Int($0) }
+            .map { min(max(0, $0), response.body.count + response.body.count / 100 + 1_024) } ?? response.body.count
         traffic.count(sent: body?.count ?? 0, received: received)
         guard (200..<300).contains(response.status) else {
             let detail =

@@ -19,11 +19,18 @@ public struct SyncClock: Sendable {
         let origin = ContinuousClock.now
         return SyncClock(
             now: { (ContinuousClock.now - origin).seconds },
-            sleep: { seconds in try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up)))) })
+            sleep: { seconds in try await Task.sleep(for: .sleep(seconds: seconds)) })
     }()
 }
 
 extension Duration {
+    /// A wait of `seconds`, rounded up to the millisecond and held to 0…86,400 (a day): a
+    /// number from a command line or a server never traps the conversion. NaN waits nothing.
+    static func sleep(seconds: Double) -> Duration {
+        guard seconds > 0 else { return .zero }
+        return .milliseconds(Int64((min(seconds, 86_400) * 1000).rounded(.up)))
+    }
+
     /// The duration in seconds, as a floating-point number.
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18

@@ -30,7 +30,8 @@ import HavenCore
 /// of 1.9 MB at 32 KiB/s and 600 ms then takes 16 round trips instead of 49.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
-        /// The largest batch and page unless a command says otherwise.
+        /// The largest batch and page unless a command says otherwise. A server whose page limit
+        /// is lower serves its own limit instead: the client need not know it.
         public static let defaultBatchSize = 1000
         public static let defaultPageLimit = 500
         /// The JSON a push request is asked to stay under (before gzip): a quarter of the
@@ -115,6 +116,9 @@ public struct SyncEngine: Sendable {
         /// Records received, and records dropped because the token may no longer see them.
         public var pulledRecords = 0
         public var removedRecords = 0
+        /// Records the token may no longer see, kept because they hold changes the server has not
+        /// accepted yet (see ``Replica/AppliedPage/kept``).
+        public var keptRecords = 0
         /// Pages applied.
         public var pages = 0
         /// Conflicts the server reported for this replica's writes.
@@ -276,7 +280,7 @@ public struct SyncEngine: Sendable {
                 continue
             }
             retry.succeeded()
-            try replica.apply(page)
+            let applied = try replica.apply(page)
             progress.bytes += summary.bytesReceived - bytesBefore
             progress.items += page.changes.count + page.removed.count + page.conflicts.count
             progress.remaining = page.remaining ?? 0
@@ -284,7 +288,8 @@ public struct SyncEngine: Sendable {
             cursor = page.cursor
             summary.pages += 1
             summary.pulledRecords += page.changes.count
-            summary.removedRecords += page.removed.count
+            summary.removedRecords += applied.removed
+            summary.keptRecords += applied.kept.count
             summary.newConflicts += page.conflicts.count
             // A long-poll that waited says nothing about the link.
             if page.more || wait == 0,

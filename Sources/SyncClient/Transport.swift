@@ -70,7 +70,7 @@ public struct URLSessionTransport: HTTPTransport {
         try await withThrowingTaskGroup(of: HTTPResponse.self) { group in
             group.addTask { try await exchange(request) }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(request.timeout * 1000)))
+                try await Task.sleep(for: .sleep(seconds: request.timeout))
                 throw URLError(.timedOut)
             }
             defer { group.cancelAll() }

@@ -50,10 +50,12 @@ package func buildRouter(
     router.add(middleware: ErrorAndClockMiddleware(clock: clock))
     // Before anything reads a body: a declared length above the limit is refused unread.
     router.add(middleware: RequestLimits(configuration))
-    router.add(middleware: CompressionMiddleware(maxBodyBytes: configuration.maxBodyBytes))
+    router.add(middleware: CompressionMiddleware())
     let auth = AuthMiddleware(tokens: store, configuration: configuration, clock: clock)
     ObservabilityController(store: store, metrics: metrics).addRoutes(to: router, auth: auth)
-    let v1 = router.group("v1").add(middleware: auth)
+    // Bodies are inflated behind authentication: no caller without a valid token makes the server inflate.
+    let inflation = RequestInflationMiddleware(maxBodyBytes: configuration.maxBodyBytes)
+    let v1 = router.group("v1").add(middleware: auth).add(middleware: inflation)
     SyncController(log: ChangeLog(storage: store), configuration: configuration, clock: clock, metrics: metrics)
         .addRoutes(to: v1)
     return router

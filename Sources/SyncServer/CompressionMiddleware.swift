@@ -2,30 +2,17 @@ import CompressNIO
 import HTTPTypes
 import Hummingbird
 
-/// gzip both ways: request bodies sent with `Content-Encoding: gzip` are inflated (never beyond
-/// the body limit, so a small bomb cannot become a large body), and responses are deflated for
-/// clients that send `Accept-Encoding: gzip`.
+/// gzip for answers: responses are deflated for clients that send `Accept-Encoding: gzip`.
+///
+/// Request bodies are inflated by ``RequestInflationMiddleware``, behind authentication.
 struct CompressionMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
-    /// Largest inflated request body, in bytes.
-    let maxBodyBytes: Int
     /// Responses smaller than this are sent as they are: gzip's header would outweigh the saving.
     var minimumResponseBytes = 512
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        var request = request
-        if let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces),
-            encoding != "identity"
-        {
-            guard encoding == "gzip" else {
-                throw APIError(
-                    .unsupportedMediaType, code: .unsupportedEncoding,
-                    message: "Content-Encoding: only gzip is accepted")
-            }
-            request.body = RequestBody(buffer: try await inflate(&request))
-        }
         var response = try await next(request, context)
         guard accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
             let length = response.body.contentLength, length >= minimumResponseBytes
@@ -37,23 +24,6 @@ struct CompressionMiddleware: RouterMiddleware {
         response.headers[.vary] = "Accept-Encoding"
         response.headers[.contentLength] = String(compressed.readableBytes)
         return response
-    }
-
-    private func inflate(_ request: inout Request) async throws -> ByteBuffer {
-        var compressed: ByteBuffer
-        do {
-            compressed = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            throw APIError(.contentTooLarge, code: .tooLarge, message: "request body exceeds \(maxBodyBytes) bytes")
-        }
-        do {
-            return try compressed.decompress(with: .gzip(), maxSize: maxBodyBytes)
-        } catch let error as CompressNIOError where error == .bufferOverflow {
-            throw APIError(
-                .contentTooLarge, code: .tooLarge, message: "request body exceeds \(maxBodyBytes) bytes once inflated")
-        } catch {
-            throw APIError.badRequest(.invalidEncoding, "body: not valid gzip data")
-        }
     }
 
     /// Whether an `Accept-Encoding` value allows gzip (and does not give it `q=0`).

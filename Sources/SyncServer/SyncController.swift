@@ -29,10 +29,12 @@ struct SyncController {
         }
         var limit = configuration.pageLimit
         if let text = query["limit"].map(String.init) {
-            guard let value = Int(text), (1...configuration.pageLimit).contains(value) else {
-                throw APIError.badRequest(.invalidLimit, "limit: must be a whole number from 1 to \(configuration.pageLimit)")
+            // Above the cap, even beyond Int, is served at the cap: a client need not know it.
+            let digits = !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+            guard let value = Int(text) ?? (digits ? .max : nil), value >= 1 else {
+                throw APIError.badRequest(.invalidLimit, "limit: must be a whole number of at least 1")
             }
-            limit = value
+            limit = min(value, configuration.pageLimit)
         }
         var wait = 0.0
         if let text = query["wait"].map(String.init) {

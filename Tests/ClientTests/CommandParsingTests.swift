@@ -38,7 +38,11 @@ struct CommandParsingTests {
     @Test(arguments: [
         (["sync", "--batch-size", "0"], "--batch-size must be from 1 to 1000"),
         (["push", "--batch-size", "1001"], "--batch-size must be from 1 to 1000"),
-        (["pull", "--page-size", "0"], "--page-size must be from 1 to 500"),
+        (["pull", "--page-size", "0"], "--page-size must be from 1 to 100000"),
+        (["pull", "--page-size", "100001"], "--page-size must be from 1 to 100000"),
+        (["sync", "--timeout", "1e16"], "--timeout must be from 1 to 3600 seconds"),
+        (["sync", "--watch", "--timeout", "0.5"], "--timeout must be from 1 to 3600 seconds"),
+        (["push", "--timeout", "inf"], "--timeout must be from 1 to 3600 seconds"),
         (["init", "--server", "ftp://x", "--token", "t"], "--server must be an http:// or https:// address"),
         (["init", "--server", "http://127.0.0.1:8080", "--token", "a b"], "--token must be a token without spaces"),
         (["stories", "add", "--body", "B", "--body-file", "b.txt"], "give --body or --body-file, not both"),

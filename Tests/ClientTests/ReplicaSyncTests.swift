@@ -133,6 +133,47 @@ struct ReplicaSyncTests {
         #expect(try replica.settings().cursor == Fixtures.cursor(5))
     }
 
+    @Test func removedRecordWithUnsentOrRejectedChangesIsKeptWithThem() throws {
+        // Given three pulled stories: the first edited here and not yet sent, the second edited
+        // and refused by the server, the third untouched
+        let replica = try makeEmptyReplica()
+        let stamp = Fixtures.stamp(Fixtures.epoch - 10_000)
+        try replica.apply(
+            Fixtures.page(
+                [
+                    Fixtures.storyDelta(RecordIDs.first, Fixtures.story("One"), at: stamp),
+                    Fixtures.storyDelta(RecordIDs.second, Fixtures.story("Two"), at: stamp),
+                    Fixtures.storyDelta(RecordIDs.third, Fixtures.story("Three"), at: stamp),
+                ],
+                cursor: Fixtures.cursor(3)))
+        try replica.edit(RecordIDs.first, values: ["title": "My unsent title"])
+        try replica.edit(RecordIDs.second, values: ["title": "My refused title"])
+        let refused = try #require(try replica.pendingChanges(limit: 10).last)
+        try replica.acknowledge(
+            PushResponse(
+                results: [
+                    PushResult(
+                        id: refused.id, status: .rejected,
+                        error: ErrorDetail(code: .forbidden, message: "field tokens cannot edit this story"))
+                ],
+                serverTime: Fixtures.epoch))
+
+        // When a page says all three are no longer visible to this token
+        let removed = [RecordIDs.first, RecordIDs.second, RecordIDs.third]
+        let applied = try replica.apply(Fixtures.page([], removed: removed, cursor: Fixtures.cursor(5)))
+
+        // Then the two with changes still waiting are kept, edits and changes included, and said so
+        #expect(applied.kept == [RecordIDs.first, RecordIDs.second])
+        #expect(applied.removed == 1)
+        #expect(try replica.record(RecordIDs.first).values["title"] == "My unsent title")
+        #expect(try replica.record(RecordIDs.second).values["title"] == "My refused title")
+        #expect(try replica.pendingChanges(limit: 10).map(\.record.id) == [RecordIDs.first])
+        #expect(try replica.rejectedChanges().map(\.recordID) == [RecordIDs.second])
+        // And the one without is gone, and the cursor moved on
+        #expect(throws: ClientError.self) { try replica.record(RecordIDs.third) }
+        #expect(try replica.settings().cursor == Fixtures.cursor(5))
+    }
+
     @Test func applySkipsADeltaOfTheWrongKind() throws {
         let replica = try makeEmptyReplica()
         let id = try replica.add(.story, values: Fixtures.story())

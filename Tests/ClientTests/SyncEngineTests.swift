@@ -115,6 +115,35 @@ struct SyncEngineTests {
         #expect(try replica.pendingChanges(limit: 10).isEmpty)
     }
 
+    @Test func pullKeepsARemovedRecordWithUnsentEditsAndSaysSo() async throws {
+        // Given a pulled story, edited here and not yet sent
+        let replica = try makeEmptyReplica()
+        try replica.apply(
+            Fixtures.page(
+                [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("One"), at: Fixtures.stamp(Fixtures.epoch - 1))],
+                cursor: Fixtures.cursor(1)))
+        try replica.edit(RecordIDs.first, values: ["title": "Mine"])
+        let server = FakeServer(pages: [
+            Fixtures.cursor(1): Fixtures.page([], removed: [RecordIDs.first], cursor: Fixtures.cursor(2))
+        ])
+
+        // When it pulls (as 'haven pull' does) and the server says the story is no longer visible
+        var summary = SyncEngine.Summary()
+        try await makeEngine(replica, server).pull(into: &summary)
+
+        // Then the story and its edit are still here to edit, and the person is told
+        #expect(try replica.record(RecordIDs.first).values["title"] == "Mine")
+        #expect(try replica.edit(RecordIDs.first, values: ["title": "Mine, again"]) == ["title"])
+        #expect(summary.removedRecords == 0)
+        #expect(summary.keptRecords == 1)
+        #expect(
+            SyncOptions.summaryLines(summary) == [
+                "pulled 0 records in 1 page",
+                "1 record(s) are no longer visible to this token but were kept: they have changes the server "
+                    + "has not accepted yet (see 'haven status')",
+            ])
+    }
+
     @Test func expiredAnswerWithoutACursorIsAnError() async throws {
         let replica = try makeEmptyReplica()
         let server = FakeServer(

@@ -81,8 +81,8 @@ struct SyncOutputTests {
         #expect(
             Set(object.keys) == [
                 "pushed", "applied", "duplicate", "rejected", "purged", "restamped", "pulledRecords",
-                "removedRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived", "retries",
-                "elapsed", "batchSize", "pageSize",
+                "removedRecords", "keptRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived",
+                "retries", "elapsed", "batchSize", "pageSize",
             ])
         #expect(object["pushed"] as? Int == 1)
         #expect(object["pages"] as? Int == 2)
@@ -132,7 +132,7 @@ struct SyncOutputTests {
 
     @Test(arguments: [
         (["sync", "--retry-for=-1"], "--retry-for must be 0 or more seconds"),
-        (["pull", "--timeout", "0"], "--timeout must be at least 1 second"),
+        (["pull", "--timeout", "0"], "--timeout must be from 1 to 3600 seconds"),
     ])
     func badRetryOptionsAreRefusedByName(arguments: [String], message: String) {
         let error = #expect(throws: (any Error).self) { try HavenCommand.parseAsRoot(arguments) }

@@ -186,7 +186,8 @@ struct RequestValidationTests {
         }
     }
 
-    @Test(arguments: ["0", "-1", "abc", "1.5", "501", ""])
+    /// (A limit above the page limit is served at it: PageLimitTests.)
+    @Test(arguments: ["0", "-1", "abc", "1.5", "1e3", ""])
     func limitOutOfRangeIsABadRequest(_ limit: String) async throws {
         let server = try await TestServer.make()
         try await server.test { client in
@@ -195,7 +196,7 @@ struct RequestValidationTests {
             #expect(response.status == .badRequest)
             let error = try response.error()
             #expect(error.code == .invalidLimit)
-            #expect(error.message == "limit: must be a whole number from 1 to 500")
+            #expect(error.message == "limit: must be a whole number of at least 1")
         }
     }
 

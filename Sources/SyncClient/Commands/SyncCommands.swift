@@ -29,7 +29,7 @@ struct InitCommand: ParsableCommand {
 struct SyncOptions: ParsableArguments {
     @Option(help: "Most changes per push request; the batch adapts to the link below it.")
     var batchSize: Int = SyncEngine.Configuration.defaultBatchSize
-    @Option(help: "Most records per pull page; the page adapts to the link below it.")
+    @Option(help: "Most records per pull page; the page adapts to the link below it, and the server may send fewer.")
     var pageSize: Int = SyncEngine.Configuration.defaultPageLimit
     @Option(
         help: ArgumentHelp("Keep retrying this long while nothing gets through (0: never retry).", valueName: "seconds"))
@@ -38,11 +38,17 @@ struct SyncOptions: ParsableArguments {
     var timeout: Double = 30
     @Flag(help: "Print a JSON summary.") var json = false
 
+    /// The largest `--page-size`: the client's own bound, far above any server's page limit.
+    static let largestPage = 100_000
+
     func validate() throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 1000") }
-        guard (1...500).contains(pageSize) else { throw ValidationError("--page-size must be from 1 to 500") }
+        // The server serves a larger page at its own limit, whatever that is.
+        guard (1...Self.largestPage).contains(pageSize) else {
+            throw ValidationError("--page-size must be from 1 to \(Self.largestPage)")
+        }
         guard retryFor >= 0, retryFor.isFinite else { throw ValidationError("--retry-for must be 0 or more seconds") }
-        guard timeout >= 1, timeout.isFinite else { throw ValidationError("--timeout must be at least 1 second") }
+        guard (1...3_600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 3600 seconds") }
     }
 
     /// The engine for `replica`, retrying as these options say (or forever), showing `progress`.
@@ -62,6 +68,12 @@ struct SyncOptions: ParsableArguments {
 
     func report(_ summary: SyncEngine.Summary) throws {
         if json { return try printJSON(summary) }
+        Self.summaryLines(summary).forEach { print($0) }
+    }
+
+    /// What a sync, push or pull prints when it is done, without `--json`.
+    static func summaryLines(_ summary: SyncEngine.Summary) -> [String] {
+        var lines: [String] = []
         var parts: [String] = []
         if summary.pushed > 0 {
             var outcome = "\(summary.applied) applied"
@@ -70,27 +82,43 @@ struct SyncOptions: ParsableArguments {
             if summary.purged > 0 { outcome += ", \(summary.purged) dropped" }
             parts.append("pushed \(summary.pushed) change\(summary.pushed == 1 ? "" : "s") (\(outcome))")
         }
-        if summary.pulledRecords > 0 || summary.removedRecords > 0 {
-            parts.append("pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
+        if summary.pulledRecords > 0 || summary.removedRecords > 0 || summary.keptRecords > 0 {
+            parts.append(
+                "pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
+                    + "in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
         }
-        print(parts.isEmpty ? "up to date" : parts.joined(separator: "; "))
+        lines.append(parts.isEmpty ? "up to date" : parts.joined(separator: "; "))
         if summary.retries > 0 {
-            print(
+            lines.append(
                 "the link was unreliable: \(summary.retries) request(s) repeated; the next sync starts at "
                     + "\(summary.batchSize) changes per push, \(summary.pageSize) records per page")
         }
-        if summary.redownloaded { print("the server had forgotten this replica's position: everything was downloaded again") }
-        if summary.removedRecords > 0 { print("\(summary.removedRecords) record(s) are no longer visible to this token and were removed") }
-        if summary.newConflicts > 0 { print("\(summary.newConflicts) new conflict(s): see 'haven conflicts'") }
+        if summary.redownloaded {
+            lines.append("the server had forgotten this replica's position: everything was downloaded again")
+        }
+        if summary.removedRecords > 0 {
+            lines.append("\(summary.removedRecords) record(s) are no longer visible to this token and were removed")
+        }
+        if summary.keptRecords > 0 {
+            lines.append(
+                "\(summary.keptRecords) record(s) are no longer visible to this token but were kept: they have changes "
+                    + "the server has not accepted yet (see 'haven status')")
+        }
+        if summary.newConflicts > 0 { lines.append("\(summary.newConflicts) new conflict(s): see 'haven conflicts'") }
         if summary.restamped > 0 {
-            print(
+            lines.append(
                 "this device's clock was ahead of the server's: \(summary.restamped) change(s) were stamped again "
                     + "with the server's time")
         }
-        if summary.rejected > 0 { print("\(summary.rejected) change(s) were rejected and kept: see 'haven status'") }
-        if summary.purged > 0 {
-            print("\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and purged for good")
+        if summary.rejected > 0 {
+            lines.append("\(summary.rejected) change(s) were rejected and kept: see 'haven status'")
         }
+        if summary.purged > 0 {
+            lines.append(
+                "\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and "
+                    + "purged for good")
+        }
+        return lines
     }
 }
 

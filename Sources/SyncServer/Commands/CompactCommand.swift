@@ -22,6 +22,7 @@ struct CompactCommand: AsyncParsableCommand {
 
     func validate() throws {
         try Lifetime.validateEnvironment("HAVEN_RETENTION")
+        try retention.validate(option: "--retention")
         // Compacting a mistyped path must not create an empty database.
         guard database.isPostgres || FileManager.default.fileExists(atPath: database.database) else {
             throw ValidationError("no database at '\(database.database)'")
@@ -59,11 +60,14 @@ extension Lifetime {
         ProcessEnvironment.value(name).flatMap(Lifetime.init(argument:)) ?? Lifetime(argument: fallback)!
     }
 
-    /// Throws when the environment variable `name` is set to something that is not a lifetime.
+    /// Throws when the environment variable `name` is set to something that is not a lifetime,
+    /// or to one longer than ``longest``.
     static func validateEnvironment(_ name: String) throws {
-        if let text = ProcessEnvironment.value(name), Lifetime(argument: text) == nil {
+        guard let text = ProcessEnvironment.value(name) else { return }
+        guard let lifetime = Lifetime(argument: text) else {
             throw ValidationError("\(name): '\(text.prefix(40))' is not a duration such as 30d, 12h, 90m or 45s")
         }
+        try lifetime.validate(option: name)
     }
 
     /// How `--help` shows a default: in the largest whole unit.

@@ -36,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
         try Lifetime.validateEnvironment("HAVEN_RETENTION")
         try Lifetime.validateEnvironment("HAVEN_COMPACT_EVERY")
         try Lifetime.validateEnvironment("HAVEN_SHUTDOWN_GRACE")
+        try retention.validate(option: "--retention")
+        try compactEvery.validate(option: "--compact-every")
+        try shutdownGrace.validate(option: "--shutdown-grace")
     }
 
     func run() async throws {
