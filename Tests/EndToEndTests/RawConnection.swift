@@ -92,7 +92,13 @@ final class RawConnection {
             }
             Thread.sleep(forTimeInterval: 0.002)
         }
-        throw ClientFailure("the server on port \(remote) did not read what was sent within \(Int(limit)) s")
+        let sockets = Self.socketQueues()
+        let seen = [Pair(local: local, remote: remote), Pair(local: remote, remote: local)].map { pair in
+            sockets[pair].map { "\(pair.local)→\(pair.remote): \($0.unacknowledged) unacknowledged, \($0.unread) unread" }
+                ?? "\(pair.local)→\(pair.remote): no established socket"
+        }
+        throw ClientFailure(
+            "the server on port \(remote) did not read what was sent within \(Int(limit)) s (\(seen.joined(separator: "; ")))")
     }
 
     /// This connection's local and remote port.
@@ -127,7 +133,7 @@ final class RawConnection {
     private static func socketQueues() -> [Pair: Queues] {
         var sockets: [Pair: Queues] = [:]
         for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let table = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            guard let table = readWhole(file) else { continue }
             // "sl local_address rem_address st tx_queue:rx_queue …", addresses as HEXIP:HEXPORT.
             for line in table.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
@@ -141,6 +147,23 @@ final class RawConnection {
             }
         }
         return sockets
+    }
+
+    /// A /proc file read to its end. (It reports a size of 0, and Foundation's whole-file
+    /// read stops short once the table outgrows its first buffer.)
+    private static func readWhole(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func port(_ address: Substring) -> Int? {
