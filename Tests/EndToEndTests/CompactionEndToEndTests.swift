@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HavenCore
 import Testing
 
@@ -48,8 +49,9 @@ struct CompactionEndToEndTests {
         try bora.haven("stories", "delete", helpers)
         try bora.haven("stories", "delete", route)
         try bora.haven("sync")
-        // And the server is compacted with a one-second window once the deletes are older than that
-        Thread.sleep(forTimeInterval: 1.2)
+        // And the server is compacted with a one-second window once the deletes are older than
+        // that, as the server's log tells their age
+        try waitUntilOlderThanOneSecond(everythingIn: server)
         let compacted = try run(
             Binaries.url("haven-server"), ["compact", "--database", server.database, "--retention", "1s"], in: directory)
         #expect(compacted.status == 0, "compact failed: \(compacted.stderr)")
@@ -107,7 +109,7 @@ struct CompactionEndToEndTests {
         try alice.haven("sync")
 
         // Then the server purges it on its own, and logs counts, never content
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(60)  // Polled; the limit only stops a hang.
         var log = ""
         while Date() < deadline {
             let running = try #require(server.running)
@@ -121,6 +123,20 @@ struct CompactionEndToEndTests {
         // And Bora, behind the delete, downloads everything again and no longer holds the story
         #expect(try bora.haven("sync").contains("everything was downloaded again"))
         #expect(try bora.havenResult(["stories", "show", story]).status != 0)
+    }
+}
+
+/// Waits until the newest change in the server's log was received more than a second ago, by
+/// the wall clock compaction reads: a one-second window then leaves none of the log inside it.
+private func waitUntilOlderThanOneSecond(everythingIn server: ServerProcess) throws {
+    let newest = try server.readOnlyDatabase().read { db in
+        try Int64.fetchOne(db, sql: "SELECT MAX(received_at) FROM change_log")
+    }
+    let received = try #require(newest, "the server's log is empty")
+    let deadline = Date().addingTimeInterval(60)  // Only stops a hang.
+    while Int64(Date().timeIntervalSince1970 * 1000) <= received + 1_000 {
+        try #require(Date() < deadline, "the wall clock did not pass \(received + 1_000) ms")
+        Thread.sleep(forTimeInterval: 0.01)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HavenCore
 import Testing
 
@@ -47,13 +48,14 @@ struct ConvergenceTests {
         }
 
         // When both edit the same field, the later stamp wins on both and the loser hears of it,
-        // whichever write reaches the server first.
+        // whichever write reaches the server first. (Bora writes once the wall clock has passed
+        // Alice's stamp, so that his stamp is the later one.)
         try alice.haven("stories", "edit", story, "--body", "Alice's version.")
-        Thread.sleep(forTimeInterval: 0.01)
+        try waitUntilClockPasses(alice, story, "body")
         try bora.haven("stories", "edit", story, "--body", "Bora's version.")
         try bora.haven("sync")  // the winner first: Alice's write arrives late and loses
         try alice.haven("stories", "edit", story, "--region", "Yanbian")
-        Thread.sleep(forTimeInterval: 0.01)
+        try waitUntilClockPasses(alice, story, "region")
         try bora.haven("stories", "edit", story, "--region", "Northeast China")
         try alice.haven("sync")  // the loser first: Bora's later write overwrites it
         try bora.haven("sync")
@@ -110,6 +112,21 @@ struct ConvergenceTests {
         let boraExport = try Data(contentsOf: URL(fileURLWithPath: directory.path("bora.json")))
         #expect(aliceExport == boraExport)
         #expect(try ContentPack.decode(aliceExport).records.count == 2)  // the story and the restored one
+    }
+
+    /// Waits until the wall clock, in milliseconds, is past the stamp of `field` of `record` on
+    /// `device`'s replica: any stamp issued from now on is later than that one.
+    private func waitUntilClockPasses(_ device: Device, _ record: String, _ field: String) throws {
+        let state = try DatabaseQueue(path: device.replica).read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [record])
+        }
+        let text = try #require(state, "no record \(record)")
+        let stamp = try #require(try JSONDecoder().decode(RecordState.self, from: Data(text.utf8)).fields[field]?.stamp)
+        let deadline = Date().addingTimeInterval(60)  // Polled; the limit only stops a hang.
+        while HybridLogicalClock.systemWallClock() <= stamp.physical {
+            try #require(Date() < deadline, "the wall clock did not pass \(stamp)")
+            Thread.sleep(forTimeInterval: 0.001)
+        }
     }
 
     @Test func aWrongTokenIsReportedWithWhatToDo() throws {

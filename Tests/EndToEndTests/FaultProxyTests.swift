@@ -40,10 +40,11 @@ struct FaultProxyTests {
         let answer = try await get(proxy, token: token)
         let seconds = Date().timeIntervalSince(started)
 
+        // Not faster than the cap allows (a busy machine only makes it slower; the request's
+        // timeout stops a hang)
         let expected = Double(answer.body.count) / Double(256 << 10)
         #expect(answer.body.count > 200_000)
-        #expect(
-            seconds > expected * 0.8 && seconds < expected * 2 + 0.5, "\(answer.body.count) bytes took \(seconds) s")
+        #expect(seconds > expected * 0.8, "\(answer.body.count) bytes took \(seconds) s")
     }
 
     @Test func resetsADoomedConnectionAfterItsBytes() async throws {
@@ -63,15 +64,24 @@ struct FaultProxyTests {
     @Test func refusesConnectionsDuringACuttingBlackout() async throws {
         let (server, token) = try makeServer()
         defer { server.stop() }
+        // A blackout long enough that the next request surely falls inside it, even on a busy machine
         let proxy = try FaultProxy(
-            upstreamPort: server.port, profile: .init(blackouts: [.init(afterBytes: 1, duration: 1, cuts: true)]))
+            upstreamPort: server.port, profile: .init(blackouts: [.init(afterBytes: 1, duration: 5, cuts: true)]))
         defer { proxy.stop() }
 
         // The first answer's bytes start the blackout, which cuts that connection.
         _ = try? await get(proxy, token: token)
         await #expect(throws: (any Error).self) { try await get(proxy, token: token) }
-        try await Task.sleep(for: .milliseconds(1_200))
-        #expect(try await get(proxy, token: token).status == 200)
+        #expect(proxy.counters().refused >= 1)
+        // Then, once it is over, requests go through again (tried until one does; the limit
+        // only stops a proxy that never recovers)
+        var recovered = false
+        let deadline = Date().addingTimeInterval(60)
+        while !recovered && Date() < deadline {
+            recovered = (try? await get(proxy, token: token).status) == 200
+            if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(recovered, "requests still fail a minute after a 5 s blackout")
 
         let counters = proxy.counters()
         #expect(counters.blackouts == 1 && counters.refused >= 1)
@@ -84,14 +94,64 @@ struct FaultProxyTests {
             upstreamPort: server.port, profile: .init(blackouts: [.init(afterBytes: 1, duration: 1, cuts: false)]))
         defer { proxy.stop() }
 
-        // The first answer starts the blackout; it and the next one arrive, a second late.
+        // The first answer starts the blackout; it and the next one arrive, held for the second
+        // (the requests' timeout stops a hang)
         let started = Date()
         #expect(try await get(proxy, token: token).status == 200)
         #expect(try await get(proxy, token: token).status == 200)
         let seconds = Date().timeIntervalSince(started)
 
-        #expect(seconds >= 1 && seconds < 5, "took \(seconds) s")
-        #expect(proxy.counters().resets == 0)
+        #expect(seconds >= 1, "took \(seconds) s: nothing was held")
+        #expect(proxy.counters().blackouts == 1 && proxy.counters().resets == 0)
+    }
+
+    @Test func holdsTheLinkWhenItsConditionSaysSoUntilReleased() async throws {
+        let (server, token) = try makeServer()
+        defer { server.stop() }
+        let proxy = try FaultProxy(upstreamPort: server.port)
+        defer { proxy.stop() }
+
+        // Given a hold armed for the first answer
+        proxy.hold { direction in direction == .toClient }
+        let first = Task { try await get(proxy, token: token) }
+
+        // When the answer reaches the proxy, then the request has gone through and not one
+        // byte of the answer has (polled; the limit only stops a hang)
+        try await waitUntil { proxy.isHolding }
+        #expect(proxy.counters().toServer > 0 && proxy.counters().toClient == 0)
+        // and released as it was, the answer arrives whole
+        proxy.release(resetting: false)
+        #expect(try await first.value.status == 200)
+        #expect(proxy.counters().holds == 1 && proxy.counters().resets == 0)
+
+        // Given a hold armed for the next request
+        let sent = proxy.counters().toServer
+        proxy.hold { direction in direction == .toServer }
+        let second = Task { try await get(proxy, token: token) }
+
+        // When the request reaches the proxy, then none of it reaches the server
+        try await waitUntil { proxy.isHolding }
+        #expect(proxy.counters().toServer == sent)
+        // and released with a reset, it fails and never reaches the server
+        proxy.release(resetting: true)
+        await #expect(throws: (any Error).self) { try await second.value }
+        #expect(proxy.counters().toServer == sent)
+        #expect(proxy.counters().holds == 2)
+
+        // And a disarmed hold never starts
+        proxy.hold { _ in true }
+        proxy.disarm()
+        #expect(try await get(proxy, token: token).status == 200)
+        #expect(proxy.counters().holds == 2)
+    }
+
+    /// Polls `condition` until it holds; fails after a minute, which only stops a hang.
+    private func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        while !condition() {
+            try #require(Date() < deadline, "condition not met within a minute")
+            try await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// A server holding 150 stories (about 400 KB as a page without compression).
@@ -104,7 +164,7 @@ struct FaultProxyTests {
 
     /// One uncompressed pull through the proxy, on a connection of its own.
     private func get(_ proxy: FaultProxy, token: String) async throws -> (status: Int, body: Data) {
-        var request = URLRequest(url: URL(string: proxy.url + "/v1/changes?limit=500")!, timeoutInterval: 10)
+        var request = URLRequest(url: URL(string: proxy.url + "/v1/changes?limit=500")!, timeoutInterval: 60)
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
         let session = URLSession(configuration: .ephemeral)

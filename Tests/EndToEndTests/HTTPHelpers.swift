@@ -56,6 +56,30 @@ struct LiveClient {
     }
 }
 
+extension RawConnection {
+    /// Sends `GET /v1/changes?since=cursor&wait=seconds` to the server on `port` and returns
+    /// once the server has read the request (``waitUntilServerHasRead(within:)``): the poll is in
+    /// flight, not still in a socket.
+    static func longPoll(port: Int, token: String, since cursor: SyncCursor, wait seconds: Int) throws -> RawConnection {
+        let connection = try RawConnection(port: port, timeout: seconds + 60)
+        let head =
+            "GET /v1/changes?limit=100&since=\(cursor)&wait=\(seconds) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+            + "Authorization: Bearer \(token)\r\n\r\n"
+        try connection.write(Data(head.utf8))
+        try connection.waitUntilServerHasRead()
+        return connection
+    }
+
+    /// Reads the answer to a pull: a page, or an error if the status is not 200.
+    func readPage() throws -> PullResponse {
+        let answer = try readResponse()
+        guard answer.status == 200 else {
+            throw ClientFailure("pull answered \(answer.status): \(String(decoding: answer.body.prefix(300), as: UTF8.self))")
+        }
+        return try JSONDecoder().decode(PullResponse.self, from: answer.body)
+    }
+}
+
 func gzipped(_ data: Data) throws -> Data {
     var buffer = ByteBuffer(bytes: data)
     let compressed = try buffer.compress(with: .gzip())

@@ -32,6 +32,7 @@ struct KilledServerTests {
         let pushing = LockedValue(true)
         defer { pushing.value = false }
         let inFlight = RequestCounter()
+        let batchesAcknowledged = RequestCounter()  // Entered once per batch answered 2xx.
         let outcomes = LockedValue<[PushingClient.Outcome]>([])
         let finished = DispatchGroup()
         for index in 0..<4 {
@@ -41,6 +42,7 @@ struct KilledServerTests {
                 var client = PushingClient(replica: "kill\(seed)c\(index)", token: token, seed: seed * 10 + UInt64(index))
                 while pushing.value {
                     client.pushBlocking(client.nextBatch(maxSize: 10), toPort: { _ in port.value }, inFlight: inFlight)
+                    batchesAcknowledged.enter()
                 }
                 outcomes.withLock { $0.append(client.outcome) }
                 finished.leave()
@@ -48,23 +50,32 @@ struct KilledServerTests {
         }
         var random = SplitMix64(seed: seed)
 
-        // When the server is killed with SIGKILL at 50 random moments and started again each time
+        // When the server is killed with SIGKILL at 50 seeded moments and started again each
+        // time: each once the clients have had 5 to 10 batches answered since the last start (a
+        // client re-sends at most one batch after a kill, so at least one batch is new), and a
+        // push is under way. Counted, not timed; the deadlines only stop a hang.
         var killsInFlight = 0
         var logSizes: [Int] = []  // The log's size after each kill.
         let started = ContinuousClock.now
+        var answeredAtStart = 0
         for _ in 0..<50 {
-            Thread.sleep(forTimeInterval: 0.05 + Double(random.next() % 450) / 1_000)
+            let target = answeredAtStart + 5 + Int(random.next() % 6)
+            try waitUntil(batchesAcknowledged.current >= target, "\(target) batches answered")
+            try waitUntil(inFlight.current > 0, "a push under way")
             let process = try #require(server.running?.process)
             if inFlight.current > 0 { killsInFlight += 1 }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal, "the server ended before its kill")
             logSizes.append(try server.changeLogCounts().count)
+            answeredAtStart = batchesAcknowledged.current
             try server.start()
             port.value = server.port
         }
-        // and the clients, once it has run without a kill for a moment, push what they still hold
-        Thread.sleep(forTimeInterval: 0.5)
+        // and the clients, once the last start has answered a few new batches, push what they
+        // still hold
+        let answered = batchesAcknowledged.current
+        try waitUntil(batchesAcknowledged.current >= answered + 5, "batches answered after the last start")
         pushing.value = false
         #expect(finished.wait(timeout: .now() + 120) == .success, "the clients did not finish")
         var outcome = PushingClient.Outcome()
@@ -101,5 +112,14 @@ struct KilledServerTests {
         let wrongTitles = outcome.titles.filter { records[$0.key]?.fields["title"] != $0.value }
         #expect(wrongTitles.isEmpty, "\(wrongTitles.count) of \(outcome.titles.count) records lack their winning title")
         #expect(records.count == outcome.titles.count)
+    }
+
+    /// Polls `condition` until it holds; fails after two minutes, which only stops a hang.
+    private func waitUntil(_ condition: @autoclosure () -> Bool, _ what: String) throws {
+        let deadline = Date().addingTimeInterval(120)
+        while !condition() {
+            try #require(Date() < deadline, "no \(what) within two minutes")
+            Thread.sleep(forTimeInterval: 0.001)
+        }
     }
 }

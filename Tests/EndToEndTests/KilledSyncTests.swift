@@ -1,3 +1,4 @@
+import FaultProxy
 import Foundation
 import GRDB
 import HavenClient
@@ -5,57 +6,127 @@ import HavenCore
 import Testing
 import TestSupport
 
-/// `haven sync` killed with SIGKILL at random moments loses no local edit and duplicates no
-/// change on the server.
+/// `haven sync` killed with SIGKILL at seeded moments of its progress loses no local edit and
+/// duplicates no change on the server.
+///
+/// The moments come from what the sync has done, never from the clock: a proxy between the
+/// client and the server holds the link when the server's change log (while pushing) or the
+/// replica's cursor (while pulling) passes a seeded target, just before a request goes out or
+/// just before its answer comes back; the test then kills the waiting client. A kill therefore
+/// lands at the same point of the sync on a fast machine and on a loaded one.
 @Suite(.serialized)
 struct KilledSyncTests {
+    /// Where a kill landed, as the server and the replica tell it after the kill.
+    struct Kill: CustomStringConvertible {
+        var direction: FaultProxy.Direction
+        /// The target the hold waited for: rows in the change log, or a pull position.
+        var target: Int
+        var onServer: Int
+        var unsent: Int
+        var pulledTo: Int
+
+        var duringPush: Bool { onServer > 0 && unsent > 0 }
+        var description: String {
+            "\(direction == .toServer ? "request" : "answer") held at \(target): \(onServer) on the server, \(unsent) unsent, pulled to \(pulledTo)"
+        }
+    }
+
+    /// Stories saved offline before the first sync.
+    static let total = 300
+    /// The most changes per push and records per page; kill targets are spaced wider than both,
+    /// so that no kill can run past the next target.
+    static let batch = 4
+    static let page = 20
+
     @Test func syncKilledRepeatedlyLosesAndDuplicatesNothing() throws {
         let directory = try TemporaryDirectory()
         let server = ServerProcess(in: directory)
         try server.start()
         defer { server.stop() }
+        let proxy = try FaultProxy(upstreamPort: server.port)
+        defer { proxy.stop() }
         let device = Device("field", in: directory)
-        try device.haven("init", "--server", server.url, "--token", server.token(role: "editor", name: "editor"))
+        try device.haven("init", "--server", proxy.url, "--token", server.token(role: "editor", name: "editor"))
 
         // Given 300 stories saved offline (through the library calls the CLI makes)
         let replica = try Replica.open(at: device.replica)
         var saved: Set<String> = []
-        for index in 0..<300 {
+        for index in 0..<Self.total {
             saved.insert(
                 try replica.add(
                     .story, values: ["title": .string("Story \(index)"), "body": "Saved offline.", "language": "en"]))
         }
+        let log = try server.readOnlyDatabase()
+        let logRows: @Sendable () -> Int = { (try? log.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM change_log") }) ?? 0 }
+        let pulledTo: @Sendable () -> Int = {
+            guard let cursor = try? replica.settings().cursor else { return 0 }
+            return Int(cursor.position ?? cursor.seq)
+        }
 
-        // When sync is killed at random moments until one run completes
+        // When sync is killed at five seeded moments while pushing and two while pulling, each
+        // one the moment a request or its answer is about to cross the link
         var generator = SplitMix64(seed: 20_261_123)
-        var kills = 0
-        var partialKills = 0
+        var pushTargets = Self.spreadTargets(over: 0..<Self.total, count: 5, gap: 2 * Self.batch, &generator)
+        // Pull positions are log positions, 1 to at least 300; targets stop a page before the
+        // end, so that a page request always follows them.
+        var pullTargets = Self.spreadTargets(
+            over: 0..<(Self.total - Self.page), count: 2, gap: 2 * Self.page, &generator)
+        var kills: [Kill] = []
         var completed = false
-        for _ in 0..<80 where !completed {
+        for _ in 0..<20 where !completed {
+            // The next target lies beyond what is already done, so every armed hold stops this run.
+            let onServer = logRows()
+            let pulled = pulledTo()
+            pushTargets.removeAll { $0 <= onServer }
+            pullTargets.removeAll { $0 <= pulled }
+            let target: (value: Int, progress: @Sendable () -> Int)? =
+                pushTargets.first.map { ($0, logRows) } ?? pullTargets.first.map { ($0, pulledTo) }
+            let direction: FaultProxy.Direction = generator.next() % 2 == 0 ? .toServer : .toClient
+            if let target {
+                proxy.hold { way in way == direction && target.progress() >= target.value }
+            } else {
+                proxy.disarm()
+            }
+
             let sync = try launch(
-                Binaries.url("haven"), ["sync", "--batch-size", "4", "--page-size", "20"],
+                Binaries.url("haven"), ["sync", "--batch-size", "\(Self.batch)", "--page-size", "\(Self.page)"],
                 environment: ["HAVEN_REPLICA": device.replica], in: directory)
-            Thread.sleep(forTimeInterval: Double(generator.next() % 700) / 1000 + 0.03)
-            if sync.process.isRunning {
+            // Polled, not timed: the proxy decides the moment; the deadline only stops a hang.
+            let deadline = Date().addingTimeInterval(120)
+            while sync.process.isRunning && !proxy.isHolding && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+            if proxy.isHolding {
                 kill(sync.process.processIdentifier, SIGKILL)
                 sync.process.waitUntilExit()
-                kills += 1
-                let onServer = try serverCount(server, "SELECT COUNT(*) FROM change_log")
-                if onServer > 0 && onServer < saved.count { partialKills += 1 }
+                // Nothing crosses the link while it is held: what is on the server is final.
+                kills.append(
+                    Kill(
+                        direction: direction, target: target?.value ?? -1, onServer: logRows(),
+                        unsent: try replica.status().unsentChanges, pulledTo: pulledTo()))
+                proxy.release(resetting: true)
+            } else if sync.process.isRunning {
+                kill(sync.process.processIdentifier, SIGKILL)
+                sync.process.waitUntilExit()
+                Issue.record("sync neither finished nor reached its target \(target?.value ?? -1) in 120 s")
+                return
             } else {
                 sync.process.waitUntilExit()
                 #expect(sync.result().status == 0, "sync failed: \(sync.result().stderr)")
+                #expect(target == nil, "the run finished before its target \(target?.value ?? -1): \(kills)")
                 completed = true
             }
         }
-        if !completed { try device.haven("sync") }
+        #expect(completed, "no sync ran to the end: \(kills)")
+        print("killed sync: \(kills.count) kills; \(kills.map(\.description).joined(separator: "; "))")
 
-        // Then every saved edit is on the server exactly once, and the replica is intact.
-        #expect(kills >= 3, "the test must interrupt syncs to mean anything")
-        #expect(partialKills >= 1, "at least one kill must land in the middle of pushing")
-        #expect(try serverCount(server, "SELECT COUNT(*) FROM change_log") == saved.count)
-        #expect(try serverCount(server, "SELECT COUNT(DISTINCT change_id) FROM change_log") == saved.count)
-        #expect(try serverIDs(server) == saved)
+        // Then every kill landed where it was aimed: five while pushing, two while pulling
+        #expect(kills.count == 7, "\(kills)")
+        #expect(kills.filter(\.duringPush).count == 5, "\(kills)")
+        #expect(kills.filter { $0.onServer == Self.total && $0.unsent == 0 && $0.pulledTo > 0 }.count == 2, "\(kills)")
+        #expect(kills.contains { $0.direction == .toClient && $0.duringPush }, "no answer to a push was lost: \(kills)")
+        // and every saved edit is on the server exactly once, and the replica is intact.
+        #expect(logRows() == saved.count)
+        #expect(try log.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT change_id) FROM change_log") } == saved.count)
+        #expect(Set(try log.read { db in try String.fetchAll(db, sql: "SELECT id FROM records") }) == saved)
         let status = try replica.status()
         #expect(status.unsentChanges == 0)
         #expect(status.stories == saved.count)
@@ -63,17 +134,13 @@ struct KilledSyncTests {
         #expect(check == "ok")
     }
 
-    private func serverCount(_ server: ServerProcess, _ sql: String) throws -> Int {
-        try readOnly(server).read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
-    }
-
-    private func serverIDs(_ server: ServerProcess) throws -> Set<String> {
-        Set(try readOnly(server).read { db in try String.fetchAll(db, sql: "SELECT id FROM records") })
-    }
-
-    private func readOnly(_ server: ServerProcess) throws -> DatabaseQueue {
-        var configuration = Configuration()
-        configuration.readonly = true
-        return try DatabaseQueue(path: server.database, configuration: configuration)
+    /// `count` seeded targets inside `range`, one in each of `count` equal parts, each part's
+    /// last `gap` left out: consecutive targets are more than `gap` apart.
+    private static func spreadTargets(over range: Range<Int>, count: Int, gap: Int, _ generator: inout SplitMix64) -> [Int] {
+        let part = range.count / count
+        precondition(part > gap, "parts of \(part) are too small for a gap of \(gap)")
+        return (0..<count).map { index in
+            range.lowerBound + index * part + 1 + Int(generator.next() % UInt64(part - gap))
+        }
     }
 }

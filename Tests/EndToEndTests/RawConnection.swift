@@ -73,6 +73,103 @@ final class RawConnection {
         }
     }
 
+    /// Waits until the server has read every byte written so far: the kernel has delivered them
+    /// (nothing is left unacknowledged on this side) and the server's process has taken them out
+    /// of its socket. A request head read this way is in flight for the server: shutdown waits
+    /// for it instead of closing the connection as idle. Observed, not timed: the limit only
+    /// stops a hang.
+    ///
+    /// Reads the kernel's socket table, `/proc/net/tcp` and `tcp6`: Linux only.
+    func waitUntilServerHasRead(within limit: TimeInterval = 60) throws {
+        let (local, remote) = try ports()
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline {
+            let sockets = Self.socketQueues()
+            if let mine = sockets[Pair(local: local, remote: remote)], mine.unacknowledged == 0,
+                let theirs = sockets[Pair(local: remote, remote: local)], theirs.unread == 0
+            {
+                return
+            }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        let sockets = Self.socketQueues()
+        let seen = [Pair(local: local, remote: remote), Pair(local: remote, remote: local)].map { pair in
+            sockets[pair].map { "\(pair.local)→\(pair.remote): \($0.unacknowledged) unacknowledged, \($0.unread) unread" }
+                ?? "\(pair.local)→\(pair.remote): no established socket"
+        }
+        throw ClientFailure(
+            "the server on port \(remote) did not read what was sent within \(Int(limit)) s (\(seen.joined(separator: "; ")))")
+    }
+
+    /// This connection's local and remote port.
+    private func ports() throws -> (local: Int, remote: Int) {
+        func port(_ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32) throws -> Int {
+            var address = sockaddr_in()
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let result = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(descriptor, $0, &length) }
+            }
+            guard result == 0 else { throw ClientFailure("getsockname/getpeername failed: errno \(errno)") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+        return (try port { getsockname($0, $1, $2) }, try port { getpeername($0, $1, $2) })
+    }
+
+    /// A TCP socket named by its ports, as seen from its own side.
+    private struct Pair: Hashable {
+        var local: Int
+        var remote: Int
+    }
+
+    /// Bytes waiting in a socket's queues.
+    private struct Queues {
+        /// Sent and not yet acknowledged by the peer (`tx_queue`).
+        var unacknowledged: Int
+        /// Received and not yet read by the process (`rx_queue`).
+        var unread: Int
+    }
+
+    /// Every established TCP socket of this network namespace with its queues, by ports.
+    private static func socketQueues() -> [Pair: Queues] {
+        var sockets: [Pair: Queues] = [:]
+        for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let table = readWhole(file) else { continue }
+            // "sl local_address rem_address st tx_queue:rx_queue …", addresses as HEXIP:HEXPORT.
+            for line in table.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ")
+                guard fields.count > 4, fields[3] == "01", let local = port(fields[1]), let remote = port(fields[2])
+                else { continue }  // 01: ESTABLISHED
+                let queues = fields[4].split(separator: ":")
+                guard queues.count == 2, let tx = Int(queues[0], radix: 16), let rx = Int(queues[1], radix: 16) else {
+                    continue
+                }
+                sockets[Pair(local: local, remote: remote)] = Queues(unacknowledged: tx, unread: rx)
+            }
+        }
+        return sockets
+    }
+
+    /// A /proc file read to its end. (It reports a size of 0, and Foundation's whole-file
+    /// read stops short once the table outgrows its first buffer.)
+    private static func readWhole(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(descriptor, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: buffer[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func port(_ address: Substring) -> Int? {
+        address.split(separator: ":").last.flatMap { Int($0, radix: 16) }
+    }
+
     /// Reads one response whose body has a `Content-Length` (or runs to the end of the connection).
     func readResponse() throws -> Response {
         let separator = Data("\r\n\r\n".utf8)

@@ -19,6 +19,9 @@ import Foundation
 /// 4. A blackout starts once the bytes sent to clients pass its mark and lasts its duration.
 ///    A cutting blackout resets every connection and refuses new ones; a stalling one holds
 ///    every byte and every new connection until it ends.
+/// 5. A hold, armed with ``hold(when:)``, stops the link at a moment the test picks from what
+///    it observes (rows in a database, a replica's cursor), not from the clock: the condition is
+///    asked before each chunk is forwarded, and once it holds nothing moves until ``release(resetting:)``.
 ///
 /// Each connection runs four threads, a reader and a writer per direction, joined by a queue.
 /// Every wait is bounded (50 ms), so ``stop()`` ends them all promptly. The proxy counts the
@@ -75,6 +78,14 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
+    /// The way a chunk is about to go.
+    public enum Direction: Sendable {
+        /// From the client to the server: a request.
+        case toServer
+        /// From the server to the client: an answer.
+        case toClient
+    }
+
     /// Bytes forwarded by one connection.
     public struct Traffic: Sendable {
         public var toServer = 0
@@ -95,6 +106,8 @@ public final class FaultProxy: @unchecked Sendable {
         public var refused = 0
         /// Blackouts started.
         public var blackouts = 0
+        /// Holds started by a ``FaultProxy/hold(when:)`` condition.
+        public var holds = 0
         /// Bytes read from one side and not yet written to the other.
         public var inFlight = 0
         /// When bytes last went each way, in ``FaultProxy/now()`` seconds (0 if never).
@@ -123,6 +136,8 @@ public final class FaultProxy: @unchecked Sendable {
     private var pendingBlackouts: [Blackout]
     private var blackoutEnds = 0.0
     private var blackoutCuts = false
+    private var holdCondition: (@Sendable (Direction) -> Bool)?
+    private var holding = false
     private var stopped = false
     private var acceptorRunning = true
 
@@ -156,9 +171,53 @@ public final class FaultProxy: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
+    /// Serializes the evaluations of the hold condition, which may be slow (a database read).
+    private let holdCheck = NSLock()
+
     /// A snapshot of the counters.
     public func counters() -> Counters {
         lock.withLock { totals }
+    }
+
+    /// Arms a hold: before forwarding each chunk, in either direction, the proxy asks
+    /// `condition`; the first time it answers true, that chunk stays where it is and the whole
+    /// link stops (every byte both ways, every new connection) until ``release(resetting:)``.
+    /// The condition is then disarmed; arming again replaces an armed one.
+    ///
+    /// Asked before a request's first bytes reach the server, a condition sees everything that
+    /// earlier requests committed: a client that waits for each answer cannot have more in flight.
+    ///
+    /// For example, stop a client the moment the server's log passes 120 rows:
+    /// ```swift
+    /// proxy.hold { _ in (try? logRows()) ?? 0 >= 120 }
+    /// while !proxy.isHolding { … }  // then kill the client, look, and release
+    /// ```
+    public func hold(when condition: @escaping @Sendable (Direction) -> Bool) {
+        lock.withLock { holdCondition = condition }
+    }
+
+    /// Disarms a hold that has not started yet.
+    public func disarm() {
+        lock.withLock { holdCondition = nil }
+    }
+
+    /// Whether a hold has started and not been released.
+    public var isHolding: Bool {
+        lock.withLock { holding }
+    }
+
+    /// Ends a hold.
+    ///
+    /// - Parameter resetting: true resets every open connection and drops what it held, as a
+    ///   link that went down with its client does; false lets the held bytes go on.
+    public func release(resetting: Bool) {
+        let open: [Connection] = lock.withLock {
+            holding = false
+            guard resetting else { return [] }
+            totals.resets += connections.count
+            return Array(connections.values)
+        }
+        for connection in open { abort(connection, reset: true) }
     }
 
     /// Stops listening, closes every open connection and waits (at most 5 s) for its threads.
@@ -310,7 +369,12 @@ public final class FaultProxy: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: min(0.05, chunk.due - Self.now()))
             }
             var offset = 0
+            var asked = false  // The hold condition is asked once per chunk, before its first byte.
             while offset < chunk.bytes.count && !isAborted(connection) {
+                if !asked {
+                    asked = true
+                    if startsHold(toClient ? .toClient : .toServer) { continue }
+                }
                 if stalled() {
                     Thread.sleep(forTimeInterval: 0.01)
                     continue
@@ -369,7 +433,22 @@ public final class FaultProxy: @unchecked Sendable {
     // MARK: Connection state
 
     private func stalled() -> Bool {
-        lock.withLock { !blackoutCuts && Self.now() < blackoutEnds }
+        lock.withLock { holding || (!blackoutCuts && Self.now() < blackoutEnds) }
+    }
+
+    /// Asks the armed hold condition about a chunk about to go `direction`; true if it started a hold.
+    private func startsHold(_ direction: Direction) -> Bool {
+        holdCheck.withLock {
+            guard let condition = lock.withLock({ holding ? nil : holdCondition }), condition(direction) else {
+                return false
+            }
+            lock.withLock {
+                holdCondition = nil
+                holding = true
+                totals.holds += 1
+            }
+            return true
+        }
     }
 
     private func isAborted(_ connection: Connection) -> Bool {
