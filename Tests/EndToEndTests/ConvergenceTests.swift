@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HavenCore
 import Testing
+import TestSupport
 
 /// Two real `haven` processes on two replicas, editing offline and converging through a real
 /// `haven-server` (issue: the first end-to-end sync).
@@ -122,10 +123,8 @@ struct ConvergenceTests {
         }
         let text = try #require(state, "no record \(record)")
         let stamp = try #require(try JSONDecoder().decode(RecordState.self, from: Data(text.utf8)).fields[field]?.stamp)
-        let deadline = Date().addingTimeInterval(60)  // Polled; the limit only stops a hang.
-        while HybridLogicalClock.systemWallClock() <= stamp.physical {
-            try #require(Date() < deadline, "the wall clock did not pass \(stamp)")
-            Thread.sleep(forTimeInterval: 0.001)
+        try Polling.until("the wall clock passing \(stamp)", limit: 60) {
+            HybridLogicalClock.systemWallClock() > stamp.physical
         }
     }
 

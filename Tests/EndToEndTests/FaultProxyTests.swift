@@ -2,6 +2,7 @@ import FaultProxy
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -75,13 +76,9 @@ struct FaultProxyTests {
         #expect(proxy.counters().refused >= 1)
         // Then, once it is over, requests go through again (tried until one does; the limit
         // only stops a proxy that never recovers)
-        var recovered = false
-        let deadline = Date().addingTimeInterval(60)
-        while !recovered && Date() < deadline {
-            recovered = (try? await get(proxy, token: token).status) == 200
-            if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+        try await Polling.until("a request through the proxy after its 5 s blackout", limit: 60) {
+            (try? await get(proxy, token: token).status) == 200
         }
-        #expect(recovered, "requests still fail a minute after a 5 s blackout")
 
         let counters = proxy.counters()
         #expect(counters.blackouts == 1 && counters.refused >= 1)
