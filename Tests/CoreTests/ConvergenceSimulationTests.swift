@@ -130,7 +130,7 @@ private struct Simulation {
     ]
 
     private var rng: SplitMix64
-    private let time = ManualWallClock(start)
+    private let time = ManualClock(start)
     private(set) var replicas: [Replica] = []
     private(set) var server: [String: TrackedRecord] = [:]
     /// The server's append-only log: the change at index i has seq i + 1.

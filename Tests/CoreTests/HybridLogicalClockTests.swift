@@ -1,19 +1,20 @@
 import HavenCore
 import PropertyBased
 import Testing
+import TestSupport
 
 struct HybridLogicalClockTests {
     private static let start: UInt64 = 1_700_000_000_000
     private static let hour: Int64 = 3_600_000
     private let local = ReplicaID("local")!
 
-    private func makeClock(_ wall: ManualWallClock, last: Timestamp? = nil) -> HybridLogicalClock {
+    private func makeClock(_ wall: ManualClock, last: Timestamp? = nil) -> HybridLogicalClock {
         HybridLogicalClock(replica: local, last: last, wallClock: wall.read)
     }
 
     @Test func nowFollowsWallTimeWhenItMovesForwards() {
         // Given
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
 
         // When / Then
@@ -24,7 +25,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func nowCountsWithinOneMillisecond() {
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
 
         let stamps = (0..<4).map { _ in clock.now() }
@@ -34,7 +35,7 @@ struct HybridLogicalClockTests {
 
     @Test func nowStrictlyIncreasesWhenWallTimeJumpsBackwardsByHours() {
         // Given a clock that has issued a stamp
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
         let before = clock.now()
 
@@ -53,7 +54,7 @@ struct HybridLogicalClockTests {
 
     @Test func receiveOrdersLaterStampsAfterARemoteStampAhead() throws {
         // Given a remote stamp five seconds ahead, within the allowed drift
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
         _ = clock.now()
         let remote = stamp(Self.start + 5_000, 7, "remote")
@@ -68,7 +69,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func receiveOfAnOlderStampKeepsLocalOrder() throws {
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
         let mine = clock.now()
 
@@ -80,7 +81,7 @@ struct HybridLogicalClockTests {
 
     @Test func receiveOfTheSameMillisecondCountsPastBothCounters() throws {
         // Given a local clock at counter 3 and a remote stamp at counter 10 in the same millisecond
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall, last: stamp(Self.start, 3, "local"))
 
         // When
@@ -91,7 +92,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func receiveWhenWallTimeIsAheadOfBothStartsAtCounterZero() throws {
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall, last: stamp(Self.start - 10, 3, "local"))
 
         try clock.receive(stamp(Self.start - 5, 10, "remote"))
@@ -101,7 +102,7 @@ struct HybridLogicalClockTests {
 
     @Test func receiveRefusesAStampBeyondMaxDriftAndLeavesTheClockUnchanged() {
         // Given a clock that has issued a stamp
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
         _ = clock.now()
         let before = clock.last
@@ -117,7 +118,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func receiveAcceptsAStampExactlyAtMaxDrift() throws {
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall)
         let remote = stamp(Self.start + HybridLogicalClock.defaultMaxDrift, 0, "remote")
 
@@ -127,7 +128,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func customMaxDriftIsHonoured() throws {
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = HybridLogicalClock(replica: local, maxDrift: 1_000, wallClock: wall.read)
 
         try clock.receive(stamp(Self.start + 1_000, 0, "remote"))
@@ -138,7 +139,7 @@ struct HybridLogicalClockTests {
 
     @Test func unlimitedMaxDriftAcceptsStampsAhead() throws {
         // Given a drift so large that wall time plus drift overflows
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = HybridLogicalClock(replica: local, maxDrift: .max, wallClock: wall.read)
         let remote = stamp(Self.start + 1, 0, "remote")
 
@@ -156,7 +157,7 @@ struct HybridLogicalClockTests {
 
     @Test func counterOverflowCarriesIntoTheNextMillisecond() throws {
         // Given a clock whose counter is full, with wall time not ahead
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall, last: stamp(Self.start, .max, "local"))
 
         // When / Then
@@ -171,7 +172,7 @@ struct HybridLogicalClockTests {
 
     @Test func clockRecreatedFromPersistedLastNeverIssuesASmallerStamp() {
         // Given a clock that ran while the wall clock was an hour fast
-        let wall = ManualWallClock(Self.start + UInt64(Self.hour))
+        let wall = ManualClock(Self.start + UInt64(Self.hour))
         var clock = makeClock(wall)
         let issued = clock.now()
 
@@ -185,7 +186,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func recreatedClockStampsWithItsOwnReplica() {
-        let wall = ManualWallClock(Self.start)
+        let wall = ManualClock(Self.start)
         var clock = makeClock(wall, last: stamp(Self.start + 10, 4, "someoneelse"))
 
         #expect(clock.last == stamp(Self.start + 10, 4, "local"))
@@ -193,7 +194,7 @@ struct HybridLogicalClockTests {
     }
 
     @Test func aNewClockStartsAtZero() {
-        let clock = makeClock(ManualWallClock(0))
+        let clock = makeClock(ManualClock(0))
         #expect(clock.last == stamp(0, 0, "local"))
     }
 
@@ -229,7 +230,7 @@ struct HybridLogicalClockTests {
     @Test func issuedStampsStrictlyIncreaseAcrossJumpsReceivesAndRestarts() async {
         await propertyCheck(count: 300, input: Self.operation.array(of: 1...80)) { operations in
             // Given
-            let wall = ManualWallClock(Self.start)
+            let wall = ManualClock(Self.start)
             var clock = makeClock(wall)
             var issued: [Timestamp] = []
             var largestAccepted: Timestamp?

@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 /// `GET /metrics` and `GET /healthz` on a live `haven-server`.
 @Suite(.serialized)

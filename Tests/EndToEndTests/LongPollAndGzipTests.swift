@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 /// Long-poll and gzip against a live `haven-server`.
 @Suite(.serialized)

@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 /// A first sync in several pages brings whole records, also those edited after they were
 /// created: such a record is listed once, at its last change, so a later page must still carry

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import TestSupport
 
 @testable import HavenServer
 
@@ -52,7 +53,7 @@ struct MalformedRequestTests {
     /// Sends `count` generated requests and checks each answer.
     static func run(count: Int, seed: UInt64, live: Bool) async throws -> FuzzReport {
         let server = try await TestServer.make(configuration: configuration(live: live))
-        let clock = ManualClock()
+        let clock = ManualClock(TestServer.now)
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let app = buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { clock.now })

@@ -24,7 +24,9 @@ final class TestServer: Sendable {
         ("reader", .reader), ("expired", .editor), ("revoked", .editor),
     ]
 
+    /// The directory of the SQLite file; removed with the server.
     let directory: URL
+    private let temporary: TemporaryDirectory
     /// The SQLite file; unused on PostgreSQL.
     let path: String
     let backend: StorageBackend
@@ -41,13 +43,14 @@ final class TestServer: Sendable {
     let ids: [String: String]
 
     private init(
-        directory: URL, backend: StorageBackend, store: any SyncStore, running: Task<Void, any Error>?,
+        directory: TemporaryDirectory, backend: StorageBackend, store: any SyncStore, running: Task<Void, any Error>?,
         postgres: PostgresTestDatabase?, configuration: ServerConfiguration, now: UInt64, secrets: [String: String],
         ids: [String: String]
     ) {
         self.running = running
-        self.directory = directory
-        self.path = Self.sqlitePath(in: directory)
+        self.temporary = directory
+        self.directory = directory.url
+        self.path = Self.sqlitePath(in: directory.url)
         self.backend = backend
         self.store = store
         self.postgres = postgres
@@ -58,7 +61,6 @@ final class TestServer: Sendable {
     }
 
     deinit {
-        try? FileManager.default.removeItem(at: directory)
         // The PostgreSQL pool stops, and the database is dropped once it has let go of it.
         running?.cancel()
     }
@@ -90,11 +92,9 @@ final class TestServer: Sendable {
     static func make(
         backend: StorageBackend = .sqlite, configuration: ServerConfiguration = .init(), now: UInt64 = TestServer.now
     ) async throws -> TestServer {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("haven-server-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try TemporaryDirectory()
         let postgres = backend == .postgres ? try PostgresTestDatabase() : nil
-        let store = try await openStore(backend: backend, directory: directory, postgres: postgres)
+        let store = try await openStore(backend: backend, directory: directory.url, postgres: postgres)
         let running: Task<Void, any Error>? = backend == .postgres ? Task { try await store.run() } : nil
         var secrets: [String: String] = [:]
         var ids: [String: String] = [:]

@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Synchronization
 import Testing
+import TestSupport
 
 @testable import HavenServer
 
@@ -16,7 +16,7 @@ struct ThrottleTests {
 
     @Test func tenBadTokensBlockTheAddressForTheWindow() async throws {
         // Given a server that trusts X-Forwarded-For, with the default 10 failures per 60 s
-        let clock = ManualClock()
+        let clock = ManualClock(TestServer.now)
         let server = try await TestServer.make(configuration: Self.behindProxy())
         try await Self.test(server, clock: clock) { client in
             // When one address sends 10 bad tokens
@@ -51,7 +51,7 @@ struct ThrottleTests {
     }
 
     @Test func failuresSpreadOverMoreThanAWindowDoNotBlock() async throws {
-        let clock = ManualClock()
+        let clock = ManualClock(TestServer.now)
         let server = try await TestServer.make(configuration: Self.behindProxy())
         try await Self.test(server, clock: clock) { client in
             // Given 9 failures, then a pause of a whole window
@@ -72,7 +72,7 @@ struct ThrottleTests {
 
     @Test func requestsWithoutATokenAreNotCounted() async throws {
         let server = try await TestServer.make(configuration: Self.behindProxy())
-        try await Self.test(server, clock: ManualClock()) { client in
+        try await Self.test(server, clock: ManualClock(TestServer.now)) { client in
             for _ in 1...25 {
                 let response = try await client.pull(from: "203.0.113.9", token: nil)
                 #expect(response.status == .unauthorized)
@@ -84,7 +84,7 @@ struct ThrottleTests {
 
     @Test func expiredAndRevokedTokensCountAsFailures() async throws {
         let server = try await TestServer.make(configuration: Self.behindProxy())
-        try await Self.test(server, clock: ManualClock()) { client in
+        try await Self.test(server, clock: ManualClock(TestServer.now)) { client in
             for attempt in 1...10 {
                 _ = try await client.pull(
                     from: "203.0.113.9", token: server[attempt.isMultiple(of: 2) ? "expired" : "revoked"])
@@ -96,7 +96,7 @@ struct ThrottleTests {
     @Test func aForwardingHeaderIsIgnoredUnlessConfigured() async throws {
         // Given a server that does not trust any forwarding header (the default)
         let server = try await TestServer.make()
-        try await Self.test(server, clock: ManualClock()) { client in
+        try await Self.test(server, clock: ManualClock(TestServer.now)) { client in
             // When 10 bad tokens come, each claiming another forwarded address
             for attempt in 1...10 {
                 _ = try await client.pull(from: "198.51.100.\(attempt)", token: "hvn_guess")
@@ -112,7 +112,7 @@ struct ThrottleTests {
         var configuration = Self.behindProxy()
         configuration.failedAuthLimit = 0
         let server = try await TestServer.make(configuration: configuration)
-        try await Self.test(server, clock: ManualClock()) { client in
+        try await Self.test(server, clock: ManualClock(TestServer.now)) { client in
             for _ in 1...30 {
                 let response = try await client.pull(from: "203.0.113.9", token: "hvn_guess")
                 #expect(response.status == .unauthorized)
@@ -124,7 +124,7 @@ struct ThrottleTests {
 
     @Test func pushesAndMetricsCountTogetherWithPulls() async throws {
         let server = try await TestServer.make(configuration: Self.behindProxy())
-        try await Self.test(server, clock: ManualClock()) { client in
+        try await Self.test(server, clock: ManualClock(TestServer.now)) { client in
             for attempt in 1...10 {
                 let uri = attempt.isMultiple(of: 2) ? "/v1/changes" : "/metrics"
                 _ = try await client.execute(
@@ -222,17 +222,6 @@ struct ThrottleTests {
         let app = buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { clock.now })
         try await app.test(.router, body)
-    }
-}
-
-/// A wall clock that moves only when told: milliseconds since 1970, starting at the tests' now.
-final class ManualClock: Sendable {
-    private let milliseconds = Mutex(TestServer.now)
-
-    var now: UInt64 { milliseconds.withLock { $0 } }
-
-    func advance(by delta: UInt64) {
-        milliseconds.withLock { $0 += delta }
     }
 }
 
