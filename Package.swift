@@ -73,13 +73,13 @@ let package = Package(
             dependencies: ["HavenCore", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
-        // What several test targets share: the storage backends, fresh PostgreSQL databases, seeded randomness.
+        // What several test targets share: temporary directories, a manual clock, waiting on progress,
+        // the storage backends, fresh PostgreSQL databases, seeded randomness.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                // HavenClient: a real client syncs in-process against the router (PageLimitTests).
-                "HavenClient", "HavenServer", "TestSupport",
+                "HavenServer", "TestSupport",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -89,7 +89,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ClientTests",
-            dependencies: ["HavenClient"],
+            dependencies: [
+                // HavenServer: the sync engine runs in-process against the real router.
+                "HavenClient", "HavenServer", "TestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "FaultProxy", path: "Tests/FaultProxy", swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 @testable import HavenClient
 

@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 @testable import HavenClient
 
@@ -269,17 +270,17 @@ struct ReplicaEditTests {
 
     @Test func stampsIncreaseWhenTheWallClockGoesBackwards() throws {
         // Given a replica whose wall clock will run backwards
-        let wallClock = ManualWallClock(Fixtures.epoch)
+        let wallClock = ManualClock(Fixtures.epoch)
         let replica = try makeEmptyReplica(wallClock: wallClock)
         let id = try replica.add(.story, values: Fixtures.story())
 
         // When edits are made at ever earlier wall times, the last after reopening the file
-        wallClock.set(Fixtures.epoch - 60_000)
+        wallClock.now = Fixtures.epoch - 60_000
         try replica.edit(id, values: ["title": "Second"])
-        wallClock.set(Fixtures.epoch - 3_600_000)
+        wallClock.now = Fixtures.epoch - 3_600_000
         try replica.edit(id, values: ["title": "Third"])
         let reopened = try Replica.open(
-            at: replica.path, wallClock: ManualWallClock(Fixtures.epoch - 86_400_000).source)
+            at: replica.path, wallClock: ManualClock(Fixtures.epoch - 86_400_000).read)
         try reopened.edit(id, values: ["title": "Fourth"])
 
         // Then every stamp is larger than the one before, and the last write wins

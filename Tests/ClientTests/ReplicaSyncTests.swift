@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 @testable import HavenClient
 
@@ -52,7 +53,7 @@ struct ReplicaSyncTests {
 
     @Test func applyMergesRegisterByRegister() throws {
         // Given a story pulled earlier, then edited locally (title) and not yet sent
-        let wallClock = ManualWallClock(Fixtures.epoch)
+        let wallClock = ManualClock(Fixtures.epoch)
         let replica = try makeEmptyReplica(wallClock: wallClock)
         let id = RecordIDs.first
         try replica.apply(
@@ -189,7 +190,7 @@ struct ReplicaSyncTests {
 
     @Test func localEditAfterApplyOrdersAfterEveryPulledStamp() throws {
         // Given a replica whose wall clock is behind the stamps it will pull
-        let wallClock = ManualWallClock(Fixtures.epoch)
+        let wallClock = ManualClock(Fixtures.epoch)
         let replica = try makeEmptyReplica(wallClock: wallClock)
         let pulled = Fixtures.stamp(Fixtures.epoch + 5 * 60_000, 7)  // five minutes ahead, within drift
         try replica.apply(
@@ -209,7 +210,7 @@ struct ReplicaSyncTests {
 
     @Test func firstPullOnASlowDeviceStillOrdersLaterEditsAfterPulledStamps() throws {
         // Given a device whose clock is an hour slow and that has never talked to the server
-        let replica = try makeEmptyReplica(wallClock: ManualWallClock(Fixtures.epoch - 3_600_000))
+        let replica = try makeEmptyReplica(wallClock: ManualClock(Fixtures.epoch - 3_600_000))
         let pulled = Fixtures.stamp(Fixtures.epoch + 1_000, 3)  // a second ahead of the server's clock
 
         // When its first pull brings a story stamped at the server's time, and the person edits it
@@ -226,7 +227,7 @@ struct ReplicaSyncTests {
 
     @Test func serverTimeFromAnswersCorrectsLaterStamps() throws {
         // Given a device whose clock is an hour slow
-        let replica = try makeEmptyReplica(wallClock: ManualWallClock(Fixtures.epoch - 3_600_000))
+        let replica = try makeEmptyReplica(wallClock: ManualClock(Fixtures.epoch - 3_600_000))
 
         // When a pull answer carries the server's time, then a local edit is made
         try replica.apply(Fixtures.page([], cursor: Fixtures.cursor(1)))

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import HavenCore
 import Testing
+import TestSupport
 
 @testable import HavenClient
 
@@ -335,7 +336,7 @@ struct SearchTests {
         #expect(text.hasPrefix(message), "\(text)")
     }
 
-    @Test func searchOfAFewThousandRecordsIsFast() throws {
+    @Test func searchOfAFewThousandRecordsFindsThroughTheIndexAndByScan() throws {
         // Given 3,000 pulled stories of about a kilobyte each, in Korean and English
         let replica = try makeEmptyReplica()
         let filler = String(repeating: "정착 지원과 교육, 일자리와 주거에 관한 이야기. Settlement, jobs and housing. ", count: 12)
@@ -352,20 +353,16 @@ struct SearchTests {
                 Fixtures.page(changes, cursor: Fixtures.cursor(Int64(pageIndex + 1)), more: pageIndex < 5))
         }
 
-        // When searching through the index and by scan
-        let clock = ContinuousClock()
-        var indexed: [SearchResult] = [], scanned: [SearchResult] = [], common: [SearchResult] = []
-        let indexedTime = try clock.measure { indexed = try replica.search(SearchQuery("river 2999")) }
-        let scannedTime = try clock.measure { scanned = try replica.search(SearchQuery("탈북")) }
-        let commonTime = try clock.measure { common = try replica.search(SearchQuery("housing")) }
+        // When searching through the index and by scan (timed in BENCHMARKS.md, section 6)
+        let indexed = try replica.search(SearchQuery("river 2999"))
+        let scanned = try replica.search(SearchQuery("탈북"))
+        let common = try replica.search(SearchQuery("housing"))
 
-        // Then each answers well under a second
+        // Then each finds what it should, at most a page of 20
         #expect(indexed.count == 1)
         #expect(scanned.count == 20)
         #expect(scanned.allSatisfy { $0.title.hasPrefix("탈북") })
         #expect(common.count == 20)
-        print("search of 3000 records: indexed \(indexedTime), scan \(scannedTime), common word \(commonTime)")
-        for time in [indexedTime, scannedTime, commonTime] { #expect(time < .seconds(1)) }
     }
 
     /// The FTS index agrees with its content table, which holds exactly the visible records.

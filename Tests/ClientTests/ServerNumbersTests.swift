@@ -1,42 +1,40 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 @testable import HavenClient
 
 /// Numbers a server sends (`Retry-After`, `Content-Length`, `serverTime`) are peer input: a broken or
-/// hostile server must not make the client trap, wait for ages or stamp edits with nonsense.
+/// hostile server must not make the client trap, wait for ages or stamp edits with nonsense. The
+/// real server in-process, with a faulty link for the numbers it would never send.
 @Suite(.temporaryDirectory)
 struct ServerNumbersTests {
-    private func makeEngine(
-        _ replica: Replica, _ transport: any HTTPTransport, retry: RetryPolicy = .forever, clock: TestClock
-    ) -> SyncEngine {
-        SyncEngine(
-            replica: replica, api: ServerAPI(server: Fixtures.server, token: Fixtures.token, transport: transport),
-            configuration: .init(retry: retry), clock: clock.syncClock, random: { 0 })
-    }
-
-    private static func onePage(serverTime: UInt64 = Fixtures.epoch, more: Bool = false) -> PullResponse {
-        let stamp = Fixtures.stamp(Fixtures.epoch - 60_000)
-        return PullResponse(
-            changes: [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("Shelter"), at: stamp)], conflicts: [],
-            cursor: Fixtures.cursor(1), more: more, serverTime: serverTime)
-    }
+    /// A published story on the server, for a pull to bring.
+    private static let shelter = Fixtures.storyDelta(
+        RecordIDs.first, Fixtures.story("Shelter").merging(["status": "published"]) { $1 },
+        at: Fixtures.stamp(Fixtures.epoch - 60_000))
 
     @Test(arguments: ["1e300", "99999999999999999999", "Fri, 31 Dec 9999 23:59:59 GMT"])
     func retryAfterBeyondAnHourWaitsAnHour(value: String) async throws {
-        // Given a server that answers 429 with an absurd Retry-After once, under `sync --watch`
-        let replica = try makeEmptyReplica()
-        let server = FakeServer(pages: [nil: Self.onePage()], faults: [nil: .retryAfter(429, value: value)])
-        let clock = TestClock()
+        // Given a link that answers 429 with an absurd Retry-After once, under `sync --watch`
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.reader))
+        let clock = ManualClock(0)
+        try await server.run { client in
+            try await server.seed([Self.shelter], through: client)
+            let router = RouterTransport(client)
+            let link = FaultyLink(over: router) { $0.number == 1 ? .retryAfter(429, value: value) : nil }
 
-        // When it syncs, retrying forever
-        _ = try await makeEngine(replica, server, clock: clock).sync()
+            // When it syncs, retrying forever
+            _ = try await makeEngine(replica, link, .init(retry: .forever), clock: clock, random: 0).sync()
 
-        // Then it waited an hour, not the time asked for, and then got the page
-        #expect(clock.sleeps == [RetryPolicy.maxRetryAfter])
-        #expect(RetryPolicy.maxRetryAfter == 3_600)
-        #expect(try replica.settings().cursor == Fixtures.cursor(1))
+            // Then it waited an hour, not the time asked for, and then got the page
+            #expect(clock.sleeps == [RetryPolicy.maxRetryAfter])
+            #expect(RetryPolicy.maxRetryAfter == 3_600)
+            #expect(try replica.settings().cursor?.description == router.cursors.last)
+            #expect(try replica.record(RecordIDs.first).values["title"] == "Shelter")
+        }
     }
 
     @Test(arguments: ["1e300", "inf", "nan", "-5"])
@@ -60,46 +58,42 @@ struct ServerNumbersTests {
     }
 
     @Test func absurdContentLengthsDoNotOverflowTheByteCounts() async throws {
-        // Given a server whose every answer claims the largest Content-Length there is
-        let replica = try makeEmptyReplica()
-        let server = FakeServer(pages: [
-            nil: Self.onePage(more: true), Fixtures.cursor(1): Fixtures.page([], cursor: Fixtures.cursor(2)),
-        ])
-        let lying = RewritesAnswers(then: server) { $0.headers["content-length"] = String(Int.max) }
+        // Given a link on which every answer claims the largest Content-Length there is
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.reader))
+        try await server.run { client in
+            try await server.seed(
+                [Self.shelter, Fixtures.storyDelta(RecordIDs.second, Fixtures.story("Hotline").merging(["status": "published"]) { $1 }, at: Fixtures.stamp(Fixtures.epoch - 60_000))],
+                through: client)
+            let lying = FaultyLink(over: RouterTransport(client)) { _ in
+                .rewrite { $0.headers["content-length"] = String(Int.max) }
+            }
 
-        // When it syncs two pages
-        let summary = try await makeEngine(replica, lying, clock: TestClock()).sync()
+            // When it syncs two pages
+            let summary = try await makeEngine(replica, lying, .init(pageLimit: 1)).sync()
 
-        // Then it finished, counting no more than the bodies could have been on the wire
-        #expect(summary.pages == 2)
-        #expect(summary.bytesReceived > 0 && summary.bytesReceived < 10_000)
+            // Then it finished, counting no more than the bodies could have been on the wire
+            #expect(summary.pages == 2)
+            #expect(summary.bytesReceived > 0 && summary.bytesReceived < 10_000)
+        }
     }
 
     @Test func serverTimeBeyondTheClockRangeIsHeldToIt() async throws {
-        // Given a server that says its clock reads the largest 64-bit number
-        let replica = try makeEmptyReplica()
-        let server = FakeServer(pages: [nil: Self.onePage(serverTime: .max)])
-        let clock = TestClock()
+        // Given a server whose clock reads the largest 64-bit number
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.reader))
+        try await server.run { client in
+            try await server.seed([Self.shelter], through: client)
+            server.clock.now = .max
 
-        // When it syncs, and a story is written afterwards
-        _ = try await makeEngine(replica, server, clock: clock).sync()
+            // When it syncs, and a story is written afterwards
+            _ = try await makeEngine(replica, RouterTransport(client)).sync()
+        }
         let id = try replica.add(.story, values: Fixtures.story("After"))
 
         // Then the record was kept and the new edit was stamped within the clock's range
         #expect(try replica.record(RecordIDs.first).values["title"] == "Shelter")
         let stamp = try #require(try replica.record(id).fields["title"]?.stamp)
         #expect(stamp.physical <= Timestamp.maxPhysical)
-    }
-}
-
-/// A transport that changes every answer before the client sees it.
-private struct RewritesAnswers: HTTPTransport {
-    let then: any HTTPTransport
-    let rewrite: @Sendable (inout HTTPResponse) -> Void
-
-    func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var response = try await then.send(request)
-        rewrite(&response)
-        return response
     }
 }

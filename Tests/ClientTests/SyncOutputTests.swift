@@ -3,6 +3,7 @@ import Foundation
 import HavenCore
 import Synchronization
 import Testing
+import TestSupport
 
 @testable import HavenClient
 
@@ -10,24 +11,24 @@ import Testing
 /// the `--json` summary and the status lines.
 @Suite(.temporaryDirectory)
 struct SyncOutputTests {
-    private static let pages: [SyncCursor?: PullResponse] = [
-        nil: Fixtures.page(
-            [Fixtures.storyDelta(RecordIDs.first, Fixtures.story("Pulled"), at: Fixtures.stamp(Fixtures.epoch - 1))],
-            cursor: Fixtures.cursor(1), more: true),
-        Fixtures.cursor(1): Fixtures.page([], cursor: Fixtures.cursor(2)),
-    ]
-
-    /// A sync of one change and two pages, the second dropped once.
-    private func syncOnce(progress: ProgressLine? = nil) async throws -> (Replica, SyncEngine.Summary, FakeServer) {
-        let replica = try makeEmptyReplica()
+    /// A sync of one change and five stories (four on the server), four a page, against the
+    /// real server in-process; the link drops the second page once.
+    private func syncOnce(progress: ProgressLine? = nil) async throws -> (Replica, SyncEngine.Summary, RouterTransport) {
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
         try replica.add(.story, values: Fixtures.story())
-        let server = FakeServer(pages: Self.pages, faults: [Fixtures.cursor(1): .dropLink])
-        var report: (@Sendable (SyncProgress) -> Void)?
-        if let progress { report = progress.update }
-        let engine = SyncEngine(
-            replica: replica, api: ServerAPI(server: Fixtures.server, token: Fixtures.token, transport: server),
-            clock: TestClock().syncClock, random: { 1 }, progress: report)
-        return (replica, try await engine.sync(), server)
+        let stories = (1...4).map { number in
+            Fixtures.storyDelta(
+                String(format: "00000000-0000-4000-8000-%012d", number), Fixtures.story("Pulled \(number)"),
+                at: Fixtures.stamp(Fixtures.epoch - 1))
+        }
+        return try await server.run { client in
+            try await server.seed(stories, through: client)
+            let router = RouterTransport(client)
+            let link = FaultyLink(over: router) { $0.isPull && $0.ofItsKind == 2 ? .dropRequest : nil }
+            let engine = try makeEngine(replica, link, .init(pageLimit: 4), progress: progress?.update)
+            return (replica, try await engine.sync(), router)
+        }
     }
 
     @Test(arguments: [(true, true, true), (false, true, false), (true, false, false), (false, false, false)])
@@ -60,7 +61,7 @@ struct SyncOutputTests {
         // Then each update rewrote the same line, told of the wait, and the line was blanked at the end
         let updates = written.parts
         #expect(updates.allSatisfy { $0.hasPrefix("\r") && !$0.contains("\n") })
-        #expect(updates.contains { $0.hasPrefix("\rreceived 1 record (") && $0.contains("in 1 page, sent 1 change") })
+        #expect(updates.contains { $0.hasPrefix("\rreceived 4 records (") && $0.contains("in 1 page, sent 1 change") })
         #expect(updates.contains { $0.contains("; retrying in 1 s: LinkDropped()") })
         let last = updates.last ?? ""
         #expect(last.count > 2 && last.hasPrefix("\r") && last.hasSuffix("\r"))
@@ -69,7 +70,7 @@ struct SyncOutputTests {
 
     @Test func jsonSummaryHasCountsBytesRetriesAndElapsed() async throws {
         // Given a sync that pushed one change and retried one page
-        let (_, summary, server) = try await syncOnce()
+        let (_, summary, router) = try await syncOnce()
 
         // When the summary is printed as --json prints it
         let encoder = JSONEncoder()
@@ -90,22 +91,21 @@ struct SyncOutputTests {
         #expect(object["elapsed"] as? Double == 0.5)
         #expect((object["bytesSent"] as? Int ?? 0) > 0)
         #expect((object["bytesReceived"] as? Int ?? 0) > 0)
-        // Then the page size was halved from what the dropped request asked for
-        let limits = await server.pulledLimits
-        #expect(limits.count == 3 && limits[2] == limits[1] / 2)
-        #expect(object["pageSize"] as? Int == limits[2])
+        // Then the page after the drop asked for half of what the dropped request had
+        #expect(router.pulls.map(\.limit) == [4, 2])
+        #expect(object["pageSize"] as? Int == 2)
     }
 
     @Test func statusShowsCursorAgeAndSizes() async throws {
         // Given a replica synced a while ago, on a link that needed smaller pages
-        let wallClock = ManualWallClock()
+        let wallClock = ManualClock(Fixtures.epoch)
         let replica = try makeEmptyReplica(wallClock: wallClock)
         try replica.apply(Fixtures.page([], cursor: Fixtures.cursor(1)))
         try replica.recordPullFinished()
         try replica.recordSyncFinished()
         try replica.saveSyncSizes(batch: 25, page: 120)
         try replica.add(.story, values: Fixtures.story())
-        wallClock.set(Fixtures.epoch + 12 * 60_000)
+        wallClock.now = Fixtures.epoch + 12 * 60_000
 
         // When its status is read
         let status = try replica.status()

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import TestSupport
 
 @testable import HavenClient
 
@@ -48,10 +49,23 @@ enum Fixtures {
 /// A new, empty replica file in the current test's temporary directory.
 func makeEmptyReplica(
     named name: String = "replica.sqlite", token: String = Fixtures.token,
-    wallClock: ManualWallClock = ManualWallClock()
+    wallClock: ManualClock = ManualClock(Fixtures.epoch)
 ) throws -> Replica {
     try Replica.create(
-        at: TemporaryDirectory.path(name), server: Fixtures.server, token: token, wallClock: wallClock.source)
+        at: TemporaryDirectory.path(name), server: Fixtures.server, token: token, wallClock: wallClock.read)
+}
+
+/// A sync engine for `replica` over `transport`, with the replica's server and token, on a
+/// clock that never waits, drawing `random` for every backoff's jitter (the longest wait unless
+/// told).
+func makeEngine(
+    _ replica: Replica, _ transport: any HTTPTransport, _ configuration: SyncEngine.Configuration = .init(),
+    clock: ManualClock = ManualClock(0), random: Double = 1, progress: (@Sendable (SyncProgress) -> Void)? = nil
+) throws -> SyncEngine {
+    let settings = try replica.settings()
+    return SyncEngine(
+        replica: replica, api: ServerAPI(server: settings.server, token: settings.token, transport: transport),
+        configuration: configuration, clock: clock.syncClock, random: { random }, progress: progress)
 }
 
 /// Record ids that share a prefix, for the prefix-matching rules.
