@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HavenCore
 import Testing
+import TestSupport
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
@@ -33,20 +34,17 @@ struct DiskFullTests {
         try field.haven("init", "--server", server.url, "--token", token)
         let emptyPages = try pageCount(field)
         let limit = emptyPages + (fullPages - emptyPages) * 2 / 5
-        let started = Date()
         let full = try run(
             Binaries.url("haven"), ["sync", "--page-size", "50"],
             environment: ["HAVEN_REPLICA": field.replica, "HAVEN_TEST_MAX_PAGE_COUNT": String(limit)], in: directory)
-        let seconds = Date().timeIntervalSince(started)
-        print(
-            "disk full: replica \(emptyPages) pages empty, \(fullPages) full, limit \(limit); sync failed in \(String(format: "%.1f", seconds)) s: \(full.stderr)"
-        )
+        print("disk full: replica \(emptyPages) pages empty, \(fullPages) full, limit \(limit); sync failed: \(full.stderr)")
 
         // Then the sync stops at once with an error that says the disk is full, not a crash
         #expect(full.reason == .exit && full.status == 1, "status \(full.status), \(full.reason): \(full.stderr)")
         #expect(
             full.stderr.lowercased().contains("disk is full"), "the error must say the disk is full: \(full.stderr)")
-        #expect(seconds < 30, "a full disk is not the link's fault: no point retrying it for \(Int(seconds)) s")
+        // (a full disk is not the link's fault: no point retrying it until the budget is spent)
+        #expect(!full.stderr.contains("gave up"), "a full disk was retried: \(full.stderr)")
         // and the replica is intact, holding the pages before the failure
         let held = try replicaState(field)
         #expect(held.integrity == "ok")

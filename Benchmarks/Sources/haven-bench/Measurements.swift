@@ -46,6 +46,9 @@ struct SizeResult {
     var editStory: Percentiles?
     var search: Percentiles?
     var searchShort: Percentiles?
+    /// `haven wipe --yes` of the synced replica with the edits above unsent, whole process.
+    var wipeSeconds = 0.0
+    var wipeUnsent = 0
 }
 
 /// The slow-link run (measurement 5) and the 1,000-story list.
@@ -197,6 +200,12 @@ struct Measurements {
         }
         result.addStory = Percentiles(adds)
         result.editStory = Percentiles(edits)
+        result.wipeUnsent = try reader.status().unsentChanges
+
+        // A device in danger: the replica, its unsent edits among it, destroyed at once.
+        let (_, wipe) = try harness.haven(["wipe", "--yes", "--replica", path("reader.sqlite")])
+        result.wipeSeconds = wipe.seconds
+        log("n=\(size): wipe \(String(format: "%.2f", wipe.seconds)) s")
         return result
     }
 

@@ -73,6 +73,9 @@ struct Report {
         row("floor of that: the index built in one pass over the raw floor's rows") { secs($0.rawIndexSeconds) }
         row("search (FTS5 trigram, 6 queries × 5)") { $0.search?.text ?? "–" }
         row("search, 2-character terms (substring scan, 2 queries × 5)") { $0.searchShort?.text ?? "–" }
+        row("`haven wipe --yes` of the synced replica with its unsent edits (whole process)", "< 2 s") {
+            mark("\(secs($0.wipeSeconds)) (\($0.wipeUnsent) unsent)", $0.wipeSeconds < 2)
+        }
 
         if let slow {
             lines += [
