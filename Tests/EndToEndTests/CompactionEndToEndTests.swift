@@ -110,16 +110,13 @@ struct CompactionEndToEndTests {
         try alice.haven("sync")
 
         // Then the server purges it on its own, and logs counts, never content
-        let deadline = Date().addingTimeInterval(60)  // Polled; the limit only stops a hang.
+        let running = try #require(server.running)
         var log = ""
-        while Date() < deadline {
-            let running = try #require(server.running)
+        try Polling.until("the server logging purged_records=1", limit: 60) {
             log = [running.stdoutURL, running.stderrURL].map { (try? String(contentsOf: $0, encoding: .utf8)) ?? "" }
                 .joined()
-            if log.contains("purged_records=1") { break }
-            Thread.sleep(forTimeInterval: 0.1)
+            return log.contains("purged_records=1")
         }
-        #expect(log.contains("purged_records=1"))
         #expect(!log.contains("Short-lived"))
         // And Bora, behind the delete, downloads everything again and no longer holds the story
         #expect(try bora.haven("sync").contains("everything was downloaded again"))

@@ -114,7 +114,7 @@ struct FaultProxyTests {
 
         // When the answer reaches the proxy, then the request has gone through and not one
         // byte of the answer has (polled; the limit only stops a hang)
-        try await waitUntil { proxy.isHolding }
+        try await Polling.until("the proxy holding", limit: 60) { () async in proxy.isHolding }
         #expect(proxy.counters().toServer > 0 && proxy.counters().toClient == 0)
         // and released as it was, the answer arrives whole
         proxy.release(resetting: false)
@@ -127,7 +127,7 @@ struct FaultProxyTests {
         let second = Task { try await get(proxy, token: token) }
 
         // When the request reaches the proxy, then none of it reaches the server
-        try await waitUntil { proxy.isHolding }
+        try await Polling.until("the proxy holding", limit: 60) { () async in proxy.isHolding }
         #expect(proxy.counters().toServer == sent)
         // and released with a reset, it fails and never reaches the server
         proxy.release(resetting: true)
@@ -140,15 +140,6 @@ struct FaultProxyTests {
         proxy.disarm()
         #expect(try await get(proxy, token: token).status == 200)
         #expect(proxy.counters().holds == 2)
-    }
-
-    /// Polls `condition` until it holds; fails after a minute, which only stops a hang.
-    private func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = Date().addingTimeInterval(60)
-        while !condition() {
-            try #require(Date() < deadline, "condition not met within a minute")
-            try await Task.sleep(for: .milliseconds(5))
-        }
     }
 
     /// A server holding 150 stories (about 400 KB as a page without compression).

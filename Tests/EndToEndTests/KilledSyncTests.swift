@@ -91,9 +91,10 @@ struct KilledSyncTests {
             let sync = try launch(
                 Binaries.url("haven"), ["sync", "--batch-size", "\(Self.batch)", "--page-size", "\(Self.page)"],
                 environment: ["HAVEN_REPLICA": device.replica], in: directory)
-            // Polled, not timed: the proxy decides the moment; the deadline only stops a hang.
-            let deadline = Date().addingTimeInterval(120)
-            while sync.process.isRunning && !proxy.isHolding && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+            // Polled, not timed: the proxy decides the moment; the limit only stops a hang.
+            let reached = (try? Polling.until("haven sync reaching its target or ending", limit: 300) {
+                !sync.process.isRunning || proxy.isHolding
+            }) != nil
             if proxy.isHolding {
                 kill(sync.process.processIdentifier, SIGKILL)
                 sync.process.waitUntilExit()
@@ -103,10 +104,10 @@ struct KilledSyncTests {
                         direction: direction, target: target?.value ?? -1, onServer: logRows(),
                         unsent: try replica.status().unsentChanges, pulledTo: pulledTo()))
                 proxy.release(resetting: true)
-            } else if sync.process.isRunning {
+            } else if !reached {
                 kill(sync.process.processIdentifier, SIGKILL)
                 sync.process.waitUntilExit()
-                Issue.record("sync neither finished nor reached its target \(target?.value ?? -1) in 120 s")
+                Issue.record("sync neither finished nor reached its target \(target?.value ?? -1) in 300 s")
                 return
             } else {
                 sync.process.waitUntilExit()

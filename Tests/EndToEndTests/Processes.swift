@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 /// The built `haven` and `haven-server` binaries, found beside the test bundle or in `.build/debug`.
 enum Binaries {
@@ -16,20 +17,6 @@ enum Binaries {
     }()
 
     static func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
-}
-
-/// A fresh temporary directory, removed when the test's scope ends.
-final class TemporaryDirectory: Sendable {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("haven-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
 }
 
 /// What a finished process printed and how it ended.
@@ -118,20 +105,21 @@ final class ServerProcess {
     /// Waits for the "listening" line of the server that ``launchServe(logLevel:arguments:)`` started.
     func waitUntilListening() throws {
         guard let running else { throw ClientFailure("haven-server was not started") }
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        var listening: Substring?
+        // Polled; the limit only stops a hang.
+        try? Polling.until("haven-server listening", limit: 120) {
             let output = (try? String(contentsOf: running.stdoutURL, encoding: .utf8)) ?? ""
-            if let line = output.split(separator: "\n").first(where: { $0.contains("listening on ") }) {
-                url = String(line.split(separator: " ").last!)
-                return
-            }
-            if !running.process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            listening = output.split(separator: "\n").first { $0.contains("listening on ") }
+            return listening != nil || !running.process.isRunning
+        }
+        if let listening {
+            url = String(listening.split(separator: " ").last!)
+            return
         }
         let result = running.result()
         let ending =
             running.process.isRunning
-            ? "still not listening after 30 s"
+            ? "still not listening after 120 s"
             : "ended with \(result.reason == .exit ? "status" : "signal") \(result.status)"
         throw ClientFailure("haven-server did not start, \(ending): \(result.stderr)\(result.stdout)")
     }

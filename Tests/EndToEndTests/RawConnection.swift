@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -82,16 +83,14 @@ final class RawConnection {
     /// Reads the kernel's socket table, `/proc/net/tcp` and `tcp6`: Linux only.
     func waitUntilServerHasRead(within limit: TimeInterval = 60) throws {
         let (local, remote) = try ports()
-        let deadline = Date().addingTimeInterval(limit)
-        while Date() < deadline {
+        let read = try? Polling.until("the server reading what was sent", limit: limit) {
             let sockets = Self.socketQueues()
-            if let mine = sockets[Pair(local: local, remote: remote)], mine.unacknowledged == 0,
-                let theirs = sockets[Pair(local: remote, remote: local)], theirs.unread == 0
-            {
-                return
-            }
-            Thread.sleep(forTimeInterval: 0.002)
+            guard let mine = sockets[Pair(local: local, remote: remote)],
+                let theirs = sockets[Pair(local: remote, remote: local)]
+            else { return false }
+            return mine.unacknowledged == 0 && theirs.unread == 0
         }
+        if read != nil { return }
         let sockets = Self.socketQueues()
         let seen = [Pair(local: local, remote: remote), Pair(local: remote, remote: local)].map { pair in
             sockets[pair].map { "\(pair.local)→\(pair.remote): \($0.unacknowledged) unacknowledged, \($0.unread) unread" }

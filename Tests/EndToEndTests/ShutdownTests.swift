@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HavenCore
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -175,27 +176,21 @@ struct ShutdownTests {
         #expect(stalled.isClosedByServer(), "the stalled push was never cut")
     }
 
-    /// Waits until connecting to `port` is refused; fails after `limit`, which only stops a hang.
-    private func waitUntilRefused(port: Int, within limit: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
+    /// Waits until connecting to `port` is refused; the limit only stops a hang.
+    private func waitUntilRefused(port: Int) async throws {
+        try await Polling.until("port \(port) refusing connections after SIGTERM", limit: 60) { () async throws in
             do {
                 _ = try RawConnection(port: port)
+                return false
             } catch is RawConnection.Refused {
-                return
+                return true
             }
-            try await Task.sleep(for: .milliseconds(20))
         }
-        Issue.record("port \(port) still accepted connections \(limit) after SIGTERM")
     }
 
     /// Waits until `process` ends; the limit only stops a hang.
-    private func waitForExit(_ process: Process, within limit: Duration = .seconds(60)) async throws {
-        let deadline = ContinuousClock.now + limit
-        while process.isRunning, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        try #require(!process.isRunning, "haven-server still running \(limit) after SIGTERM")
+    private func waitForExit(_ process: Process) async throws {
+        try await Polling.until("haven-server ending after SIGTERM", limit: 60) { () async in !process.isRunning }
         process.waitUntilExit()
     }
 

@@ -97,14 +97,17 @@ struct TwoInstancesTests {
             }
         }
         // Polled; the limit only stops a run that makes no progress.
-        let deadline = ContinuousClock.now + .seconds(600)
-        while ContinuousClock.now < deadline
-            && !(changesDone.value >= 200 && batchesDone.value.allSatisfy { $0 >= 3 }
-                && pagesDone.value.allSatisfy { $0 >= 10 })
-        {
-            try await Task.sleep(for: .milliseconds(50))
+        var stalled: (any Error)?
+        do {
+            try await Polling.until("200 changes, 3 batches per pusher and 10 pages per puller", limit: 600) { () async in
+                changesDone.value >= 200 && batchesDone.value.allSatisfy { $0 >= 3 }
+                    && pagesDone.value.allSatisfy { $0 >= 10 }
+            }
+        } catch {
+            stalled = error
         }
         pushing.value = false
+        if let stalled { throw stalled }
         var outcome = PushingClient.Outcome()
         for pusher in pushers {
             let one = await pusher.value

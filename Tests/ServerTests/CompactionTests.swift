@@ -310,7 +310,8 @@ struct CompactionTests {
             let started = ContinuousClock.now
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            #expect(ContinuousClock.now - started < .seconds(30))  // not the hour, even on a loaded machine
+            // The wait is an hour: this bound only tells "at once" from "after the hour", on any machine.
+            #expect(ContinuousClock.now - started < .seconds(60))
         }
     }
 
@@ -339,15 +340,8 @@ struct CompactionTests {
         }
     }
 
-    /// Polls `condition` every 20 ms for up to 10 seconds; fails the test if it never holds.
-    private func waitUntil(_ condition: () throws -> Bool, sourceLocation: SourceLocation = #_sourceLocation)
-        async throws
-    {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while ContinuousClock.now < deadline {
-            if try condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("condition never held within 10 seconds", sourceLocation: sourceLocation)
+    /// Waits until `condition` holds; the limit only stops a hang.
+    private func waitUntil(_ condition: () throws -> Bool) async throws {
+        try await Polling.until("the tombstone purged", limit: 60) { () async throws in try condition() }
     }
 }
