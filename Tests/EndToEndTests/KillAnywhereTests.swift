@@ -10,6 +10,13 @@ import TestSupport
 /// through a link with latency: every edit reported as saved reaches the server exactly once,
 /// the replica passes `PRAGMA integrity_check` after every kill, and it ends equal to the server
 /// (issue 5, "Done when"; KilledSyncTests is the simpler push-only version).
+///
+/// The moments come from what the sync has done, never from the clock: a proxy between the
+/// client and the server holds the link once the server's log holds a seeded number of this
+/// replica's changes (pushing) or once the replica's cursor passes a seeded position (pulling),
+/// just before a request goes out or its answer comes back; or the test stops the client while a
+/// probe sees it holding the replica's write lock with nothing left to push (applying a page).
+/// A kill therefore lands at the same point of the sync on a fast machine and on a loaded one.
 @Suite(.serialized)
 struct KillAnywhereTests {
     /// Where a kill landed, judged at the moment of the kill.
@@ -23,6 +30,10 @@ struct KillAnywhereTests {
         /// Inside the transaction that applies a page: the replica's write lock was held.
         case apply
     }
+
+    /// Changes per push and records per page.
+    static let batch = 10
+    static let page = 100
 
     @Test func syncKilledAtFiftyMomentsLosesAndDuplicatesNothing() throws {
         // Given a server with 300 stories, a replica holding them, and a link with 30 ms each way
@@ -50,39 +61,49 @@ struct KillAnywhereTests {
         try addStories(desk, count: 500, random: &random)
         let replicaID = try Replica.open(at: field.replica).settings().replicaID.rawValue
 
-        // When `haven sync` is killed at 50 random moments, restarted each time; about one in
-        // three moments that fall after the push waits on from there for a page being applied
+        // When `haven sync` is killed at 50 seeded moments of its progress, restarted each time
         let probe = try WriteProbe(replica: field.replica)
+        let progress = try Progress(server: server, replica: field.replica, replicaID: replicaID)
         var kills: [Phase: Int] = [:]
         var completions = 0
         for _ in 0..<200 where kills.values.reduce(0, +) < 50 {
-            let before = proxy.counters()
-            let sync = try launch(
-                Binaries.url("haven"), ["sync", "--batch-size", "10", "--page-size", "100"],
-                environment: ["HAVEN_REPLICA": field.replica], in: directory)
-            let moment = Date().addingTimeInterval(0.1 + Double(random.next() % 500) / 1_000)
-            while sync.process.isRunning && Date() < moment { Thread.sleep(forTimeInterval: 0.002) }
-            if random.next() % 3 == 0 && probe.outboxIsEmpty() {
-                let deadline = Date().addingTimeInterval(3)
-                while sync.process.isRunning && Date() < deadline && !(probe.isWriting() && probe.outboxIsEmpty()) {
-                    Thread.sleep(forTimeInterval: 0.001)
-                }
-            }
-            let writing = probe.isWriting()
-            let atKill = proxy.counters()
-            guard sync.process.isRunning else {
-                // The run finished first: check it, then give the next runs more to do.
-                #expect(sync.result().status == 0, "sync failed: \(sync.result().stderr)")
-                completions += 1
+            // A seeded phase to aim at, with enough work ahead for the run to reach it
+            let aimedAt = random.pick([Phase.push, .pull, .apply])
+            if aimedAt == .push && progress.unsent() <= 2 * Self.batch {
                 saved.formUnion(
                     try makeEdits(
-                        field, cliAdds: 1, cliEdits: 1, adds: 60, edits: 20, existing: existing, titles: &titles,
+                        field, cliAdds: 1, cliEdits: 1, adds: 40, edits: 20, existing: existing, titles: &titles,
                         random: &random))
-                try addStories(desk, count: 60, random: &random)
+            }
+            if aimedAt != .push && progress.head() - progress.pulledTo() < 2 * Self.page {
+                try addStories(desk, count: 3 * Self.page, random: &random)
+            }
+            let aim = Aim.pick(aimedAt, progress, batch: Self.batch, page: Self.page, &random)
+            switch aim {
+            case .push(let target, let direction):
+                proxy.hold { way in way == direction && progress.onServer() >= target }
+            case .pull(let target, let direction):
+                proxy.hold { way in way == direction && progress.unsent() == 0 && progress.pulledTo() >= target }
+            case .apply:
+                proxy.disarm()
+            }
+            let before = proxy.counters()
+            let sync = try launch(
+                Binaries.url("haven"), ["sync", "--batch-size", "\(Self.batch)", "--page-size", "\(Self.page)"],
+                environment: ["HAVEN_REPLICA": field.replica], in: directory)
+            let writing = try waitForMoment(aim, of: sync.process, proxy: proxy, probe: probe)
+            let atKill = proxy.counters()
+            guard sync.process.isRunning else {
+                // The run finished first (its moment lay beyond what it had to do): check it.
+                sync.process.waitUntilExit()
+                #expect(sync.result().status == 0, "sync failed: \(sync.result().stderr)")
+                completions += 1
                 continue
             }
             kill(sync.process.processIdentifier, SIGKILL)
             sync.process.waitUntilExit()
+            // Nothing crossed the link after the hold: what is on the server is final.
+            proxy.release(resetting: true)
 
             // Then the replica is intact and every saved edit is either unsent or on the server
             let replica = try replicaState(field)
@@ -129,6 +150,113 @@ struct KillAnywhereTests {
         #expect(differing == 0, "\(differing) of \(truth.count) records differ between the replica and the server")
         let wrongTitles = titles.filter { held[$0.key]?.fields["title"]?.value != .string($0.value) }
         #expect(wrongTitles.isEmpty, "\(wrongTitles.count) records lack their last title")
+    }
+
+    /// The moment a run is to be killed at, picked before it starts from where the sync stands.
+    enum Aim {
+        /// Once the server's log holds `target` changes of this replica, at the next chunk going
+        /// `direction`: a request not yet sent, or an answer not yet received.
+        case push(target: Int, direction: FaultProxy.Direction)
+        /// Once nothing is left to push and the replica's cursor has reached `target`, at the next
+        /// chunk going `direction`.
+        case pull(target: Int, direction: FaultProxy.Direction)
+        /// Inside a transaction that applies a page: the replica's write lock held with nothing
+        /// left to push.
+        case apply
+
+        /// A seeded moment of `phase` that the coming run reaches: a push target short of its
+        /// last batch, a pull target within the first two thirds of what it will pull.
+        static func pick(_ phase: Phase, _ progress: Progress, batch: Int, page: Int, _ random: inout SplitMix64) -> Aim {
+            let direction: FaultProxy.Direction = random.chance(50) ? .toServer : .toClient
+            switch phase {
+            case .push:
+                let unsent = progress.unsent()
+                return .push(target: progress.onServer() + random.int(in: 0...max(0, unsent - batch - 1)), direction: direction)
+            case .pull:
+                // What the run will pull: what is on the server beyond the cursor, and its own pushes.
+                let pulledTo = progress.pulledTo()
+                let toPull = max(0, progress.head() + progress.unsent() - pulledTo)
+                return .pull(target: pulledTo + random.int(in: 0...max(0, toPull * 2 / 3 - page)), direction: direction)
+            case .apply, .startup:
+                return .apply
+            }
+        }
+    }
+
+    /// Waits until `sync` reaches `aim` or ends, and returns whether it was inside a write
+    /// transaction on the replica when it was stopped there.
+    ///
+    /// A hold stops the client on the link. For a page being applied, the client is stopped with
+    /// SIGSTOP the moment the probe sees its write lock, and looked at while it cannot move: if
+    /// the transaction ended in between, it goes on to the next one. Polled, not timed: the
+    /// limit only stops a hang.
+    private func waitForMoment(_ aim: Aim, of sync: Process, proxy: FaultProxy, probe: WriteProbe) throws -> Bool {
+        let pid = sync.processIdentifier
+        var writing = false
+        do {
+            try Polling.until("haven sync reaching its moment or ending", limit: 300) {
+                guard sync.isRunning else { return true }
+                guard case .apply = aim else { return proxy.isHolding }
+                guard probe.isWriting(), probe.outboxIsEmpty() else { return false }
+                kill(pid, SIGSTOP)
+                try Polling.until("haven sync stopping", limit: 60) { !sync.isRunning || Self.isStopped(pid) }
+                writing = probe.isWriting()
+                if !writing { kill(pid, SIGCONT) }
+                return writing
+            }
+        } catch {
+            kill(pid, SIGKILL)
+            sync.waitUntilExit()
+            throw error
+        }
+        return writing
+    }
+
+    /// Whether process `pid` is stopped by a signal, as `/proc/PID/stat` tells (Linux).
+    private static func isStopped(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.range(of: ") ", options: .backwards)
+        else { return false }
+        return stat[end.upperBound...].first == "T"
+    }
+
+    /// What the test reads of the server and the replica to pick its moments.
+    struct Progress: Sendable {
+        let server: DatabaseQueue
+        let replica: Replica
+        let outbox: DatabaseQueue
+        let replicaID: String
+
+        init(server: ServerProcess, replica: String, replicaID: String) throws {
+            self.server = try server.readOnlyDatabase()
+            self.replica = try Replica.open(at: replica)
+            self.outbox = try DatabaseQueue(path: replica)
+            self.replicaID = replicaID
+        }
+
+        /// This replica's changes in the server's log.
+        func onServer() -> Int {
+            (try? server.read { db in
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM change_log WHERE change_id LIKE ?", arguments: ["\(replicaID)-%"])
+            }) ?? 0
+        }
+
+        /// The last position of the server's log.
+        func head() -> Int {
+            (try? server.read { db in try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM change_log") }) ?? 0
+        }
+
+        /// Changes in the replica's outbox.
+        func unsent() -> Int {
+            (try? outbox.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") }) ?? 0
+        }
+
+        /// The log position the replica has pulled to.
+        func pulledTo() -> Int {
+            guard let cursor = try? replica.settings().cursor else { return 0 }
+            return Int(cursor.position ?? cursor.seq)
+        }
     }
 
     /// Makes edits on `device`'s replica, some through the `haven` binary, the bulk through
