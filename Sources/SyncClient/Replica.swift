@@ -30,6 +30,7 @@ public struct Replica: Sendable {
             try ReplicaSettings.set(db, .replicaID, ReplicaID.random().rawValue)
             try ReplicaSettings.set(db, .createdDirectory, createdDirectory)
         }
+        try replica.checkFileIdentity()
         return replica
     }
 
@@ -38,7 +39,9 @@ public struct Replica: Sendable {
         at path: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
         guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
-        return try Replica(path: path, wallClock: wallClock)
+        let replica = try Replica(path: path, wallClock: wallClock)
+        try replica.checkFileIdentity()
+        return replica
     }
 
     private init(path: String, wallClock: @escaping HybridLogicalClock.WallClock) throws {
