@@ -23,7 +23,7 @@ extension Replica {
         return try database.write { db in
             try ReplicaSettings.set(db, .fileIdentity, identity)
             guard stored != nil else { return false }
-            try takeNewIdentity(db)
+            _ = try takeNewIdentity(db)
             return true
         }
     }
