@@ -1,6 +1,16 @@
 import Foundation
 import HavenCore
+import Synchronization
 import Testing
+
+/// Text a test sets once it knows it, for a server script that was made before.
+final class SharedText: Sendable {
+    private let text = Mutex("")
+    var value: String {
+        get { text.withLock { $0 } }
+        set { text.withLock { $0 = newValue } }
+    }
+}
 
 /// Answers for ``HostileServer`` in the sync protocol's own shapes, and a device pointed at it.
 enum HostilePages {

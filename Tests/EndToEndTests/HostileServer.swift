@@ -87,7 +87,7 @@ final class HostileServer: Sendable {
     var streamedBytes: Int { written.withLock { $0 } }
 
     /// Runs `body` while a server answering as `script` says listens on a free loopback port.
-    static func run(_ script: @escaping Script, _ body: (HostileServer) async throws -> Void) async throws {
+    static func run(_ script: @escaping Script, _ body: @Sendable (HostileServer) async throws -> Void) async throws {
         let server = HostileServer(script: script)
         let app = Application(responder: Responder(server: server))
         try await app.test(.live) { client in
@@ -120,7 +120,7 @@ final class HostileServer: Sendable {
             guard let repeated = answer.repeated else {
                 return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
             }
-            let written = server.written
+            let server = self.server
             return Response(
                 status: status, headers: fields,
                 body: ResponseBody(contentLength: answer.declaresLength ? answer.length : nil) { writer in
@@ -128,7 +128,7 @@ final class HostileServer: Sendable {
                     let chunk = ByteBuffer(bytes: repeated.chunk)
                     for _ in 0..<repeated.count {
                         try await writer.write(chunk)
-                        written.withLock { $0 += chunk.readableBytes }
+                        server.written.withLock { $0 += chunk.readableBytes }
                     }
                     try await writer.write(ByteBuffer(bytes: repeated.tail))
                     try await writer.finish(nil)

@@ -2,7 +2,6 @@ import CompressNIO
 import Foundation
 import HavenCore
 import NIOCore
-import Synchronization
 import Testing
 
 /// The real `haven` against a hostile or broken server (DESIGN §7): it must never send its token
@@ -136,11 +135,11 @@ import Testing
 
     @Test func removedListingKeepsARecordWithUnsentEdits() async throws {
         // Given a replica with a story not yet pushed, and a server that lists it as removed
-        let id = Mutex("")
-        try await HostileServer.run({ _ in .json(HostilePages.page(removed: [id.withLock { $0 }])) }) { server in
+        let id = SharedText()
+        try await HostileServer.run({ _ in .json(HostilePages.page(removed: [id.value])) }) { server in
             let device = try HostilePages.device(for: server)
             let added = try await device.offPool("stories", "add", "--title", "Mine", "--body", "Typed offline", "--language", "en")
-            id.withLock { $0 = added }
+            id.value = added
 
             // When the device pulls (and does not push)
             let output = try await device.offPool("pull", "--retry-for", "0")

@@ -26,7 +26,7 @@ import Testing
         let directory = try TemporaryDirectory()
         let device = Device("made/replica", in: directory)
         try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_mode-test")
-        FileManager.default.createFile(atPath: device.replica + "-journal", contents: Data())
+        _ = FileManager.default.createFile(atPath: device.replica + "-journal", contents: Data())
         for file in [device.replica, device.replica + "-journal"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
         }

@@ -35,8 +35,8 @@ import Testing
     func tokenGivenWronglyIsRefusedWithWhatToDo(arguments: [String], message: String) throws {
         // Given a token given twice, not at all, as an empty file or as a missing file
         let directory = try TemporaryDirectory()
-        FileManager.default.createFile(atPath: directory.path("t.txt"), contents: Data("hvn_x\n".utf8))
-        FileManager.default.createFile(atPath: directory.path("empty.txt"), contents: Data("\n".utf8))
+        _ = FileManager.default.createFile(atPath: directory.path("t.txt"), contents: Data("hvn_x\n".utf8))
+        _ = FileManager.default.createFile(atPath: directory.path("empty.txt"), contents: Data("\n".utf8))
         let device = Device("token", in: directory)
 
         // When haven init runs with it
