@@ -3,8 +3,8 @@ import HavenCore
 extension PullResponse {
     /// Checks every record of the page against the schema the server checks pushes with, before
     /// any of it is stored (DESIGN §7: a broken or hostile server must not make a replica hold
-    /// records the schema forbids). A record's completeness is checked once merged
-    /// (``Replica/apply(_:)``), since a delta holds only the registers that changed.
+    /// records the schema forbids). Whether a record has every required field is not checked
+    /// here: a delta holds only the registers that changed.
     ///
     /// - Throws: ``ProtocolViolation`` naming the first record at fault and what is wrong with it.
     func validate() throws(ProtocolViolation) {

@@ -78,7 +78,6 @@ extension Replica {
                 var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
                 guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
                 record.merge(delta)
-                try Self.checkComplete(record)
                 try save(db, record)
                 // Later local edits must order after what this replica has now seen.
                 if let latest = delta.latestStamp { clock.witness(latest) }
@@ -139,18 +138,6 @@ extension Replica {
                         SELECT record_id FROM outbox WHERE status IN ('pending', 'rejected'))
                     """)
             return db.changesCount
-        }
-    }
-
-    /// Throws when `record`, as a pulled page leaves it, lacks a field the schema requires: the
-    /// page's transaction is rolled back and nothing of it is stored (``PullResponse/validate()``
-    /// checked each register before).
-    private static func checkComplete(_ record: RecordState) throws {
-        guard !record.isDeleted else { return }  // A tombstone needs no fields.
-        do {
-            try RecordSchema.validate(record.values, kind: record.kind)
-        } catch {
-            throw ProtocolViolation.invalidRecord(record.kind, record.id, error.message)
         }
     }
 

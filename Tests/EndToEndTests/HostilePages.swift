@@ -58,15 +58,12 @@ enum HostilePages {
 
     static let forbiddenRecords: [Forbidden] = {
         let id = "44444444-4444-4444-8444-444444444444"
-        var missingBody = story(id: id, title: "No body")
-        missingBody.fields["body"] = nil
         var notAFlag = story(id: id, title: "Odd flag")
         notAFlag.deleted = Register(.string("yes"), stamp: stamp())
         return [
             Forbidden(state: story(id: id, title: String(repeating: "t", count: 201)), problem: "title: must be at most 200"),
             Forbidden(state: story(id: id, title: "T", extra: ["language": .string("english please")]), problem: "language: must be a BCP 47"),
             Forbidden(state: story(id: id, title: "T", extra: ["bad-name": .string("x")]), problem: "bad-name: not a valid field name"),
-            Forbidden(state: missingBody, problem: "body: required"),
             Forbidden(state: notAFlag, problem: "deleted: must be true or false"),
             Forbidden(state: story(id: "NOT-A-UUID", title: "T"), problem: "not a lowercase UUID"),
         ]

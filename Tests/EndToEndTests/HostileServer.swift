@@ -12,8 +12,8 @@ import Testing
 /// forbids).
 ///
 /// Every request is recorded with its headers and body, and answered by the test's script. A
-/// streamed answer is written chunk by chunk for as long as the client reads it, and the bytes
-/// that got out are counted, so that a test can tell whether a client stopped reading.
+/// streamed answer is written chunk by chunk; one that holds open never ends (until the server
+/// stops), so that only a client that decides while reading can finish at all.
 ///
 /// For example:
 /// ```swift
@@ -48,16 +48,19 @@ final class HostileServer: Sendable {
         /// False sends a streamed answer without `Content-Length` (chunked), as a server that
         /// does not say how much is coming.
         var declaresLength = true
+        /// True holds a streamed answer open after its repeated chunks, never sending the tail.
+        var holdsOpen = false
 
         init(
             status: Int = 200, headers: [String: String] = [:], body: Data = Data(),
-            repeated: (chunk: Data, count: Int, tail: Data)? = nil, declaresLength: Bool = true
+            repeated: (chunk: Data, count: Int, tail: Data)? = nil, declaresLength: Bool = true, holdsOpen: Bool = false
         ) {
             self.status = status
             self.headers = headers
             self.body = body
             self.repeated = repeated
             self.declaresLength = declaresLength
+            self.holdsOpen = holdsOpen
         }
 
         /// A 200 with a JSON body.
@@ -73,7 +76,8 @@ final class HostileServer: Sendable {
 
     private let script: Script
     private let log = Mutex<[Request]>([])
-    private let written = Mutex(0)
+    /// Ends when the server stops: what an answer that holds open waits for.
+    private let stopping = AsyncStream<Void>.makeStream()
     private let address = Mutex("")
 
     private init(script: @escaping Script) { self.script = script }
@@ -82,9 +86,6 @@ final class HostileServer: Sendable {
     var url: String { address.withLock { $0 } }
     /// The requests received so far, in order.
     var requests: [Request] { log.withLock { $0 } }
-    /// Body bytes of streamed answers that were handed to the socket (the client may not have
-    /// read the last few socket buffers' worth).
-    var streamedBytes: Int { written.withLock { $0 } }
 
     /// Runs `body` while a server answering as `script` says listens on a free loopback port.
     static func run(_ script: @escaping Script, _ body: @Sendable (HostileServer) async throws -> Void) async throws {
@@ -93,6 +94,7 @@ final class HostileServer: Sendable {
         try await app.test(.live) { client in
             let port = try #require(client.port)
             server.address.withLock { $0 = "http://127.0.0.1:\(port)" }
+            defer { server.stopping.continuation.finish() }
             try await body(server)
         }
     }
@@ -126,9 +128,10 @@ final class HostileServer: Sendable {
                 body: ResponseBody(contentLength: answer.declaresLength ? answer.length : nil) { writer in
                     try await writer.write(ByteBuffer(bytes: answer.body))
                     let chunk = ByteBuffer(bytes: repeated.chunk)
-                    for _ in 0..<repeated.count {
-                        try await writer.write(chunk)
-                        server.written.withLock { $0 += chunk.readableBytes }
+                    for _ in 0..<repeated.count { try await writer.write(chunk) }
+                    if answer.holdsOpen {
+                        for await _ in server.stopping.stream {}
+                        return
                     }
                     try await writer.write(ByteBuffer(bytes: repeated.tail))
                     try await writer.finish(nil)

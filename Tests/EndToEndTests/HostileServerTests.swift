@@ -36,22 +36,23 @@ import Testing
 
     @Test(arguments: [true, false])
     func hugePageIsRefusedWhileItIsRead(declaresLength: Bool) async throws {
-        // Given a server whose page holds a 64 MiB title, declared up front or streamed without a length
+        // Given a server whose page holds a 16 MiB title, declared up front or streamed without a
+        // length, that sends all but the page's last bytes and then holds the connection open: a
+        // client that reads everything before it decides never gets to decide
         let (head, tail) = HostilePages.pageAroundTitle()
         let chunk = Data(repeating: UInt8(ascii: "a"), count: 64 << 10)
         let answer = HostileServer.Answer(
-            headers: ["Content-Type": "application/json"], body: head, repeated: (chunk, 1_024, tail),
-            declaresLength: declaresLength)
+            headers: ["Content-Type": "application/json"], body: head, repeated: (chunk, 256, tail),
+            declaresLength: declaresLength, holdsOpen: true)
         try await HostileServer.run({ _ in answer }) { server in
             let device = try HostilePages.device(for: server)
 
             // When the device pulls
-            let result = try await device.offPoolResult(["pull", "--retry-for", "0"])
+            let result = try await device.offPoolResult(["pull", "--retry-for", "0", "--timeout", "60"])
 
             // Then it stops reading at its bound, says so, and stores nothing
             #expect(result.status != 0)
             #expect(result.stderr.contains("larger than 10 MiB"), "\(result.stderr)")
-            #expect(server.streamedBytes < answer.length / 2, "the client read \(server.streamedBytes) bytes")
             #expect(try await device.storyCount() == 0)
         }
     }
