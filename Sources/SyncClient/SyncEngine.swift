@@ -265,6 +265,8 @@ public struct SyncEngine: Sendable {
         }
         var retry = RetryState(policy: configuration.retry)
         var cursor = try replica.settings().cursor
+        // Every cursor this pull has been at: one given again with `more` would loop forever.
+        var reached = Set([cursor].compactMap { $0 })
         var progress = PullProgress()
         while true {
             let limit = pageLimit(sizes.page, progress)
@@ -282,6 +284,7 @@ public struct SyncEngine: Sendable {
                 retry.succeeded()
                 try replica.forgetCursor()
                 cursor = nil
+                reached = []
                 summary.redownloaded = true
                 continue
             } catch {
@@ -292,6 +295,7 @@ public struct SyncEngine: Sendable {
                 continue
             }
             retry.succeeded()
+            if page.more, !reached.insert(page.cursor).inserted { throw ProtocolViolation.cursorCameBack(page.cursor) }
             let applied = try replica.apply(page)
             progress.bytes += summary.bytesReceived - bytesBefore
             progress.items += page.changes.count + page.removed.count + page.conflicts.count

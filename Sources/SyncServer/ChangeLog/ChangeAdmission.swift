@@ -85,6 +85,8 @@ struct ChangeAdmission {
         }
     }
 
+    /// Why a register of the change is malformed: a stamp beyond the drift, or a value the
+    /// schema forbids (the very check a client makes of what it pulls).
     private func malformedRegister(in record: RecordState) -> ErrorDetail? {
         let stamps = record.fields.values.map(\.stamp) + [record.deleted?.stamp].compactMap { $0 }
         for stamp in stamps {
@@ -94,17 +96,12 @@ struct ChangeAdmission {
                 return ErrorDetail(code: .clockAhead, message: "record \(record.id): \(error)")
             }
         }
-        if let flag = record.deleted, case .bool = flag.value {} else if record.deleted != nil {
-            return ErrorDetail(code: .invalidField, message: "record \(record.id): deleted: must be true or false")
+        do {
+            try RecordSchema.validateRegisters(of: record)
+            return nil
+        } catch {
+            return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
         }
-        for (field, register) in record.fields.sorted(by: { $0.key < $1.key }) {
-            do {
-                try RecordSchema.validate(field: field, value: register.value, kind: record.kind)
-            } catch {
-                return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
-            }
-        }
-        return nil
     }
 
     /// The role rules of DESIGN §4 that do not depend on the stored record.
