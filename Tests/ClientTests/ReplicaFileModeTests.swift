@@ -1,6 +1,7 @@
 import Foundation
 import HavenClient
 import Testing
+import TestSupport
 
 /// The files SQLite makes beside an open replica (`-wal`, `-shm`) are the owner's alone, like the
 /// replica itself, whatever the process's umask (issue 19, item 10).

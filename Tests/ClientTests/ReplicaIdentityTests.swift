@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Testing
+import TestSupport
 
 @testable import HavenClient
 

@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import Synchronization
 import Testing
+import TestSupport
 
 /// Text a test sets once it knows it, for a server script that was made before.
 final class SharedText: Sendable {

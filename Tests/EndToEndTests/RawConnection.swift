@@ -83,7 +83,7 @@ final class RawConnection {
     /// Reads the kernel's socket table, `/proc/net/tcp` and `tcp6`: Linux only.
     func waitUntilServerHasRead(within limit: TimeInterval = 60) throws {
         let (local, remote) = try ports()
-        let read = try? Polling.until("the server reading what was sent", limit: limit) {
+        let read: Void? = try? Polling.until("the server reading what was sent", limit: limit) {
             let sockets = Self.socketQueues()
             guard let mine = sockets[Pair(local: local, remote: remote)],
                 let theirs = sockets[Pair(local: remote, remote: local)]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A replica holds the token and restricted stories: its files are the owner's alone (0600) and
 /// so are the directories `haven init` makes for it (0700), whatever the umask; an older replica

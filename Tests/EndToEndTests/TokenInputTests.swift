@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `haven init` takes its token from a file or standard input, so that it stays out of `ps` and
 /// the shell's history (issue 19, item 15); `--token T` still works.
