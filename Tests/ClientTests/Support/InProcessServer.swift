@@ -67,11 +67,17 @@ final class InProcessServer: Sendable {
         return try await app.test(.router, body)
     }
 
-    /// Pushes `records` as changes of another device with `role`'s token, as they are; fails
-    /// unless every one is applied.
+    /// Pushes `records` as changes of another device with `role`'s token, one that has pulled
+    /// everything first, as they are; fails unless every one is applied.
     func seed(_ records: [RecordState], as role: Role = .editor, through client: any TestClientProtocol) async throws {
         let api = ServerAPI(server: Fixtures.server, token: token(role), transport: RouterTransport(client))
-        let changes = records.map { Change(id: "seed-\(UUID().uuidString.lowercased())", base: nil, record: $0) }
+        var seen: SyncCursor?
+        var more = true
+        while more {
+            let page = try await api.pull(since: seen, limit: 500)
+            (seen, more) = (page.cursor, page.more)
+        }
+        let changes = records.map { Change(id: "seed-\(UUID().uuidString.lowercased())", base: seen, record: $0) }
         let answer = try await api.push(changes)
         let refused = answer.results.filter { $0.status != .applied }
         guard refused.isEmpty else { throw SeedRefused(results: refused) }
