@@ -106,7 +106,7 @@ struct RunningServer {
 
 /// A transport that counts body bytes as they crossed the wire (gzipped) and once inflated.
 final class CountingTransport: HTTPTransport, @unchecked Sendable {
-    private let inner = URLSessionTransport()
+    private let inner = HTTPClientTransport()
     private let lock = NSLock()
     private(set) var inflated = 0
     private(set) var compressed = 0
