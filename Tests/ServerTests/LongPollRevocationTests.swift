@@ -35,12 +35,7 @@ struct LongPollRevocationTests {
     func aPollWaitingWhenItsTokenExpiresAnswers401AndNoContent(_ backend: StorageBackend) async throws {
         // Given a reader token that expires a second after the server's now
         let server = try await TestServer.make(backend: backend)
-        let secret = TokenSecret.generate()
-        try await server.store.addToken(
-            TokenInfo(
-                id: TokenSecret.generateID(), name: "soon", role: .reader, createdAt: server.now - 10,
-                expiresAt: server.now + 1_000, revokedAt: nil),
-            hash: TokenSecret.hash(secret))
+        let secret = try await server.addToken("soon", expiresAt: server.now + 1_000)
         try await Self.test(server) { client, store, clock in
             // And its long-poll, waiting
             let cursor = try await client.pull(token: secret).cursor
