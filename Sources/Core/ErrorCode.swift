@@ -36,6 +36,14 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let rejected = ErrorCode(rawValue: "rejected")
     /// The caller's role may not do this.
     public static let forbidden = ErrorCode(rawValue: "forbidden")
+    /// The author already logged another change under this id: the replica was copied or
+    /// restored. Give the replica a new id and send the change again under a new change id.
+    public static let changeIDConflict = ErrorCode(rawValue: "change_id_conflict")
+    /// The record id belongs to a record the author cannot write, or had not seen when it wrote
+    /// the change: create the record again under a new id.
+    public static let idTaken = ErrorCode(rawValue: "id_taken")
+    /// A stamp carries the replica id of another account: a replica writes with its own id only.
+    public static let replicaTaken = ErrorCode(rawValue: "replica_taken")
 
     // Whole requests.
 

@@ -43,6 +43,23 @@ public enum RecordSchema {
         }
     }
 
+    /// Checks the registers a change or a pulled delta carries, each on its own: the record id,
+    /// the `deleted` flag, every field. Whether the required fields are all there is a question
+    /// for the whole record (``validate(_:kind:)``).
+    ///
+    /// - Throws: ``ValidationError`` naming the id or the field at fault.
+    public static func validateRegisters(of record: RecordState) throws(ValidationError) {
+        guard RecordID.isValid(record.id) else {
+            throw ValidationError(field: nil, code: .invalidRecord, message: "id: not a lowercase UUID")
+        }
+        if let flag = record.deleted, flag.value != .bool(true), flag.value != .bool(false) {
+            throw .invalid("deleted", "must be true or false")
+        }
+        for (field, register) in record.fields.sorted(by: { $0.key < $1.key }) {
+            try validate(field: field, value: register.value, kind: record.kind)
+        }
+    }
+
     /// Checks one field's value. `null` clears an optional field.
     ///
     /// - Throws: ``ValidationError`` naming the field and what is wrong.

@@ -8,7 +8,7 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 
     static func noReplica(_ path: String) -> ClientError {
-        ClientError("no replica at \(path): run 'haven init --server URL --token TOKEN' first")
+        ClientError("no replica at \(path): run 'haven init --server URL --token-file PATH' first")
     }
 
     static func noRecord(_ id: String) -> ClientError {

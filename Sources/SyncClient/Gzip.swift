@@ -1,12 +1,16 @@
 import CompressNIO
 import Foundation
+import HavenCore
 import NIOCore
 
-/// gzip for request bodies (and for tests that read them), over the zlib that CompressNIO links.
-///
-/// Responses need no such help: URLSession inflates them itself (libcurl on Linux, CFNetwork on
-/// Apple platforms) whatever `Accept-Encoding` the request carried.
+/// gzip for request bodies and answers, over the zlib that CompressNIO links.
 enum Gzip {
+    /// Why a body could not be inflated within its bound.
+    enum Failure: Error {
+        /// It inflates to more than the bound allowed.
+        case tooLarge
+    }
+
     /// `data` gzipped.
     static func compress(_ data: Data) throws -> Data {
         var buffer = ByteBuffer(bytes: data)
@@ -14,11 +18,18 @@ enum Gzip {
         return Data(compressed.readableBytesView)
     }
 
-    /// `data` inflated, refusing to produce more than `maxSize` bytes.
-    static func decompress(_ data: Data, maxSize: Int = 64 << 20) throws -> Data {
+    /// `data` inflated, refusing to produce more than `maxSize` bytes: it stops there, never
+    /// holding more.
+    ///
+    /// - Throws: ``Failure/tooLarge`` past `maxSize`; CompressNIO's error when `data` is not gzip.
+    static func decompress(_ data: Data, maxSize: Int = ProtocolLimits.answerBytes) throws -> Data {
         var buffer = ByteBuffer(bytes: data)
-        let inflated = try buffer.decompress(with: .gzip(), maxSize: maxSize)
-        return Data(inflated.readableBytesView)
+        do {
+            let inflated = try buffer.decompress(with: .gzip(), maxSize: maxSize)
+            return Data(inflated.readableBytesView)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw Failure.tooLarge
+        }
     }
 
     /// Whether `data` starts with gzip's magic number.

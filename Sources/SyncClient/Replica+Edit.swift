@@ -51,7 +51,9 @@ extension Replica {
         try setDeleted(true, id: id, kind: kind)
     }
 
-    /// Brings a deleted record back and returns its full id.
+    /// Brings a deleted record back and returns its full id. The content the replica dropped at
+    /// the delete returns from the outbox where it was not sent yet, and from the server with
+    /// the next sync where it was.
     @discardableResult
     public func restore(_ id: String, kind: RecordKind? = nil) throws -> String {
         try setDeleted(false, id: id, kind: kind)
@@ -66,8 +68,23 @@ extension Replica {
             try write(db, record: current) { state, stamp in
                 RecordState(id: state.id, kind: state.kind, deleted: Register(.bool(deleted), stamp: stamp))
             }
+            if !deleted { try refillFromOutbox(db, id: current.id) }
             return current.id
         }
+    }
+
+    /// Merges back into a restored record what its unsent and rejected changes wrote.
+    private func refillFromOutbox(_ db: Database, id: String) throws {
+        let state = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id])
+        guard var record = try state.map({ try Self.decode(RecordState.self, $0) }) else { return }
+        let bodies = try String.fetchAll(
+            db, sql: "SELECT body FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected') ORDER BY seq",
+            arguments: [id])
+        for body in bodies {
+            let change = try Self.decode(Change.self, body)
+            record.merge(RecordState(id: id, kind: record.kind, fields: change.record.fields))
+        }
+        try save(db, record)
     }
 
     /// Stamps the registers `makeChange` writes, merges them and queues them, in the caller's transaction.
@@ -100,7 +117,12 @@ extension Replica {
         try ReplicaSettings.set(db, .clock, clock.last.description)
     }
 
+    /// Stores `record`; a deleted one keeps its registers' delete flag only. Content deleted
+    /// because it endangers someone must not stay on a device that may be searched; a restore
+    /// brings it back from the server, which sends a restored record whole.
     func save(_ db: Database, _ record: RecordState) throws {
+        var record = record
+        if record.isDeleted { record.fields = [:] }
         // Cached: the search triggers make this statement slow to compile (Replica+Search.swift).
         try db.cachedStatement(
             sql: """

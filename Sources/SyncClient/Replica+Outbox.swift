@@ -17,6 +17,10 @@ import HavenCore
 /// Rule 3. After `clock_ahead`, every unsent change stamped ahead of the server's clock is
 /// stamped again from the corrected clock, keeping its id (the server never logged it), and
 /// the replica's clock is moved back to match.
+///
+/// Rule 4. A replica that finds it was copied or restored (``Replica/takeNewIdentity()``)
+/// stamps and names every unsent change again under a new replica id, so that two devices never
+/// send different changes under one id, and each device's writes count as its own.
 extension Replica {
     /// Unsent changes as the outbox stores them, oldest first, ready to send without decoding.
     public struct PendingBatch: Sendable, Equatable {
@@ -137,46 +141,84 @@ extension Replica {
             let settings = try ReplicaSettings.load(db)
             let serverNow = UInt64(max(0, Int64(wallClock()) + settings.serverOffset))
             let replicaID = settings.replicaID
-            func isAhead(_ stamp: Timestamp) -> Bool { stamp.replica == replicaID && stamp.physical > serverNow }
-
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT change_id, record_id, body, status, error FROM outbox ORDER BY seq")
             var clock = HybridLogicalClock(replica: replicaID, last: nil) { serverNow }
-            var restamped = 0
-            for row in rows {
-                let status: String = row["status"]
-                if status == "rejected", Self.rejection(from: row["error"]).code != .clockAhead { continue }
-                var change = try Self.decode(Change.self, row["body"] as String)
-                guard let latest = change.record.latestStamp, isAhead(latest) else { continue }
-                let recordRow = try String.fetchOne(
-                    db, sql: "SELECT state FROM records WHERE id = ?", arguments: [change.record.id])
-                var record = try recordRow.map { try Self.decode(RecordState.self, $0) }
-                // The new stamp must still order after the record's sound registers.
-                for register in record.map(Self.registers) ?? [] where !isAhead(register.stamp) {
-                    clock.witness(register.stamp)
-                }
-                let stamp = clock.now()
-                for (name, register) in change.record.fields {
-                    if record?.fields[name] == register {
-                        record?.fields[name] = Register(register.value, stamp: stamp)
-                    }
-                    change.record.fields[name] = Register(register.value, stamp: stamp)
-                }
-                if let deleted = change.record.deleted {
-                    if record?.deleted == deleted { record?.deleted = Register(deleted.value, stamp: stamp) }
-                    change.record.deleted = Register(deleted.value, stamp: stamp)
-                }
-                if let record { try save(db, record) }
-                try db.execute(
-                    sql: "UPDATE outbox SET body = ?, status = 'pending', error = NULL WHERE change_id = ?",
-                    arguments: [try Self.json(change), change.id])
-                restamped += 1
-            }
+            let restamped = try restamp(
+                db, with: &clock, requeuing: .clockAhead,
+                isStale: { $0.replica == replicaID && $0.physical > serverNow })
             guard restamped > 0 else { return 0 }
             // Later edits continue from the corrected clock, not from the stamps just replaced.
             try ReplicaSettings.set(db, .clock, clock.last.description)
             return restamped
         }
+    }
+
+    /// Gives the replica a new random id, and stamps and names again under it every unsent
+    /// change, and those rejected `change_id_conflict` (rule 4): for a replica copied to another
+    /// device, or restored from a backup, whose ids another copy may use too.
+    ///
+    /// - Returns: how many changes were named again.
+    @discardableResult
+    public func takeNewIdentity() throws -> Int {
+        try database.write { db in try takeNewIdentity(db) }
+    }
+
+    func takeNewIdentity(_ db: Database) throws -> Int {
+        var settings = try ReplicaSettings.load(db)
+        let old = settings.replicaID
+        settings.replicaID = ReplicaID.random()
+        try ReplicaSettings.set(db, .replicaID, settings.replicaID.rawValue)
+        // Continuing from the last stamp, the new ones order after every write the replica knows.
+        var clock = clock(settings)
+        var counter = settings.counter
+        let renamed = try restamp(db, with: &clock, requeuing: .changeIDConflict, isStale: { $0.replica == old }) {
+            counter += 1
+            return "\(settings.replicaID)-\(counter)"
+        }
+        try ReplicaSettings.set(db, .counter, String(counter))
+        try ReplicaSettings.set(db, .clock, clock.last.description)
+        return renamed
+    }
+
+    /// Stamps again with `clock` every outbox change whose latest stamp `isStale` picks, pending
+    /// or rejected with `code`, and the registers of its record that still hold its stamps;
+    /// queues it again, under the id `newID` gives when there is one.
+    private func restamp(
+        _ db: Database, with clock: inout HybridLogicalClock, requeuing code: ErrorCode,
+        isStale: (Timestamp) -> Bool, newID: (() -> String)? = nil
+    ) throws -> Int {
+        let rows = try Row.fetchAll(db, sql: "SELECT change_id, body, status, error FROM outbox ORDER BY seq")
+        var restamped = 0
+        for row in rows {
+            if row["status"] as String == "rejected", Self.rejection(from: row["error"]).code != code { continue }
+            var change = try Self.decode(Change.self, row["body"] as String)
+            guard let latest = change.record.latestStamp, isStale(latest) else { continue }
+            let recordRow = try String.fetchOne(
+                db, sql: "SELECT state FROM records WHERE id = ?", arguments: [change.record.id])
+            var record = try recordRow.map { try Self.decode(RecordState.self, $0) }
+            // The new stamp must still order after the record's sound registers.
+            for register in record.map(Self.registers) ?? [] where !isStale(register.stamp) {
+                clock.witness(register.stamp)
+            }
+            let stamp = clock.now()
+            for (name, register) in change.record.fields {
+                if record?.fields[name] == register {
+                    record?.fields[name] = Register(register.value, stamp: stamp)
+                }
+                change.record.fields[name] = Register(register.value, stamp: stamp)
+            }
+            if let deleted = change.record.deleted {
+                if record?.deleted == deleted { record?.deleted = Register(deleted.value, stamp: stamp) }
+                change.record.deleted = Register(deleted.value, stamp: stamp)
+            }
+            if let record { try save(db, record) }
+            let oldID = change.id
+            if let newID { change.id = newID() }
+            try db.execute(
+                sql: "UPDATE outbox SET change_id = ?, body = ?, status = 'pending', error = NULL WHERE change_id = ?",
+                arguments: [change.id, try Self.json(change), oldID])
+            restamped += 1
+        }
+        return restamped
     }
 
     /// Keeps the sizes the link last allowed, for the next run.

@@ -13,16 +13,15 @@ public struct Replica: Sendable {
     /// Wall time before the server offset is added; tests inject their own.
     let wallClock: HybridLogicalClock.WallClock
 
-    /// Creates a new replica file for `server`, refusing to overwrite an existing one.
+    /// Creates a new replica file for `server`, refusing to overwrite an existing one; the file
+    /// and the directories made for it are the owner's alone (Replica+FileMode.swift).
     public static func create(
         at path: String, server: URL, token: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
         if FileManager.default.fileExists(atPath: path) {
             throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        let createdDirectory = firstMissingDirectory(above: path)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let createdDirectory = try createPrivately(at: path)
         let replica = try Replica(path: path, wallClock: wallClock)
         try replica.database.write { db in
             try ReplicaSettings.set(db, .server, server.absoluteString)
@@ -30,15 +29,19 @@ public struct Replica: Sendable {
             try ReplicaSettings.set(db, .replicaID, ReplicaID.random().rawValue)
             try ReplicaSettings.set(db, .createdDirectory, createdDirectory)
         }
+        try replica.checkFileIdentity()
         return replica
     }
 
-    /// Opens an existing replica file.
+    /// Opens an existing replica file, taking from its files any permission but the owner's.
     public static func open(
         at path: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
         guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
-        return try Replica(path: path, wallClock: wallClock)
+        let replica = try Replica(path: path, wallClock: wallClock)
+        try replica.tightenPermissions()
+        try replica.checkFileIdentity()
+        return replica
     }
 
     private init(path: String, wallClock: @escaping HybridLogicalClock.WallClock) throws {

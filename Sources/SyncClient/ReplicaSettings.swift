@@ -10,6 +10,8 @@ public struct ReplicaSettings: Sendable {
         /// The highest directory `create` made for the replica, which a wipe removes if empty.
         case createdDirectory = "created_directory"
         case lastPull = "last_pull", batchSize = "batch_size", pageSize = "page_size"
+        /// The replica file's device and inode, to notice a copy or a restore (Replica+Identity.swift).
+        case fileIdentity = "file_identity"
         /// Set while the full-text index is not kept up to date (Replica+Search.swift).
         case searchIndexDeferred = "search_index_deferred"
     }

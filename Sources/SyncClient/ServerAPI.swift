@@ -3,7 +3,7 @@ import HavenCore
 
 /// The sync protocol's two calls over a transport, with errors decoded from the JSON shape.
 ///
-/// Every request asks for a gzipped answer (URLSession inflates it); push bodies larger than
+/// Every request asks for a gzipped answer (the transport inflates it); push bodies larger than
 /// ``compressionThreshold`` are sent gzipped. The bytes that cross the wire are counted in
 /// ``traffic``.
 public struct ServerAPI: Sendable {
@@ -17,8 +17,8 @@ public struct ServerAPI: Sendable {
     /// Bytes sent and received so far, bodies only.
     public let traffic = TrafficMeter()
 
-    /// An API for `server` with `token`, over URLSession unless a test gives another transport.
-    public init(server: URL, token: String, transport: any HTTPTransport = URLSessionTransport()) {
+    /// An API for `server` with `token`, over ``HTTPClientTransport`` unless a test gives another transport.
+    public init(server: URL, token: String, transport: any HTTPTransport = HTTPClientTransport()) {
         self.server = server
         self.token = token
         self.transport = transport
@@ -61,7 +61,9 @@ public struct ServerAPI: Sendable {
         // Held to a day: the server refuses more than its own cap anyway, and no Double traps here.
         if wait > 0 { query.append(URLQueryItem(name: "wait", value: String(Int(min(wait, 86_400).rounded(.up))))) }
         components.queryItems = query
-        return try await send("GET", url: components.url!, headers: [:], body: nil, extraTime: wait)
+        let page: PullResponse = try await send("GET", url: components.url!, headers: [:], body: nil, extraTime: wait)
+        try page.validate()
+        return page
     }
 
     private func send<Answer: Decodable>(

@@ -111,7 +111,8 @@ public struct SyncEngine: Sendable {
         /// Unsent changes dropped, with their records, because the server had deleted and purged
         /// those records.
         public var purged = 0
-        /// Changes stamped again after `clock_ahead`.
+        /// Changes stamped again after `clock_ahead`, or under a new replica id after
+        /// `change_id_conflict`.
         public var restamped = 0
         /// Records received, and records dropped because the token may no longer see them.
         public var pulledRecords = 0
@@ -176,6 +177,7 @@ public struct SyncEngine: Sendable {
         }
         var retry = RetryState(policy: configuration.retry)
         var restamped = false
+        var renamed = false
         while true {
             // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
             let changes = try replica.pendingBatch(
@@ -214,12 +216,14 @@ public struct SyncEngine: Sendable {
             summary.purged += try replica.acknowledge(response)
             summary.pushed += changes.count
             var clockAhead = 0
+            var idConflicts = 0
             for result in response.results {
                 switch result.status {
                 case .applied: summary.applied += 1
                 case .duplicate: summary.duplicate += 1
                 case .rejected where result.error?.code == .recordPurged: break
                 case .rejected where result.error?.code == .clockAhead: clockAhead += 1
+                case .rejected where result.error?.code == .changeIDConflict: idConflicts += 1
                 case .rejected: summary.rejected += 1
                 }
             }
@@ -229,6 +233,14 @@ public struct SyncEngine: Sendable {
                 restamped = true
                 summary.restamped += count
                 if count == 0 { summary.rejected += clockAhead }
+            }
+            if idConflicts > 0 {
+                // Another copy of this replica sent other changes under these ids: once per push,
+                // this one takes a new id and sends its changes again under it.
+                let count = renamed ? 0 : try replica.takeNewIdentity()
+                renamed = true
+                summary.restamped += count
+                if count == 0 { summary.rejected += idConflicts }
             }
             if changes.cutByBytes, seconds >= configuration.slowRequest {
                 sizes.batch.shrink(below: changes.count)  // Halve what was sent, not the larger size.
@@ -253,6 +265,8 @@ public struct SyncEngine: Sendable {
         }
         var retry = RetryState(policy: configuration.retry)
         var cursor = try replica.settings().cursor
+        // Every cursor this pull has been at: one given again with `more` would loop forever.
+        var reached = Set([cursor].compactMap { $0 })
         var progress = PullProgress()
         while true {
             let limit = pageLimit(sizes.page, progress)
@@ -270,6 +284,7 @@ public struct SyncEngine: Sendable {
                 retry.succeeded()
                 try replica.forgetCursor()
                 cursor = nil
+                reached = []
                 summary.redownloaded = true
                 continue
             } catch {
@@ -280,6 +295,7 @@ public struct SyncEngine: Sendable {
                 continue
             }
             retry.succeeded()
+            if page.more, !reached.insert(page.cursor).inserted { throw ProtocolViolation.cursorCameBack(page.cursor) }
             let applied = try replica.apply(page)
             progress.bytes += summary.bytesReceived - bytesBefore
             progress.items += page.changes.count + page.removed.count + page.conflicts.count

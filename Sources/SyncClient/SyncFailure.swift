@@ -1,9 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import HavenCore
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+import NIOCore
+import NIOPosix
 
 /// How the sync engine treats an error from one request: try again, or stop and tell the person.
 enum SyncFailure: Sendable {
@@ -19,22 +18,18 @@ enum SyncFailure: Sendable {
         case is ServerAPI.UnreadableAnswer:
             // A cut-off or mangled body (a proxy, a captive portal): the next answer may be whole.
             self = .transient(retryAfter: nil)
-        case is ClientError, is CancellationError, is EncodingError:
+        case is ClientError, is ProtocolViolation, is CancellationError, is EncodingError:
             self = .permanent
-        case let error as URLError:
-            self = Self.permanentURLErrors.contains(error.code) ? .permanent : .transient(retryAfter: nil)
+        case let error as HTTPClientError where Self.permanentHTTPClientErrors.contains(error):
+            // A malformed server address: no retry fixes it.
+            self = .permanent
         default:
             // Sockets, DNS, TLS resets and timeouts surface as many error types; all are the link's.
             self = .transient(retryAfter: nil)
         }
     }
 
-    /// URL errors that no retry fixes: a malformed address, an untrusted certificate.
-    private static let permanentURLErrors: Set<URLError.Code> = [
-        .badURL, .unsupportedURL, .userAuthenticationRequired, .serverCertificateUntrusted,
-        .serverCertificateHasBadDate, .serverCertificateHasUnknownRoot, .serverCertificateNotYetValid,
-        .clientCertificateRejected, .clientCertificateRequired,
-    ]
+    private static let permanentHTTPClientErrors: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme]
 }
 
 /// Why a sync stopped retrying: the budget was spent on one stall.
@@ -57,14 +52,20 @@ public struct RetryBudgetExhausted: Error, Sendable, CustomStringConvertible {
 
 /// A failure as a person reads it, without URLs, tokens or bodies.
 func describeFailure(_ error: any Error) -> String {
-    guard let error = error as? URLError else { return describe(error) }
-    switch error.code {
-    case .timedOut: return "the request timed out"
-    case .networkConnectionLost: return "the connection was lost"
-    case .cannotConnectToHost: return "cannot connect to the server"
-    case .notConnectedToInternet: return "no network"
-    case .cannotFindHost, .dnsLookupFailed: return "cannot find the server's host"
-    case .secureConnectionFailed: return "the secure connection failed"
-    default: return "network error \(error.code.rawValue)"
+    switch error {
+    case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
+        return "the request timed out"
+    case let error as HTTPClientError where error == .connectTimeout:
+        return "connecting to the server timed out"
+    case let error as HTTPClientError where error == .remoteConnectionClosed:
+        return "the connection was lost"
+    case is NIOConnectionError, is ChannelError:
+        return "cannot connect to the server"
+    case let error as IOError where error.errnoCode == ECONNREFUSED:
+        return "cannot connect to the server"
+    case let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode):
+        return "the connection was lost"
+    default:
+        return describe(error)
     }
 }

@@ -1,3 +1,5 @@
+import HavenCore
+
 /// Everything `haven-server serve` can be told, with defaults for a single machine.
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -14,7 +16,7 @@ public struct ServerConfiguration: Sendable {
     public var maxDrift: UInt64
     /// Largest encoded size of one pushed change, in bytes; a larger change alone is rejected
     /// with `record_too_large`.
-    public var maxRecordBytes: Int = 256 << 10
+    public var maxRecordBytes: Int = ProtocolLimits.recordBytes
     /// How deeply arrays and objects may nest in a request body; deeper is 400 `too_deep`.
     public var maxNestingDepth: Int = 32
     /// Failed authentications from one client address that block it with 429; 0 turns the
@@ -42,7 +44,7 @@ public struct ServerConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchSize: Int = 1_000,
-        pageLimit: Int = 500, pageBytes: Int = 1 << 20, maxDrift: UInt64 = 10 * 60 * 1000
+        pageLimit: Int = 500, pageBytes: Int = ProtocolLimits.pageBytes, maxDrift: UInt64 = 10 * 60 * 1000
     ) {
         self.host = host
         self.port = port

@@ -120,7 +120,7 @@ struct CommandParsingTests {
 
         let error = #expect(throws: ClientError.self) { try command.run() }
 
-        #expect(error?.message == "no replica at \(path): run 'haven init --server URL --token TOKEN' first")
+        #expect(error?.message == "no replica at \(path): run 'haven init --server URL --token-file PATH' first")
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 

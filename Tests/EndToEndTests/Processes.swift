@@ -40,12 +40,14 @@ struct ProcessResult {
     var reason: Process.TerminationReason
 }
 
-/// Runs `executable` to completion with output captured in files (no pipe can fill up).
+/// Runs `executable` to completion with output captured in files (no pipe can fill up), and
+/// `input` as its standard input (none by default).
 @discardableResult
-func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory)
-    throws -> ProcessResult
-{
-    let process = try launch(executable, arguments, environment: environment, in: directory)
+func run(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+    in directory: TemporaryDirectory
+) throws -> ProcessResult {
+    let process = try launch(executable, arguments, environment: environment, input: input, in: directory)
     process.process.waitUntilExit()
     return process.result()
 }
@@ -65,9 +67,10 @@ struct RunningProcess {
     }
 }
 
-func launch(_ executable: URL, _ arguments: [String], environment: [String: String] = [:], in directory: TemporaryDirectory)
-    throws -> RunningProcess
-{
+func launch(
+    _ executable: URL, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+    in directory: TemporaryDirectory
+) throws -> RunningProcess {
     let name = UUID().uuidString
     let stdoutURL = directory.url.appendingPathComponent("\(name).out")
     let stderrURL = directory.url.appendingPathComponent("\(name).err")
@@ -80,7 +83,13 @@ func launch(_ executable: URL, _ arguments: [String], environment: [String: Stri
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
     process.standardError = try FileHandle(forWritingTo: stderrURL)
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        let inputURL = directory.url.appendingPathComponent("\(name).in")
+        try input.write(to: inputURL)
+        process.standardInput = try FileHandle(forReadingFrom: inputURL)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     return RunningProcess(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
 }
@@ -172,8 +181,8 @@ struct Device {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func havenResult(_ arguments: [String]) throws -> ProcessResult {
-        try run(Binaries.url("haven"), arguments, environment: ["HAVEN_REPLICA": replica], in: directory)
+    func havenResult(_ arguments: [String], input: Data? = nil) throws -> ProcessResult {
+        try run(Binaries.url("haven"), arguments, environment: ["HAVEN_REPLICA": replica], input: input, in: directory)
     }
 
     /// `haven … --json` decoded.

@@ -49,7 +49,7 @@ struct BackendConformanceTests {
         var devices = Dictionary(uniqueKeysWithValues: writers.map { ($0, Device("dev\($0)")) })
         var cursors: [String: SyncCursor] = [:]
         var records: [(id: String, kind: RecordKind)] = []
-        var sent: [Change] = []
+        var sent: [String: [Change]] = [:]
         var answers: [String] = []
         var now = TestServer.now
 
@@ -74,8 +74,9 @@ struct BackendConformanceTests {
                 for _ in 0..<random.int(in: 1...4) {
                     batch.append(makeChange(by: name, device: &devices[name]!, records: &records, base: cursors[name], &random))
                 }
-                if random.chance(15), let old = sent.last { batch.append(old) }  // A repeated push.
-                sent += batch
+                // A repeated push of this writer's own change (another's would be a new change).
+                if random.chance(15), let old = sent[name]?.last { batch.append(old) }
+                sent[name, default: []] += batch
                 let results = try await store.push(batch, by: caller(name), now: now)
                 try record(["step": "\(step) push by \(name)", "results": String(describing: results.map(\.status))])
                 try record(results)

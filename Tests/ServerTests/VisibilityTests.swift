@@ -159,10 +159,12 @@ struct VisibilityTests {
             let hidden = try await client.pull(token: server["field2"], since: cursor)
             #expect(hidden.changes.isEmpty)
 
-            // When an editor publishes it and lifts the restriction, field2 gets the whole story
+            // When an editor who has seen it publishes it and lifts the restriction, field2 gets
+            // the whole story
+            let seen = try await client.pull(token: server["editor"]).cursor
             var editor = Device("e2", wallTime: TestServer.now + 2_000)
             _ = try await client.push(
-                [editor.change(draft, .story, ["status": "published", "sensitivity": "public"])],
+                [editor.change(draft, .story, ["status": "published", "sensitivity": "public"], base: seen)],
                 token: server["editor"])
             let shown = try await client.pull(token: server["field2"], since: hidden.cursor)
             #expect(shown.byID[draft]?.fields["title"]?.value == "Still a draft")

@@ -19,8 +19,13 @@ public struct HavenCommand: AsyncParsableCommand {
 
     /// Parses the process arguments and runs the chosen subcommand, async ones included.
     public static func runMain() async {
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -30,8 +35,13 @@ public struct HavenCommand: AsyncParsableCommand {
             // Each step is one transaction, so what was saved before the disk filled is intact.
             exit(withError: ClientError(
                 "the disk is full: free some space, then run the command again; everything saved before is kept"))
-        } catch {
+        } catch let error as ArgumentParser.ValidationError {
+            exit(withError: error)  // Our own words, shown with the usage.
+        } catch let error as ExitCode {
             exit(withError: error)
+        } catch {
+            // The message may quote the server or a record: its control characters are shown, not obeyed.
+            exit(withError: ClientError(TerminalText.escaped("\(error)")))
         }
     }
 }

@@ -39,7 +39,8 @@ final class ProgressLine: Sendable {
     /// Rewrites the line for `progress`.
     @Sendable func update(_ progress: SyncProgress) {
         guard isEnabled else { return }
-        let text = Self.text(progress)
+        // The last failure may quote the server's own words.
+        let text = TerminalText.escaped(Self.text(progress))
         shown.withLock { width in
             write("\r" + text + String(repeating: " ", count: max(0, width - text.count)))
             width = text.count

@@ -3,25 +3,71 @@ import Foundation
 import HavenCore
 
 /// `haven init`: creates the replica for one server and token.
+///
+/// The token is best read from a file or standard input: on the command line it shows in `ps` to
+/// every user of the machine and stays in the shell's history.
 struct InitCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a replica for a server.")
+    static let configuration = CommandConfiguration(
+        commandName: "init", abstract: "Create a replica for a server.",
+        discussion: """
+            Give the token with --token-file PATH, or --token - to read it from standard input: \
+            --token TOKEN works too, but puts the token in ps (seen by every user of this machine) \
+            and in the shell's history.
+            """)
 
     @OptionGroup var replica: ReplicaOptions
     @Option(help: "The server's address, such as http://127.0.0.1:8080.") var server: String
-    @Option(help: "An access token from 'haven-server token create'.") var token: String
+    @Option(help: "An access token from 'haven-server token create', or - to read it from standard input.")
+    var token: String?
+    @Option(help: ArgumentHelp("Read the access token from this file.", valueName: "path")) var tokenFile: String?
 
     func validate() throws {
         guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--server must be an http:// or https:// address, such as http://127.0.0.1:8080")
         }
-        guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
-            throw ValidationError("--token must be a token without spaces")
+        switch (token, tokenFile) {
+        case (.some, .some):
+            throw ValidationError("give the token with either --token or --token-file, not both")
+        case (nil, nil):
+            throw ValidationError(
+                "a token is needed: --token-file PATH, or --token - to read it from standard input (both keep it out "
+                    + "of ps and shell history), or --token TOKEN")
+        case (let token?, nil) where token != "-":
+            _ = try Self.checked(token, from: "--token")
+        default:
+            break
         }
     }
 
     func run() throws {
-        let created = try Replica.create(at: replica.path, server: URL(string: server)!, token: token)
+        let secret = try readToken()
+        let created = try Replica.create(at: replica.path, server: URL(string: server)!, token: secret)
         print("created replica \(created.path) (replica id \(try created.settings().replicaID)); run 'haven sync' next")
+    }
+
+    /// The token from `--token`, its file or standard input, without the line end around it.
+    private func readToken() throws -> String {
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                throw ValidationError("cannot read the token file \(tokenFile): check its path and permissions")
+            }
+            return try Self.checked(String(decoding: data, as: UTF8.self), from: "the token file \(tokenFile)")
+        }
+        guard token == "-" else { return token! }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        return try Self.checked(String(decoding: input, as: UTF8.self), from: "standard input")
+    }
+
+    /// `text` trimmed, if it is one token; the error names `source`, never the text.
+    private static func checked(_ text: String, from source: String) throws -> String {
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else {
+            throw ValidationError("\(source) holds no token: give the one 'haven-server token create' printed")
+        }
+        guard !token.contains(where: \.isWhitespace) else {
+            throw ValidationError("\(source) must be a token without spaces")
+        }
+        return token
     }
 }
 

@@ -10,11 +10,16 @@ struct ChangeAdmission {
 
     /// Why the change must be rejected, or nil to admit it.
     ///
+    /// A caller learns nothing from the answer about records it cannot see: a change to a hidden
+    /// or purged record is answered as one to a fresh id would be, up to the write itself, which
+    /// is refused as `id_taken` (ids are random, so only someone who already knows one can ask).
+    ///
     /// - Parameters:
     ///   - change: the pushed change.
     ///   - existing: the record as stored, nil when the change creates it.
-    ///   - creator: the token id that created the stored record.
-    func rejection(of change: Change, existing: TrackedRecord?, creator: String?) -> ErrorDetail? {
+    ///   - purged: whether compaction purged the record id.
+    ///   - seen: the log position the change's author had seen when making it (its base).
+    func rejection(of change: Change, existing: StoredRecord?, purged: Bool, seen: Int64) -> ErrorDetail? {
         let record = change.record
         if !isValidChangeID(change.id) {
             return ErrorDetail(code: .invalidChange, message: "change id must be 1 to 100 of a-z, 0-9 and -")
@@ -25,19 +30,47 @@ struct ChangeAdmission {
         if record.fields.isEmpty && record.deleted == nil {
             return ErrorDetail(code: .emptyChange, message: "change \(change.id) writes no field")
         }
-        if let existing, existing.kind != record.kind {
+        if let problem = malformedRegister(in: record) ?? forbiddenForRole(record) { return problem }
+        if purged, caller.role.seesEverything {
             return ErrorDetail(
-                code: .kindMismatch, message: "record \(record.id) is a \(existing.kind), not a \(record.kind)")
+                code: .recordPurged,
+                message: "record \(record.id) was deleted and then purged from the server: it can no longer be changed or restored")
         }
-        if let problem = malformedRegister(in: record) { return problem }
-        if existing == nil, !record.isDeleted {
-            do {
-                try RecordSchema.validate(record.values, kind: record.kind)
-            } catch {
-                return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
-            }
+        let hidden = purged || existing.map { !Visibility.canSee($0, caller: caller) } ?? false
+        guard let existing, !hidden else {
+            if let problem = creationProblem(record) { return problem }
+            return hidden ? idTaken(record.id) : nil
         }
-        return forbidden(change, existing: existing, creator: creator)
+        if let claimed = existing.claimedSeq, existing.creator != caller.tokenID, seen < claimed {
+            // Its author wrote to a field story it had never seen: two creations collided, by
+            // chance or because field staff claimed an id known in advance (a content pack's),
+            // and would read what is written there as their own.
+            return ErrorDetail(
+                code: .idTaken,
+                message: "record \(record.id) was created by another account, which this change's replica had not pulled: create the record under a new id, or sync first to edit that one")
+        }
+        if existing.record.kind != record.kind {
+            return ErrorDetail(
+                code: .kindMismatch, message: "record \(record.id) is a \(existing.record.kind), not a \(record.kind)")
+        }
+        return forbiddenEdit(record, existing: existing)
+    }
+
+    /// The answer for a record id the caller may not write and may not learn about.
+    private func idTaken(_ id: String) -> ErrorDetail {
+        ErrorDetail(
+            code: .idTaken, message: "record \(id) cannot be written by this account: create the record under a new id")
+    }
+
+    /// Why `record`, written as a new record, breaks the schema. A tombstone needs no fields.
+    private func creationProblem(_ record: RecordState) -> ErrorDetail? {
+        guard !record.isDeleted else { return nil }
+        do {
+            try RecordSchema.validate(record.values, kind: record.kind)
+            return nil
+        } catch {
+            return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
+        }
     }
 
     /// Why `record`, as a change would leave it, breaks the schema as a whole (a required field
@@ -52,6 +85,8 @@ struct ChangeAdmission {
         }
     }
 
+    /// Why a register of the change is malformed: a stamp beyond the drift, or a value the
+    /// schema forbids (the very check a client makes of what it pulls).
     private func malformedRegister(in record: RecordState) -> ErrorDetail? {
         let stamps = record.fields.values.map(\.stamp) + [record.deleted?.stamp].compactMap { $0 }
         for stamp in stamps {
@@ -61,22 +96,16 @@ struct ChangeAdmission {
                 return ErrorDetail(code: .clockAhead, message: "record \(record.id): \(error)")
             }
         }
-        if let flag = record.deleted, case .bool = flag.value {} else if record.deleted != nil {
-            return ErrorDetail(code: .invalidField, message: "record \(record.id): deleted: must be true or false")
+        do {
+            try RecordSchema.validateRegisters(of: record)
+            return nil
+        } catch {
+            return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
         }
-        for (field, register) in record.fields.sorted(by: { $0.key < $1.key }) {
-            do {
-                try RecordSchema.validate(field: field, value: register.value, kind: record.kind)
-            } catch {
-                return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
-            }
-        }
-        return nil
     }
 
-    /// The role rules of DESIGN §4 for writes.
-    private func forbidden(_ change: Change, existing: TrackedRecord?, creator: String?) -> ErrorDetail? {
-        let record = change.record
+    /// The role rules of DESIGN §4 that do not depend on the stored record.
+    private func forbiddenForRole(_ record: RecordState) -> ErrorDetail? {
         switch caller.role {
         case .admin, .editor:
             return nil
@@ -89,17 +118,29 @@ struct ChangeAdmission {
             if record.fields["status"]?.value == .string("published") {
                 return ErrorDetail(code: .forbidden, message: "status: field staff cannot publish")
             }
-            guard let existing else { return nil }
-            if creator != caller.tokenID {
-                return ErrorDetail(
-                    code: .forbidden, message: "record \(record.id): field staff can edit only their own stories")
-            }
-            if existing.fields["status"]?.register.value == .string("published") {
-                return ErrorDetail(
-                    code: .forbidden, message: "record \(record.id): published stories can be edited by editors only")
-            }
             return nil
         }
+    }
+
+    /// The role rules of DESIGN §4 for editing a record the caller can see.
+    private func forbiddenEdit(_ record: RecordState, existing: StoredRecord) -> ErrorDetail? {
+        guard caller.role == .field else { return nil }
+        if existing.creator != caller.tokenID {
+            return ErrorDetail(
+                code: .forbidden, message: "record \(record.id): field staff can edit only their own stories")
+        }
+        if Visibility.status(of: existing.record) == "published" {
+            return ErrorDetail(
+                code: .forbidden, message: "record \(record.id): published stories can be edited by editors only")
+        }
+        if record.deleted?.value == .bool(false), existing.record.isDeleted,
+            existing.record.deleted?.author != caller.tokenID
+        {
+            // Moderation sticks: what an editor deleted, only an editor brings back.
+            return ErrorDetail(
+                code: .forbidden, message: "record \(record.id) was deleted by an editor: only an editor can restore it")
+        }
+        return nil
     }
 
     private func isValidChangeID(_ id: String) -> Bool {

@@ -48,11 +48,13 @@ package struct ChangeLog: Sendable {
     ) async throws -> [PushResult] {
         let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift)
         let epoch = storage.epoch
-        let keys = PushKeys(changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id))
+        let keys = PushKeys(
+            author: caller.tokenID, changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id),
+            replicaIDs: Array(changes.reduce(into: Set()) { $0.formUnion(PushBatch.replicas(in: $1)) }))
         let results = try await storage.push(keys) { rows in
             var batch = PushBatch(rows: rows, admission: admission, epoch: epoch)
             let results = changes.map { batch.add($0) }
-            return (batch.writes, results)
+            return (batch.logWrites, results)
         }
         if results.contains(where: { $0.status == .applied }) { storage.commits.signal() }
         return results
@@ -96,15 +98,16 @@ package struct ChangeLog: Sendable {
         if let cursor, cursor.epoch != epoch { throw CursorExpired(.otherDatabase) }
         let since = cursor?.seq ?? 0
         let position = cursor?.position ?? since
-        let rows = try await storage.pullRows(after: position, limit: limit + 1, recipient: caller.tokenID)
+        let rows = try await storage.pullRows(
+            after: position, limit: limit + 1, recipient: caller.tokenID, readable: Readable(caller))
         // A database restored from an older copy: pulling on would skip the changes that refill
         // the positions the cursor has already passed.
         if position > rows.head { throw CursorExpired(.aheadOfLog) }
         if since > 0, since < rows.horizon { throw CursorExpired(.behindHorizon) }
 
-        var page = PullPageBuilder(since: since, caller: caller, maxBytes: maxBytes, limit: limit)
+        var page = PullPageBuilder(since: since, position: position, caller: caller, maxBytes: maxBytes, limit: limit)
         for stored in rows.records {
-            guard page.add(stored.record, creator: stored.creator) else { break }
+            guard page.add(stored) else { break }
         }
         // A full page continues from its last record with the same base; the last page brings
         // the caller to the head of the log.
@@ -114,7 +117,7 @@ package struct ChangeLog: Sendable {
             changes: page.changes, removed: page.removed, conflicts: conflicts,
             cursor: page.more
                 ? SyncCursor(epoch: epoch, seq: since, position: through) : SyncCursor(epoch: epoch, seq: through),
-            more: page.more, remaining: page.more ? rows.recordsAfterPosition - page.taken : nil)
+            more: page.more, remaining: page.more ? max(0, rows.recordsAfterPosition - page.readableTaken) : nil)
     }
 
     /// Purges, in one transaction, what the retention window no longer needs (rule 5).
@@ -158,7 +161,7 @@ package struct PullPage: Sendable, Hashable {
     package var conflicts: [Conflict]
     package var cursor: SyncCursor
     package var more: Bool
-    /// When `more`: how many records changed after this page, whoever may see them.
+    /// When `more`: how many records the caller may read changed after this page.
     package var remaining: Int? = nil
 
     /// Whether the page tells the caller nothing new.

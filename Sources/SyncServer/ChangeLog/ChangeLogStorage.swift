@@ -16,7 +16,7 @@ import HavenCore
 /// 2. ``PullRows`` are read in one snapshot.
 /// 3. The head is the largest `seq` ever appended; it never moves back, even when compaction
 ///    deletes the newest entry.
-/// 4. A change id is in the log at most once (a unique index: the last line of defence).
+/// 4. An author's change id is in the log at most once (a unique index: the last line of defence).
 /// 5. Deleted content is overwritten or vacuumed, so purged testimony leaves the disk.
 package protocol ChangeLogStorage: Sendable {
     /// The store's random id, carried in every cursor it issues.
@@ -38,7 +38,8 @@ package protocol ChangeLogStorage: Sendable {
     ///   - position: records whose `last_seq` is above it are read, in `last_seq` order.
     ///   - limit: at most this many records.
     ///   - recipient: the token id whose conflicts are read, from above `position` to the head.
-    func pullRows(after position: Int64, limit: Int, recipient: String) async throws -> PullRows
+    ///   - readable: which records ``PullRows/recordsAfterPosition`` counts.
+    func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws -> PullRows
 
     /// Reads what compaction looks at, calls `decide`, and purges what it returns, in one
     /// transaction (rule 1); then reclaims the space the purged rows took (rule 5).
@@ -53,29 +54,62 @@ package protocol ChangeLogStorage: Sendable {
     func checkHealth() async throws
 }
 
-/// A record as the state table holds it: its merged registers and the token that created it.
+/// A record as the state table holds it: its merged registers, who created it (and when, if
+/// that made it theirs), and when it was first public.
 package struct StoredRecord: Sendable, Hashable {
     package var record: TrackedRecord
     /// The token id whose change created the record; never changes.
     package var creator: String
+    /// The `seq` of the change by which field staff created the record, and so own it; nil when
+    /// an editor, an admin or an import created it (ownership gives them nothing).
+    package var claimedSeq: Int64?
+    /// The `seq` of the first change that made the record public (``Visibility/isPublic(_:)``),
+    /// nil while it never was: only such records may ever be named to others as `removed`.
+    package var firstPublicSeq: Int64?
+
+    package init(record: TrackedRecord, creator: String, claimedSeq: Int64?, firstPublicSeq: Int64?) {
+        self.record = record
+        self.creator = creator
+        self.claimedSeq = claimedSeq
+        self.firstPublicSeq = firstPublicSeq
+    }
+
+    /// Whether every role may read the record now; stored beside it, so that a pull counts
+    /// what remains for a caller without reading hidden records.
+    package var isPublic: Bool { Visibility.isPublic(record) }
 }
 
-/// What a push reads: the change ids and the record ids of its batch.
+/// Which stored records a caller may read, as the store filters them when counting.
+package enum Readable: Sendable, Equatable {
+    /// Every record (editors and admins).
+    case all
+    /// Public records (readers).
+    case publicOnly
+    /// Public records and those the token created (field staff).
+    case publicOrCreatedBy(String)
+}
+
+/// What a push reads: its author, and the change ids, record ids and replica ids of its batch.
 package struct PushKeys: Sendable {
+    package var author: String
     package var changeIDs: [String]
     package var recordIDs: [String]
+    /// The replica ids the batch's stamps carry.
+    package var replicaIDs: [String]
 }
 
 /// The rows a push decides from.
 package struct PushRows: Sendable {
     /// The largest `seq` ever given.
     package var head: Int64
-    /// Those of the batch's change ids that are already in the log.
-    package var loggedChangeIDs: Set<String>
+    /// The author's changes already in the log under the batch's change ids, by id.
+    package var loggedChanges: [String: Change] = [:]
+    /// The token each of the batch's replica ids is bound to, where it is.
+    package var replicaOwners: [String: String] = [:]
     /// Those of the batch's record ids that compaction purged.
-    package var purgedRecordIDs: Set<String>
+    package var purgedRecordIDs: Set<String> = []
     /// The stored records among the batch's record ids, by id.
-    package var records: [String: StoredRecord]
+    package var records: [String: StoredRecord] = [:]
 }
 
 /// One change as the log keeps it.
@@ -94,6 +128,8 @@ package struct LogWrites: Sendable {
     package var entries: [LogEntry] = []
     package var records: [StoredRecord] = []
     package var conflicts: [(seq: Int64, conflict: Conflict)] = []
+    /// Replica ids seen for the first time, bound to the token that used them.
+    package var replicaOwners: [String: String] = [:]
 }
 
 /// The rows a pull page is made from (``ChangeLogStorage/pullRows(after:limit:recipient:)``).
@@ -103,7 +139,7 @@ package struct PullRows: Sendable {
     package var horizon: Int64
     /// Records changed after the position, in `last_seq` order, at most the limit.
     package var records: [StoredRecord]
-    /// How many records changed after the position in all, whoever may see them.
+    /// How many records the recipient may read changed after the position.
     package var recordsAfterPosition: Int
     /// The recipient's conflicts after the position, in the order they were made.
     package var conflicts: [(seq: Int64, conflict: Conflict)]

@@ -1,57 +1,69 @@
+import Foundation
 import HavenCore
 
 /// Decides a pushed batch, change by change, from the rows the store read: which are applied,
 /// and what that writes. Pure: the store runs it inside its transaction.
 ///
 /// Later changes of the batch see what earlier ones did: a change id repeated in the batch is a
-/// duplicate, and a second change to a record merges into the first one's result.
+/// duplicate (or a conflict, with other content), a second change to a record merges into the
+/// first one's result, and a replica id bound by one change is bound for the next.
 struct PushBatch {
     private let admission: ChangeAdmission
     /// The store's epoch: a base cursor from another epoch saw nothing here.
     private let epoch: String
     private var head: Int64
-    private var logged: Set<String>
+    private var logged: [String: Change]
     private let purged: Set<String>
     private var records: [String: StoredRecord]
+    private var replicaOwners: [String: String]
     /// Ids of the records changed so far, in the order first changed.
     private var changedRecords: [String] = []
     private var changedSet: Set<String> = []
-    private var entries: [LogEntry] = []
-    private var conflicts: [(seq: Int64, conflict: Conflict)] = []
+    private var writes = LogWrites()
 
     init(rows: PushRows, admission: ChangeAdmission, epoch: String) {
         self.admission = admission
         self.epoch = epoch
         self.head = rows.head
-        self.logged = rows.loggedChangeIDs
+        self.logged = rows.loggedChanges
         self.purged = rows.purgedRecordIDs
         self.records = rows.records
+        self.replicaOwners = rows.replicaOwners
     }
 
     /// What the store writes for the changes added so far.
-    var writes: LogWrites {
-        LogWrites(entries: entries, records: changedRecords.compactMap { records[$0] }, conflicts: conflicts)
+    var logWrites: LogWrites {
+        var writes = writes
+        writes.records = changedRecords.compactMap { records[$0] }
+        return writes
     }
+
+    private var author: String { admission.caller.tokenID }
 
     /// Decides one change and, when it is applied, adds its writes.
     mutating func add(_ change: Change) -> PushResult {
-        if logged.contains(change.id) { return PushResult(id: change.id, status: .duplicate) }
-        let recordID = change.record.id
-        if purged.contains(recordID) {
-            return PushResult(
-                id: change.id, status: .rejected,
-                error: ErrorDetail(
-                    code: .recordPurged,
-                    message: "record \(recordID) was deleted and then purged from the server: it can no longer be changed or restored"
-                ))
+        if let earlier = logged[change.id] {
+            // Only the very change is a duplicate: another under the same id would be dropped
+            // by its sender as delivered, and lost.
+            guard Self.isSame(change, as: earlier) else {
+                return PushResult(
+                    id: change.id, status: .rejected,
+                    error: ErrorDetail(
+                        code: .changeIDConflict,
+                        message: "change id \(change.id) was already used by this account for another change: the replica was copied or restored; it must take a new replica id"))
+            }
+            return PushResult(id: change.id, status: .duplicate)
         }
+        if let problem = foreignReplica(in: change) { return PushResult(id: change.id, status: .rejected, error: problem) }
+        let recordID = change.record.id
         let existing = records[recordID]
-        if let problem = admission.rejection(of: change, existing: existing?.record, creator: existing?.creator) {
+        let seen = change.base.flatMap { $0.epoch == epoch ? $0.seq : nil } ?? 0
+        if let problem = admission.rejection(
+            of: change, existing: existing, purged: purged.contains(recordID), seen: seen)
+        {
             return PushResult(id: change.id, status: .rejected, error: problem)
         }
         let seq = head + 1
-        let author = admission.caller.tokenID
-        let seen = change.base.flatMap { $0.epoch == epoch ? $0.seq : nil } ?? 0
         var record = existing?.record ?? TrackedRecord(id: recordID, kind: change.record.kind)
         let found = record.apply(change.record, seq: seq, author: author, seen: seen)
         // The record as it will be, not only the change, must be whole: a story created already
@@ -60,11 +72,45 @@ struct PushBatch {
             return PushResult(id: change.id, status: .rejected, error: problem)
         }
         head = seq
-        logged.insert(change.id)
+        logged[change.id] = change
+        for replica in Self.replicas(in: change) where replicaOwners[replica] == nil {
+            replicaOwners[replica] = author
+            writes.replicaOwners[replica] = author
+        }
         if changedSet.insert(recordID).inserted { changedRecords.append(recordID) }
-        records[recordID] = StoredRecord(record: record, creator: existing?.creator ?? author)
-        entries.append(LogEntry(seq: seq, change: change, author: author, receivedAt: admission.now))
-        conflicts += found.map { (seq, $0) }
+        let firstPublic = existing?.firstPublicSeq ?? (Visibility.isPublic(record) ? seq : nil)
+        let claimed = admission.caller.role == .field ? seq : nil
+        records[recordID] = StoredRecord(
+            record: record, creator: existing?.creator ?? author, claimedSeq: existing.map(\.claimedSeq) ?? claimed,
+            firstPublicSeq: firstPublic)
+        writes.entries.append(LogEntry(seq: seq, change: change, author: author, receivedAt: admission.now))
+        writes.conflicts += found.map { (seq, $0) }
         return PushResult(id: change.id, status: .applied)
+    }
+
+    /// The replica ids a change's stamps carry.
+    static func replicas(in change: Change) -> Set<String> {
+        let stamps = change.record.fields.values.map(\.stamp) + [change.record.deleted?.stamp].compactMap { $0 }
+        return Set(stamps.map(\.replica.rawValue))
+    }
+
+    /// Why a change stamped with another account's replica id is refused: its writes would count
+    /// as that account's own, so the loser would never hear of a conflict.
+    private func foreignReplica(in change: Change) -> ErrorDetail? {
+        guard let replica = Self.replicas(in: change).sorted().first(where: { replicaOwners[$0].map { $0 != author } ?? false })
+        else { return nil }
+        return ErrorDetail(
+            code: .replicaTaken,
+            message: "record \(change.record.id): stamps carry replica id \(replica), which another account writes with: a replica stamps with its own id")
+    }
+
+    /// Whether `change` is the one logged as `earlier`, compared as the log keeps changes (JSON
+    /// read back), so that a number sent as 2.0 is the 2 stored.
+    private static func isSame(_ change: Change, as earlier: Change) -> Bool {
+        if change == earlier { return true }
+        guard let text = try? CompactJSON.encode(change),
+            let again = try? JSONDecoder().decode(Change.self, from: Data(text))
+        else { return false }
+        return again == earlier
     }
 }

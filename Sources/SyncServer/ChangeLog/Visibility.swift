@@ -1,16 +1,19 @@
 import HavenCore
 
 /// Which records a caller may read (DESIGN §4): editors and admins see everything; others see
-/// published content, field staff also their own stories; restricted stories reach only
-/// editors, admins and their author.
+/// public content (published, not restricted), field staff also their own stories; restricted
+/// stories reach only editors, admins and their author.
 enum Visibility {
-    static func canSee(_ record: TrackedRecord, creator: String, caller: Caller) -> Bool {
+    static func canSee(_ stored: StoredRecord, caller: Caller) -> Bool {
         if caller.role.seesEverything { return true }
-        let isOwn = caller.role == .field && creator == caller.tokenID
-        if record.kind == .story, record.fields["sensitivity"]?.register.value == .string("restricted") {
-            return isOwn
-        }
-        return isOwn || status(of: record) == "published"
+        let isOwn = caller.role == .field && stored.creator == caller.tokenID
+        return isOwn || isPublic(stored.record)
+    }
+
+    /// Whether every role may read the record.
+    static func isPublic(_ record: TrackedRecord) -> Bool {
+        let restricted = record.kind == .story && record.fields["sensitivity"]?.register.value == .string("restricted")
+        return !restricted && status(of: record) == "published"
     }
 
     /// A record without a status counts as a draft: nothing is published by omission.
@@ -22,5 +25,18 @@ enum Visibility {
     /// the record before may see it now, so it must get the whole record, not a delta.
     static func mayHaveChanged(_ record: TrackedRecord, since seq: Int64) -> Bool {
         ["status", "sensitivity"].contains { (record.fields[$0]?.seq ?? 0) > seq }
+    }
+}
+
+extension Readable {
+    /// What `caller` may read, as ``Visibility/canSee(_:caller:)`` decides it record by record.
+    init(_ caller: Caller) {
+        if caller.role.seesEverything {
+            self = .all
+        } else if caller.role == .field {
+            self = .publicOrCreatedBy(caller.tokenID)
+        } else {
+            self = .publicOnly
+        }
     }
 }

@@ -38,7 +38,23 @@ extension PostgresSyncStore {
             "CREATE INDEX conflicts_by_recipient ON conflicts (recipient, seq)",
             "CREATE TABLE purged_records (id TEXT PRIMARY KEY)",
             "INSERT INTO meta (key, value) VALUES ('horizon', '0')",
-        ]
+        ],
+        [
+            // Change ids are unique per author, not in the whole log.
+            "ALTER TABLE change_log DROP CONSTRAINT change_log_change_id_key",
+            "CREATE UNIQUE INDEX change_log_by_author_change ON change_log (author, change_id)",
+            // When field staff claimed a record, and whether it is or ever was public (as on SQLite).
+            "ALTER TABLE records ADD COLUMN claimed_seq BIGINT",
+            "ALTER TABLE records ADD COLUMN first_public_seq BIGINT",
+            "ALTER TABLE records ADD COLUMN is_public BIGINT NOT NULL DEFAULT 0",
+            """
+            UPDATE records SET is_public = 1, first_public_seq = 0
+                WHERE state::jsonb #>> '{fields,status,register,value}' = 'published'
+                AND NOT (kind = 'story'
+                    AND (state::jsonb #>> '{fields,sensitivity,register,value}') IS NOT DISTINCT FROM 'restricted')
+            """,
+            "CREATE TABLE replicas (id TEXT PRIMARY KEY, token_id TEXT NOT NULL)",
+        ],
     ]
 
     /// An arbitrary constant: the advisory lock that migrations take.

@@ -100,21 +100,27 @@ public final class PostgresSyncStore: SyncStore {
         let logger = self.logger
         return try await client.withTransaction(logger: logger) { connection in
             var rows = PushRows(
-                head: try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger),
-                loggedChangeIDs: [], purgedRecordIDs: [], records: [:])
+                head: try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger))
             let recordIDs = Array(Set(keys.recordIDs))
-            rows.loggedChangeIDs = Set(
-                try await connection.rows(
-                    "SELECT change_id FROM change_log WHERE change_id = ANY(\(keys.changeIDs))", as: String.self, logger))
+            for (id, body) in try await connection.rows(
+                "SELECT change_id, body FROM change_log WHERE author = \(keys.author) AND change_id = ANY(\(keys.changeIDs))",
+                as: (String, String).self, logger)
+            {
+                rows.loggedChanges[id] = try StoredJSON.decode(Change.self, from: body)
+            }
             rows.purgedRecordIDs = Set(
                 try await connection.rows(
                     "SELECT id FROM purged_records WHERE id = ANY(\(recordIDs))", as: String.self, logger))
-            for (state, creator) in try await connection.rows(
-                "SELECT state, creator FROM records WHERE id = ANY(\(recordIDs))", as: (String, String).self, logger)
+            for stored in try await Self.storedRecords(
+                "SELECT \(unescaped: Self.recordColumns) FROM records WHERE id = ANY(\(recordIDs))", connection, logger)
             {
-                let stored = StoredRecord(record: try StoredJSON.decode(TrackedRecord.self, from: state), creator: creator)
                 rows.records[stored.record.id] = stored
             }
+            rows.replicaOwners = Dictionary(
+                try await connection.rows(
+                    "SELECT id, token_id FROM replicas WHERE id = ANY(\(keys.replicaIDs))", as: (String, String).self,
+                    logger),
+                uniquingKeysWith: { first, _ in first })
             let (writes, output) = try decide(rows)
             try await Self.write(writes, connection, logger)
             return output
@@ -134,12 +140,25 @@ public final class PostgresSyncStore: SyncStore {
         let records = writes.records.map(\.record)
         try await connection.query(
             """
-            INSERT INTO records (id, kind, creator, state, last_seq)
-            SELECT * FROM unnest(\(records.map(\.id))::text[], \(records.map(\.kind.rawValue))::text[],
+            INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public)
+            SELECT id, kind, creator, state, last_seq, NULLIF(claimed_seq, -1), NULLIF(first_public_seq, -1), is_public
+            FROM unnest(\(records.map(\.id))::text[], \(records.map(\.kind.rawValue))::text[],
                 \(writes.records.map(\.creator))::text[], \(try records.map { try StoredJSON.encode($0) })::text[],
-                \(records.map(\.lastSeq))::bigint[])
-            ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
+                \(records.map(\.lastSeq))::bigint[], \(writes.records.map { $0.claimedSeq ?? -1 })::bigint[],
+                \(writes.records.map { $0.firstPublicSeq ?? -1 })::bigint[],
+                \(writes.records.map { Int64($0.isPublic ? 1 : 0) })::bigint[])
+                AS given (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public)
+            ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
+                first_public_seq = excluded.first_public_seq, is_public = excluded.is_public
             """, logger: logger)
+        if !writes.replicaOwners.isEmpty {
+            let owners = writes.replicaOwners.sorted { $0.key < $1.key }
+            try await connection.query(
+                """
+                INSERT INTO replicas (id, token_id)
+                SELECT * FROM unnest(\(owners.map(\.key))::text[], \(owners.map(\.value))::text[])
+                """, logger: logger)
+        }
         if !writes.conflicts.isEmpty {
             let conflicts = writes.conflicts
             // In the order given, so that conflict ids, and so pulls, follow it as on SQLite.
@@ -156,16 +175,30 @@ public final class PostgresSyncStore: SyncStore {
         try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(commitChannel)"), logger: logger)
     }
 
-    package func pullRows(after position: Int64, limit: Int, recipient: String) async throws -> PullRows {
+    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws
+        -> PullRows
+    {
         let logger = self.logger
         return try await readSnapshot { connection in
             let head = try await connection.one("SELECT seq FROM log_head", as: Int64.self, logger)
-            let records = try await connection.rows(
-                "SELECT state, creator FROM records WHERE last_seq > \(position) ORDER BY last_seq LIMIT \(Int64(limit))",
-                as: (String, String).self, logger
-            ).map { StoredRecord(record: try StoredJSON.decode(TrackedRecord.self, from: $0.0), creator: $0.1) }
-            let count = try await connection.one(
-                "SELECT count(*) FROM records WHERE last_seq > \(position)", as: Int64.self, logger)
+            let records = try await Self.storedRecords(
+                """
+                SELECT \(unescaped: Self.recordColumns) FROM records WHERE last_seq > \(position)
+                ORDER BY last_seq LIMIT \(Int64(limit))
+                """, connection, logger)
+            let count: Int64
+            switch readable {
+            case .all:
+                count = try await connection.one(
+                    "SELECT count(*) FROM records WHERE last_seq > \(position)", as: Int64.self, logger)
+            case .publicOnly:
+                count = try await connection.one(
+                    "SELECT count(*) FROM records WHERE last_seq > \(position) AND is_public = 1", as: Int64.self, logger)
+            case .publicOrCreatedBy(let token):
+                count = try await connection.one(
+                    "SELECT count(*) FROM records WHERE last_seq > \(position) AND (is_public = 1 OR creator = \(token))",
+                    as: Int64.self, logger)
+            }
             let conflicts = try await connection.rows(
                 """
                 SELECT seq, body FROM conflicts WHERE recipient = \(recipient) AND seq > \(position) AND seq <= \(head)
@@ -269,6 +302,20 @@ public final class PostgresSyncStore: SyncStore {
                 _ = try? await connection.query("ROLLBACK", logger: logger)
                 throw error
             }
+        }
+    }
+
+    /// The columns ``storedRecords(_:_:_:)`` reads.
+    private static let recordColumns = "state, creator, claimed_seq, first_public_seq"
+
+    /// The records `query` selects, as ``recordColumns``.
+    private static func storedRecords(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger)
+        async throws -> [StoredRecord]
+    {
+        try await connection.rows(query, as: (String, String, Int64?, Int64?).self, logger).map { row in
+            StoredRecord(
+                record: try StoredJSON.decode(TrackedRecord.self, from: row.0), creator: row.1, claimedSeq: row.2,
+                firstPublicSeq: row.3)
         }
     }
 

@@ -43,6 +43,38 @@ extension SQLiteSyncStore {
             // Compaction looks up old entries by age, as on PostgreSQL.
             try db.execute(sql: "CREATE INDEX change_log_by_received_at ON change_log (received_at)")
         }
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    -- Change ids are unique per author, not in the whole log: one account cannot
+                    -- take another's ids. The table is rebuilt to drop its UNIQUE (change_id),
+                    -- keeping its head in sqlite_sequence.
+                    CREATE TABLE change_log_v4 (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT NOT NULL, record_id TEXT NOT NULL,
+                        author TEXT NOT NULL, body TEXT NOT NULL, received_at INTEGER NOT NULL);
+                    INSERT INTO change_log_v4 SELECT seq, change_id, record_id, author, body, received_at FROM change_log;
+                    DELETE FROM sqlite_sequence WHERE name = 'change_log_v4';
+                    INSERT INTO sqlite_sequence (name, seq) SELECT 'change_log_v4', seq FROM sqlite_sequence
+                        WHERE name = 'change_log';
+                    DROP TABLE change_log;
+                    ALTER TABLE change_log_v4 RENAME TO change_log;
+                    CREATE UNIQUE INDEX change_log_by_author_change ON change_log (author, change_id);
+                    CREATE INDEX change_log_by_record ON change_log (record_id);
+                    CREATE INDEX change_log_by_received_at ON change_log (received_at);
+                    -- When field staff claimed a record by creating it, and whether it is or ever
+                    -- was public: ownership cannot be claimed in advance, and only once-public ids
+                    -- are ever named as removed. Older records count, when public now, as public from 0.
+                    ALTER TABLE records ADD COLUMN claimed_seq INTEGER;
+                    ALTER TABLE records ADD COLUMN first_public_seq INTEGER;
+                    ALTER TABLE records ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0;
+                    UPDATE records SET is_public = 1, first_public_seq = 0
+                        WHERE json_extract(state, '$.fields.status.register.value') = 'published'
+                        AND NOT (kind = 'story'
+                            AND json_extract(state, '$.fields.sensitivity.register.value') IS 'restricted');
+                    -- The account each replica id writes for: stamps are bound to it.
+                    CREATE TABLE replicas (id TEXT PRIMARY KEY, token_id TEXT NOT NULL) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -44,16 +44,22 @@ public struct SQLiteSyncStore: SyncStore {
     ) async throws -> Output {
         try await database.write { db in
             // Cached statements: prepared once per connection, not once per change.
-            let logged = try db.cachedStatement(sql: "SELECT 1 FROM change_log WHERE change_id = ?")
+            let logged = try db.cachedStatement(sql: "SELECT body FROM change_log WHERE author = ? AND change_id = ?")
             let purged = try db.cachedStatement(sql: "SELECT 1 FROM purged_records WHERE id = ?")
-            let record = try db.cachedStatement(sql: "SELECT state, creator FROM records WHERE id = ?")
-            var rows = PushRows(head: try Self.head(db), loggedChangeIDs: [], purgedRecordIDs: [], records: [:])
-            for id in keys.changeIDs where try Bool.fetchOne(logged, arguments: [id]) != nil {
-                rows.loggedChangeIDs.insert(id)
+            let record = try db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM records WHERE id = ?")
+            let replica = try db.cachedStatement(sql: "SELECT token_id FROM replicas WHERE id = ?")
+            var rows = PushRows(head: try Self.head(db))
+            for id in Set(keys.changeIDs) {
+                if let body = try String.fetchOne(logged, arguments: [keys.author, id]) {
+                    rows.loggedChanges[id] = try StoredJSON.decode(Change.self, from: body)
+                }
             }
             for id in Set(keys.recordIDs) {
                 if try Bool.fetchOne(purged, arguments: [id]) != nil { rows.purgedRecordIDs.insert(id) }
                 rows.records[id] = try Row.fetchOne(record, arguments: [id]).map(Self.storedRecord)
+            }
+            for id in keys.replicaIDs {
+                rows.replicaOwners[id] = try String.fetchOne(replica, arguments: [id])
             }
             let (writes, output) = try decide(rows)
             try Self.write(writes, db)
@@ -72,14 +78,21 @@ public struct SQLiteSyncStore: SyncStore {
         }
         let save = try db.cachedStatement(
             sql: """
-                INSERT INTO records (id, kind, creator, state, last_seq) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq
+                INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
+                    first_public_seq = excluded.first_public_seq, is_public = excluded.is_public
                 """)
         for stored in writes.records {
             let record = stored.record
             try save.execute(arguments: [
                 record.id, record.kind.rawValue, stored.creator, try StoredJSON.encode(record), record.lastSeq,
+                stored.claimedSeq, stored.firstPublicSeq, stored.isPublic,
             ])
+        }
+        let bind = try db.cachedStatement(sql: "INSERT INTO replicas (id, token_id) VALUES (?, ?)")
+        for (replica, token) in writes.replicaOwners {
+            try bind.execute(arguments: [replica, token])
         }
         let conflict = try db.cachedStatement(sql: "INSERT INTO conflicts (seq, recipient, body) VALUES (?, ?, ?)")
         for (seq, found) in writes.conflicts {
@@ -87,15 +100,31 @@ public struct SQLiteSyncStore: SyncStore {
         }
     }
 
-    package func pullRows(after position: Int64, limit: Int, recipient: String) async throws -> PullRows {
+    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws
+        -> PullRows
+    {
         try await database.read { db in
             let head = try Self.head(db)
             let records = try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT state, creator FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?"),
+                db.cachedStatement(
+                    sql: "SELECT \(Self.recordColumns) FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?"),
                 arguments: [position, limit]
             ).map(Self.storedRecord)
-            let count = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT count(*) FROM records WHERE last_seq > ?"), arguments: [position]) ?? 0
+            let count: Int
+            switch readable {
+            case .all:
+                count = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT count(*) FROM records WHERE last_seq > ?"), arguments: [position]) ?? 0
+            case .publicOnly:
+                count = try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT count(*) FROM records WHERE last_seq > ? AND is_public = 1"),
+                    arguments: [position]) ?? 0
+            case .publicOrCreatedBy(let token):
+                count = try Int.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT count(*) FROM records WHERE last_seq > ? AND (is_public = 1 OR creator = ?)"),
+                    arguments: [position, token]) ?? 0
+            }
             let conflicts = try Row.fetchAll(
                 db.cachedStatement(
                     sql: "SELECT seq, body FROM conflicts WHERE recipient = ? AND seq > ? AND seq <= ? ORDER BY id"),
@@ -200,7 +229,12 @@ public struct SQLiteSyncStore: SyncStore {
         try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'horizon'").flatMap { Int64($0) } ?? 0
     }
 
+    /// The columns ``storedRecord(_:)`` reads.
+    private static let recordColumns = "state, creator, claimed_seq, first_public_seq"
+
     private static func storedRecord(_ row: Row) throws -> StoredRecord {
-        StoredRecord(record: try StoredJSON.decode(TrackedRecord.self, from: row["state"]), creator: row["creator"])
+        StoredRecord(
+            record: try StoredJSON.decode(TrackedRecord.self, from: row["state"]), creator: row["creator"],
+            claimedSeq: row["claimed_seq"], firstPublicSeq: row["first_public_seq"])
     }
 }

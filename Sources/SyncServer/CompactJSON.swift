@@ -1,3 +1,5 @@
+import HavenCore
+
 /// A direct JSON writer for the types the server stores on every push and sends on every pull:
 /// the same compact text `JSONEncoder()` (default options) writes for them, byte for byte in
 /// length, without its intermediate tree of boxed values. It costs a fraction of `JSONEncoder` on
@@ -6,35 +8,35 @@
 /// As `JSONEncoder` does: struct keys in declaration order, nil optionals left out, dictionary
 /// keys in the dictionary's order, `/` written `\/`, control characters escaped, a whole-number
 /// double written without `.0`, and a NaN or infinite double refused.
-public enum CompactJSON {
+package enum CompactJSON {
     /// A double JSON cannot carry (NaN or infinite).
-    public struct InvalidNumber: Error, Sendable {
-        public var value: Double
+    package struct InvalidNumber: Error, Sendable {
+        package var value: Double
     }
 
     /// `change` as JSON.
-    public static func encode(_ change: Change) throws -> [UInt8] {
+    package static func encode(_ change: Change) throws -> [UInt8] {
         var writer = Writer()
         try writer.write(change)
         return writer.bytes
     }
 
     /// `record` as JSON.
-    public static func encode(_ record: TrackedRecord) throws -> [UInt8] {
+    package static func encode(_ record: TrackedRecord) throws -> [UInt8] {
         var writer = Writer()
         try writer.write(record)
         return writer.bytes
     }
 
     /// `state` as JSON: a pulled record, or the part of one a page carries.
-    public static func encode(_ state: RecordState) throws -> [UInt8] {
+    package static func encode(_ state: RecordState) throws -> [UInt8] {
         var writer = Writer()
         try writer.write(state)
         return writer.bytes
     }
 
     /// A pull answer as JSON, its empty lists left out as `PullResponse.encode(to:)` leaves them.
-    public static func encode(_ response: PullResponse) throws -> [UInt8] {
+    package static func encode(_ response: PullResponse) throws -> [UInt8] {
         var writer = Writer()
         try writer.write(response)
         return writer.bytes
@@ -83,7 +85,7 @@ public enum CompactJSON {
             }
             if !response.removed.isEmpty {
                 key("removed")
-                try list(response.removed) { $0.string($1) }
+                list(response.removed) { $0.string($1) }
             }
             if !response.conflicts.isEmpty {
                 key("conflicts")

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServer
 import Testing
 
 struct CompactJSONTests {
@@ -67,4 +68,11 @@ struct CompactJSONTests {
             record: RecordState(id: storyID, kind: .story, fields: ["n": Self.register(.double(.nan), 1)]))
         #expect(throws: CompactJSON.InvalidNumber.self) { try CompactJSON.encode(change) }
     }
+}
+
+/// A record id and stamps for these tests.
+private let storyID = "0b1c2d3e-4f50-4617-8899-aabbccddeeff"
+
+private func stamp(_ physical: UInt64, _ counter: UInt16 = 0, _ replica: String) -> Timestamp {
+    Timestamp(physical: physical, counter: counter, replica: ReplicaID(replica)!)
 }
