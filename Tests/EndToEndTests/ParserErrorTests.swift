@@ -24,13 +24,11 @@ struct ParserErrorTests {
         throws
     {
         // Given a live server
-        let server = ServerProcess(in: try TemporaryDirectory())
-        try server.start()
+        let server = try Self.startServer()
         defer { server.stop() }
 
         // When a request the HTTP parser refuses arrives
-        let connection = try RawConnection(port: server.port, timeout: 30)
-        try connection.write(Data(raw.utf8))
+        let connection = try Self.send(raw, to: server)
 
         // Then it is answered 400 with the JSON error naming the problem, and the connection closed
         let answer = try connection.readResponse()
@@ -40,14 +38,12 @@ struct ParserErrorTests {
 
     @Test func anAnswerInFlightComesFirstAndWhole() throws {
         // Given a live server
-        let server = ServerProcess(in: try TemporaryDirectory())
-        try server.start()
+        let server = try Self.startServer()
         defer { server.stop() }
 
         // When a good request and a malformed one arrive together on one connection
-        let connection = try RawConnection(port: server.port, timeout: 30)
-        try connection.write(
-            Data("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\nPOST /v1/changes HTTP/1.1\r\nContent-Length: x\r\n\r\n".utf8))
+        let connection = try Self.send(
+            "GET /healthz HTTP/1.1\r\nHost: h\r\n\r\nPOST /v1/changes HTTP/1.1\r\nContent-Length: x\r\n\r\n", to: server)
 
         // Then the good one is answered first, whole, and then the malformed one with the JSON error
         let first = try connection.readResponse()
@@ -58,20 +54,32 @@ struct ParserErrorTests {
 
     @Test func aBodyTheParserRefusesAfterTheRouteAnsweredGetsTheJSONErrorNext() throws {
         // Given a live server
-        let server = ServerProcess(in: try TemporaryDirectory())
-        try server.start()
+        let server = try Self.startServer()
         defer { server.stop() }
 
         // When a push without a token sends a chunked body whose chunk size is not a number
-        let connection = try RawConnection(port: server.port, timeout: 30)
-        try connection.write(
-            Data("POST /v1/changes HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n".utf8))
+        let connection = try Self.send(
+            "POST /v1/changes HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", to: server)
 
         // Then the route answers its head (401, before reading the body), and the parser's
         // refusal of the body comes next with the JSON error
         #expect(try connection.readResponse().status == 401)
         try Self.expectJSONError(try connection.readResponse(), code: .invalidRequest, word: "chunk", label: "body")
         #expect(connection.isClosedByServer())
+    }
+
+    /// A live server of its own.
+    static func startServer() throws -> ServerProcess {
+        let server = ServerProcess(in: try TemporaryDirectory())
+        try server.start()
+        return server
+    }
+
+    /// A new connection to `server` that has sent `raw`.
+    static func send(_ raw: String, to server: ServerProcess) throws -> RawConnection {
+        let connection = try RawConnection(port: server.port, timeout: 30)
+        try connection.write(Data(raw.utf8))
+        return connection
     }
 
     /// Checks that `answer` is 400 with the JSON error `code`, whose message contains `word`.
