@@ -1,5 +1,6 @@
 import HavenCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -30,11 +31,25 @@ package func buildApplication(
     }
     return Application(
         router: buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics),
+        server: .http1(configuration: connectionConfiguration(configuration, clock: clock, logger: logger)),
         // No `Server` header: a no-change poll is a few hundred bytes, and 15 of them would say nothing.
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// Every connection's timeouts, and the JSON body of the HTTP parser's 400.
+private func connectionConfiguration(
+    _ configuration: ServerConfiguration, clock: @escaping HybridLogicalClock.WallClock, logger: Logger
+) -> HTTP1Channel.Configuration {
+    HTTP1Channel.Configuration(
+        additionalChannelHandlers: [
+            RequestReadTimeoutHandler(
+                header: configuration.headerTimeout, body: configuration.bodyTimeout, logger: logger),
+            ParserErrorHandler(clock: clock),
+        ],
+        idleTimeout: TimeAmount(configuration.idleTimeout))
 }
 
 /// The routes and middleware of the API: what ``buildApplication(store:configuration:logger:clock:compaction:metrics:onListening:)``
@@ -56,7 +71,8 @@ package func buildRouter(
     // Bodies are inflated behind authentication: no caller without a valid token makes the server inflate.
     let inflation = RequestInflationMiddleware(maxBodyBytes: configuration.maxBodyBytes)
     let v1 = router.group("v1").add(middleware: auth).add(middleware: inflation)
-    SyncController(log: ChangeLog(storage: store), configuration: configuration, clock: clock, metrics: metrics)
+    SyncController(
+        log: ChangeLog(storage: store), configuration: configuration, clock: clock, metrics: metrics, tokens: store)
         .addRoutes(to: v1)
     return router
 }
