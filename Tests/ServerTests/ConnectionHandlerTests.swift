@@ -64,8 +64,8 @@ struct ConnectionHandlerTests {
     @Test func aRequestBeingAnsweredIsNeverCutAndTheNextHeadGetsItsOwnDeadline() throws {
         // Given a request read whole, head and end in one read, then answered for an hour
         let channel = try Self.channelWithTimeouts(header: .seconds(30), body: .seconds(300))
-        channel.pipeline.fireChannelRead(NIOAny(Self.head))
-        channel.pipeline.fireChannelRead(NIOAny(HTTPRequestPart.end(nil)))
+        channel.pipeline.fireChannelRead(Self.head)
+        channel.pipeline.fireChannelRead(HTTPRequestPart.end(nil))
         channel.pipeline.fireChannelReadComplete()
         channel.embeddedEventLoop.advanceTime(by: .seconds(3_600))
         #expect(channel.isActive)
