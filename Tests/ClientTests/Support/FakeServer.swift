@@ -137,7 +137,7 @@ actor FakeServer: HTTPTransport {
         case .status(let status, let code, let message): return Self.error(status, code: code, message: message)
         case .retryAfter(let status, let value):
             var response = Self.error(
-                status, code: status == 429 ? "too_many_attempts" : "unavailable", message: "wait")
+                status, code: status == 429 ? "rate_limited" : "unavailable", message: "wait")
             response.headers["retry-after"] = value
             return response
         case nil: return nil
