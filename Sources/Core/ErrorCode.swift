@@ -63,6 +63,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let invalidJSON = ErrorCode(rawValue: "invalid_json")
     /// A header's value is malformed.
     public static let invalidHeader = ErrorCode(rawValue: "invalid_header")
+    /// The request is not valid HTTP/1.1: its request line or its chunked body cannot be parsed.
+    /// The server closes the connection after answering.
+    public static let invalidRequest = ErrorCode(rawValue: "invalid_request")
     /// The body is not valid gzip.
     public static let invalidEncoding = ErrorCode(rawValue: "invalid_encoding")
     /// The body nests arrays and objects too deeply.

@@ -32,7 +32,10 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
 
     /// Whether trying again later may succeed: timeouts, throttling and server faults.
     public var isTransient: Bool {
-        status == 408 || status == 429 || (500...599).contains(status)
+        // The server answers `too_many_attempts` only to a token it refuses anyway (a valid one
+        // always passes its throttle): waiting would not help, a new token would.
+        guard detail.code != .tooManyAttempts else { return false }
+        return status == 408 || status == 429 || (500...599).contains(status)
     }
 
     public var description: String {
@@ -46,6 +49,8 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
         case 403: " — this token's role does not allow it: ask an admin for a token whose role may do this"
         case 404, 405: " — check the server address this replica uses ('haven status')"
         case 410: " — run 'haven sync' again to download everything"
+        case 429 where detail.code == .tooManyAttempts:
+            " — the server refused this token, and others from this address: check the token, or ask an admin for a new one"
         case 429: " — the server is throttling this device: wait a few minutes, then sync again"
         case 500...599: " — the server is in trouble: try again later; unsent changes are kept"
         case 400..<500: " — this version of haven may not match the server's: update haven; unsent changes are kept"

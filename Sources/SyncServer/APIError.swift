@@ -29,10 +29,14 @@ public struct APIError: HTTPResponseError, Sendable {
 
 /// Encodes `value` as a JSON response.
 func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+    Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: jsonBytes(value))))
+}
+
+/// `value` as the JSON of a response body; an `internal` error body if it cannot be encoded.
+func jsonBytes(_ value: some Encodable) -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
-    let data = (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
-    return Response(
-        status: status, headers: [.contentType: "application/json"],
-        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    return (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
 }

@@ -1,5 +1,6 @@
 import HavenCore
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -12,6 +13,9 @@ import ServiceLifecycle
 /// shutdown the server finishes its requests, a compaction under way finishes, and only then
 /// does the store close its database.
 ///
+/// Time comes in two ways, both injected: `clock` reads the wall (stamps, expiry, retention),
+/// `waitClock` measures waits (long-polls, the compaction schedule), so tests move either.
+///
 /// - Parameters:
 ///   - compaction: when to compact while serving; nil for never.
 ///   - metrics: where request and sync metrics are counted; one per application.
@@ -19,17 +23,20 @@ import ServiceLifecycle
 package func buildApplication(
     store: any SyncStore, configuration: ServerConfiguration, logger: Logger,
     clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock,
+    waitClock: any Clock<Duration> = ContinuousClock(),
     compaction: CompactionService.Configuration? = nil,
     metrics: ServerMetrics = ServerMetrics(),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let log = ChangeLog(storage: store)
+    let log = ChangeLog(storage: store, clock: waitClock)
     var services: [any Service] = [store]
     if let compaction {
         services.append(CompactionService(log: log, configuration: compaction, logger: logger, clock: clock))
     }
     return Application(
-        router: buildRouter(store: store, configuration: configuration, clock: clock, metrics: metrics),
+        router: buildRouter(
+            store: store, configuration: configuration, clock: clock, waitClock: waitClock, metrics: metrics),
+        server: .http1(configuration: connectionConfiguration(configuration, clock: clock, logger: logger)),
         // No `Server` header: a no-change poll is a few hundred bytes, and 15 of them would say nothing.
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
@@ -37,11 +44,25 @@ package func buildApplication(
         logger: logger)
 }
 
-/// The routes and middleware of the API: what ``buildApplication(store:configuration:logger:clock:compaction:metrics:onListening:)``
+/// Every connection's timeouts, and the JSON body of the HTTP parser's 400.
+private func connectionConfiguration(
+    _ configuration: ServerConfiguration, clock: @escaping HybridLogicalClock.WallClock, logger: Logger
+) -> HTTP1Channel.Configuration {
+    HTTP1Channel.Configuration(
+        additionalChannelHandlers: [
+            RequestReadTimeoutHandler(
+                header: configuration.headerTimeout, body: configuration.bodyTimeout, logger: logger),
+            ParserErrorHandler(clock: clock),
+        ],
+        idleTimeout: TimeAmount(configuration.idleTimeout))
+}
+
+/// The routes and middleware of the API: what ``buildApplication(store:configuration:logger:clock:waitClock:compaction:metrics:onListening:)``
 /// serves, and what the contract test compares with `docs/openapi.yaml` through `router.routes`.
 package func buildRouter(
     store: any SyncStore, configuration: ServerConfiguration,
     clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock,
+    waitClock: any Clock<Duration> = ContinuousClock(),
     metrics: ServerMetrics = ServerMetrics()
 ) -> Router<HavenRequestContext> {
     let router = Router(context: HavenRequestContext.self)
@@ -56,7 +77,9 @@ package func buildRouter(
     // Bodies are inflated behind authentication: no caller without a valid token makes the server inflate.
     let inflation = RequestInflationMiddleware(maxBodyBytes: configuration.maxBodyBytes)
     let v1 = router.group("v1").add(middleware: auth).add(middleware: inflation)
-    SyncController(log: ChangeLog(storage: store), configuration: configuration, clock: clock, metrics: metrics)
+    SyncController(
+        log: ChangeLog(storage: store, clock: waitClock), configuration: configuration, clock: clock, metrics: metrics,
+        tokens: store)
         .addRoutes(to: v1)
     return router
 }

@@ -23,6 +23,10 @@ public final class ChangeSignal: Sendable {
     /// Increases with every signal.
     public var generation: UInt64 { state.withLock { $0.generation } }
 
+    /// How many calls to ``wait(after:timeout:clock:)`` are waiting for a signal now: what shows
+    /// that a long-poll is under way, for tests.
+    public var waiting: Int { state.withLock { $0.waiters.count } }
+
     /// Wakes every waiter: something was committed.
     public func signal() {
         let waiters = state.withLock { state in

@@ -1,8 +1,14 @@
 import Synchronization
 
-/// Slows token guessing: after ``State/limit`` failed authentications from one client address
-/// within ``State/window``, every request from that address is refused with 429 for a whole
-/// window, valid token or not.
+/// Slows token guessing without locking anyone out: after ``State/limit`` failed
+/// authentications from one client address within ``State/window``, every request from that
+/// address that fails authentication is refused with 429 and `Retry-After` for a whole window,
+/// instead of 401. A valid token is never refused: many people share one address behind an
+/// office's or a carrier's NAT, and one device with a bad token must not lock them out.
+///
+/// Tokens are 256 random bits, so guessing one is hopeless anyway; the throttle tells a client
+/// that keeps failing (a guesser, or a device with a revoked token on a retry loop) to back off,
+/// and keeps the log quiet.
 ///
 /// Rules:
 /// 1. A failure is a request that presented an `Authorization` header the server did not accept;
@@ -10,7 +16,8 @@ import Synchronization
 /// 2. Failures are counted in a window that opens at the first one; once a window has passed
 ///    the count starts again.
 /// 3. The failure that reaches the limit blocks the address for one window from that moment.
-///    While blocked, tokens are not even looked at, so nothing is learned and nothing is counted.
+///    While blocked, a request whose token fails is answered 429 and not counted; the token is
+///    looked up first, so a valid one passes.
 /// 4. At most ``State/capacity`` addresses are remembered; when full, addresses whose window has
 ///    passed are forgotten first, then the unblocked one whose window opened first. A blocked
 ///    address is forgotten only when every address is blocked.
@@ -25,7 +32,7 @@ final class FailedAuthThrottle: Sendable {
         state = Mutex(State(limit: limit, window: window, capacity: capacity))
     }
 
-    /// How many milliseconds `address` must still wait, or nil when it may authenticate.
+    /// How many milliseconds `address` stays blocked, or nil when it is not.
     func retryAfter(for address: String, now: UInt64) -> UInt64? {
         state.withLock { $0.retryAfter(for: address, now: now) }
     }

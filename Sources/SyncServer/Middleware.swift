@@ -55,9 +55,11 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
 
 /// Looks the bearer token up and puts the caller in the context; 401 otherwise.
 ///
-/// Failed attempts are counted per client address: an address with too many gets 429
-/// `too_many_attempts` and `Retry-After`, whatever it sends, until its block has passed (see
-/// ``FailedAuthThrottle``). Tokens are never logged.
+/// A valid token always passes, whatever else comes from its address: one device guessing (or
+/// misconfigured) behind an office's or a carrier's NAT never locks out the others. Failed
+/// attempts are counted per client address, and an address with too many gets 429
+/// `too_many_attempts` with `Retry-After` instead of 401 on every request that fails until its
+/// block has passed (see ``FailedAuthThrottle``). Tokens are never logged.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let tokens: any TokenStore
@@ -77,36 +79,28 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        let address = clientAddress(of: request, context: context)
         let now = clock()
+        let header = request.headers[.authorization]
+        if let header, let caller = try await tokens.caller(forAuthorization: header, now: now) {
+            var context = context
+            context.caller = caller
+            return try await next(request, context)
+        }
+        let address = clientAddress(of: request, context: context)
         if let wait = throttle.retryAfter(for: address, now: now) {
             let seconds = (wait + 999) / 1000
             var error = APIError(
                 .tooManyRequests, code: .tooManyAttempts,
-                message: "Authorization: too many failed attempts from this address; retry in \(seconds) s")
+                message: "Authorization: token not accepted, and too many failed attempts from this address; "
+                    + "retry in \(seconds) s")
             error.headers[.retryAfter] = String(seconds)
             throw error
         }
         // No header guesses nothing, so it is not counted.
-        guard let header = request.headers[.authorization] else { throw APIError.unauthorized }
-        guard let caller = try await caller(for: header, now: now) else {
-            if throttle.recordFailure(from: address, now: now) {
-                context.logger.notice("too many failed authentications", metadata: ["address": "\(address)"])
-            }
-            throw APIError.unauthorized
+        if header != nil, throttle.recordFailure(from: address, now: now) {
+            context.logger.notice("too many failed authentications", metadata: ["address": "\(address)"])
         }
-        var context = context
-        context.caller = caller
-        return try await next(request, context)
-    }
-
-    /// The caller of a valid bearer token, nil for anything else.
-    private func caller(for header: String, now: UInt64) async throws -> Caller? {
-        // The scheme name is case-insensitive (RFC 9110 §11.1).
-        guard header.count <= 300, header.lowercased().hasPrefix("bearer ") else { return nil }
-        let secret = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
-        guard !secret.isEmpty, secret.count <= 200 else { return nil }
-        return try await tokens.caller(forTokenHash: TokenSecret.hash(secret), now: now)
+        throw APIError.unauthorized
     }
 
     /// The key failed attempts are counted under: from the trusted proxy's header when one is

@@ -29,6 +29,18 @@ public struct ServerConfiguration: Sendable {
     public var clientAddressHeader: String?
     /// The longest long-poll a pull may ask for with `wait`, in seconds.
     public var maxWait: Double = 60
+    /// How long a connection may stay open with no request under way: between requests, or
+    /// with a head or body that stopped coming.
+    ///
+    /// None of the three timeouts runs while a request is being answered, so a long-poll waits
+    /// its whole `wait` whatever they are.
+    public var idleTimeout: Duration = .seconds(75)
+    /// How long a request head may take to arrive whole, from its first byte: a head is a few
+    /// hundred bytes, so a client that takes longer is stalling.
+    public var headerTimeout: Duration = .seconds(30)
+    /// How long a request body may take to arrive whole, from the end of its head: time for a
+    /// large push over a slow link.
+    public var bodyTimeout: Duration = .seconds(300)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchSize: Int = 1_000,

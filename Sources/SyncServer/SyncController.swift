@@ -9,6 +9,8 @@ struct SyncController {
     let clock: HybridLogicalClock.WallClock
     /// Counts pushed changes by outcome.
     let metrics: ServerMetrics
+    /// Where a caller is checked again after a wait (see ``confirmCaller(of:)``).
+    let tokens: any TokenStore
 
     func addRoutes(to group: RouterGroup<HavenRequestContext>) {
         group.get("changes", use: pull)
@@ -51,6 +53,7 @@ struct SyncController {
         } catch let expired as CursorExpired {
             throw APIError.gone(expired)
         }
+        if wait > 0 { try await confirmCaller(of: request) }
         let answer = PullResponse(
             changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
             more: page.more, serverTime: clock(), remaining: page.remaining)
@@ -77,6 +80,8 @@ struct SyncController {
         let limits = RequestLimits(configuration)
         var request = request
         let buffer = try await limits.collectBody(of: &request)
+        // A body can take minutes on a slow link.
+        try await confirmCaller(of: request)
         try limits.checkJSON(buffer)
         let body: PushRequest
         do {
@@ -102,5 +107,14 @@ struct SyncController {
         metrics.countPush(results)
         context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
         return jsonResponse(PushResponse(results: results, serverTime: clock()))
+    }
+
+    /// Checks the request's token again, now: a token revoked or expired while a long-poll
+    /// waited, or while a body arrived, gets 401 as any request of its own would, and neither
+    /// reads what came in the meantime nor writes.
+    private func confirmCaller(of request: Request) async throws {
+        guard let header = request.headers[.authorization],
+            try await tokens.caller(forAuthorization: header, now: clock()) != nil
+        else { throw APIError.unauthorized }
     }
 }

@@ -14,6 +14,9 @@ final class RawConnection {
     /// Nothing listens on the port.
     struct Refused: Error {}
 
+    /// The server closed the connection.
+    struct Closed: Error {}
+
     /// One HTTP/1.1 response.
     struct Response {
         var status: Int
@@ -81,16 +84,23 @@ final class RawConnection {
     /// stops a hang.
     ///
     /// Reads the kernel's socket table, `/proc/net/tcp` and `tcp6`: Linux only.
+    ///
+    /// - Throws: ``Closed`` as soon as the server has closed the connection.
     func waitUntilServerHasRead(within limit: TimeInterval = 60) throws {
         let (local, remote) = try ports()
-        let read: Void? = try? Polling.until("the server reading what was sent", limit: limit) {
-            let sockets = Self.socketQueues()
-            guard let mine = sockets[Pair(local: local, remote: remote)],
-                let theirs = sockets[Pair(local: remote, remote: local)]
-            else { return false }
-            return mine.unacknowledged == 0 && theirs.unread == 0
+        do {
+            try Polling.until("the server reading what was sent", limit: limit) {
+                if isClosedByPeer { throw Closed() }
+                let sockets = Self.socketQueues()
+                guard let mine = sockets[Pair(local: local, remote: remote)],
+                    let theirs = sockets[Pair(local: remote, remote: local)]
+                else { return false }
+                return mine.unacknowledged == 0 && theirs.unread == 0
+            }
+            return
+        } catch is Polling.Failure {
+            // Said below, with what the socket table shows.
         }
-        if read != nil { return }
         let sockets = Self.socketQueues()
         let seen = [Pair(local: local, remote: remote), Pair(local: remote, remote: local)].map { pair in
             sockets[pair].map { "\(pair.local)→\(pair.remote): \($0.unacknowledged) unacknowledged, \($0.unread) unread" }
@@ -98,6 +108,19 @@ final class RawConnection {
         }
         throw ClientFailure(
             "the server on port \(remote) did not read what was sent within \(Int(limit)) s (\(seen.joined(separator: "; ")))")
+    }
+
+    /// Whether the kernel has seen the server's end of the connection (its FIN or a reset),
+    /// without reading: this side's TCP state is no longer ESTABLISHED.
+    private var isClosedByPeer: Bool {
+        #if canImport(Glibc)
+            var info = [UInt8](repeating: 0, count: 256)
+            var length = socklen_t(info.count)
+            guard getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0 else { return true }
+            return info[0] != 1  // tcpi_state, first, is not TCP_ESTABLISHED
+        #else
+            return false
+        #endif
     }
 
     /// This connection's local and remote port.
@@ -201,9 +224,16 @@ final class RawConnection {
         return Response(status: status, headers: headers, body: buffer)
     }
 
-    /// Whether the server has closed the connection: a read finds its end (or a reset).
+    /// Whether the server closes the connection (its end or a reset) before a read times out;
+    /// whatever it sent first is read and kept. False when the read times out: the connection
+    /// is still open.
     func isClosedByServer() -> Bool {
-        (try? fill()) != true
+        do {
+            while try fill() {}
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Reads what has arrived into the buffer; false at the end of the connection.

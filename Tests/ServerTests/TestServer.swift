@@ -119,6 +119,17 @@ final class TestServer: Sendable {
     /// The secret of the token named `name`.
     subscript(_ name: String) -> String { secrets[name]! }
 
+    /// Adds a token named `name` that expires at `expiresAt`, and returns its secret.
+    func addToken(_ name: String, role: Role = .reader, expiresAt: UInt64) async throws -> String {
+        let secret = TokenSecret.generate()
+        try await store.addToken(
+            TokenInfo(
+                id: TokenSecret.generateID(), name: name, role: role, createdAt: now - 10, expiresAt: expiresAt,
+                revokedAt: nil),
+            hash: TokenSecret.hash(secret))
+        return secret
+    }
+
     /// Builds the application over this store and runs `body` against its router.
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let now = self.now

@@ -14,7 +14,7 @@ struct ThrottleTests {
     /// The header the throttled servers of these tests trust for the client's address.
     static let forwarded = HTTPField.Name("X-Forwarded-For")!
 
-    @Test func tenBadTokensBlockTheAddressForTheWindow() async throws {
+    @Test func tenBadTokensMakeTheAddressFailuresTooManyRequestsForTheWindow() async throws {
         // Given a server that trusts X-Forwarded-For, with the default 10 failures per 60 s
         let clock = ManualClock(TestServer.now)
         let server = try await TestServer.make(configuration: Self.behindProxy())
@@ -25,28 +25,55 @@ struct ThrottleTests {
                 #expect(response.status == .unauthorized, "attempt \(attempt)")
             }
 
-            // Then its next request is 429 with Retry-After and the JSON error, valid token or not
-            let blocked = try await client.pull(from: "203.0.113.9", token: server["editor"])
+            // Then its next failing request is 429 with Retry-After and the JSON error, token or not
+            let blocked = try await client.pull(from: "203.0.113.9", token: "hvn_guess11")
             #expect(blocked.status == .tooManyRequests)
             #expect(blocked.headers[.retryAfter] == "60")
             #expect(
                 try blocked.error()
                     == ErrorDetail(
                         code: .tooManyAttempts,
-                        message: "Authorization: too many failed attempts from this address; retry in 60 s"))
+                        message:
+                            "Authorization: token not accepted, and too many failed attempts from this address; retry in 60 s"
+                    ))
             let noToken = try await client.pull(from: "203.0.113.9", token: nil)
             #expect(noToken.status == .tooManyRequests)
 
             // And another address is unaffected
-            #expect(try await client.pull(from: "198.51.100.7", token: server["editor"]).status == .ok)
+            #expect(try await client.pull(from: "198.51.100.7", token: "hvn_guess").status == .unauthorized)
 
             // And the block holds until the window has passed
             clock.advance(by: 59_001)
-            let later = try await client.pull(from: "203.0.113.9", token: server["editor"])
+            let later = try await client.pull(from: "203.0.113.9", token: "hvn_guess12")
             #expect(later.status == .tooManyRequests)
             #expect(later.headers[.retryAfter] == "1")
             clock.advance(by: 999)
-            #expect(try await client.pull(from: "203.0.113.9", token: server["editor"]).status == .ok)
+            #expect(try await client.pull(from: "203.0.113.9", token: "hvn_guess13").status == .unauthorized)
+        }
+    }
+
+    @Test func validTokensFromABlockedAddressStillPass() async throws {
+        // Given an address blocked by one device's bad tokens (an office, or a carrier's NAT)
+        let server = try await TestServer.make(configuration: Self.behindProxy())
+        try await Self.test(server, clock: ManualClock(TestServer.now)) { client in
+            for attempt in 1...10 {
+                _ = try await client.pull(from: "203.0.113.9", token: "hvn_guess\(attempt)")
+            }
+            #expect(try await client.pull(from: "203.0.113.9", token: "hvn_guess").status == .tooManyRequests)
+
+            // When the other people behind it pull and push with their valid tokens
+            let pull = try await client.pull(from: "203.0.113.9", token: server["reader"])
+            let push = try await client.execute(
+                uri: "/v1/changes", method: .post,
+                headers: [
+                    Self.forwarded: "203.0.113.9", .authorization: "Bearer \(server["editor"])",
+                    .contentType: "application/json",
+                ], body: ByteBuffer(string: #"{"changes":[]}"#))
+
+            // Then they are served, and the bad token is still refused
+            #expect(pull.status == .ok)
+            #expect(push.status == .ok)
+            #expect(try await client.pull(from: "203.0.113.9", token: "hvn_guess").status == .tooManyRequests)
         }
     }
 
@@ -89,7 +116,8 @@ struct ThrottleTests {
                 _ = try await client.pull(
                     from: "203.0.113.9", token: server[attempt.isMultiple(of: 2) ? "expired" : "revoked"])
             }
-            #expect(try await client.pull(from: "203.0.113.9", token: server["admin"]).status == .tooManyRequests)
+            #expect(try await client.pull(from: "203.0.113.9", token: server["revoked"]).status == .tooManyRequests)
+            #expect(try await client.pull(from: "203.0.113.9", token: server["admin"]).status == .ok)
         }
     }
 
@@ -103,7 +131,7 @@ struct ThrottleTests {
             }
 
             // Then they were counted against the one real peer, which is now blocked
-            let response = try await client.pull(from: "198.51.100.99", token: server["editor"])
+            let response = try await client.pull(from: "198.51.100.99", token: "hvn_guess")
             #expect(response.status == .tooManyRequests)
         }
     }
@@ -133,7 +161,7 @@ struct ThrottleTests {
             let push = try await client.execute(
                 uri: "/v1/changes", method: .post,
                 headers: [
-                    Self.forwarded: "203.0.113.9", .authorization: "Bearer \(server["editor"])",
+                    Self.forwarded: "203.0.113.9", .authorization: "Bearer nope",
                     .contentType: "application/json",
                 ], body: ByteBuffer(string: #"{"changes":[]}"#))
             #expect(push.status == .tooManyRequests)
@@ -154,10 +182,11 @@ struct ThrottleTests {
             for _ in 1...3 {
                 #expect(try await client.get("/v1/changes", token: "hvn_guess").status == .unauthorized)
             }
-            // Then the next request from it is 429
-            let response = try await client.get("/v1/changes", token: server["editor"])
+            // Then its next bad token is 429, and a valid one still passes
+            let response = try await client.get("/v1/changes", token: "hvn_guess")
             #expect(response.status == .tooManyRequests)
             #expect(response.headers[.retryAfter] == "60")
+            #expect(try await client.get("/v1/changes", token: server["editor"]).status == .ok)
         }
     }
 

@@ -14,6 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup(title: "Limits") var limits: LimitOptions
+    @OptionGroup(title: "Timeouts") var timeouts: TimeoutOptions
     @Option(help: "Address to listen on.") var host: String = ProcessEnvironment.value("HAVEN_HOST") ?? "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = ProcessEnvironment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
@@ -47,6 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await database.openStore(logger: logger)
         var configuration = ServerConfiguration(host: host, port: port)
         limits.apply(to: &configuration)
+        timeouts.apply(to: &configuration)
         let app = buildApplication(
             store: store, configuration: configuration, logger: logger,
             compaction: .init(retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),

@@ -86,7 +86,8 @@ final class FaultyLink: HTTPTransport {
         case .status(let status, let code, let message):
             return Self.error(status, code: code, message: message)
         case .retryAfter(let status, let value):
-            var response = Self.error(status, code: status == 429 ? .tooManyAttempts : .unavailable, message: "wait")
+            // Not `too_many_attempts`: the server says that only to a token it refuses anyway.
+            var response = Self.error(status, code: .unavailable, message: "wait")
             response.headers["retry-after"] = value
             return response
         case .rewrite(let rewrite):
