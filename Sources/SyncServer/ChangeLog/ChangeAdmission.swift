@@ -38,7 +38,8 @@ struct ChangeAdmission {
         }
         let hidden = purged || existing.map { !Visibility.canSee($0, caller: caller) } ?? false
         guard let existing, !hidden else {
-            if let problem = creationProblem(record) { return problem }
+            // Judged as a creation: the record as this change alone would make it.
+            if let problem = Self.incompleteness(of: record) { return problem }
             return hidden ? idTaken(record.id) : nil
         }
         if let claimed = existing.claimedSeq, existing.creator != caller.tokenID, seen < claimed {
@@ -62,23 +63,16 @@ struct ChangeAdmission {
             code: .idTaken, message: "record \(id) cannot be written by this account: create the record under a new id")
     }
 
-    /// Why `record`, written as a new record, breaks the schema. A tombstone needs no fields.
-    private func creationProblem(_ record: RecordState) -> ErrorDetail? {
-        guard !record.isDeleted else { return nil }
-        do {
-            try RecordSchema.validate(record.values, kind: record.kind)
-            return nil
-        } catch {
-            return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
-        }
-    }
-
     /// Why `record`, as a change would leave it, breaks the schema as a whole (a required field
     /// missing), or nil. A tombstone needs no fields: it is checked again when restored.
     static func incompleteness(of record: TrackedRecord) -> ErrorDetail? {
+        incompleteness(of: record.state)
+    }
+
+    static func incompleteness(of record: RecordState) -> ErrorDetail? {
         guard !record.isDeleted else { return nil }
         do {
-            try RecordSchema.validate(record.state.values, kind: record.kind)
+            try RecordSchema.validate(record.values, kind: record.kind)
             return nil
         } catch {
             return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
