@@ -2,7 +2,8 @@
 # when they are missing. Sourced, not run.
 
 # GRDB links the system SQLite; Foundation's URLSession uses libcurl; compress-nio uses zlib.
-HAVEN_PACKAGES=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev)
+# The TLS tests make their certificates with openssl.
+HAVEN_PACKAGES=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev openssl)
 
 install_missing() {
     local missing=()

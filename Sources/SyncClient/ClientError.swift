@@ -77,3 +77,13 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
         return min(max(0, seconds), RetryPolicy.maxRetryAfter)
     }
 }
+
+extension ClientError {
+    /// The server showed a key other than the pinned one (Link/PinnedTransport.swift).
+    static func keyChanged(pinned: PinnedKey, found: PinnedKey) -> ClientError {
+        ClientError(
+            "the server's key changed: this replica pinned \(pinned) but the server showed \(found). Someone on the "
+                + "link may be posing as the server, so nothing was sent. Ask the server's admin whether they changed "
+                + "its key: if the server's admin confirms, run 'haven pin update'")
+    }
+}

@@ -16,7 +16,8 @@ public struct Replica: Sendable {
     /// Creates a new replica file for `server`, refusing to overwrite an existing one; the file
     /// and the directories made for it are the owner's alone (Replica+FileMode.swift).
     public static func create(
-        at path: String, server: URL, token: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
+        at path: String, server: URL, token: String, link: Link = Link(),
+        wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
         if FileManager.default.fileExists(atPath: path) {
             throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
@@ -28,6 +29,8 @@ public struct Replica: Sendable {
             try ReplicaSettings.set(db, .token, token)
             try ReplicaSettings.set(db, .replicaID, ReplicaID.random().rawValue)
             try ReplicaSettings.set(db, .createdDirectory, createdDirectory)
+            try ReplicaSettings.set(db, .pin, link.pin?.description)
+            try ReplicaSettings.set(db, .insecureHTTP, link.insecureHTTP ? "1" : nil)
         }
         try replica.checkFileIdentity()
         return replica

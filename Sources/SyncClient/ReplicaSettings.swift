@@ -14,6 +14,10 @@ public struct ReplicaSettings: Sendable {
         case fileIdentity = "file_identity"
         /// Set while the full-text index is not kept up to date (Replica+Search.swift).
         case searchIndexDeferred = "search_index_deferred"
+        /// The server key an https:// replica trusts (Link/PinnedKey.swift).
+        case pin
+        /// Set by `haven init --insecure-http`: plain http:// to another machine is allowed (Link/PlainHTTPRule.swift).
+        case insecureHTTP = "insecure_http"
     }
 
     public var server: URL
@@ -34,6 +38,10 @@ public struct ReplicaSettings: Sendable {
     /// The push batch and pull page sizes the link last allowed; nil before they first adapted.
     public var batchSize: Int?
     public var pageSize: Int?
+    /// The server key trusted; nil for an http:// server.
+    public var pin: PinnedKey?
+    /// Whether plain http:// to another machine was allowed at `init`.
+    public var insecureHTTP: Bool
 
     static func load(_ db: Database) throws -> ReplicaSettings {
         let values = try Dictionary(
@@ -53,7 +61,9 @@ public struct ReplicaSettings: Sendable {
             serverOffset: values[Key.serverOffset.rawValue].flatMap { Int64($0) } ?? 0,
             lastPull: values[Key.lastPull.rawValue].flatMap { UInt64($0) },
             batchSize: values[Key.batchSize.rawValue].flatMap { Int($0) },
-            pageSize: values[Key.pageSize.rawValue].flatMap { Int($0) })
+            pageSize: values[Key.pageSize.rawValue].flatMap { Int($0) },
+            pin: values[Key.pin.rawValue].flatMap(PinnedKey.init(parsing:)),
+            insecureHTTP: values[Key.insecureHTTP.rawValue] == "1")
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {

@@ -1,6 +1,7 @@
 import HavenCore
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -27,7 +28,7 @@ package func buildApplication(
     compaction: CompactionService.Configuration? = nil,
     metrics: ServerMetrics = ServerMetrics(),
     onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-) -> some ApplicationProtocol {
+) throws -> some ApplicationProtocol {
     let log = ChangeLog(storage: store, clock: waitClock)
     var services: [any Service] = [store]
     if let compaction {
@@ -36,12 +37,21 @@ package func buildApplication(
     return Application(
         router: buildRouter(
             store: store, configuration: configuration, clock: clock, waitClock: waitClock, metrics: metrics),
-        server: .http1(configuration: connectionConfiguration(configuration, clock: clock, logger: logger)),
+        server: try serverBuilder(configuration, clock: clock, logger: logger),
         // No `Server` header: a no-change poll is a few hundred bytes, and 15 of them would say nothing.
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// HTTP/1.1, inside TLS when the configuration has a certificate.
+private func serverBuilder(
+    _ configuration: ServerConfiguration, clock: @escaping HybridLogicalClock.WallClock, logger: Logger
+) throws -> HTTPServerBuilder {
+    let http1 = HTTPServerBuilder.http1(configuration: connectionConfiguration(configuration, clock: clock, logger: logger))
+    guard let tls = configuration.tls else { return http1 }
+    return try .tls(http1, tlsConfiguration: tls)
 }
 
 /// Every connection's timeouts, and the JSON body of the HTTP parser's 400.

@@ -1,9 +1,13 @@
 import HavenCore
+import NIOSSL
 
 /// Everything `haven-server serve` can be told, with defaults for a single machine.
 public struct ServerConfiguration: Sendable {
     public var host: String
     public var port: Int
+    /// The certificate and key to serve HTTPS with; nil for plain HTTP (behind a TLS reverse proxy,
+    /// or on loopback).
+    public var tls: TLSConfiguration?
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes: Int
     /// Largest number of changes in one push.

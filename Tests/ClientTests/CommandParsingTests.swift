@@ -97,22 +97,24 @@ struct CommandParsingTests {
         #expect(stories.first?.values == ["title": "T", "body": "B", "language": "ko", "status": "draft"])
     }
 
-    @Test func initCreatesAReplicaForTheServer() throws {
+    @Test func initCreatesAReplicaForTheServer() async throws {
         let path = TemporaryDirectory.path("nested/replica.sqlite")
 
-        var command = try HavenCommand.parseAsRoot([
-            "init", "--server", "http://127.0.0.1:8080", "--token", "t0k3n", "--replica", path,
-        ])
-        try command.run()
+        var command = try #require(
+            HavenCommand.parseAsRoot([
+                "init", "--server", "http://127.0.0.1:8080", "--token", "t0k3n", "--replica", path,
+            ]) as? any AsyncParsableCommand)
+        try await command.run()
 
         let settings = try Replica.open(at: path).settings()
         #expect(settings.server.absoluteString == "http://127.0.0.1:8080")
         #expect(settings.token == "t0k3n")
         #expect(settings.cursor == nil)
-        var again = try HavenCommand.parseAsRoot([
-            "init", "--server", "http://x.org", "--token", "t", "--replica", path,
-        ])
-        #expect(throws: ClientError.self) { try again.run() }
+        var again = try #require(
+            HavenCommand.parseAsRoot([
+                "init", "--server", "http://127.0.0.2:8080", "--token", "t", "--replica", path,
+            ]) as? any AsyncParsableCommand)
+        await #expect(throws: ClientError.self) { try await again.run() }
     }
 
     @Test func commandOnAMissingReplicaSaysToInit() throws {

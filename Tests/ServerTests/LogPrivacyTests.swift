@@ -14,7 +14,7 @@ struct LogPrivacyTests {
         let server = try await TestServer.make()
         let lines = LogLines()
         let logger = Logger(label: "log-privacy-tests", factory: { _ in CapturingLogHandler(lines: lines) })
-        let app = buildApplication(
+        let app = try buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { TestServer.now })
         var device = Device("l1")
         let id = RecordID.random()

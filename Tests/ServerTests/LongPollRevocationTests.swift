@@ -81,7 +81,7 @@ struct LongPollRevocationTests {
         let clock = ManualClock(TestServer.now)
         let store = try await server.openStore()
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = buildApplication(store: store, configuration: server.configuration, logger: logger, clock: { clock.now })
+        let app = try buildApplication(store: store, configuration: server.configuration, logger: logger, clock: { clock.now })
         try await app.test(.router) { client in try await body(client, store, clock) }
     }
 

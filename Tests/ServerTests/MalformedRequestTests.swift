@@ -55,7 +55,7 @@ struct MalformedRequestTests {
         let server = try await TestServer.make(configuration: configuration(live: live))
         let clock = ManualClock(TestServer.now)
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = buildApplication(
+        let app = try buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { clock.now })
         let fixtures = FuzzFixtures(secrets: server.secrets, epoch: server.store.epoch, limits: server.configuration)
         return try await app.test(live ? .live : .router) { client in

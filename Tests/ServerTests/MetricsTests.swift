@@ -100,7 +100,7 @@ struct MetricsTests {
         _ server: TestServer, metrics: ServerMetrics, _ body: @Sendable (any TestClientProtocol) async throws -> Value
     ) async throws -> Value {
         let logger = Logger(label: "metrics-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = buildApplication(
+        let app = try buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { TestServer.now },
             metrics: metrics)
         return try await app.test(.router, body)

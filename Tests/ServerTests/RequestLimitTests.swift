@@ -74,7 +74,7 @@ struct RequestLimitTests {
         let server = try await TestServer.make(configuration: ServerConfiguration(port: 0, maxBodyBytes: 1 << 20))
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let now = server.now
-        let app = buildApplication(
+        let app = try buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { now })
         try await app.test(.live) { client in
             let port = try #require(client.port)

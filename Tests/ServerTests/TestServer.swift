@@ -134,7 +134,7 @@ final class TestServer: Sendable {
     func test<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let now = self.now
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = buildApplication(store: try await openStore(), configuration: configuration, logger: logger, clock: { now })
+        let app = try buildApplication(store: try await openStore(), configuration: configuration, logger: logger, clock: { now })
         return try await app.test(.router, body)
     }
 }

@@ -176,7 +176,7 @@ struct ThrottleTests {
         let server = try await TestServer.make(configuration: configuration)
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let now = server.now
-        let app = buildApplication(store: try await server.openStore(), configuration: configuration, logger: logger, clock: { now })
+        let app = try buildApplication(store: try await server.openStore(), configuration: configuration, logger: logger, clock: { now })
         try await app.test(.live) { client in
             // When 127.0.0.1 sends 3 bad tokens
             for _ in 1...3 {
@@ -248,7 +248,7 @@ struct ThrottleTests {
         _ server: TestServer, clock: ManualClock, _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = buildApplication(
+        let app = try buildApplication(
             store: try await server.openStore(), configuration: server.configuration, logger: logger, clock: { clock.now })
         try await app.test(.router, body)
     }

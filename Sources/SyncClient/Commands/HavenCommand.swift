@@ -12,7 +12,7 @@ public struct HavenCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
             RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
-            RetryCommand.self, SearchCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self,
+            RetryCommand.self, SearchCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self, PinCommand.self,
         ])
 
     public init() {}

@@ -6,13 +6,16 @@ import HavenCore
 ///
 /// The token is best read from a file or standard input: on the command line it shows in `ps` to
 /// every user of the machine and stays in the shell's history.
-struct InitCommand: ParsableCommand {
+struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Create a replica for a server.",
         discussion: """
             Give the token with --token-file PATH, or --token - to read it from standard input: \
             --token TOKEN works too, but puts the token in ps (seen by every user of this machine) \
             and in the shell's history.
+            For an https:// server, init shows the SHA-256 of the server's public key and pins it: compare it \
+            with the one the server's admin gave you, or give that one with --pin sha256/BASE64. Later \
+            connections refuse any other key, whoever signed its certificate.
             """)
 
     @OptionGroup var replica: ReplicaOptions
@@ -20,11 +23,22 @@ struct InitCommand: ParsableCommand {
     @Option(help: "An access token from 'haven-server token create', or - to read it from standard input.")
     var token: String?
     @Option(help: ArgumentHelp("Read the access token from this file.", valueName: "path")) var tokenFile: String?
+    @Option(help: ArgumentHelp("The https:// server's key as its admin gave it; init refuses any other.", valueName: "sha256/BASE64"))
+    var pin: String?
+    @Flag(help: "Allow plain http:// to another machine: anyone on the link reads the records and the token.")
+    var insecureHTTP = false
 
     func validate() throws {
         guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
             throw ValidationError("--server must be an http:// or https:// address, such as http://127.0.0.1:8080")
         }
+        if let pin {
+            guard PinnedKey(parsing: pin) != nil else {
+                throw ValidationError("--pin must be written sha256/BASE64, as 'haven-server serve' prints it")
+            }
+            guard url.scheme == "https" else { throw ValidationError("--pin is for an https:// server") }
+        }
+        try PlainHTTPRule.check(url, insecureHTTPAllowed: insecureHTTP)
         switch (token, tokenFile) {
         case (.some, .some):
             throw ValidationError("give the token with either --token or --token-file, not both")
@@ -39,9 +53,23 @@ struct InitCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let secret = try readToken()
-        let created = try Replica.create(at: replica.path, server: URL(string: server)!, token: secret)
+        let url = URL(string: server)!
+        var link = Replica.Link(insecureHTTP: insecureHTTP)
+        if url.scheme == "https" {
+            let key = try await PinnedTransport.fetchKey(of: url)
+            if let expected = pin.flatMap(PinnedKey.init(parsing:)), expected != key {
+                throw ClientError(
+                    "the server showed the key \(key), not the --pin \(expected): someone on the link may be posing "
+                        + "as the server, or the pin is mistyped; nothing was created. Check the pin with the server's admin")
+            }
+            print(pin == nil
+                ? "server key \(key): pinned; check it with the server's admin, later connections refuse any other key"
+                : "server key \(key): matches --pin; pinned")
+            link.pin = key
+        }
+        let created = try Replica.create(at: replica.path, server: url, token: secret, link: link)
         print("created replica \(created.path) (replica id \(try created.settings().replicaID)); run 'haven sync' next")
     }
 
@@ -100,7 +128,7 @@ struct SyncOptions: ParsableArguments {
     /// The engine for `replica`, retrying as these options say (or forever), showing `progress`.
     func engine(for replica: Replica, retryForever: Bool = false, progress: ProgressLine? = nil) throws -> SyncEngine {
         let settings = try replica.settings()
-        var api = ServerAPI(server: settings.server, token: settings.token)
+        var api = ServerAPI(server: settings.server, token: settings.token, transport: try settings.transport())
         api.timeout = timeout
         let retry =
             retryForever

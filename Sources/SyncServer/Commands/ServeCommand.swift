@@ -10,11 +10,12 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the sync API.",
-        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY.")
+        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY, HAVEN_TLS_CERTIFICATE, HAVEN_TLS_KEY.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup(title: "Limits") var limits: LimitOptions
     @OptionGroup(title: "Timeouts") var timeouts: TimeoutOptions
+    @OptionGroup(title: "HTTPS") var tls: TLSOptions
     @Option(help: "Address to listen on.") var host: String = ProcessEnvironment.value("HAVEN_HOST") ?? "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one).")
     var port: Int = ProcessEnvironment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
@@ -49,12 +50,19 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(host: host, port: port)
         limits.apply(to: &configuration)
         timeouts.apply(to: &configuration)
-        let app = buildApplication(
+        let https = try tls.load()
+        configuration.tls = https?.configuration
+        let scheme = https == nil ? "http" : "https"
+        if let https {
+            // What clients pin (haven init --pin): not secret, and the admin hands it to field staff.
+            FileHandle.standardError.write(Data("haven-server: TLS key \(https.pin)\n".utf8))
+        }
+        let app = try buildApplication(
             store: store, configuration: configuration, logger: logger,
             compaction: .init(retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
             onListening: { [host] port in
                 // Scripts and tests wait for this line; it is the only thing serve prints on stdout.
-                FileHandle.standardOutput.write(Data("haven-server listening on http://\(host):\(port)\n".utf8))
+                FileHandle.standardOutput.write(Data("haven-server listening on \(scheme)://\(host):\(port)\n".utf8))
             })
         var lifecycle = ServiceGroupConfiguration(
             services: [

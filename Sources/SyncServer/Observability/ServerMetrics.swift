@@ -15,7 +15,7 @@ import Prometheus
 ///
 /// ```swift
 /// let metrics = ServerMetrics()
-/// let app = buildApplication(store: store, configuration: .init(), logger: logger, metrics: metrics)
+/// let app = try buildApplication(store: store, configuration: .init(), logger: logger, metrics: metrics)
 /// // GET /metrics (admin token) answers metrics.exposition()
 /// ```
 public struct ServerMetrics: Sendable {

@@ -62,7 +62,7 @@ final class InProcessServer: Sendable {
     func run<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         let logger = Logger(label: "haven-client-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         // A store of its own: the application closes it when it stops, as `serve` would.
-        let app = buildApplication(
+        let app = try buildApplication(
             store: try SQLiteSyncStore(path: path), configuration: configuration, logger: logger, clock: clock.read)
         return try await app.test(.router, body)
     }

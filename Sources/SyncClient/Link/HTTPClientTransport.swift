@@ -45,18 +45,25 @@ public struct HTTPClientTransport: HTTPTransport {
         let deadline = NIODeadline.now() + .milliseconds(Int64((request.timeout * 1000).rounded(.up)))
         let response = try await Self.client.execute(outgoing, deadline: deadline)
         let status = Int(response.status.code)
-        if (300..<400).contains(status) {
-            let location = response.headers.first(name: "Location").flatMap { URL(string: $0, relativeTo: request.url) }
-            throw ProtocolViolation.redirect(status: status, to: location?.absoluteURL)
-        }
-        var headers: [String: String] = [:]
-        for header in response.headers { headers[header.name.lowercased()] = header.value }
+        let headers = try answerHeaders(status: status, response.headers, for: request)
         let wire = try await read(response.body, declaredLength: headers["content-length"].flatMap { Int($0) })
         return HTTPResponse(status: status, headers: headers, body: try inflate(wire, encoding: headers["content-encoding"]))
     }
 
+    /// The answer's headers, names in lowercase, once a redirect is refused (rule 1).
+    func answerHeaders(status: Int, _ fields: HTTPHeaders, for request: HTTPRequest) throws -> [String: String] {
+        if (300..<400).contains(status) {
+            let location = fields.first(name: "Location").flatMap { URL(string: $0, relativeTo: request.url) }
+            throw ProtocolViolation.redirect(status: status, to: location?.absoluteURL)
+        }
+        var headers: [String: String] = [:]
+        for header in fields { headers[header.name.lowercased()] = header.value }
+        return headers
+    }
+
     /// The body as it came over the wire, refused past ``maxBytes`` (rule 2).
-    private func read(_ body: HTTPClientResponse.Body, declaredLength: Int?) async throws -> ByteBuffer {
+    func read<Body: AsyncSequence>(_ body: Body, declaredLength: Int?) async throws -> ByteBuffer
+    where Body.Element == ByteBuffer {
         if let declaredLength, declaredLength > maxBytes { throw ProtocolViolation.tooLarge(limit: maxBytes) }
         var received = ByteBuffer()
         for try await chunk in body {
@@ -70,7 +77,7 @@ public struct HTTPClientTransport: HTTPTransport {
     }
 
     /// The body inflated as its `Content-Encoding` says, refused past ``maxBytes`` (rule 3).
-    private func inflate(_ wire: ByteBuffer, encoding: String?) throws -> Data {
+    func inflate(_ wire: ByteBuffer, encoding: String?) throws -> Data {
         guard wire.readableBytes > 0 else { return Data() }  // Nothing to decode, whatever the label.
         switch encoding?.trimmingCharacters(in: .whitespaces).lowercased() {
         case nil, "", "identity":

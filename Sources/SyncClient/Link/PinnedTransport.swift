@@ -1,0 +1,185 @@
+import AsyncHTTPClient
+import Foundation
+import HavenCore
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import Synchronization
+
+/// The link to an `https://` server whose key the replica pinned (``PinnedKey``): the pin, not a
+/// certificate authority, decides whom to trust, so a certificate for another key is refused even
+/// when a CA the system trusts signed it, and a self-signed server is trusted by its pinned key.
+///
+/// AsyncHTTPClient offers no hook to see the server's certificate, so this transport speaks
+/// HTTP/1.1 over its own SwiftNIO TLS connection, one connection per request, and otherwise keeps
+/// ``HTTPClientTransport``'s rules: no redirects, bounded answers, gzip inflated here, a deadline
+/// over the whole exchange.
+public struct PinnedTransport: HTTPTransport {
+    /// The only server key accepted.
+    public let pin: PinnedKey
+    /// The answer bounds and decoding, shared with the unpinned link.
+    private let bounds: HTTPClientTransport
+
+    /// A transport that talks only to a server holding the key `pin`.
+    public init(pin: PinnedKey, maxBytes: Int = ProtocolLimits.answerBytes) {
+        self.pin = pin
+        self.bounds = HTTPClientTransport(maxBytes: maxBytes)
+    }
+
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let seen = SeenKey()
+        let pin = self.pin
+        do {
+            return try await Self.withDeadline(seconds: request.timeout) {
+                let channel = try await TLSConnection.open(to: request.url) { key in
+                    seen.key.withLock { $0 = key }
+                    return key == pin
+                }
+                return try await exchange(request, over: channel)
+            }
+        } catch {
+            if let key = seen.key.withLock({ $0 }), key != pin { throw ClientError.keyChanged(pinned: pin, found: key) }
+            throw error
+        }
+    }
+
+    /// The server's key, as its certificate shows it, trusting nothing yet: what `init` and
+    /// `pin update` show and keep.
+    public static func fetchKey(of server: URL, timeout: Double = 30) async throws -> PinnedKey {
+        try await withDeadline(seconds: timeout) {
+            let seen = SeenKey()
+            let channel = try await TLSConnection.open(to: server) { key in
+                seen.key.withLock { $0 = key }
+                return true
+            }
+            // The key is known once the handshake is done, which an answer to any request proves.
+            var failure: (any Error)?
+            do {
+                try await channel.executeThenClose { inbound, outbound in
+                    var head = HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/")
+                    head.headers.add(name: "Host", value: TLSConnection.hostHeader(of: server))
+                    head.headers.add(name: "Connection", value: "close")
+                    try await outbound.write(.head(head))
+                    try await outbound.write(.end(nil))
+                    for try await _ in inbound { break }
+                }
+            } catch {
+                failure = error
+            }
+            guard let key = seen.key.withLock({ $0 }) else {
+                throw ClientError(
+                    "\(server.host ?? "the server") showed no certificate (\(failure.map { "\($0)" } ?? "no TLS handshake")): "
+                        + "check that --server is the server's https:// address")
+            }
+            return key
+        }
+    }
+
+    private func exchange(_ request: HTTPRequest, over channel: TLSConnection.Channel) async throws -> HTTPResponse {
+        try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(
+                version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: Self.target(of: request.url))
+            head.headers.add(name: "Host", value: TLSConnection.hostHeader(of: request.url))
+            for (name, value) in request.headers { head.headers.replaceOrAdd(name: name, value: value) }
+            head.headers.replaceOrAdd(name: "Content-Length", value: String(request.body?.count ?? 0))
+            head.headers.replaceOrAdd(name: "Connection", value: "close")
+            try await outbound.write(.head(head))
+            if let body = request.body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+
+            var status: Int?
+            var headers: [String: String] = [:]
+            var wire = ByteBuffer()
+            reading: for try await part in inbound {
+                switch part {
+                case .head(let answer):
+                    status = Int(answer.status.code)
+                    headers = try bounds.answerHeaders(status: Int(answer.status.code), answer.headers, for: request)
+                    if let length = headers["content-length"].flatMap({ Int($0) }), length > bounds.maxBytes {
+                        throw ProtocolViolation.tooLarge(limit: bounds.maxBytes)
+                    }
+                case .body(let chunk):
+                    guard wire.readableBytes + chunk.readableBytes <= bounds.maxBytes else {
+                        throw ProtocolViolation.tooLarge(limit: bounds.maxBytes)
+                    }
+                    wire.writeImmutableBuffer(chunk)
+                case .end:
+                    break reading
+                }
+            }
+            guard let status else { throw HTTPClientError.remoteConnectionClosed }
+            return HTTPResponse(
+                status: status, headers: headers, body: try bounds.inflate(wire, encoding: headers["content-encoding"]))
+        }
+    }
+
+    /// The path and query of `url`, as the request line carries them.
+    private static func target(of url: URL) -> String {
+        let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        let path = components?.percentEncodedPath ?? "/"
+        let query = components?.percentEncodedQuery.map { "?" + $0 } ?? ""
+        return (path.isEmpty ? "/" : path) + query
+    }
+
+    /// `body`'s result, or AsyncHTTPClient's `deadlineExceeded` once `seconds` have passed (the
+    /// engine's retry and messages treat it as the unpinned link's timeout).
+    private static func withDeadline<T: Sendable>(
+        seconds: Double, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))
+                throw HTTPClientError.deadlineExceeded
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}
+
+/// The key the server showed in the handshake, kept for the error that follows a refusal.
+private final class SeenKey: Sendable {
+    let key = Mutex<PinnedKey?>(nil)
+}
+
+/// One TLS connection to a server, whose certificate `accept` judges by its key alone.
+enum TLSConnection {
+    typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    /// The client context: the custom verification below replaces the CA check, so the system
+    /// trust store plays no part.
+    private static let context: NIOSSLContext? = try? NIOSSLContext(configuration: .makeClientConfiguration())
+
+    static func open(to url: URL, accept: @escaping @Sendable (PinnedKey) -> Bool) async throws -> Channel {
+        guard let host = url.host, let context else { throw ClientError("cannot open a TLS connection to \(url)") }
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        // SNI carries names only, never an address.
+        let serverName = (try? SocketAddress(ipAddress: bare, port: 0)) == nil ? bare : nil
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: bare, port: url.port ?? 443) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let tls = try NIOSSLClientHandler(
+                        context: context, serverHostname: serverName,
+                        customVerificationCallback: { certificates, promise in
+                            guard let leaf = certificates.first, let key = try? PinnedKey(of: leaf), accept(key) else {
+                                return promise.succeed(.failed)
+                            }
+                            promise.succeed(.certificateVerified)
+                        })
+                    try channel.pipeline.syncOperations.addHandler(tls)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try Channel(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// The `Host` header for `url`: its host, and its port when not 443.
+    static func hostHeader(of url: URL) -> String {
+        let host = url.host ?? ""
+        let written = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return url.port.map { $0 == 443 ? written : "\(written):\($0)" } ?? written
+    }
+}

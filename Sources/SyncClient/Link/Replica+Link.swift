@@ -1,0 +1,37 @@
+import Foundation
+import GRDB
+
+extension Replica {
+    /// How a replica reaches its server, chosen at `haven init`.
+    public struct Link: Sendable {
+        /// The https:// server's key; nil for http://.
+        public var pin: PinnedKey?
+        /// Plain http:// to another machine allowed (`--insecure-http`).
+        public var insecureHTTP: Bool
+
+        public init(pin: PinnedKey? = nil, insecureHTTP: Bool = false) {
+            self.pin = pin
+            self.insecureHTTP = insecureHTTP
+        }
+    }
+
+    /// Replaces the pinned server key (`haven pin update`).
+    public func setPin(_ pin: PinnedKey) throws {
+        try database.write { db in try ReplicaSettings.set(db, .pin, pin.description) }
+    }
+}
+
+extension ReplicaSettings {
+    /// The transport to this replica's server, once the link's rules allow it: plain HTTP only to
+    /// this machine or as `--insecure-http` allowed, HTTPS only to the pinned key.
+    ///
+    /// - Throws: ``ClientError`` before any connection is made when a rule refuses.
+    public func transport() throws -> any HTTPTransport {
+        try PlainHTTPRule.check(server, insecureHTTPAllowed: insecureHTTP)
+        guard server.scheme?.lowercased() == "https" else { return HTTPClientTransport() }
+        guard let pin else {
+            throw ClientError("this replica has no pinned key for its https:// server: run 'haven pin update' to fetch one")
+        }
+        return PinnedTransport(pin: pin)
+    }
+}
