@@ -10,19 +10,35 @@ public struct TokenInfo: Sendable, Hashable, Codable {
     public var createdAt: UInt64
     public var expiresAt: UInt64?
     public var revokedAt: UInt64?
+    /// When the token last authenticated a request, to within ``lastUseResolution``; nil if never.
+    public var lastUsedAt: UInt64?
 
-    public init(id: String, name: String, role: Role, createdAt: UInt64, expiresAt: UInt64?, revokedAt: UInt64?) {
+    /// How stale ``lastUsedAt`` may be: a token in use is written at most this often (a
+    /// minute), never once per request.
+    public static let lastUseResolution: UInt64 = 60_000
+
+    public init(
+        id: String, name: String, role: Role, createdAt: UInt64, expiresAt: UInt64?, revokedAt: UInt64?,
+        lastUsedAt: UInt64? = nil
+    ) {
         self.id = id
         self.name = name
         self.role = role
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+        self.lastUsedAt = lastUsedAt
     }
 
     /// Whether the token is accepted at `now`.
     public func isValid(at now: UInt64) -> Bool {
         revokedAt == nil && (expiresAt.map { now < $0 } ?? true)
+    }
+
+    /// Whether a use at `now` should be written down: never used, or last written down at
+    /// least ``lastUseResolution`` before.
+    public func shouldRecordUse(at now: UInt64) -> Bool {
+        lastUsedAt.map { now >= $0 &+ Self.lastUseResolution } ?? true
     }
 }
 

@@ -108,7 +108,8 @@ final class ServerProcess {
     func launchServe(logLevel: String = "warning", arguments: [String] = []) throws {
         running = try launch(
             Binaries.url("haven-server"),
-            ["serve", "--database", database, "--port", "0", "--log-level", logLevel] + arguments, in: directory)
+            ["serve", "--database", database, "--create", "--port", "0", "--log-level", logLevel] + arguments,
+            in: directory)
     }
 
     /// Waits for the "listening" line of the server that ``launchServe(logLevel:arguments:)`` started.
@@ -133,11 +134,12 @@ final class ServerProcess {
         throw ClientFailure("haven-server did not start, \(ending): \(result.stderr)\(result.stdout)")
     }
 
-    /// Creates a token with `haven-server token create` and returns its secret.
+    /// Creates a token with `haven-server token create` and returns its secret; the server's
+    /// database is created if it is not yet (`--create`), so tokens can be made before `start`.
     func token(role: String, name: String) throws -> String {
         let result = try run(
-            Binaries.url("haven-server"), ["token", "create", "--database", database, "--role", role, "--name", name],
-            in: directory)
+            Binaries.url("haven-server"),
+            ["token", "create", "--database", database, "--create", "--role", role, "--name", name], in: directory)
         guard result.status == 0 else { throw ClientFailure("token create failed: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }

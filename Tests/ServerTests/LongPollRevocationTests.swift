@@ -20,7 +20,7 @@ struct LongPollRevocationTests {
             try await Self.untilWaiting(store)
 
             // When the reader's token is revoked, and a story is published after that
-            #expect(try await server.store.revokeToken("reader", now: server.now))
+            #expect(try await server.store.revokeToken(id: server.ids["reader"]!, now: server.now))
             try await Self.publish("Published after the revocation", client: client, server: server)
 
             // Then the poll answers 401, as any request with the token would, without the story

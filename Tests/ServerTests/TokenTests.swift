@@ -14,11 +14,15 @@ struct TokenTests {
             #expect(try await client.get("/v1/changes", token: server["field"]).status == .ok)
 
             // When it is revoked by name (or id)
-            let revoked = try await server.store.revokeToken(
+            let outcome = try await server.store.revokeToken(
                 byName ? "field" : server.ids["field"]!, now: TestServer.now)
 
             // Then its next request is 401, while the other tokens still work
-            #expect(revoked)
+            guard case .revoked(let revoked) = outcome else {
+                Issue.record("not revoked: \(outcome)")
+                return
+            }
+            #expect(revoked.id == server.ids["field"])
             let response = try await client.get("/v1/changes", token: server["field"])
             #expect(response.status == .unauthorized)
             #expect(try response.error().code == .unauthorized)
@@ -33,7 +37,13 @@ struct TokenTests {
     func revokingTwiceOrUnknownReportsNothingRevoked(_ backend: StorageBackend, _ name: String) async throws {
         let server = try await TestServer.make(backend: backend)
         if name == "field" { _ = try await server.store.revokeToken(name, now: TestServer.now) }
-        #expect(try await server.store.revokeToken(name, now: TestServer.now + 1) == false)
+        let outcome = try await server.store.revokeToken(name, now: TestServer.now + 1)
+        if name == "field" {
+            guard case .alreadyRevoked = outcome else { Issue.record("\(outcome)"); return }
+        } else {
+            #expect(outcome == .notFound)
+        }
+        #expect(try await server.store.revokeToken(id: server.ids["field"]!, now: TestServer.now + 2) == (name != "field"))
         if name == "field" {
             // The first revocation time is kept
             #expect(try await server.store.tokens().first { $0.name == "field" }?.revokedAt == TestServer.now)

@@ -23,7 +23,8 @@ struct Harness {
     /// `haven-server token create`: the secret.
     func createToken(database: String, role: String = "editor", name: String) throws -> String {
         let result = try Subprocess.run(
-            server, ["token", "create", "--database", database, "--role", role, "--name", name], in: directory)
+            server, ["token", "create", "--database", database, "--create", "--role", role, "--name", name],
+            in: directory)
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -77,7 +78,7 @@ struct RunningServer {
 
     static func start(_ harness: Harness, database: String) throws -> RunningServer {
         let process = try Subprocess.start(
-            harness.server, ["serve", "--database", database, "--port", "0"], in: harness.directory)
+            harness.server, ["serve", "--database", database, "--create", "--port", "0"], in: harness.directory)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let output = process.output

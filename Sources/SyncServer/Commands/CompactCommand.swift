@@ -23,10 +23,6 @@ struct CompactCommand: AsyncParsableCommand {
     func validate() throws {
         try Lifetime.validateEnvironment("HAVEN_RETENTION")
         try retention.validate(option: "--retention")
-        // Compacting a mistyped path must not create an empty database.
-        guard database.isPostgres || FileManager.default.fileExists(atPath: database.database) else {
-            throw ValidationError("no database at '\(database.database)'")
-        }
     }
 
     func run() async throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 
 /// `haven-server`: serve the sync API and manage its database.
@@ -16,10 +17,13 @@ struct DatabaseOptions: ParsableArguments {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "A SQLite database file (created if missing), or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…] for PostgreSQL (HAVEN_DATABASE).",
+            "A SQLite database file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…] for PostgreSQL (HAVEN_DATABASE).",
             valueName: "path-or-url"),
         transform: { $0 })
     var database: String = ProcessEnvironment.value("HAVEN_DATABASE") ?? "haven.sqlite"
+
+    @Flag(help: "Create the SQLite database file if it does not exist ('import' always may).")
+    var create = false
 
     /// Whether ``database`` names a PostgreSQL database.
     var isPostgres: Bool { PostgresLocation.isPostgresURL(database) }
@@ -36,10 +40,17 @@ struct DatabaseOptions: ParsableArguments {
 
     /// Opens the store; `serve` keeps it open until shutdown.
     ///
-    /// - Parameter logger: where PostgreSQL's connection pool reports trouble.
-    func openStore(logger: Logger = Logger(label: "haven-server", factory: { _ in SwiftLogNoOpLogHandler() }))
-        async throws -> any SyncStore
-    {
+    /// - Parameters:
+    ///   - mayCreate: whether a missing SQLite file may be created even without `--create`.
+    ///   - logger: where PostgreSQL's connection pool reports trouble.
+    func openStore(
+        mayCreate: Bool = false,
+        logger: Logger = Logger(label: "haven-server", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) async throws -> any SyncStore {
+        // A mistyped path ('haven.sqlit') must not quietly become a new, empty database.
+        guard isPostgres || create || mayCreate || FileManager.default.fileExists(atPath: database) else {
+            throw CommandFailure("no database at '\(database)': check the path, or pass --create to make a new database")
+        }
         do {
             if isPostgres { return try await PostgresSyncStore.open(url: database, logger: logger) }
             return try SQLiteSyncStore(path: database)
@@ -51,8 +62,10 @@ struct DatabaseOptions: ParsableArguments {
     }
 
     /// Opens the store, runs it while `body` uses it, and closes it, also when `body` throws.
-    func withStore<Result>(_ body: (any SyncStore) async throws -> Result) async throws -> Result {
-        let store = try await openStore()
+    func withStore<Result>(mayCreate: Bool = false, _ body: (any SyncStore) async throws -> Result) async throws
+        -> Result
+    {
+        let store = try await openStore(mayCreate: mayCreate)
         return try await store.withRunning { try await body(store) }
     }
 }

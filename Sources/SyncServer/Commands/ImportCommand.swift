@@ -23,7 +23,7 @@ struct ImportCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(file): \(error)")
         }
-        let summary = try await database.withStore { try await PackImporter(log: ChangeLog(storage: $0)).importPack(pack) }
+        let summary = try await database.withStore(mayCreate: true) { try await PackImporter(log: ChangeLog(storage: $0)).importPack(pack) }
         print("imported \(summary.applied) records from \(file) (\(summary.rejected.count) rejected)")
         for problem in summary.rejected { print("  rejected: \(problem)") }
         if !summary.rejected.isEmpty { throw ExitCode.failure }

@@ -3,6 +3,7 @@ import Foundation
 import HavenCore
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// `haven-server serve`: answers sync requests until SIGTERM or SIGINT, then finishes the
@@ -74,7 +75,12 @@ struct ServeCommand: AsyncParsableCommand {
         lifecycle.maximumGracefulShutdownDuration = .milliseconds(shutdownGrace.milliseconds)
         // Every request is answered before the store, the application's first service, closes
         // its database: the SQLite WAL checkpointed, or the PostgreSQL connections.
-        try await ServiceGroup(configuration: lifecycle).run()
+        do {
+            try await ServiceGroup(configuration: lifecycle).run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw CommandFailure(
+                "port \(port) is already in use on \(host): another haven-server (scripts/run?) may be running; pass --port")
+        }
         logger.info("stopped: requests finished, database closed")
     }
 }

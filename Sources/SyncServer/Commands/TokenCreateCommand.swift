@@ -9,7 +9,8 @@ extension TokenCommand {
 
         @OptionGroup var database: DatabaseOptions
         @Option(help: "admin, editor, field or reader.") var role: Role
-        @Option(help: "A name to recognise the token by (a pseudonym, never a legal name).") var name: String
+        @Option(help: "A name to recognise the token by (a pseudonym, never a legal name), unique among unrevoked tokens.")
+        var name: String
         @Option(help: "Lifetime such as 30d, 12h or 90m; never expires when omitted.") var expires: Lifetime?
         @Flag(help: "Print {\"id\",\"token\",\"role\"} as JSON.") var json = false
 
@@ -26,7 +27,11 @@ extension TokenCommand {
             let token = TokenInfo(
                 id: TokenSecret.generateID(), name: name, role: role, createdAt: now,
                 expiresAt: expires.map { now + $0.milliseconds }, revokedAt: nil)
-            try await database.withStore { try await $0.addToken(token, hash: TokenSecret.hash(secret)) }
+            do {
+                try await database.withStore { try await $0.addToken(token, hash: TokenSecret.hash(secret)) }
+            } catch let taken as TokenNameTaken {
+                throw CommandFailure("--name: \(taken)")
+            }
             if json {
                 let body = ["id": token.id, "token": secret, "role": role.rawValue]
                 let encoder = JSONEncoder()

@@ -55,6 +55,11 @@ extension PostgresSyncStore {
             """,
             "CREATE TABLE replicas (id TEXT PRIMARY KEY, token_id TEXT NOT NULL)",
         ],
+        [
+            // Last use and lookups by name (as on SQLite).
+            "ALTER TABLE tokens ADD COLUMN last_used_at BIGINT",
+            "CREATE INDEX tokens_by_name ON tokens (name)",
+        ],
     ]
 
     /// An arbitrary constant: the advisory lock that migrations take.

@@ -75,6 +75,16 @@ extension SQLiteSyncStore {
                     CREATE TABLE replicas (id TEXT PRIMARY KEY, token_id TEXT NOT NULL) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    -- When each token last authenticated, written at most once a minute.
+                    ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+                    -- Names of unrevoked tokens are unique (checked on creation; older databases
+                    -- may hold duplicates, so no unique index) and tokens are revoked by name.
+                    CREATE INDEX tokens_by_name ON tokens (name);
+                    """)
+        }
         return migrator
     }
 }

@@ -5,17 +5,24 @@ import HavenCore
 /// Tokens in the SQLite store, kept by the hash of their secret.
 extension SQLiteSyncStore {
     package func caller(forTokenHash hash: Data, now: UInt64) async throws -> Caller? {
-        try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]) else {
-                return nil
-            }
-            let token = try Self.token(from: row)
-            return token.isValid(at: now) ? Caller(tokenID: token.id, name: token.name, role: token.role) : nil
+        let token = try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE hash = ?", arguments: [hash]).map(Self.token(from:))
         }
+        guard let token, token.isValid(at: now) else { return nil }
+        if token.shouldRecordUse(at: now) {
+            // Best effort: a busy database must not turn a valid token away.
+            try? await database.write { db in
+                try db.execute(sql: "UPDATE tokens SET last_used_at = ? WHERE id = ?", arguments: [now, token.id])
+            }
+        }
+        return Caller(tokenID: token.id, name: token.name, role: token.role)
     }
 
     package func addToken(_ token: TokenInfo, hash: Data) async throws {
         try await database.write { db in
+            let sameName = try Row.fetchOne(
+                db, sql: "SELECT * FROM tokens WHERE name = ? AND revoked_at IS NULL", arguments: [token.name])
+            if let sameName { throw TokenNameTaken(existing: try Self.token(from: sameName)) }
             try db.execute(
                 sql: "INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [token.id, token.name, token.role.rawValue, hash, token.createdAt, token.expiresAt])
@@ -28,11 +35,10 @@ extension SQLiteSyncStore {
         }
     }
 
-    package func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool {
+    package func revokeToken(id: String, now: UInt64) async throws -> Bool {
         try await database.write { db in
             try db.execute(
-                sql: "UPDATE tokens SET revoked_at = ? WHERE (id = ? OR name = ?) AND revoked_at IS NULL",
-                arguments: [now, idOrName, idOrName])
+                sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
             return db.changesCount > 0
         }
     }
@@ -43,6 +49,6 @@ extension SQLiteSyncStore {
         }
         return TokenInfo(
             id: row["id"], name: row["name"], role: role, createdAt: row["created_at"], expiresAt: row["expires_at"],
-            revokedAt: row["revoked_at"])
+            revokedAt: row["revoked_at"], lastUsedAt: row["last_used_at"])
     }
 }

@@ -31,12 +31,25 @@ extension SyncStore {
 
 /// Where the server keeps its access tokens, each under the hash of its secret.
 package protocol TokenStore: Sendable {
-    /// The caller a token hash belongs to, if the token exists and is valid at `now`.
+    /// The caller a token hash belongs to, if the token exists and is valid at `now`; records
+    /// the use when ``TokenInfo/shouldRecordUse(at:)`` says so.
     func caller(forTokenHash hash: Data, now: UInt64) async throws -> Caller?
-    /// Stores a new token under its hash.
+    /// Stores a new token under its hash; throws ``TokenNameTaken`` when an unrevoked token has
+    /// its name (checked and inserted in one transaction).
     func addToken(_ token: TokenInfo, hash: Data) async throws
     /// Every token, newest first.
     func tokens() async throws -> [TokenInfo]
-    /// Revokes a token by id or name; returns false when there is none.
-    func revokeToken(_ idOrName: String, now: UInt64) async throws -> Bool
+    /// Revokes the token with this id; returns false when there is no unrevoked one.
+    /// ``revokeToken(_:now:)`` takes a name too.
+    func revokeToken(id: String, now: UInt64) async throws -> Bool
+}
+
+/// A token could not be created: an unrevoked token has its name.
+package struct TokenNameTaken: Error, CustomStringConvertible {
+    package var existing: TokenInfo
+
+    package var description: String {
+        "a token named '\(existing.name)' exists already (id \(existing.id), \(existing.role.rawValue)): "
+            + "choose another name, or revoke it first with 'haven-server token revoke \(existing.id)'"
+    }
 }
