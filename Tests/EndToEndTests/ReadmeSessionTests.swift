@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The README's session, as a newcomer copies it (issue 15): every token file it uses is made in
 /// it, its `haven-server` commands work in that order on a fresh directory, and it warns that

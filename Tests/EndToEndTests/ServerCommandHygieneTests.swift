@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `haven-server` as an administrator meets it (issue 15): token names that mean one token, a
 /// mistyped `--database` that creates nothing, and a port in use said in words.
