@@ -12,7 +12,7 @@ extension PostgresSyncStore {
         if token.shouldRecordUse(at: now) {
             // Best effort: a busy database must not turn a valid token away.
             _ = try? await client.query(
-                "UPDATE tokens SET last_used_at = \(Int64(now)) WHERE id = \(token.id)", logger: logger)
+                "UPDATE tokens SET last_used_at = \(Int64(clamping: now)) WHERE id = \(token.id)", logger: logger)
         }
         return Caller(tokenID: token.id, name: token.name, role: token.role)
     }
@@ -30,7 +30,7 @@ extension PostgresSyncStore {
             try await connection.query(
                 """
                 INSERT INTO tokens (id, name, role, hash, created_at, expires_at)
-                VALUES (\(token.id), \(token.name), \(token.role.rawValue), \(hash), \(Int64(token.createdAt)), \(token.expiresAt.map(Int64.init)))
+                VALUES (\(token.id), \(token.name), \(token.role.rawValue), \(hash), \(Int64(clamping: token.createdAt)), \(token.expiresAt.map { Int64(clamping: $0) }))
                 """, logger: logger)
             return nil
         }
@@ -49,7 +49,7 @@ extension PostgresSyncStore {
     package func revokeToken(id: String, now: UInt64) async throws -> Bool {
         try await client.withConnection { connection in
             try await connection.exists(
-                "UPDATE tokens SET revoked_at = \(Int64(now)) WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger)
+                "UPDATE tokens SET revoked_at = \(Int64(clamping: now)) WHERE id = \(id) AND revoked_at IS NULL RETURNING 1", logger)
         }
     }
 

@@ -12,7 +12,9 @@ extension SQLiteSyncStore {
         if token.shouldRecordUse(at: now) {
             // Best effort: a busy database must not turn a valid token away.
             try? await database.write { db in
-                try db.execute(sql: "UPDATE tokens SET last_used_at = ? WHERE id = ?", arguments: [now, token.id])
+                // Clamped, as every time this store writes: a wall clock past Int64 must not trap.
+                try db.execute(
+                    sql: "UPDATE tokens SET last_used_at = ? WHERE id = ?", arguments: [Int64(clamping: now), token.id])
             }
         }
         return Caller(tokenID: token.id, name: token.name, role: token.role)
@@ -25,7 +27,10 @@ extension SQLiteSyncStore {
             if let sameName { throw TokenNameTaken(existing: try Self.token(from: sameName)) }
             try db.execute(
                 sql: "INSERT INTO tokens (id, name, role, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [token.id, token.name, token.role.rawValue, hash, token.createdAt, token.expiresAt])
+                arguments: [
+                    token.id, token.name, token.role.rawValue, hash, Int64(clamping: token.createdAt),
+                    token.expiresAt.map { Int64(clamping: $0) },
+                ])
         }
     }
 
@@ -38,7 +43,8 @@ extension SQLiteSyncStore {
     package func revokeToken(id: String, now: UInt64) async throws -> Bool {
         try await database.write { db in
             try db.execute(
-                sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
+                sql: "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                arguments: [Int64(clamping: now), id])
             return db.changesCount > 0
         }
     }
