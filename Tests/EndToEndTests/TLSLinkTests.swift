@@ -107,8 +107,8 @@ import TestSupport
         // When the server is started with it
         let result = try run(
             Binaries.url("haven-server"),
-            ["serve", "--database", directory.path("server.sqlite"), "--port", "0", "--tls-certificate", certificate,
-             "--tls-key", good.key], in: directory)
+            ["serve", "--database", directory.path("server.sqlite"), "--create", "--port", "0",
+             "--tls-certificate", certificate, "--tls-key", good.key], in: directory)
 
         // Then it does not start, and says which file is wrong
         #expect(result.status != 0)
