@@ -25,7 +25,7 @@ public enum Polling {
     /// Returns once `condition` holds; throws ``Failure`` naming `what` after `limit` seconds.
     ///
     /// In async code, mark a condition that does not await as `{ () async in … }`, so that this
-    /// overload waits with `Task.sleep` instead of the other blocking a thread of the pool.
+    /// overload is chosen: it pauses between checks without holding a thread of the pool.
     public static func until(_ what: String, limit: TimeInterval = 120, _ condition: () async throws -> Bool)
         async throws
     {
