@@ -3,6 +3,10 @@ import Foundation
 /// A file of stories and resources: `{"format":"haven-pack/1","records":[…]}` (DESIGN §6).
 ///
 /// Packs carry values without stamps: whoever imports a pack writes its records as new edits.
+/// A pack says how new it is, so an import never silently undoes a later edit
+/// (``ContentPack/step(for:current:overwrite:)``): an exported record carries its `version`, the
+/// latest stamp it had; a hand-made pack may carry a `date`.
+///
 /// ``canonicalJSON()`` writes a pack with sorted keys and records, so two replicas holding the
 /// same records export byte-identical files.
 public struct ContentPack: Sendable, Hashable, Codable {
@@ -14,50 +18,81 @@ public struct ContentPack: Sendable, Hashable, Codable {
         public var id: String
         public var kind: RecordKind
         public var fields: [String: JSONValue]
+        /// The latest stamp the record had when it was exported; nil in hand-made packs.
+        public var version: Timestamp?
 
-        public init(id: String, kind: RecordKind, fields: [String: JSONValue]) {
+        public init(id: String, kind: RecordKind, fields: [String: JSONValue], version: Timestamp? = nil) {
             self.id = id
             self.kind = kind
             self.fields = fields
+            self.version = version
         }
     }
 
     public var format: String
+    /// When a hand-made pack was made: an ISO 8601 date (`2026-12-01`) or date and time
+    /// (`2026-12-01T09:30:00Z`). Records changed after it are not overwritten by default.
+    public var date: String?
     public var records: [Record]
 
-    public init(records: [Record]) {
+    public init(records: [Record], date: String? = nil) {
         self.format = Self.currentFormat
+        self.date = date
         self.records = records
     }
 
-    /// Reads and checks a pack: its format, each record's id, kind and fields.
+    /// Reads and checks a pack; see ``read(_:makeID:)``.
+    public static func decode(_ data: Data) throws(ContentPackError) -> ContentPack {
+        try read(data).pack
+    }
+
+    /// Reads and checks a pack: its format and date, and each record's id, kind and fields.
     ///
-    /// - Throws: ``ContentPackError`` naming the record and field at fault.
-    public static func decode(_ data: Data) throws -> ContentPack {
-        let pack: ContentPack
+    /// Records are numbered from 1 in every message. A record without an id is given a new one
+    /// (its number is in ``PackReading/generatedIDs``); a field name this version does not know
+    /// is kept, with a warning naming the nearest known one.
+    ///
+    /// - Throws: ``ContentPackError`` listing every record at fault, not just the first.
+    public static func read(_ data: Data, makeID: () -> String = RecordID.random) throws(ContentPackError) -> PackReading {
+        let document: Document
         do {
-            pack = try JSONDecoder().decode(ContentPack.self, from: data)
+            document = try JSONDecoder().decode(Document.self, from: data)
         } catch {
             throw ContentPackError(message: "not a content pack: \(describe(error))")
         }
-        guard pack.format == currentFormat else {
-            throw ContentPackError(message: "format is '\(pack.format)', expected '\(currentFormat)'")
+        guard document.format == currentFormat else {
+            throw ContentPackError(message: "format is '\(document.format)', expected '\(currentFormat)'")
         }
+        if let date = document.date, Self.milliseconds(ofDate: date) == nil {
+            throw ContentPackError(message: "date: '\(date)' is not an ISO 8601 date such as 2026-12-01 or 2026-12-01T09:30:00Z")
+        }
+        var reading = PackReading(pack: ContentPack(records: [], date: document.date))
+        var problems: [String] = []
         var seen: Set<String> = []
-        for (index, record) in pack.records.enumerated() {
-            guard RecordID.isValid(record.id) else {
-                throw ContentPackError(message: "record \(index + 1): id '\(record.id)' is not a lowercase UUID")
-            }
-            guard seen.insert(record.id).inserted else {
-                throw ContentPackError(message: "record \(index + 1): id \(record.id) appears twice")
-            }
-            do {
-                try RecordSchema.validate(record.fields, kind: record.kind)
+        for (index, raw) in document.records.enumerated() {
+            let number = index + 1
+            do throws(Problem) {
+                var record = try raw.record(number: number)
+                if record.id.isEmpty {
+                    record.id = makeID()
+                    reading.generatedIDs.append(number)
+                }
+                guard seen.insert(record.id).inserted else { throw Problem("id \(record.id) appears twice") }
+                do {
+                    try RecordSchema.validate(record.fields, kind: record.kind)
+                } catch {
+                    throw Problem(record: record.id, error.message)
+                }
+                reading.warnings += record.fields.keys.sorted().compactMap {
+                    RecordSchema.unknownFieldNote($0, kind: record.kind).map { "record \(number) (\(record.id)): \($0)" }
+                }
+                reading.pack.records.append(record)
             } catch {
-                throw ContentPackError(message: "record \(index + 1) (\(record.id)): \(error.message)")
+                problems.append("record \(number)\(error.suffix)")
             }
         }
-        return pack
+        guard problems.isEmpty else { throw ContentPackError(problems: problems, of: document.records.count) }
+        return reading
     }
 
     /// The pack as canonical JSON: records sorted by id, keys sorted, two-space indentation.
@@ -70,11 +105,95 @@ public struct ContentPack: Sendable, Hashable, Codable {
         data.append(0x0A)
         return data
     }
+
+    /// `data`, a pack, with the ids of ``PackReading/generatedIDs`` written into their records
+    /// and everything else kept: what `import` writes back, so that importing the file again
+    /// updates the same records instead of adding copies.
+    public static func writingIDs(of reading: PackReading, into data: Data) throws -> Data {
+        guard case .object(var document) = try JSONDecoder().decode(JSONValue.self, from: data),
+            case .array(var records) = document["records"]
+        else { throw ContentPackError(message: "not a content pack") }
+        for number in reading.generatedIDs {
+            guard case .object(var record) = records[number - 1] else { continue }
+            record["id"] = .string(reading.pack.records[number - 1].id)
+            records[number - 1] = .object(record)
+        }
+        document["records"] = .array(records)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return try encoder.encode(JSONValue.object(document)) + Data("\n".utf8)
+    }
+
+    /// Milliseconds since 1970 at the start of `date` (a day) or at `date` (a time), UTC unless
+    /// the time says otherwise.
+    public static func milliseconds(ofDate date: String) -> UInt64? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = date.count == 10 ? [.withFullDate] : [.withInternetDateTime]
+        if let parsed = formatter.date(from: date) { return UInt64(max(0, parsed.timeIntervalSince1970 * 1000)) }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: date).map { UInt64(max(0, $0.timeIntervalSince1970 * 1000)) }
+    }
+
+    /// The pack as its file holds it: records are decoded one by one, so that each problem is
+    /// named by the record's number.
+    private struct Document: Decodable {
+        var format: String
+        var date: String?
+        var records: [RawRecord]
+    }
+
+    private struct RawRecord: Decodable {
+        var value: JSONValue
+        init(from decoder: any Decoder) throws { value = try JSONValue(from: decoder) }
+
+        func record(number: Int) throws(Problem) -> Record {
+            guard case .object(var object) = value else { throw Problem("not an object") }
+            // A missing id is given one by the caller; an empty one is not an id.
+            if case .string("") = object["id"] { throw Problem("id '' is not a lowercase UUID") }
+            if object["id"] == nil || object["id"] == .null { object["id"] = .string("") }
+            let record: Record
+            do {
+                let data = try JSONEncoder().encode(JSONValue.object(object))
+                record = try JSONDecoder().decode(Record.self, from: data)
+            } catch {
+                throw Problem(describe(error))
+            }
+            guard record.id.isEmpty || RecordID.isValid(record.id) else {
+                throw Problem("id '\(record.id)' is not a lowercase UUID")
+            }
+            return record
+        }
+    }
+
+    /// What is wrong with one record: what follows "record N" in its message.
+    private struct Problem: Error {
+        var suffix: String
+        init(_ text: String) { suffix = ": " + text }
+        init(record id: String, _ text: String) { suffix = " (\(id)): " + text }
+    }
 }
 
-/// A content pack that cannot be read, with the record at fault.
+/// A pack as ``ContentPack/read(_:makeID:)`` found it.
+public struct PackReading: Sendable {
+    public var pack: ContentPack
+    /// The numbers (from 1) of the records that had no id and were given one.
+    public var generatedIDs: [Int] = []
+    /// Field names this version does not know, with the nearest known name: kept, but likely typos.
+    public var warnings: [String] = []
+}
+
+/// A content pack that cannot be read, with every record at fault.
 public struct ContentPackError: Error, Sendable, CustomStringConvertible {
-    public let message: String
+    /// One line per problem, each starting with the record's number when it is about a record.
+    public let problems: [String]
+
+    public init(message: String) { problems = [message] }
+
+    init(problems: [String], of total: Int) {
+        self.problems = problems.count == 1 ? problems : ["\(problems.count) of \(total) records are not valid:"] + problems.map { "  " + $0 }
+    }
+
+    public var message: String { problems.joined(separator: "\n") }
     public var description: String { message }
 }
 

@@ -71,11 +71,14 @@ extension Replica {
         }
     }
 
-    /// Every visible record as a content pack, in canonical form.
+    /// Every visible record as a content pack, in canonical form, each with its version (its
+    /// latest stamp), so that importing the pack later never undoes a newer edit.
     public func exportPack() throws -> ContentPack {
         ContentPack(
             records: try records().map { record in
-                ContentPack.Record(id: record.id, kind: record.kind, fields: record.values.filter { $0.value != .null })
+                ContentPack.Record(
+                    id: record.id, kind: record.kind, fields: record.values.filter { $0.value != .null },
+                    version: record.latestStamp)
             })
     }
 }

@@ -82,7 +82,8 @@ extension Replica {
         var orderArguments: StatementArguments = []
         for term in terms { orderArguments += [term, term] }
         let sql = """
-            SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, \(score) AS score
+            SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, \(score) AS score,
+                (SELECT json_extract(r.state, '$.fields.status.value') FROM records r WHERE r.id = d.record_id) AS status
             FROM \(source)
             \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
             ORDER BY score, \(occurrences) DESC, d.title, d.record_id
@@ -95,7 +96,7 @@ extension Replica {
                 let body: String = row["body"]
                 return SearchResult(
                     id: row["record_id"], kind: RecordKind(rawValue: row["kind"] as String) ?? .story,
-                    languages: (try? Self.decode([String].self, row["languages"])) ?? [], title: title,
+                    languages: (try? Self.decode([String].self, row["languages"])) ?? [], status: row["status"], title: title,
                     snippet: Snippet.make(from: [summary, body], terms: terms), score: row["score"])
             }
         }
@@ -269,6 +270,8 @@ public struct SearchResult: Sendable, Hashable, Codable {
     public var kind: RecordKind
     /// A story's language, or a resource's languages.
     public var languages: [String]
+    /// draft, review or published; nil when the record has none.
+    public var status: String?
     /// A story's title or a resource's name.
     public var title: String
     /// A line of text around the first match.

@@ -72,12 +72,13 @@ struct ExportTests {
         // When it exports
         let pack = try replica.exportPack()
 
-        // Then only the story is there, without the cleared field
+        // Then only the story is there, without the cleared field, with its latest stamp as version
         #expect(pack.format == "haven-pack/1")
         #expect(
             pack.records == [
                 ContentPack.Record(
-                    id: story, kind: .story, fields: Fixtures.story().merging(["region": "Seoul"]) { $1 })
+                    id: story, kind: .story, fields: Fixtures.story().merging(["region": "Seoul"]) { $1 },
+                    version: try replica.record(story).latestStamp)
             ])
         #expect(try ContentPack.decode(pack.canonicalJSON()) == pack)
     }

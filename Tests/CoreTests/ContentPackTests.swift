@@ -74,10 +74,10 @@ struct ContentPackTests {
 
     @Test func decodeErrorsNameTheRecordPath() throws {
         let missingKind = decodeError(pack([story(Self.firstID), #"{"id":"\#(Self.secondID)","fields":{}}"#]))
-        #expect(missingKind == "not a content pack: records[1].kind: missing")
+        #expect(missingKind == "record 2: kind: missing")
 
         let badKind = try #require(decodeError(pack([#"{"id":"\#(Self.firstID)","kind":"video","fields":{}}"#])))
-        #expect(badKind.hasPrefix("not a content pack: records[0].kind: "))
+        #expect(badKind.hasPrefix("record 1: kind: "))
         #expect(!badKind.contains("video"))
     }
 
@@ -118,6 +118,52 @@ struct ContentPackTests {
 
         let error = try #require(decodeError(data))
         #expect(error.hasPrefix("record 2 (\(Self.secondID)): \(message)"))
+    }
+
+    @Test func everyBadRecordIsListedByItsNumber() throws {
+        let data = pack([story("not-a-uuid"), story(Self.firstID), #"{"id":"\#(Self.secondID)","fields":{}}"#, story(Self.firstID)])
+
+        #expect(
+            decodeError(data) == """
+                3 of 4 records are not valid:
+                  record 1: id 'not-a-uuid' is not a lowercase UUID
+                  record 3: kind: missing
+                  record 4: id \(Self.firstID) appears twice
+                """)
+    }
+
+    @Test func recordsWithoutIDsAreGivenOnesThatCanBeWrittenBack() throws {
+        // Given a pack whose second record has no id, and a key the pack format does not know
+        let data = json(
+            #"{"format":"haven-pack/1","note":"kept","records":[\#(story(Self.firstID)),{"kind":"story","fields":{"title":"T","body":"B","language":"en"}}]}"#)
+
+        // When it is read
+        let reading = try ContentPack.read(data, makeID: { Self.secondID })
+
+        // Then the record has the new id, and writing it back keeps everything else
+        #expect(reading.generatedIDs == [2])
+        #expect(reading.pack.records.map(\.id) == [Self.firstID, Self.secondID])
+        let rewritten = try ContentPack.writingIDs(of: reading, into: data)
+        #expect(try ContentPack.read(rewritten).pack == reading.pack)
+        #expect(try ContentPack.read(rewritten).generatedIDs.isEmpty)
+        #expect(String(decoding: rewritten, as: UTF8.self).contains(#""note" : "kept""#))
+    }
+
+    @Test(arguments: [
+        ("phnoe", RecordKind.resource, "unknown field 'phnoe' for a resource (did you mean 'phone'?): kept as it is"),
+        ("Title", .story, "unknown field 'Title' for a story (did you mean 'title'?): kept as it is"),
+        ("verifiedat", .resource, "unknown field 'verifiedat' for a resource (did you mean 'verifiedAt'?): kept as it is"),
+        ("x_extra", .story, "unknown field 'x_extra' for a story: kept as it is"),
+    ])
+    func unknownFieldsAreNamedWithTheNearestKnownOne(_ name: String, kind: RecordKind, note: String) {
+        #expect(RecordSchema.unknownFieldNote(name, kind: kind) == note)
+        #expect(RecordSchema.unknownFieldNote("phone", kind: .resource) == nil)
+    }
+
+    @Test func aBadDateIsRefused() {
+        #expect(
+            decodeError(json(#"{"format":"haven-pack/1","date":"last week","records":[]}"#))
+                == "date: 'last week' is not an ISO 8601 date such as 2026-12-01 or 2026-12-01T09:30:00Z")
     }
 
     @Test func randomRecordIDsAreValid() {

@@ -135,12 +135,12 @@ struct ConflictTests {
                 [device.change(id, .story, ["title": "Edited"], base: base)], token: server["editor"])
         }
 
-        // When `haven-server import` writes the same record afterwards (stamped by the system clock)
+        // When `haven-server import --overwrite` writes the same record afterwards (stamped by the system clock)
         let pack = ContentPack(records: [
             .init(id: id, kind: .story, fields: Fields.story("Imported", status: "published"))
         ])
-        let summary = try await PackImporter(log: server.log).importPack(pack)
-        #expect(summary.applied == 1)
+        let outcomes = try await PackImporter(log: server.log).importPack(pack, overwrite: true)
+        #expect(outcomes.written == 1)
 
         // Then the editor is told its title lost to the import
         try await server.test { client in

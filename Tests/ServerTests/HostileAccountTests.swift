@@ -126,13 +126,14 @@ struct HostileAccountTests {
             let pulled = try await client.pull(token: server["field"]).byID[packID]
             #expect(pulled?.fields["title"]?.value == "Squat")
         }
-        // And an import on the server does not write into it either
-        let summary = try await PackImporter(log: server.log).importPack(
-            ContentPack(records: [
-                ContentPack.Record(id: packID, kind: .story, fields: Fields.story("Pack", sensitivity: "restricted"))
-            ]))
-        #expect(summary.applied == 0)
-        #expect(summary.rejected.count == 1)
+        // And an import on the server does not write into it either, even told to overwrite
+        let refused = await #expect(throws: PackRefused.self) {
+            try await PackImporter(log: server.log).importPack(
+                ContentPack(records: [
+                    ContentPack.Record(id: packID, kind: .story, fields: Fields.story("Pack", sensitivity: "restricted"))
+                ]), overwrite: true)
+        }
+        #expect(refused?.refusals.map(\.error.code) == [.idTaken])
     }
 
     @Test(arguments: StorageBackend.all)

@@ -1,4 +1,5 @@
 import Foundation
+import HavenCore
 import Synchronization
 
 /// One line of sync progress on standard error, rewritten in place; silent unless a person is

@@ -19,6 +19,7 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
 
         func run() throws {
             var values = try fields.values()
+            warnAboutUnknownFields(values, kind: Fields.kind)
             // Nothing is published by omission: a new record is a draft unless told otherwise.
             if values["status"] == nil { values["status"] = "draft" }
             print(try replica.open().add(Fields.kind, values: values))
@@ -28,14 +29,22 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
     struct List: ParsableCommand {
         static var configuration: CommandConfiguration { CommandConfiguration(abstract: "List \(Fields.kind.commandName).") }
         @OptionGroup var replica: ReplicaOptions
+        @OptionGroup var filter: ListFilterOptions
         @Flag(help: "Include deleted records.") var deleted = false
         @Flag(help: "Print JSON.") var json = false
 
+        func validate() throws { try filter.check(for: Fields.kind) }
+
         func run() throws {
-            let records = try replica.open().records(Fields.kind, includeDeleted: deleted)
+            let all = try replica.open().records(Fields.kind, includeDeleted: deleted)
+            let records = filter.recordFilter.apply(all)
             if json { return try printJSON(records.map(RecordView.init)) }
             let rows = records.map { [$0.id] + Fields.listColumns($0) + ($0.isDeleted ? ["(deleted)"] : []) }
             printTable(header: ["ID"] + Fields.listHeader, rows: rows)
+            if let limit = filter.limit, records.count == limit, limit < filter.matching(all) {
+                FileHandle.standardError.write(
+                    Data("showing \(limit) of \(filter.matching(all)); a larger --limit shows more\n".utf8))
+            }
         }
     }
 
@@ -74,6 +83,7 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
         func run() throws {
             let values = try fields.values()
             guard !values.isEmpty else { throw ValidationError("nothing to change: give at least one field option") }
+            warnAboutUnknownFields(values, kind: Fields.kind)
             let changed = try replica.open().edit(id, kind: Fields.kind, values: values)
             print(changed.isEmpty ? "no change" : "saved: \(changed.joined(separator: ", "))")
         }
@@ -93,6 +103,14 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
         @Argument(help: "The id, or its first characters.") var id: String
 
         func run() throws { print("restored \(try replica.open().restore(id, kind: Fields.kind))") }
+    }
+}
+
+/// Unknown fields are kept, but `--set phnoe=…` is most likely a typo: say which field was meant.
+private func warnAboutUnknownFields(_ values: [String: JSONValue], kind: RecordKind) {
+    for name in values.keys.sorted() {
+        guard let note = RecordSchema.unknownFieldNote(name, kind: kind) else { continue }
+        FileHandle.standardError.write(Data(TerminalText.escaped("warning: \(note)\n").utf8))
     }
 }
 

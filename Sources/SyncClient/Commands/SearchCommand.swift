@@ -47,12 +47,11 @@ struct SearchCommand: ParsableCommand {
         if json { return try printJSON(results) }
         if results.isEmpty { return print("no matches for \(query.joined(separator: " "))") }
         let languages = results.map { $0.languages.isEmpty ? "-" : $0.languages.joined(separator: ",") }
-        let kindWidth = results.map(\.kind.rawValue.count).max() ?? 0
-        let languageWidth = languages.map(\.count).max() ?? 0
-        for (result, language) in zip(results, languages) {
-            let kind = result.kind.rawValue.padding(toLength: kindWidth, withPad: " ", startingAt: 0)
-            let language = language.padding(toLength: languageWidth, withPad: " ", startingAt: 0)
-            print("\(result.id)  \(kind)  \(language)  \(result.title)")
+        let columns = [results.map(\.kind.rawValue), results.map { $0.status ?? "-" }, languages]
+        let widths = columns.map { $0.map(\.count).max() ?? 0 }
+        for (index, result) in results.enumerated() {
+            let cells = zip(columns, widths).map { $0.0[index].padding(toLength: $0.1, withPad: " ", startingAt: 0) }
+            print(([result.id] + cells + [result.title]).joined(separator: "  "))
             if !result.snippet.isEmpty { print("    \(result.snippet)") }
         }
     }

@@ -54,3 +54,21 @@ extension PostgresConnection {
         return Int(try await one(query, as: Int64.self, logger))
     }
 }
+
+extension PostgresClient {
+    /// `withTransaction`, throwing what the body threw: postgres-nio wraps it in a
+    /// `PostgresTransactionError`, and a decision of the change log (a refused pack, say) must
+    /// reach its caller as itself on both backends. Failures to begin, commit or roll back are
+    /// thrown as they are.
+    func transaction<Result: Sendable>(
+        logger: Logger, _ body: (PostgresConnection) async throws -> sending Result
+    ) async throws -> sending Result {
+        do {
+            return try await withTransaction(logger: logger, body)
+        } catch let error as PostgresTransactionError
+            where error.beginError == nil && error.rollbackError == nil && error.commitError == nil
+        {
+            throw error.closureError ?? error
+        }
+    }
+}

@@ -98,7 +98,7 @@ public final class PostgresSyncStore: SyncStore {
         _ keys: PushKeys, decide: @escaping @Sendable (PushRows) throws -> (LogWrites, Output)
     ) async throws -> Output {
         let logger = self.logger
-        return try await client.withTransaction(logger: logger) { connection in
+        return try await client.transaction(logger: logger) { connection in
             var rows = PushRows(
                 head: try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger))
             let recordIDs = Array(Set(keys.recordIDs))
@@ -219,7 +219,7 @@ public final class PostgresSyncStore: SyncStore {
         async throws -> (PurgeWrites, PurgeCounts)
     {
         let logger = self.logger
-        let result = try await client.withTransaction(logger: logger) { connection in
+        let result = try await client.transaction(logger: logger) { connection in
             _ = try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger)
             var rows = CompactionRows(horizon: try await Self.horizon(connection, logger), oldEntries: [:], records: [:])
             for (recordID, seq) in try await connection.rows(

@@ -8,9 +8,9 @@ import Foundation
 ///
 /// Applied to JSON the result is the same JSON: an encoder leaves no C0 control unescaped but the
 /// newlines of pretty printing (kept here), and `\u00XX` is JSON's own escape for the rest.
-enum TerminalText {
+public enum TerminalText {
     /// `text` with every C0 control but newline and tab, DEL and every C1 control written as `\u00XX`.
-    static func escaped(_ text: String) -> String {
+    public static func escaped(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         var escaped = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -26,10 +26,4 @@ enum TerminalText {
     private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         (scalar.value < 0x20 && scalar != "\n" && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
     }
-}
-
-/// Every line the `haven` commands print passes through here: within this module it stands in
-/// for the standard library's `print`, so no command can print record text unescaped.
-func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
-    Swift.print(TerminalText.escaped(items.map { "\($0)" }.joined(separator: separator)), terminator: terminator)
 }
