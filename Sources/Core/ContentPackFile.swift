@@ -4,16 +4,16 @@ import Foundation
 public enum ContentPackFile {
     /// The bytes of `path`, or of standard input for `-`.
     ///
-    /// - Throws: ``ContentPackError`` saying in words why the file cannot be read.
+    /// - Throws: ``ContentPackError`` saying in words why the file cannot be read (callers name the file).
     public static func read(_ path: String) throws(ContentPackError) -> Data {
         if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ContentPackError(message: "\(path): no such file; check the path")
+            throw ContentPackError(message: "no such file; check the path")
         }
-        guard !isDirectory.boolValue else { throw ContentPackError(message: "\(path) is a directory, not a pack file") }
+        guard !isDirectory.boolValue else { throw ContentPackError(message: "a directory, not a pack file") }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ContentPackError(message: "\(path): cannot be read (permission denied?)")
+            throw ContentPackError(message: "cannot be read: check its permissions")
         }
         return data
     }

@@ -26,7 +26,7 @@ struct ImportCommand: AsyncParsableCommand {
             data = try ContentPackFile.read(file)
             reading = try ContentPack.read(data)
         } catch {
-            throw ValidationError("\(file): \(error.message)\nnothing was imported")
+            throw CommandFailure("\(file): \(error.message)\nnothing was imported")
         }
         for warning in reading.warnings { show("warning: \(warning)", to: .standardError) }
         let outcomes: [ImportOutcome]
@@ -36,7 +36,7 @@ struct ImportCommand: AsyncParsableCommand {
             }
         } catch let refused as PackRefused {
             let lines = refused.refusals.map { "  record \($0.number) (\($0.id)): \($0.error.description)" }
-            throw ValidationError(
+            throw CommandFailure(
                 "\(file): \(refused.refusals.count) of \(reading.pack.records.count) records refused:\n"
                     + lines.joined(separator: "\n") + "\nnothing was imported")
         }
