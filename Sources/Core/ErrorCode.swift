@@ -80,6 +80,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let unsupportedEncoding = ErrorCode(rawValue: "unsupported_encoding")
     /// No route for the path.
     public static let notFound = ErrorCode(rawValue: "not_found")
+    /// No record with this id, or none the caller may see.
+    public static let recordNotFound = ErrorCode(rawValue: "record_not_found")
     /// The route does not answer this method; see `Allow`.
     public static let methodNotAllowed = ErrorCode(rawValue: "method_not_allowed")
     /// The database does not answer.

@@ -175,7 +175,7 @@ extension ImportStep {
     }
 
     /// A value as compact JSON, cut to a line's worth.
-    static func shortJSON(_ value: JSONValue) -> String {
+    public static func shortJSON(_ value: JSONValue) -> String {
         let text: String
         if case .string(let string) = value {
             text = "\"" + string.replacingOccurrences(of: "\n", with: "\\n") + "\""

@@ -66,6 +66,11 @@ public struct ServerAPI: Sendable {
         return page
     }
 
+    /// `GET /v1/records/{id}/history` (editors and admins).
+    public func history(of id: String) async throws -> RecordHistory {
+        try await send("GET", url: server.appendingPathComponent("v1/records/\(id)/history"), headers: [:], body: nil)
+    }
+
     private func send<Answer: Decodable>(
         _ method: String, url: URL, headers: [String: String], body: Data?, extraTime: Double = 0
     ) async throws -> Answer {

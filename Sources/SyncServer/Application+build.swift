@@ -87,9 +87,8 @@ package func buildRouter(
     // Bodies are inflated behind authentication: no caller without a valid token makes the server inflate.
     let inflation = RequestInflationMiddleware(maxBodyBytes: configuration.maxBodyBytes)
     let v1 = router.group("v1").add(middleware: auth).add(middleware: inflation)
-    SyncController(
-        log: ChangeLog(storage: store, clock: waitClock), configuration: configuration, clock: clock, metrics: metrics,
-        tokens: store)
-        .addRoutes(to: v1)
+    let log = ChangeLog(storage: store, clock: waitClock)
+    SyncController(log: log, configuration: configuration, clock: clock, metrics: metrics, tokens: store).addRoutes(to: v1)
+    HistoryController(log: log).addRoutes(to: v1)
     return router
 }

@@ -12,7 +12,8 @@ public struct HavenCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
             RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
-            RetryCommand.self, SearchCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self, PinCommand.self,
+            RetryCommand.self, SearchCommand.self, HistoryCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self,
+            PinCommand.self,
         ])
 
     public init() {}

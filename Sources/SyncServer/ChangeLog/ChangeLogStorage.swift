@@ -48,6 +48,9 @@ package protocol ChangeLogStorage: Sendable {
     func compact(receivedBefore cutoff: UInt64, decide: @escaping @Sendable (CompactionRows) throws -> PurgeWrites)
         async throws -> (PurgeWrites, PurgeCounts)
 
+    /// Reads, in one snapshot, a record and every log entry about it, in `seq` order.
+    func historyRows(of recordID: String) async throws -> HistoryRows
+
     /// The number of entries in the change log, for the `haven_change_log_rows` metric.
     func logSize() async throws -> Int
     /// Returns when the database answers a trivial query; throws otherwise. Backs `GET /healthz`.
@@ -166,6 +169,18 @@ package struct PurgeWrites: Sendable {
     package var conflictCutoff: UInt64 = 0
     /// The new horizon.
     package var horizon: Int64 = 0
+}
+
+/// What a record's history is made from (``ChangeLogStorage/historyRows(of:)``).
+package struct HistoryRows: Sendable {
+    /// Nil when there is no such record (or compaction purged it).
+    package var record: StoredRecord?
+    /// Its log entries, oldest first.
+    package var entries: [LogEntry] = []
+    /// Token id → name, for the entries' authors.
+    package var tokenNames: [String: String] = [:]
+    /// Compaction removed superseded entries received before this time (``PurgeWrites/conflictCutoff``).
+    package var compactedBefore: UInt64?
 }
 
 /// How many rows compaction removed.

@@ -268,7 +268,40 @@ public final class PostgresSyncStore: SyncStore {
                 SELECT 1 FROM change_log WHERE change_log.seq = conflicts.seq AND change_log.received_at >= \(Int64(purge.conflictCutoff)))
             """, logger)
         try await connection.query("UPDATE meta SET value = \(String(purge.horizon)) WHERE key = 'horizon'", logger: logger)
+        if counts.logEntries > 0 {
+            try await connection.query(
+                """
+                INSERT INTO meta (key, value) VALUES ('compacted_before', \(String(purge.conflictCutoff)))
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """, logger: logger)
+        }
         return counts
+    }
+
+    package func historyRows(of recordID: String) async throws -> HistoryRows {
+        let logger = self.logger
+        return try await readSnapshot { connection in
+            var rows = HistoryRows()
+            rows.record = try await Self.storedRecords(
+                "SELECT \(unescaped: Self.recordColumns) FROM records WHERE id = \(recordID)", connection, logger
+            ).first
+            guard rows.record != nil else { return rows }
+            rows.entries = try await connection.rows(
+                "SELECT seq, body, author, received_at FROM change_log WHERE record_id = \(recordID) ORDER BY seq",
+                as: (Int64, String, String, Int64).self, logger
+            ).map { seq, body, author, receivedAt in
+                LogEntry(
+                    seq: seq, change: try StoredJSON.decode(Change.self, from: body), author: author,
+                    receivedAt: UInt64(clamping: receivedAt))
+            }
+            rows.tokenNames = Dictionary(
+                try await connection.rows("SELECT id, name FROM tokens", as: (String, String).self, logger),
+                uniquingKeysWith: { first, _ in first })
+            rows.compactedBefore = try await connection.rows(
+                "SELECT value FROM meta WHERE key = 'compacted_before'", as: String.self, logger
+            ).first.flatMap { UInt64($0) }
+            return rows
+        }
     }
 
     package func logSize() async throws -> Int {

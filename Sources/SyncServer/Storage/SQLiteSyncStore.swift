@@ -195,7 +195,36 @@ public struct SQLiteSyncStore: SyncStore {
         try db.execute(
             sql: "INSERT INTO meta (key, value) VALUES ('horizon', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             arguments: [String(purge.horizon)])
+        if counts.logEntries > 0 {
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES ('compacted_before', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                arguments: [String(purge.conflictCutoff)])
+        }
         return counts
+    }
+
+    package func historyRows(of recordID: String) async throws -> HistoryRows {
+        try await database.read { db in
+            var rows = HistoryRows()
+            rows.record = try Row.fetchOne(
+                db, sql: "SELECT \(Self.recordColumns) FROM records WHERE id = ?", arguments: [recordID]
+            ).map(Self.storedRecord)
+            guard rows.record != nil else { return rows }
+            rows.entries = try Row.fetchAll(
+                db, sql: "SELECT seq, body, author, received_at FROM change_log WHERE record_id = ? ORDER BY seq",
+                arguments: [recordID]
+            ).map { row in
+                LogEntry(
+                    seq: row["seq"], change: try StoredJSON.decode(Change.self, from: row["body"]), author: row["author"],
+                    receivedAt: UInt64(clamping: row["received_at"] as Int64))
+            }
+            rows.tokenNames = try Dictionary(
+                Row.fetchAll(db, sql: "SELECT id, name FROM tokens").map { ($0["id"] as String, $0["name"] as String) },
+                uniquingKeysWith: { first, _ in first })
+            rows.compactedBefore = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'compacted_before'")
+                .flatMap { UInt64($0) }
+            return rows
+        }
     }
 
     package func logSize() async throws -> Int {
