@@ -36,6 +36,7 @@ extension Replica {
             inventory.files.insert(ReplicaKeyFile.path(beside: path), at: 0)
             inventory.encrypted = true
             inventory.readable = false
+            inventory.createdDirectory = (try? ReplicaKeyFile.read(beside: path))?.createdDirectory
             return inventory
         }
         guard exists(path) else { return inventory }

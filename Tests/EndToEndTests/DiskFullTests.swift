@@ -60,8 +60,8 @@ struct DiskFullTests {
         // When the disk has room again, a sync completes and the replica equals the server
         try field.haven("sync")
         #expect(try replicaState(field).integrity == "ok")
-        try reference.haven("export", directory.path("reference.json"))
-        try field.haven("export", directory.path("field.json"))
+        try reference.haven("export", "--plaintext", directory.path("reference.json"))
+        try field.haven("export", "--plaintext", directory.path("field.json"))
         let expected = try pack.canonicalJSON()
         for name in ["reference", "field"] {
             let exported = try Data(contentsOf: URL(fileURLWithPath: directory.path("\(name).json")))

@@ -134,6 +134,27 @@ struct ReplicaPassphraseTests {
         #expect(try device.haven("export", "pack.json", "--plaintext") == "exported 1 records to pack.json")
     }
 
+    @Test func wipingAnEncryptedReplicaDestroysItsKeyFirstWithoutAskingThePassphrase() throws {
+        // Given an encrypted replica in a directory of its own
+        let directory = try TemporaryDirectory()
+        let device = Device("field/replica", in: directory)
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test")
+        try device.haven("stories", "add", "--title", "Kept", "--body", "Safe.", "--language", "en")
+
+        // When it is wiped with no passphrase at hand
+        let wiped = try run(
+            Binaries.url("haven"), ["wipe", "--yes", "--json"],
+            environment: ["HAVEN_REPLICA": device.replica, "HAVEN_PASSPHRASE_FILE": ""], in: directory)
+
+        // Then the key file went first, and nothing is left
+        #expect(wiped.status == 0, "\(wiped.stderr)")
+        struct Report: Decodable { var removedFiles: [String]; var encrypted: Bool }
+        let report = try JSONDecoder().decode(Report.self, from: Data(wiped.stdout.utf8))
+        #expect(report.encrypted)
+        #expect(report.removedFiles.first == device.replica + ".key")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("field")))
+    }
+
     @Test func encryptingAPlaintextReplicaKeepsItsUnsentChanges() throws {
         // Given a plaintext replica with a story not sent yet
         let directory = try TemporaryDirectory()

@@ -95,7 +95,8 @@ extension Replica {
     ) throws -> Unlocked {
         let dataKey = SymmetricKey(size: .bits256)
         // The slow scrypt runs before anything is written.
-        let keyFile = try ReplicaKeyFile.create(passphrase: passphrase, dataKey: dataKey)
+        var keyFile = try ReplicaKeyFile.create(passphrase: passphrase, dataKey: dataKey)
+        keyFile.createdDirectory = firstMissingDirectory(above: path)
         _ = try create(at: path, server: server, token: token, link: link, encryptionKey: dataKey)
         try keyFile.write(beside: path)
         return Unlocked(path: path, keyFile: keyFile, dataKey: dataKey)

@@ -65,6 +65,9 @@ struct ReplicaKeyFile: Codable {
     /// Always two, each ``sealedSize`` bytes.
     var slots: [Data]
     var attempts = PassphraseAttempts()
+    /// The highest directory `haven init` made for the replica, which a wipe removes if empty:
+    /// kept here, as a wipe reads nothing inside the encrypted replica.
+    var createdDirectory: String?
 
     static let slotCount = 2
     /// Every slot's plaintext is padded to this, so the slots' sizes say nothing.
