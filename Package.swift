@@ -117,6 +117,8 @@ let package = Package(
             dependencies: [
                 // HavenServer: the sync engine runs in-process against the real router.
                 "HavenClient", "HavenServer", "TestSupport",
+                // The encrypted replica's data keys.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

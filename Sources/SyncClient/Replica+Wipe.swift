@@ -141,7 +141,7 @@ extension Replica {
 }
 
 /// Writes zeros over a regular file's length and flushes it; false when it could not finish.
-private func zeroFill(_ path: String, until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Bool {
+func zeroFill(_ path: String, until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Bool {
     var info = stat()
     guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
     let descriptor = open(path, O_WRONLY)
