@@ -56,7 +56,7 @@ extension Replica {
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             let now = wallClock()
             return ReplicaStatus(
-                replica: path, encrypted: Self.isEncrypted(at: path), server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
+                replica: path, encrypted: Self.hasKeyFile(at: path), server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
                 stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
                 resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
                 unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),

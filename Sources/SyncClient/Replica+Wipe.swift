@@ -30,8 +30,8 @@ extension Replica {
     ///
     /// - Throws: ``ClientError`` when the file is a SQLite database but not a replica.
     public static func wipeInventory(at path: String) throws -> WipeInventory {
-        var inventory = WipeInventory(replica: path, files: companionFiles(of: path).filter(exists))
-        if isEncrypted(at: path) {
+        var inventory = WipeInventory(replica: path, files: wipedFiles(of: path).filter(exists))
+        if hasKeyFile(at: path) {
             // Nothing in it can be counted without the passphrase, which a wipe never asks.
             inventory.files.insert(ReplicaKeyFile.path(beside: path), at: 0)
             inventory.encrypted = true
@@ -79,7 +79,7 @@ extension Replica {
         let inventory = try wipeInventory(at: path)
         let keyFile = inventory.encrypted && ReplicaKeyFile.destroy(beside: path) ? [ReplicaKeyFile.path(beside: path)] : []
         // Listed again: the read-only connection may have left a -shm behind.
-        let files = companionFiles(of: path).filter(exists)
+        let files = wipedFiles(of: path).filter(exists)
         let deadline = start + overwriteBudget
         var overwritten = true
         for file in files where !zeroFill(file, until: deadline, clock: clock) { overwritten = false }
@@ -103,6 +103,12 @@ extension Replica {
     /// The replica file and the files SQLite keeps beside it.
     static func companionFiles(of path: String) -> [String] {
         [path, path + "-wal", path + "-journal", path + "-shm"]
+    }
+
+    /// What a wipe removes: the replica's files, and what a `haven encrypt` cut short leaves
+    /// (Encryption/Replica+Encrypt.swift).
+    static func wipedFiles(of path: String) -> [String] {
+        companionFiles(of: path) + companionFiles(of: path + ".encrypting") + [path + ".plaintext"]
     }
 
     /// The highest directory `create` makes for a replica at `path`, if it makes one.

@@ -14,7 +14,7 @@ struct EncryptCommand: ParsableCommand {
 
     func run() throws {
         let path = replica.path
-        guard !Replica.isEncrypted(at: path) else {
+        guard !Replica.hasKeyFile(at: path) else {
             throw ClientError("the replica \(path) is already encrypted: 'haven passphrase change' changes its passphrase")
         }
         _ = try Replica.open(at: path)  // a replica, not any file: refused here otherwise

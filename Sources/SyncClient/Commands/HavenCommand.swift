@@ -69,7 +69,7 @@ struct ReplicaOptions: ParsableArguments {
 
     /// The encrypted replica's key file opened with its passphrase, for the commands that change it.
     func unlock() throws -> Replica.Unlocked {
-        guard Replica.isEncrypted(at: path) else {
+        guard Replica.hasKeyFile(at: path) else {
             guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
             throw ClientError("the replica \(path) is not encrypted: run 'haven encrypt' first")
         }

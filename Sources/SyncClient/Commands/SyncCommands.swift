@@ -390,7 +390,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Write an encrypted replica's records in plaintext all the same.") var plaintext = false
 
     func run() throws {
-        if Replica.isEncrypted(at: replica.path) && !plaintext {
+        if Replica.hasKeyFile(at: replica.path) && !plaintext {
             throw ClientError(
                 "the replica is encrypted, and an export is plaintext that anyone holding the device can read: nothing "
                     + "was written. Add --plaintext to write it anyway, then keep the file off this device or delete it")

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 
 /// Opening an encrypted replica with its passphrase, and what a duress passphrase does.
 ///
@@ -26,16 +25,19 @@ extension Replica {
         var keyFile: ReplicaKeyFile
         var dataKey: SymmetricKey
 
-        /// The replica, opened with the data key.
-        func replica() throws -> Replica { try Replica.openFinishingConversion(at: path, dataKey: dataKey) }
+        /// The replica, opened with the data key; first encrypted, if it is still plaintext (rule 4).
+        func replica() throws -> Replica {
+            if Replica.isEncrypted(at: path) == false { try Replica.encryptInPlace(path: path, key: dataKey) }
+            return try Replica.open(at: path, encryptionKey: dataKey)
+        }
     }
 
-    /// Whether the replica at `path` is encrypted (rule 1).
-    public static func isEncrypted(at path: String) -> Bool { ReplicaKeyFile.exists(beside: path) }
+    /// Whether the replica at `path` is encrypted, as far as asking its passphrase goes (rule 1).
+    public static func hasKeyFile(at path: String) -> Bool { ReplicaKeyFile.exists(beside: path) }
 
     /// Opens the replica at `path`, asking `passphrase` only when it is encrypted.
     static func open(at path: String, passphrase: () throws -> Passphrase, now: Date = Date()) throws -> Replica {
-        guard isEncrypted(at: path) else { return try open(at: path) }
+        guard hasKeyFile(at: path) else { return try open(at: path) }
         return try unlock(at: path, passphrase: passphrase(), now: now).replica()
     }
 
@@ -67,26 +69,6 @@ extension Replica {
             let wait = keyFile.attempts.refusal(now: now).map { " (\($0))" } ?? ""
             throw ClientError("wrong passphrase for the replica \(path): nothing was changed\(wait)")
         }
-    }
-
-    /// Opens the replica with `dataKey`, first encrypting it if it is still plaintext (rule 4).
-    fileprivate static func openFinishingConversion(at path: String, dataKey: SymmetricKey) throws -> Replica {
-        do {
-            return try open(at: path, encryptionKey: dataKey)
-        } catch {
-            guard isPlaintextDatabase(at: path) else { throw error }
-            try encryptInPlace(path: path, key: dataKey)
-            return try open(at: path, encryptionKey: dataKey)
-        }
-    }
-
-    /// Whether SQLite reads the file at `path` without a key.
-    static func isPlaintextDatabase(at path: String) -> Bool {
-        var configuration = Configuration()
-        configuration.readonly = true
-        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return false }
-        defer { try? queue.close() }
-        return (try? queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") }) != nil
     }
 
     /// Creates an encrypted replica whose data key `passphrase` unlocks.
