@@ -21,9 +21,13 @@ struct PassphraseAttempts: Codable, Sendable, Equatable {
 
     /// Why a try at `now` is refused, or nil when it may go ahead.
     func refusal(now: Date) -> String? {
+        wait(now: now).map { "too many wrong passphrases in a row: the next try is allowed in \($0) s" }
+    }
+
+    /// Seconds from `now` until a try is allowed, or nil when one is.
+    private func wait(now: Date) -> Int64? {
         let wait = refusedUntil - Int64(now.timeIntervalSince1970.rounded(.down))
-        guard wait > 0 else { return nil }
-        return "too many wrong passphrases in a row: the next try is allowed in \(wait) s; nothing was changed"
+        return wait > 0 ? wait : nil
     }
 
     /// Counts one wrong passphrase at `now`.

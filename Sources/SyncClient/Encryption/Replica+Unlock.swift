@@ -63,10 +63,10 @@ extension Replica {
             }
             return Unlocked(path: path, keyFile: keyFile, dataKey: dataKey)
         default:
-            if let refusal { throw ClientError(refusal) }
+            if let refusal { throw ClientError("\(refusal); nothing was changed") }
             keyFile.attempts.recordFailure(now: now)
             try keyFile.write(beside: path)
-            let wait = keyFile.attempts.refusal(now: now).map { " (\($0))" } ?? ""
+            let wait = keyFile.attempts.refusal(now: now).map { "; \($0)" } ?? ""
             throw ClientError("wrong passphrase for the replica \(path): nothing was changed\(wait)")
         }
     }
