@@ -74,8 +74,10 @@ let package = Package(
                 // The link (HTTPClientTransport.swift): no redirects, bounded answers, gzip inflated here.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
-                // The pinned key's SHA-256 (PinnedKey.swift).
+                // The pinned key's SHA-256 (PinnedKey.swift); the replica's data key, wrapped with AES-GCM.
                 .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt, deriving the key that wraps the replica's data key (Encryption/ReplicaKeyFile.swift).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -115,6 +117,8 @@ let package = Package(
             dependencies: [
                 // HavenServer: the sync engine runs in-process against the real router.
                 "HavenClient", "HavenServer", "TestSupport",
+                // The encrypted replica's data keys.
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -56,7 +56,7 @@ extension Replica {
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             let now = wallClock()
             return ReplicaStatus(
-                replica: path, server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
+                replica: path, encrypted: Self.hasKeyFile(at: path), server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
                 stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
                 resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
                 unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
@@ -114,6 +114,8 @@ public struct RejectedChange: Sendable, Codable {
 /// The replica's state at a glance.
 public struct ReplicaStatus: Sendable, Codable {
     public var replica: String
+    /// Whether the replica is encrypted at rest (a key file beside it).
+    public var encrypted: Bool
     public var server: String
     public var replicaID: String
     public var stories: Int

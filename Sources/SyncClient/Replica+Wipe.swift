@@ -9,7 +9,9 @@ import GRDB
 
 /// Destroying a replica at once, for a device in danger (DESIGN §5).
 ///
-/// A wipe follows four rules:
+/// A wipe follows five rules:
+/// 0. An encrypted replica's key file is destroyed first, overwritten and flushed
+///    (Encryption/ReplicaKeyFile.swift): from then on its pages are noise, wherever they linger.
 /// 1. It counts what it destroys first (records, unsent changes), from a read-only connection;
 ///    a file it cannot read is destroyed all the same, its counts unknown.
 /// 2. It overwrites the replica file and the files beside it (`-wal`, `-shm`, `-journal`) with
@@ -22,13 +24,21 @@ import GRDB
 /// Overwriting defeats reading the freed blocks back through the file system on a disk that
 /// rewrites in place. It guarantees nothing on flash storage or on copy-on-write and
 /// log-structured file systems, which write the zeros to new blocks and leave the old ones
-/// until they are erased: only encrypting the replica and destroying its key does.
+/// until they are erased: only encrypting the replica and destroying its key (rule 0) does.
 extension Replica {
     /// What a wipe of the replica at `path` would destroy; nothing is changed.
     ///
     /// - Throws: ``ClientError`` when the file is a SQLite database but not a replica.
     public static func wipeInventory(at path: String) throws -> WipeInventory {
-        var inventory = WipeInventory(replica: path, files: companionFiles(of: path).filter(exists))
+        var inventory = WipeInventory(replica: path, files: wipedFiles(of: path).filter(exists))
+        if hasKeyFile(at: path) {
+            // Nothing in it can be counted without the passphrase, which a wipe never asks.
+            inventory.files.insert(ReplicaKeyFile.path(beside: path), at: 0)
+            inventory.encrypted = true
+            inventory.readable = false
+            inventory.createdDirectory = (try? ReplicaKeyFile.read(beside: path))?.createdDirectory
+            return inventory
+        }
         guard exists(path) else { return inventory }
         var configuration = Configuration()
         configuration.readonly = true
@@ -67,8 +77,9 @@ extension Replica {
         let clock = ContinuousClock()
         let start = clock.now
         let inventory = try wipeInventory(at: path)
+        let keyFile = inventory.encrypted && ReplicaKeyFile.destroy(beside: path) ? [ReplicaKeyFile.path(beside: path)] : []
         // Listed again: the read-only connection may have left a -shm behind.
-        let files = companionFiles(of: path).filter(exists)
+        let files = wipedFiles(of: path).filter(exists)
         let deadline = start + overwriteBudget
         var overwritten = true
         for file in files where !zeroFill(file, until: deadline, clock: clock) { overwritten = false }
@@ -82,7 +93,8 @@ extension Replica {
         let directories = removeCreatedDirectories(of: path, createdDirectory: inventory.createdDirectory)
         let elapsed = clock.now - start
         return WipeReport(
-            replica: path, removedFiles: files, removedDirectories: directories, records: inventory.records,
+            replica: path, removedFiles: keyFile + files, removedDirectories: directories, encrypted: inventory.encrypted,
+            records: inventory.records,
             unsentChanges: inventory.unsentChanges, overwritten: overwritten && !files.isEmpty,
             milliseconds: Int(
                 elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
@@ -91,6 +103,12 @@ extension Replica {
     /// The replica file and the files SQLite keeps beside it.
     static func companionFiles(of path: String) -> [String] {
         [path, path + "-wal", path + "-journal", path + "-shm"]
+    }
+
+    /// What a wipe removes: the replica's files, and what a `haven encrypt` cut short leaves
+    /// (Encryption/Replica+Encrypt.swift).
+    static func wipedFiles(of path: String) -> [String] {
+        companionFiles(of: path) + companionFiles(of: path + ".encrypting") + [path + ".plaintext"]
     }
 
     /// The highest directory `create` makes for a replica at `path`, if it makes one.
@@ -129,7 +147,7 @@ extension Replica {
 }
 
 /// Writes zeros over a regular file's length and flushes it; false when it could not finish.
-private func zeroFill(_ path: String, until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Bool {
+func zeroFill(_ path: String, until deadline: ContinuousClock.Instant, clock: ContinuousClock) -> Bool {
     var info = stat()
     guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
     let descriptor = open(path, O_WRONLY)
@@ -152,6 +170,8 @@ public struct WipeInventory: Sendable, Hashable, Codable {
     public var replica: String
     /// The files that exist: the replica and those beside it.
     public var files: [String]
+    /// Whether the replica is encrypted: its key file is destroyed first, and nothing is counted.
+    public var encrypted = false
     /// Whether the replica could be read; when not, the counts are nil.
     public var readable = true
     /// Visible records; nil if unknown.
@@ -167,6 +187,8 @@ public struct WipeReport: Sendable, Hashable, Codable {
     public var replica: String
     public var removedFiles: [String]
     public var removedDirectories: [String]
+    /// Whether the replica was encrypted, its key file destroyed first.
+    public var encrypted: Bool
     /// Visible records destroyed; nil if the file could not be read.
     public var records: Int?
     /// Unsent changes destroyed; nil if the file could not be read.

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import HavenCore
@@ -8,22 +9,25 @@ import HavenCore
 /// Every operation that changes the file is one transaction, so a process killed at any
 /// instant leaves either all of an edit (record and outbox entry) or none of it.
 public struct Replica: Sendable {
-    let database: any DatabaseWriter
+    let database: ReplicaDatabase
     public let path: String
     /// Wall time before the server offset is added; tests inject their own.
     let wallClock: HybridLogicalClock.WallClock
 
     /// Creates a new replica file for `server`, refusing to overwrite an existing one; the file
     /// and the directories made for it are the owner's alone (Replica+FileMode.swift).
+    ///
+    /// - Parameter encryptionKey: the 32-byte data key that seals every page of the replica
+    ///   (Encryption/EncryptedVFS.swift); nil for a plaintext replica.
     public static func create(
-        at path: String, server: URL, token: String, link: Link = Link(),
+        at path: String, server: URL, token: String, link: Link = Link(), encryptionKey: SymmetricKey? = nil,
         wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
         if FileManager.default.fileExists(atPath: path) {
             throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
         }
         let createdDirectory = try createPrivately(at: path)
-        let replica = try Replica(path: path, wallClock: wallClock)
+        let replica = try Replica(path: path, encryptionKey: encryptionKey, wallClock: wallClock)
         try replica.database.write { db in
             try ReplicaSettings.set(db, .server, server.absoluteString)
             try ReplicaSettings.set(db, .token, token)
@@ -37,17 +41,24 @@ public struct Replica: Sendable {
     }
 
     /// Opens an existing replica file, taking from its files any permission but the owner's.
+    ///
+    /// - Parameter encryptionKey: the replica's data key; nil for a plaintext replica.
+    /// - Throws: ``ClientError`` when the key does not fit the file: "this replica is not
+    ///   encrypted", "wrong key or damaged replica at page 1", or, without a key, that the file
+    ///   is encrypted.
     public static func open(
-        at path: String, wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
+        at path: String, encryptionKey: SymmetricKey? = nil,
+        wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
         guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
-        let replica = try Replica(path: path, wallClock: wallClock)
+        let replica = try Replica(path: path, encryptionKey: encryptionKey, wallClock: wallClock)
+        if encryptionKey != nil { removeEncryptionLeftovers(of: path) }
         try replica.tightenPermissions()
         try replica.checkFileIdentity()
         return replica
     }
 
-    private init(path: String, wallClock: @escaping HybridLogicalClock.WallClock) throws {
+    private init(path: String, encryptionKey: SymmetricKey?, wallClock: @escaping HybridLogicalClock.WallClock) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         // secure_delete = FAST zeroes deleted rows in b-tree pages when that costs no extra I/O,
@@ -57,9 +68,9 @@ public struct Replica: Sendable {
         if let pages = ProcessInfo.processInfo.environment["HAVEN_TEST_MAX_PAGE_COUNT"].flatMap({ Int($0) }) {
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
-        self.database = pool
+        let database = try ReplicaDatabase(path: path, key: encryptionKey, configuration: configuration)
+        try database.described { try Self.migrator.migrate(database.pool) }
+        self.database = database
         self.path = path
         self.wallClock = wallClock
     }

@@ -96,8 +96,8 @@ struct BadLinkTests {
         // Then the faults happened, the sync completed, and the replica equals the server
         #expect(link.faultsHappened(counters, seconds, payload), "the profile must have hit the sync: \(counters)")
         try #require(failures.count < 15, "the sync never completed")
-        try reference.haven("export", directory.path("reference.json"))
-        try field.haven("export", directory.path("field.json"))
+        try reference.haven("export", "--plaintext", directory.path("reference.json"))
+        try field.haven("export", "--plaintext", directory.path("field.json"))
         let expected = try pack.canonicalJSON()
         for name in ["reference", "field"] {
             let exported = try Data(contentsOf: URL(fileURLWithPath: directory.path("\(name).json")))

@@ -83,8 +83,8 @@ struct CompactionEndToEndTests {
         // And after two syncs each, both replicas export the same bytes
         try syncBoth()
         try syncBoth()
-        try alice.haven("export", directory.path("alice.json"))
-        try bora.haven("export", directory.path("bora.json"))
+        try alice.haven("export", "--plaintext", directory.path("alice.json"))
+        try bora.haven("export", "--plaintext", directory.path("bora.json"))
         let aliceExport = try Data(contentsOf: URL(fileURLWithPath: directory.path("alice.json")))
         let boraExport = try Data(contentsOf: URL(fileURLWithPath: directory.path("bora.json")))
         #expect(aliceExport == boraExport)

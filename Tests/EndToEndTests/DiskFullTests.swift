@@ -25,13 +25,14 @@ struct DiskFullTests {
         defer { server.stop() }
         let token = try server.token(role: "field", name: "field")
         let reference = Device("reference", in: directory)
-        try reference.haven("init", "--server", server.url, "--token", token)
+        // Plaintext: the test reads the replica's tables itself.
+        try reference.haven("init", "--no-encryption", "--server", server.url, "--token", token)
         try reference.haven("sync", "--page-size", "50")
         let fullPages = try pageCount(reference)
 
         // When a fresh replica pulls onto a disk with room for about two fifths of the records
         let field = Device("field", in: directory)
-        try field.haven("init", "--server", server.url, "--token", token)
+        try field.haven("init", "--no-encryption", "--server", server.url, "--token", token)
         let emptyPages = try pageCount(field)
         let limit = emptyPages + (fullPages - emptyPages) * 2 / 5
         let full = try run(
@@ -59,8 +60,8 @@ struct DiskFullTests {
         // When the disk has room again, a sync completes and the replica equals the server
         try field.haven("sync")
         #expect(try replicaState(field).integrity == "ok")
-        try reference.haven("export", directory.path("reference.json"))
-        try field.haven("export", directory.path("field.json"))
+        try reference.haven("export", "--plaintext", directory.path("reference.json"))
+        try field.haven("export", "--plaintext", directory.path("field.json"))
         let expected = try pack.canonicalJSON()
         for name in ["reference", "field"] {
             let exported = try Data(contentsOf: URL(fileURLWithPath: directory.path("\(name).json")))

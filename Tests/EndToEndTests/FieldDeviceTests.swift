@@ -23,7 +23,9 @@ struct FieldDeviceTests {
         // Given a replica for a server that is not reachable (nothing listens on port 9)
         let directory = try TemporaryDirectory()
         let device = Device("field", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "field-token")
+        // Plaintext, so that the wipe can count what it destroys; an encrypted replica's wipe
+        // counts nothing, as it never asks the passphrase (ReplicaPassphraseTests).
+        try device.haven("init", "--no-encryption", "--server", "http://127.0.0.1:9", "--token", "field-token")
         let records = try ContentPack.decode(Data(contentsOf: URL(fileURLWithPath: Self.demoPack))).records
 
         // When it imports the demo pack, twice

@@ -46,10 +46,11 @@ struct KillAnywhereTests {
         let proxy = try FaultProxy(upstreamPort: server.port, profile: .init(latency: 0.03))
         defer { proxy.stop() }
         let field = Device("field", in: directory)
-        try field.haven("init", "--server", proxy.url, "--token", server.token(role: "editor", name: "field"))
+        // Plaintext: the test reads the replica's tables itself.
+        try field.haven("init", "--no-encryption", "--server", proxy.url, "--token", server.token(role: "editor", name: "field"))
         try field.haven("sync")
         let desk = Device("desk", in: directory)
-        try desk.haven("init", "--server", server.url, "--token", server.token(role: "editor", name: "desk"))
+        try desk.haven("init", "--no-encryption", "--server", server.url, "--token", server.token(role: "editor", name: "desk"))
         let existing = pack.records.map(\.id)
         var random = SplitMix64(seed: 50)
         var titles: [String: String] = [:]  // The title each record must end with.

@@ -29,8 +29,8 @@ struct PagedFirstSyncTests {
         try fresh.haven("sync", "--page-size", "1")
 
         // Then it holds every field of every record, as the editor does
-        try editor.haven("export", directory.path("editor.json"))
-        try fresh.haven("export", directory.path("fresh.json"))
+        try editor.haven("export", "--plaintext", directory.path("editor.json"))
+        try fresh.haven("export", "--plaintext", directory.path("fresh.json"))
         let expected = try Data(contentsOf: URL(fileURLWithPath: directory.path("editor.json")))
         let received = try Data(contentsOf: URL(fileURLWithPath: directory.path("fresh.json")))
         let same = received == expected

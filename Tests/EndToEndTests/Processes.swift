@@ -67,7 +67,9 @@ func launch(
     process.executableURL = executable
     process.arguments = arguments
     process.currentDirectoryURL = directory.url
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    var base = ProcessInfo.processInfo.environment
+    if executable.lastPathComponent == "haven" { base.merge(TestPassphrase.environment) { $1 } }
+    process.environment = base.merging(environment) { $1 }
     process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
     process.standardError = try FileHandle(forWritingTo: stderrURL)
     if let input {
@@ -79,6 +81,24 @@ func launch(
     }
     try process.run()
     return RunningProcess(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
+}
+
+/// What every `haven` the tests run is given, unless a test says otherwise: a passphrase file, so
+/// that `haven init` makes encrypted replicas and every command opens them, and a lower scrypt
+/// cost for the key files `init` makes (test-only: hundreds of runs at full cost add minutes).
+enum TestPassphrase {
+    static let text = "correct horse battery staple 한글"
+
+    static let file: String = {
+        let path = FileManager.default.temporaryDirectory
+            .appendingPathComponent("haven-test-passphrase-\(ProcessInfo.processInfo.processIdentifier)").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data((text + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        return path
+    }()
+
+    static var environment: [String: String] {
+        ["HAVEN_PASSPHRASE_FILE": file, "HAVEN_TEST_ONLY_SCRYPT_LOG2N": "10"]
+    }
 }
 
 /// A real `haven-server serve` on a free loopback port, with its own database.

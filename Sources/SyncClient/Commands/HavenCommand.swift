@@ -13,7 +13,7 @@ public struct HavenCommand: AsyncParsableCommand {
             InitCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
             RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
             RetryCommand.self, SearchCommand.self, HistoryCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self,
-            PinCommand.self,
+            PinCommand.self, EncryptCommand.self, PassphraseCommand.self, DuressCommand.self,
         ])
 
     public init() {}
@@ -60,7 +60,23 @@ struct ReplicaOptions: ParsableArguments {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".haven/replica.sqlite").path
     }
 
-    func open() throws -> Replica { try Replica.open(at: path) }
+    @OptionGroup var passphrase: PassphraseOptions
+
+    /// The one place commands open the replica: its passphrase is asked only when it is encrypted.
+    func open() throws -> Replica {
+        try Replica.open(at: path) { try passphrase.source().read(prompt: prompt) }
+    }
+
+    /// The encrypted replica's key file opened with its passphrase, for the commands that change it.
+    func unlock() throws -> Replica.Unlocked {
+        guard Replica.hasKeyFile(at: path) else {
+            guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
+            throw ClientError("the replica \(path) is not encrypted: run 'haven encrypt' first")
+        }
+        return try Replica.unlock(at: path, passphrase: passphrase.source().read(prompt: prompt))
+    }
+
+    private var prompt: String { "Passphrase for \(path): " }
 }
 
 /// Printing JSON for `--json`: sorted keys, so output is stable.

@@ -27,6 +27,8 @@ struct InitCommand: AsyncParsableCommand {
     var pin: String?
     @Flag(help: "Allow plain http:// to another machine: anyone on the link reads the records and the token.")
     var insecureHTTP = false
+    @Flag(help: "Keep the replica in plaintext: whoever holds the device can read it.")
+    var noEncryption = false
 
     func validate() throws {
         guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
@@ -55,6 +57,8 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let secret = try readToken()
+        let passphrase = noEncryption
+            ? nil : try replica.passphrase.source().readNew(prompt: "New passphrase for \(replica.path): ")
         let url = URL(string: server)!
         var link = Replica.Link(insecureHTTP: insecureHTTP)
         if url.scheme == "https" {
@@ -69,8 +73,15 @@ struct InitCommand: AsyncParsableCommand {
                 : "server key \(key): matches --pin; pinned")
             link.pin = key
         }
-        let created = try Replica.create(at: replica.path, server: url, token: secret, link: link)
-        print("created replica \(created.path) (replica id \(try created.settings().replicaID)); run 'haven sync' next")
+        if !FileManager.default.fileExists(atPath: replica.path) {
+            ReplicaKeyFile.destroy(beside: replica.path)  // left by an init cut short: it would claim the new replica
+        }
+        let created =
+            try passphrase.map { try Replica.createEncrypted(at: replica.path, server: url, token: secret, link: link, passphrase: $0).replica() }
+            ?? Replica.create(at: replica.path, server: url, token: secret, link: link)
+        print(
+            "created \(passphrase == nil ? "plaintext" : "encrypted") replica \(created.path) "
+                + "(replica id \(try created.settings().replicaID)); run 'haven sync' next")
     }
 
     /// The token from `--token`, its file or standard input, without the line end around it.
@@ -298,6 +309,7 @@ struct StatusCommand: ParsableCommand {
     static func lines(_ status: ReplicaStatus) -> [String] {
         [
             "replica     \(status.replica)",
+            "encryption  \(status.encrypted ? "on (passphrase needed to open)" : "off: anyone holding the device can read it; 'haven encrypt' turns it on")",
             "server      \(status.server)",
             "records     \(status.stories) stories, \(status.resources) resources",
             "unsent      \(status.unsentChanges) change\(status.unsentChanges == 1 ? "" : "s")",
@@ -375,8 +387,14 @@ struct ExportCommand: ParsableCommand {
         commandName: "export", abstract: "Write every visible record as a canonical content pack.")
     @OptionGroup var replica: ReplicaOptions
     @Argument(help: "The file to write, or - for standard output.") var file: String
+    @Flag(help: "Write an encrypted replica's records in plaintext all the same.") var plaintext = false
 
     func run() throws {
+        if Replica.hasKeyFile(at: replica.path) && !plaintext {
+            throw ClientError(
+                "the replica is encrypted, and an export is plaintext that anyone holding the device can read: nothing "
+                    + "was written. Add --plaintext to write it anyway, then keep the file off this device or delete it")
+        }
         let pack = try replica.open().exportPack()
         let data = try pack.canonicalJSON()
         if file == "-" {

@@ -12,8 +12,9 @@ struct WipeCommand: ParsableCommand {
         discussion: """
             Overwrites the replica file and the files beside it with zeros, removes them, and \
             removes the directory 'haven init' made for them if nothing else is in it. Unsent \
-            changes are lost. On flash storage the overwrite is not a guarantee that the old \
-            data cannot be recovered.
+            changes are lost. An encrypted replica's key file goes first: without it nothing \
+            can be read back, even on flash storage. For a plaintext replica on flash storage the \
+            overwrite is not a guarantee that the old data cannot be recovered.
             """)
 
     @OptionGroup var replica: ReplicaOptions
@@ -28,7 +29,7 @@ struct WipeCommand: ParsableCommand {
                 printError("no replica at \(path): nothing to wipe")
             } else {
                 printError(
-                    "this would destroy \(path): \(describe(records: inventory.records, unsent: inventory.unsentChanges))"
+                    "this would destroy \(path): \(describe(inventory.encrypted, records: inventory.records, unsent: inventory.unsentChanges))"
                 )
                 printError("nothing was deleted: run 'haven wipe --yes' to do it")
             }
@@ -37,11 +38,12 @@ struct WipeCommand: ParsableCommand {
         let report = try Replica.wipe(at: path)
         if json { return try printJSON(report) }
         if report.removedFiles.isEmpty { return print("no replica at \(path): nothing to wipe") }
-        print("wiped \(path): destroyed \(describe(records: report.records, unsent: report.unsentChanges))")
+        print("wiped \(path): destroyed \(describe(report.encrypted, records: report.records, unsent: report.unsentChanges))")
         if !report.overwritten { print("the files were removed without being fully overwritten first") }
     }
 
-    private func describe(records: Int?, unsent: Int?) -> String {
+    private func describe(_ encrypted: Bool, records: Int?, unsent: Int?) -> String {
+        if encrypted { return "an encrypted replica, its key first: nothing in it can be read back" }
         guard let records, let unsent else {
             return "a replica that could not be read (how many unsent changes it held is unknown)"
         }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HavenCore
 import TestSupport
@@ -10,6 +11,11 @@ enum Fixtures {
     static let epoch: UInt64 = 1_731_622_400_000
     static let server = URL(string: "http://haven.test")!
     static let token = "field-token"
+    /// The key of every replica `makeEmptyReplica` makes, if they are encrypted.
+    static var encryptionKey: SymmetricKey? {
+        ProcessInfo.processInfo.environment["HAVEN_TEST_ENCRYPTED_REPLICAS"] == "1"
+            ? SymmetricKey(data: [UInt8](repeating: 0x5a, count: 32)) : nil
+    }
     /// The replica that "other devices" write with.
     static let remote = ReplicaID("b0b")!
 
@@ -46,13 +52,15 @@ enum Fixtures {
     }
 }
 
-/// A new, empty replica file in the current test's temporary directory.
+/// A new, empty replica file in the current test's temporary directory; encrypted when
+/// `HAVEN_TEST_ENCRYPTED_REPLICAS=1`, to run every client test through the encrypted VFS.
 func makeEmptyReplica(
     named name: String = "replica.sqlite", token: String = Fixtures.token,
     wallClock: ManualClock = ManualClock(Fixtures.epoch)
 ) throws -> Replica {
     try Replica.create(
-        at: TemporaryDirectory.path(name), server: Fixtures.server, token: token, wallClock: wallClock.read)
+        at: TemporaryDirectory.path(name), server: Fixtures.server, token: token,
+        encryptionKey: Fixtures.encryptionKey, wallClock: wallClock.read)
 }
 
 /// A sync engine for `replica` over `transport`, with the replica's server and token, on a

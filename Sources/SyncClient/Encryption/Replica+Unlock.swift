@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+
+/// Opening an encrypted replica with its passphrase, and what a duress passphrase does.
+///
+/// 1. A replica is encrypted when its key file is beside it (ReplicaKeyFile.swift).
+/// 2. A passphrase is judged with one scrypt: it opens the data key's slot, the duress slot, or
+///    neither. Wrong ones are counted in the key file and slow further tries
+///    (PassphraseAttempts.swift); nothing else changes.
+/// 3. The duress passphrase, wherever a passphrase is asked (while tries are refused too),
+///    wipes the replica as `haven wipe` does, key file first, then makes a fresh encrypted
+///    replica for the same server and pin whose passphrase is the one just typed, and carries on
+///    with it. Nothing is printed about it.
+/// 4. A replica still in plaintext beside its key file is one whose `haven encrypt` was cut
+///    short (the key file is written first): opening it with the passphrase finishes the job.
+/// 5. That fresh replica has no records, no unsent changes and not the person's token: with it
+///    the server would send their own stories straight back. It holds a random token of the same
+///    shape instead, so it is what a replica looks like whose token was revoked after `haven
+///    init`: empty, never synced, and its first sync answered "the token is unknown, expired or
+///    revoked: ask an admin for a new one".
+extension Replica {
+    /// An encrypted replica's key file opened: the data key, and the file that wraps it.
+    struct Unlocked {
+        var path: String
+        var keyFile: ReplicaKeyFile
+        var dataKey: SymmetricKey
+
+        /// The replica, opened with the data key; first encrypted, if it is still plaintext (rule 4).
+        func replica() throws -> Replica {
+            if Replica.isEncrypted(at: path) == false { try Replica.encryptInPlace(path: path, key: dataKey) }
+            return try Replica.open(at: path, encryptionKey: dataKey)
+        }
+    }
+
+    /// Whether the replica at `path` is encrypted, as far as asking its passphrase goes (rule 1).
+    public static func hasKeyFile(at path: String) -> Bool { ReplicaKeyFile.exists(beside: path) }
+
+    /// Opens the replica at `path`, asking `passphrase` only when it is encrypted.
+    static func open(at path: String, passphrase: () throws -> Passphrase, now: Date = Date()) throws -> Replica {
+        guard hasKeyFile(at: path) else { return try open(at: path) }
+        return try unlock(at: path, passphrase: passphrase(), now: now).replica()
+    }
+
+    /// Opens the key file of the encrypted replica at `path` with `passphrase` by rules 2 and 3;
+    /// the database itself is not opened.
+    ///
+    /// - Throws: ``ClientError`` for a wrong passphrase, or while tries are refused.
+    static func unlock(at path: String, passphrase: Passphrase, now: Date = Date()) throws -> Unlocked {
+        guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
+        var keyFile = try ReplicaKeyFile.read(beside: path)
+        let refusal = keyFile.attempts.refusal(now: now)
+        switch keyFile.open(with: try keyFile.wrappingKey(for: passphrase))?.content {
+        case .duress(let fresh):
+            try wipe(at: path)
+            return try createEncrypted(
+                at: path, server: URL(string: fresh.server)!, token: lookalikeToken(),
+                link: Link(pin: fresh.pin.flatMap(PinnedKey.init(parsing:)), insecureHTTP: fresh.insecureHTTP),
+                passphrase: passphrase)
+        case .dataKey(let dataKey) where refusal == nil:
+            if keyFile.attempts != PassphraseAttempts() {
+                keyFile.attempts = PassphraseAttempts()
+                try keyFile.write(beside: path)
+            }
+            return Unlocked(path: path, keyFile: keyFile, dataKey: dataKey)
+        default:
+            if let refusal { throw ClientError("\(refusal); nothing was changed") }
+            keyFile.attempts.recordFailure(now: now)
+            try keyFile.write(beside: path)
+            let wait = keyFile.attempts.refusal(now: now).map { "; \($0)" } ?? ""
+            throw ClientError("wrong passphrase for the replica \(path): nothing was changed\(wait)")
+        }
+    }
+
+    /// Creates an encrypted replica whose data key `passphrase` unlocks.
+    static func createEncrypted(
+        at path: String, server: URL, token: String, link: Link, passphrase: Passphrase
+    ) throws -> Unlocked {
+        let dataKey = SymmetricKey(size: .bits256)
+        // The slow scrypt runs before anything is written.
+        var keyFile = try ReplicaKeyFile.create(passphrase: passphrase, dataKey: dataKey)
+        keyFile.createdDirectory = firstMissingDirectory(above: path)
+        _ = try create(at: path, server: server, token: token, link: link, encryptionKey: dataKey)
+        try keyFile.write(beside: path)
+        return Unlocked(path: path, keyFile: keyFile, dataKey: dataKey)
+    }
+
+    /// What a server's token looks like (`hvn_` and 256 bits in base64url), but random: no server knows it.
+    private static func lookalikeToken() -> String {
+        "hvn_" + ReplicaKeyFile.randomBytes(32).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension Replica.Unlocked {
+    /// Wraps the data key under `passphrase` instead, keeping the salt, the cost and the duress slot.
+    mutating func changePassphrase(to passphrase: Passphrase) throws {
+        let wrappingKey = try keyFile.wrappingKey(for: passphrase)
+        if case .duress = keyFile.open(with: wrappingKey)?.content {
+            throw ClientError("the new passphrase must differ from the duress passphrase: nothing was changed")
+        }
+        try keyFile.seal(.dataKey(dataKey), inSlot: 0, with: wrappingKey)
+        try keyFile.write(beside: path)
+    }
+
+    /// Seals into the duress slot what a fresh replica needs, under `passphrase`.
+    ///
+    /// - Throws: ``ClientError`` when `passphrase` is the replica's own.
+    mutating func setDuress(_ passphrase: Passphrase) throws {
+        let wrappingKey = try keyFile.wrappingKey(for: passphrase)
+        if case .dataKey = keyFile.open(with: wrappingKey)?.content {
+            throw ClientError("the duress passphrase must differ from the replica's passphrase: nothing was changed")
+        }
+        let settings = try replica().settings()
+        let fresh = FreshReplica(
+            server: settings.server.absoluteString, pin: settings.pin?.description, insecureHTTP: settings.insecureHTTP)
+        try keyFile.seal(.duress(fresh), inSlot: 1, with: wrappingKey)
+        try keyFile.write(beside: path)
+    }
+}

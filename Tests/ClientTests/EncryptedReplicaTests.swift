@@ -1,0 +1,220 @@
+import Crypto
+import Foundation
+import GRDB
+import HavenCore
+import Testing
+import TestSupport
+
+@testable import HavenClient
+
+/// The replica encrypted at rest (issue 13): nothing readable on disk, and a file changed on
+/// disk, or opened with the wrong key or none, gives a clear error, never garbage.
+@Suite(.temporaryDirectory)
+struct EncryptedReplicaTests {
+    let key = SymmetricKey(size: .bits256)
+    let token = "hv_tok_7d1c0b9e4f2a8365"
+
+    private func create(_ name: String = "replica.sqlite", key: SymmetricKey? = nil) throws -> Replica {
+        try Replica.create(
+            at: TemporaryDirectory.path(name), server: Fixtures.server, token: token, encryptionKey: key ?? self.key,
+            wallClock: ManualClock(Fixtures.epoch).read)
+    }
+
+    private var directory: URL { URL(fileURLWithPath: TemporaryDirectory.path("")) }
+
+    private func needles() -> [(String, [UInt8])] { ReplicaFiles.needles(ReplicaFiles.phrases + [token]) }
+
+    // MARK: Nothing readable on disk
+
+    @Test func noPhraseNorTokenIsOnDiskWhileOpenNorAfter() throws {
+        do {
+            let replica = try create()
+            try addSecretStories(to: replica)
+            #expect(try replica.search(SearchQuery("Yanji")).count == 1)
+            #expect(FileManager.default.fileExists(atPath: replica.path + "-wal"))
+            #expect(try ReplicaFiles.scan(directory, for: needles()) == [])
+        }
+        #expect(try ReplicaFiles.scan(directory, for: needles()) == [])
+        let reopened = try Replica.open(at: TemporaryDirectory.path("replica.sqlite"), encryptionKey: key)
+        #expect(try reopened.settings().token == token)
+        #expect(try reopened.search(SearchQuery("하나원에서")).count == 1)
+    }
+
+    /// The scan itself finds the phrases in a plaintext replica, in every encoding it checks.
+    @Test func theScanFindsThePhrasesInAPlaintextReplica() throws {
+        let replica = try Replica.create(
+            at: TemporaryDirectory.path("plain.sqlite"), server: Fixtures.server, token: token,
+            wallClock: ManualClock(Fixtures.epoch).read)
+        try addSecretStories(to: replica)
+        let hits = try ReplicaFiles.scan(directory, for: needles())
+        #expect(hits.contains { $0.hasPrefix(token) })
+        #expect(hits.contains { $0.hasPrefix("탈북여성쉼터 (UTF-8)") })
+    }
+
+    @Test func theFileDoesNotStartAsSQLiteAndReservesRoomOnEveryPage() throws {
+        let path: String
+        do {
+            let replica = try create()
+            path = replica.path
+            try addSecretStories(to: replica)
+            #expect(try replica.database.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+        }
+        let start = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)).prefix(16))
+        #expect(start != Array("SQLite format 3\0".utf8))
+        #expect(Replica.isEncrypted(at: path) == true)
+        // Page 1 opened with the key: a SQLite header with pages of 4096 bytes, 28 reserved (byte 20).
+        var page = try ReplicaFiles.page(1, of: path)
+        let opened = page.withUnsafeMutableBytes {
+            PageCipher(dataKey: key).open($0, associatedData: EncryptedFile.databaseData(page: 1))
+        }
+        #expect(opened)
+        #expect(page.starts(with: Array("SQLite format 3\0".utf8)))
+        #expect(page[16] == 0x10 && page[17] == 0x00 && page[20] == 28)
+        #expect(page[18] == 2 && page[19] == 2)  // WAL mode.
+    }
+
+    /// A rollback journal is held in memory (EncryptedVFS.swift), so a replica in place must
+    /// never need one: the only one is opened at creation, while the database is still empty
+    /// (`PRAGMA journal_mode = WAL` on it); writing, searching, reopening and closing open none.
+    @Test func aReplicaOpensARollbackJournalOnlyWhileEmpty() throws {
+        let key = SymmetricKey(size: .bits256)  // A VFS of its own, whose count is this test's.
+        let vfs = try EncryptedVFS.forKey(key)
+        do {
+            let replica = try create(key: key)
+            #expect(vfs.rollbackJournalsOpened == 1)
+            try addSecretStories(to: replica)
+        }
+        do {
+            let replica = try Replica.open(at: TemporaryDirectory.path("replica.sqlite"), encryptionKey: key)
+            try replica.edit(try replica.records(.story)[0].id, values: ["title": "Renamed"])
+        }
+        _ = try Replica.open(at: TemporaryDirectory.path("replica.sqlite"), encryptionKey: key).records()
+        #expect(vfs.rollbackJournalsOpened == 1)
+    }
+
+    // MARK: Keys that do not fit
+
+    @Test func aPlaintextReplicaOpenedWithAKeyIsRefused() throws {
+        let path = TemporaryDirectory.path("plain.sqlite")
+        _ = try Replica.create(at: path, server: Fixtures.server, token: token)
+        let error = try #require(throws: ClientError.self) { try Replica.open(at: path, encryptionKey: key) }
+        #expect(error.message.hasPrefix("this replica is not encrypted"))
+    }
+
+    @Test func anEncryptedReplicaOpenedWithoutAKeyIsRefused() throws {
+        let path = try create().path
+        let error = try #require(throws: ClientError.self) { try Replica.open(at: path) }
+        #expect(error.message.contains("is encrypted"))
+    }
+
+    @Test func anEncryptedReplicaOpenedWithAnotherKeyIsRefusedAndUnchanged() throws {
+        let path = try create().path
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let error = try #require(throws: ClientError.self) {
+            try Replica.open(at: path, encryptionKey: SymmetricKey(size: .bits256))
+        }
+        #expect(error.message.hasPrefix("wrong key or damaged replica at page 1"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try Replica.open(at: path, encryptionKey: key).settings().token == token)
+    }
+
+    // MARK: Tampering
+
+    /// A closed replica with stories, all in its database file (the WAL checkpointed away).
+    private func closedReplica(_ name: String = "replica.sqlite", key: SymmetricKey? = nil) throws -> String {
+        let replica = try create(name, key: key)
+        try addSecretStories(to: replica)
+        for index in 0..<40 { try replica.add(.story, values: ["title": .string("Story \(index)"), "body": "…", "language": "en"]) }
+        return replica.path
+    }
+
+    /// The error reading every page of the replica at `path` gives.
+    private func errorReadingEverything(_ path: String) -> String? {
+        do {
+            let replica = try Replica.open(at: path, encryptionKey: key)
+            _ = try replica.database.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+            _ = try replica.records()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 5]) func aFlippedByteIsNamedByItsPage(page: Int) throws {
+        let path = try closedReplica()
+        try #require(try ReplicaFiles.pageCount(of: path) >= 5)
+        try ReplicaFiles.flip(path, at: (page - 1) * 4096 + 1234)
+        let message = try #require(errorReadingEverything(path))
+        if page == 1 {
+            #expect(message.hasPrefix("wrong key or damaged replica at page 1"))
+        } else {
+            #expect(message.hasPrefix("replica damaged at page \(page):"))
+        }
+    }
+
+    @Test func aFlippedNonceOrTagIsNamedByItsPage() throws {
+        let path = try closedReplica()
+        try ReplicaFiles.flip(path, at: 2 * 4096 - 3)
+        #expect(errorReadingEverything(path)?.hasPrefix("replica damaged at page 2:") == true)
+    }
+
+    @Test func swappedPagesAreNamed() throws {
+        let path = try closedReplica()
+        let (two, three) = (try ReplicaFiles.page(2, of: path), try ReplicaFiles.page(3, of: path))
+        try ReplicaFiles.replacePage(2, of: path, with: three)
+        try ReplicaFiles.replacePage(3, of: path, with: two)
+        let message = try #require(errorReadingEverything(path))
+        #expect(message.hasPrefix("replica damaged at page 2:") || message.hasPrefix("replica damaged at page 3:"))
+    }
+
+    @Test func aPageFromAnotherReplicaIsNamed() throws {
+        let path = try closedReplica()
+        let other = try closedReplica("other.sqlite", key: SymmetricKey(size: .bits256))
+        try ReplicaFiles.replacePage(4, of: path, with: try ReplicaFiles.page(4, of: other))
+        #expect(errorReadingEverything(path)?.hasPrefix("replica damaged at page 4:") == true)
+    }
+
+    /// A copy of an open replica's database and WAL, as a seized device holds them after a crash.
+    private func copyWithWAL(lastTitle: String? = nil) throws -> (path: String, frames: Int) {
+        let replica = try create()
+        try addSecretStories(to: replica)
+        if let lastTitle { try replica.add(.story, values: ["title": .string(lastTitle), "body": "…", "language": "en"]) }
+        let copy = TemporaryDirectory.path("copy.sqlite")
+        try FileManager.default.copyItem(atPath: replica.path, toPath: copy)
+        try FileManager.default.copyItem(atPath: replica.path + "-wal", toPath: copy + "-wal")
+        let size = try Data(contentsOf: URL(fileURLWithPath: copy + "-wal")).count
+        return (copy, (size - 32) / (24 + 4096))
+    }
+
+    @Test func aFlippedByteInACommittedWALFrameIsNamed() throws {
+        let (copy, frames) = try copyWithWAL()
+        try #require(frames > 2)
+        try ReplicaFiles.flip(copy + "-wal", at: 32 + 24 + 100)
+        let message = try #require(errorReadingEverything(copy))
+        #expect(message.hasPrefix("replica damaged at page "))
+        #expect(message.contains("(frame 1 of its write-ahead log)"))
+    }
+
+    @Test func aWALFrameHeaderMovedToAnotherPageIsNamed() throws {
+        let (copy, frames) = try copyWithWAL()
+        try #require(frames > 2)
+        try ReplicaFiles.flip(copy + "-wal", at: 32 + 3, mask: 0x07)  // Frame 1's page number.
+        #expect(errorReadingEverything(copy)?.contains("(frame 1 of its write-ahead log)") == true)
+    }
+
+    /// A crash between a frame's header and its page leaves a torn tail, which SQLite drops as it
+    /// would from a plaintext WAL: the transactions before it are all there.
+    @Test func aTornLastFrameIsDroppedAndTheRestReads() throws {
+        let (copy, frames) = try copyWithWAL(lastTitle: "Written as the device died")
+        let wal = URL(fileURLWithPath: copy + "-wal")
+        var bytes = try Data(contentsOf: wal)
+        let lastPage = 32 + (frames - 1) * (24 + 4096) + 24
+        bytes.replaceSubrange(lastPage..<(lastPage + 4096), with: Data(count: 4096))
+        try bytes.write(to: wal)
+        #expect(errorReadingEverything(copy) == nil)
+        let replica = try Replica.open(at: copy, encryptionKey: key)
+        // The last transaction is gone with its frame; the stories before it are there.
+        #expect(try replica.records(.story).count == 2)
+        #expect(try replica.search(SearchQuery("Yanji")).count == 1)
+    }
+}
