@@ -57,6 +57,9 @@ extension Replica {
             let now = wallClock()
             return ReplicaStatus(
                 replica: path, server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
+                account: settings.role.map { role in
+                    "\(TerminalText.escaped(settings.accountName ?? "?"))'s \(role.rawValue) token"
+                },
                 stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
                 resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
                 unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
@@ -72,11 +75,22 @@ extension Replica {
     }
 
     /// Every visible record as a content pack, in canonical form.
-    public func exportPack() throws -> ContentPack {
-        ContentPack(
-            records: try records().map { record in
-                ContentPack.Record(id: record.id, kind: record.kind, fields: record.values.filter { $0.value != .null })
-            })
+    ///
+    /// - Parameter includingRejected: keep the values of changes the server refused; without
+    ///   it, a record holds the server's values instead, and one whose creation was refused is
+    ///   left out.
+    public func exportPack(includingRejected: Bool = false) throws -> ContentPack {
+        try database.read { db in
+            var records = try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0 ORDER BY id")
+                .map { try Self.decode(RecordState.self, $0) }
+            if !includingRejected {
+                records = try records.compactMap { try withoutRejected(db, $0) }.filter { !$0.isDeleted }
+            }
+            return ContentPack(
+                records: records.map { record in
+                    ContentPack.Record(id: record.id, kind: record.kind, fields: record.values.filter { $0.value != .null })
+                })
+        }
     }
 }
 
@@ -113,6 +127,8 @@ public struct ReplicaStatus: Sendable, Codable {
     public var replica: String
     public var server: String
     public var replicaID: String
+    /// The token as the server last stated it, such as "amina's field token"; nil before it was asked.
+    public var account: String?
     public var stories: Int
     public var resources: Int
     public var unsentChanges: Int

@@ -91,5 +91,6 @@ package func buildRouter(
         log: ChangeLog(storage: store, clock: waitClock), configuration: configuration, clock: clock, metrics: metrics,
         tokens: store)
         .addRoutes(to: v1)
+    AccountController(configuration: configuration).addRoutes(to: v1)
     return router
 }

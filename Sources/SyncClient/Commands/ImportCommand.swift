@@ -18,12 +18,13 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let data: Data
-        do {
-            data =
-                file == "-"
-                ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw ClientError("cannot read \(file): \(error.localizedDescription)")
+        if file == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: file) else {
+                throw ClientError(FileProblem.reading(file, purpose: "the pack"))
+            }
+            data = contents
         }
         let pack: ContentPack
         do {

@@ -11,11 +11,8 @@ struct ImportCommand: AsyncParsableCommand {
     @Argument(help: "The pack's JSON file.") var file: String
 
     func run() async throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw ValidationError("cannot read '\(file)': \(error.localizedDescription)")
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError(FileProblem.reading(file, purpose: "the pack"))
         }
         let pack: ContentPack
         do {
