@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import HavenCore
 import Testing
@@ -128,5 +129,16 @@ private struct Canned: HTTPTransport {
     var body: Data
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: body)
+    }
+}
+
+/// The edit commands' help states the limits an edit is checked against.
+struct EditHelpTests {
+    @Test func addAndEditHelpStateTheLimits() throws {
+        for command in [RecordsCommand<StoryFields>.Add.self, RecordsCommand<StoryFields>.Edit.self] as [any ParsableCommand.Type] {
+            let help = HavenCommand.helpMessage(for: command, columns: 400)
+            #expect(help.contains("body 100000 characters"), "\(help)")
+            #expect(help.contains("262144 bytes of JSON"), "\(help)")
+        }
     }
 }

@@ -36,6 +36,8 @@ public struct HavenCommand: AsyncParsableCommand {
             }
         } catch let error as ExitCode {
             exit(withError: error)  // What went wrong is printed already.
+        } catch where exitCode(for: error) == .success {
+            exit(withError: error)  // --help, which parsing leaves to a command that throws it.
         } catch let error as ArgumentParser.ValidationError where !wantsJSON {
             exit(withError: error)  // Our own words, shown with the usage.
         } catch {
