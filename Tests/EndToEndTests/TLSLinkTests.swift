@@ -82,7 +82,7 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: device.replica))
 
         // When --insecure-http is given, Then the replica is made
-        try device.haven("init", "--server", "http://192.0.2.1:9", "--token-file", tokenFile, "--insecure-http")
+        try device.haven("init", "--server", "http://192.0.2.1:9", "--token-file", tokenFile, "--insecure-http", "--offline")
         #expect(FileManager.default.fileExists(atPath: device.replica))
     }
 
