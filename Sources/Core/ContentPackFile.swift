@@ -4,17 +4,13 @@ import Foundation
 public enum ContentPackFile {
     /// The bytes of `path`, or of standard input for `-`.
     ///
-    /// - Throws: ``ContentPackError`` saying in words why the file cannot be read (callers name the file).
+    /// - Throws: ``ContentPackError`` naming the file and saying in words why it cannot be read.
     public static func read(_ path: String) throws(ContentPackError) -> Data {
         if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ContentPackError(message: "no such file; check the path")
-        }
-        guard !isDirectory.boolValue else { throw ContentPackError(message: "a directory, not a pack file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ContentPackError(message: "cannot be read: check its permissions")
-        }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+            let data = FileManager.default.contents(atPath: path)
+        else { throw ContentPackError(message: FileProblem.reading(path, purpose: "the pack")) }
         return data
     }
 

@@ -88,4 +88,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let unavailable = ErrorCode(rawValue: "unavailable")
     /// The server failed; nothing about the request is at fault.
     public static let `internal` = ErrorCode(rawValue: "internal")
+
+    // Failures of a `haven` command itself, as `--json` prints them; no server answers these.
+
+    /// The server could not be reached: connection refused, a name that did not resolve, a timeout.
+    public static let unreachable = ErrorCode(rawValue: "unreachable")
+    /// The command line was not understood (a missing or malformed option).
+    public static let invalidArguments = ErrorCode(rawValue: "invalid_arguments")
+    /// The command failed on this device; the message says why and what to do.
+    public static let commandFailed = ErrorCode(rawValue: "command_failed")
 }

@@ -71,31 +71,25 @@ public enum RecordSchema {
             if requiredFields(of: kind).contains(field) { throw .invalid(field, "required, cannot be cleared") }
             return
         }
+        let limit = fieldLimit(field, kind: kind)
         switch (kind, field) {
-        case (.story, "title"), (.resource, "name"):
-            try text(field, value, max: 200, nonEmpty: true)
-        case (.story, "body"):
-            try text(field, value, max: 100_000, nonEmpty: true)
-        case (.story, "summary"):
-            try text(field, value, max: 1_000)
-        case (.resource, "description"):
-            try text(field, value, max: 20_000)
-        case (.story, "author"), (_, "region"):
-            try text(field, value, max: 100)
-        case (.resource, "address"), (.resource, "hours"):
-            try text(field, value, max: 500)
+        case (.story, "title"), (.resource, "name"), (.story, "body"):
+            try text(field, value, limit, nonEmpty: true)
+        case (.story, "summary"), (.resource, "description"), (.story, "author"), (_, "region"),
+            (.resource, "address"), (.resource, "hours"):
+            try text(field, value, limit)
         case (.story, "language"):
-            try languageTag(field, value)
+            try languageTag(field, value, limit)
         case (.resource, "languages"):
-            try list(field, value, max: 32) { tag in
+            try list(field, value, limit) { tag in
                 isLanguageTag(tag) ? nil : "each entry must be a BCP 47 language tag such as en or ko"
             }
         case (.story, "tags"):
-            try list(field, value, max: 32) { tag in
+            try list(field, value, limit) { tag in
                 (1...50).contains(tag.count) ? nil : "each tag must have 1 to 50 characters"
             }
         case (.story, "media"):
-            try list(field, value, max: 64) { ref in
+            try list(field, value, limit) { ref in
                 isMediaReference(ref) ? nil : "each reference must be 'sha256:' and 64 hex digits"
             }
         case (_, "status"):
@@ -105,22 +99,22 @@ public enum RecordSchema {
         case (.resource, "category"):
             try oneOf(field, value, categories)
         case (.resource, "country"):
-            let code = try text(field, value, max: 100, nonEmpty: true)
+            let code = try text(field, value, limit, nonEmpty: true)
             guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
                 throw .invalid(field, "must be a two-letter upper-case ISO 3166 code such as KR")
             }
         case (.resource, "phone"):
-            let phone = try text(field, value, max: 32, nonEmpty: true)
+            let phone = try text(field, value, limit, nonEmpty: true)
             guard phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+-() ".contains($0)) }),
                 phone.contains(where: \.isNumber)
             else { throw .invalid(field, "may hold only digits, spaces and + - ( )") }
         case (.resource, "url"):
-            let url = try text(field, value, max: 2_000, nonEmpty: true)
+            let url = try text(field, value, limit, nonEmpty: true)
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains(" ") else {
                 throw .invalid(field, "must be an http:// or https:// address without spaces")
             }
         case (.resource, "verifiedAt"):
-            let date = try text(field, value, max: 40, nonEmpty: true)
+            let date = try text(field, value, limit, nonEmpty: true)
             guard isDate(date) else { throw .invalid(field, "must be a date written YYYY-MM-DD") }
         default:
             break  // An unknown field: kept and synced as it is.
@@ -158,9 +152,10 @@ public enum RecordSchema {
     }
 
     @discardableResult
-    private static func text(_ field: String, _ value: JSONValue, max: Int, nonEmpty: Bool = false)
+    private static func text(_ field: String, _ value: JSONValue, _ limit: FieldLimit?, nonEmpty: Bool = false)
         throws(ValidationError) -> String
     {
+        let max = limit?.characters ?? Int.max
         guard let string = value.stringValue else { throw .invalid(field, "must be text") }
         if nonEmpty && string.allSatisfy(\.isWhitespace) { throw .invalid(field, "must not be empty") }
         // A character is at least one UTF-8 byte: within `max` bytes needs no character count.
@@ -168,8 +163,10 @@ public enum RecordSchema {
         return string
     }
 
-    private static func languageTag(_ field: String, _ value: JSONValue) throws(ValidationError) {
-        let tag = try text(field, value, max: 35, nonEmpty: true)
+    private static func languageTag(_ field: String, _ value: JSONValue, _ limit: FieldLimit?)
+        throws(ValidationError)
+    {
+        let tag = try text(field, value, limit, nonEmpty: true)
         guard isLanguageTag(tag) else { throw .invalid(field, "must be a BCP 47 language tag such as en or ko") }
     }
 
@@ -179,9 +176,10 @@ public enum RecordSchema {
         }
     }
 
-    private static func list(_ field: String, _ value: JSONValue, max: Int, check: (String) -> String?)
-        throws(ValidationError)
-    {
+    private static func list(
+        _ field: String, _ value: JSONValue, _ limit: FieldLimit?, check: (String) -> String?
+    ) throws(ValidationError) {
+        let max = limit?.entries ?? Int.max
         guard let items = value.stringArrayValue else { throw .invalid(field, "must be a list of text") }
         if items.count > max { throw .invalid(field, "must have at most \(max) entries (has \(items.count))") }
         for item in items {

@@ -4,7 +4,12 @@ import HavenCore
 /// What went wrong on the client, in words that say what to do next.
 public struct ClientError: Error, Sendable, CustomStringConvertible {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// What `--json` prints as the error's code.
+    public let code: ErrorCode
+    public init(_ message: String, code: ErrorCode = .commandFailed) {
+        self.message = message
+        self.code = code
+    }
     public var description: String { message }
 
     static func noReplica(_ path: String) -> ClientError {
@@ -22,6 +27,9 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
     public let detail: ErrorDetail
     /// Seconds the server asked the client to wait (`Retry-After`), if it did.
     public var retryAfter: Double?
+    /// Whether the body was a Haven error (`{"error":{"code":…}}`): a proxy, a portal or another
+    /// HTTP service answers otherwise.
+    public var isHavenError = true
 
     /// An error answer with its decoded body and `Retry-After`.
     public init(status: Int, detail: ErrorDetail, retryAfter: Double? = nil) {

@@ -56,7 +56,11 @@ extension Replica {
             func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
             let now = wallClock()
             return ReplicaStatus(
-                replica: path, encrypted: Self.hasKeyFile(at: path), server: settings.server.absoluteString, replicaID: settings.replicaID.rawValue,
+                replica: path, encrypted: Self.hasKeyFile(at: path), server: settings.server.absoluteString,
+                replicaID: settings.replicaID.rawValue,
+                account: settings.role.map { role in
+                    "\(TerminalText.escaped(settings.accountName ?? "?"))'s \(role.rawValue) token"
+                },
                 stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
                 resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
                 unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
@@ -73,13 +77,24 @@ extension Replica {
 
     /// Every visible record as a content pack, in canonical form, each with its version (its
     /// latest stamp), so that importing the pack later never undoes a newer edit.
-    public func exportPack() throws -> ContentPack {
-        ContentPack(
-            records: try records().map { record in
-                ContentPack.Record(
-                    id: record.id, kind: record.kind, fields: record.values.filter { $0.value != .null },
-                    version: record.latestStamp)
-            })
+    ///
+    /// - Parameter includingRejected: keep the values of changes the server refused; without
+    ///   it, a record holds the server's values instead, and one whose creation was refused is
+    ///   left out.
+    public func exportPack(includingRejected: Bool = false) throws -> ContentPack {
+        try database.read { db in
+            var records = try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0 ORDER BY id")
+                .map { try Self.decode(RecordState.self, $0) }
+            if !includingRejected {
+                records = try records.compactMap { try withoutRejected(db, $0) }.filter { !$0.isDeleted }
+            }
+            return ContentPack(
+                records: records.map { record in
+                    ContentPack.Record(
+                        id: record.id, kind: record.kind, fields: record.values.filter { $0.value != .null },
+                        version: record.latestStamp)
+                })
+        }
     }
 }
 
@@ -118,6 +133,8 @@ public struct ReplicaStatus: Sendable, Codable {
     public var encrypted: Bool
     public var server: String
     public var replicaID: String
+    /// The token as the server last stated it, such as "amina's field token"; nil before it was asked.
+    public var account: String?
     public var stories: Int
     public var resources: Int
     public var unsentChanges: Int

@@ -29,6 +29,11 @@ extension Replica {
             for result in response.results {
                 switch result.status {
                 case .applied, .duplicate:
+                    if let body = try String.fetchOne(
+                        db, sql: "SELECT body FROM outbox WHERE change_id = ?", arguments: [result.id])
+                    {
+                        try mergeIntoServerState(db, try Self.decode(Change.self, body).record)
+                    }
                     try delete.execute(arguments: [result.id])
                 case .rejected where result.error?.code == .recordPurged:
                     guard let recordID = try String.fetchOne(
@@ -43,6 +48,7 @@ extension Replica {
                         arguments: [Self.rejectionText(result.error), result.id])
                 }
             }
+            try dropSettledServerStates(db)
             try recordServerTime(db, response.serverTime)
             return dropped
         }
@@ -73,12 +79,15 @@ extension Replica {
             // otherwise refuse them as too far ahead, and its next edits would order before them.
             settings.serverOffset = serverOffset(page.serverTime)
             var clock = clock(settings)
+            // Most pages touch no record with unsent changes: then no lookup per record.
+            let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
             for delta in page.changes {
                 let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
                 var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
                 guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
                 record.merge(delta)
                 try save(db, record)
+                if keepsServerStates { try mergeIntoServerState(db, delta) }
                 // Later local edits must order after what this replica has now seen.
                 if let latest = delta.latestStamp { clock.witness(latest) }
             }
@@ -130,15 +139,18 @@ extension Replica {
     /// - Returns: how many records were dropped.
     @discardableResult
     public func forgetCursor() throws -> Int {
-        try database.write { db in
-            try ReplicaSettings.set(db, .cursor, nil)
-            try db.execute(
-                sql: """
-                    DELETE FROM records WHERE id NOT IN (
-                        SELECT record_id FROM outbox WHERE status IN ('pending', 'rejected'))
-                    """)
-            return db.changesCount
-        }
+        try database.write { db in try forgetCursor(db) }
+    }
+
+    @discardableResult
+    func forgetCursor(_ db: Database) throws -> Int {
+        try ReplicaSettings.set(db, .cursor, nil)
+        try db.execute(
+            sql: """
+                DELETE FROM records WHERE id NOT IN (
+                    SELECT record_id FROM outbox WHERE status IN ('pending', 'rejected'))
+                """)
+        return db.changesCount
     }
 
     private func recordServerTime(_ db: Database, _ serverTime: UInt64) throws {

@@ -23,6 +23,7 @@ public struct Replica: Sendable {
         at path: String, server: URL, token: String, link: Link = Link(), encryptionKey: SymmetricKey? = nil,
         wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
+        try refuseDirectory(path)
         if FileManager.default.fileExists(atPath: path) {
             throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
         }
@@ -50,12 +51,21 @@ public struct Replica: Sendable {
         at path: String, encryptionKey: SymmetricKey? = nil,
         wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
     ) throws -> Replica {
+        try refuseDirectory(path)
         guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
         let replica = try Replica(path: path, encryptionKey: encryptionKey, wallClock: wallClock)
         if encryptionKey != nil { removeEncryptionLeftovers(of: path) }
         try replica.tightenPermissions()
         try replica.checkFileIdentity()
         return replica
+    }
+
+    /// A `--replica` that names a directory is a mistake to say in words, not SQLite's.
+    private static func refuseDirectory(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        throw ClientError(
+            "\(path) is a directory: give the replica file's path, such as \(URL(fileURLWithPath: path).appendingPathComponent("replica.sqlite").path)")
     }
 
     private init(path: String, encryptionKey: SymmetricKey?, wallClock: @escaping HybridLogicalClock.WallClock) throws {
@@ -101,6 +111,8 @@ public struct Replica: Sendable {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: "CREATE INDEX outbox_by_record ON outbox (record_id, status)")
         }
+        // The server's state of records with unsent changes (Replica+Discard.swift).
+        migrator.registerMigration("v4") { db in try createServerStates(db) }
         return migrator
     }
 

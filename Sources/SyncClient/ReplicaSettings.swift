@@ -18,6 +18,8 @@ public struct ReplicaSettings: Sendable {
         case pin
         /// Set by `haven init --insecure-http`: plain http:// to another machine is allowed (Link/PlainHTTPRule.swift).
         case insecureHTTP = "insecure_http"
+        /// What the server last said of the token (`GET /v1/me`, Replica+Account.swift).
+        case accountName = "account_name", role, recordBytes = "record_bytes"
     }
 
     public var server: URL
@@ -42,6 +44,11 @@ public struct ReplicaSettings: Sendable {
     public var pin: PinnedKey?
     /// Whether plain http:// to another machine was allowed at `init`.
     public var insecureHTTP: Bool
+    /// The token's name and role as the server last stated them; nil before it was asked.
+    public var accountName: String?
+    public var role: Role?
+    /// The largest change the server takes, in bytes, as it last stated it.
+    public var recordBytes: Int?
 
     static func load(_ db: Database) throws -> ReplicaSettings {
         let values = try Dictionary(
@@ -63,7 +70,10 @@ public struct ReplicaSettings: Sendable {
             batchSize: values[Key.batchSize.rawValue].flatMap { Int($0) },
             pageSize: values[Key.pageSize.rawValue].flatMap { Int($0) },
             pin: values[Key.pin.rawValue].flatMap(PinnedKey.init(parsing:)),
-            insecureHTTP: values[Key.insecureHTTP.rawValue] == "1")
+            insecureHTTP: values[Key.insecureHTTP.rawValue] == "1",
+            accountName: values[Key.accountName.rawValue],
+            role: values[Key.role.rawValue].flatMap(Role.init(rawValue:)),
+            recordBytes: values[Key.recordBytes.rawValue].flatMap { Int($0) })
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {

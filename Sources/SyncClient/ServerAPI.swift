@@ -71,6 +71,13 @@ public struct ServerAPI: Sendable {
         try await send("GET", url: server.appendingPathComponent("v1/records/\(id)/history"), headers: [:], body: nil)
     }
 
+    /// `GET /v1/me`: the token's name and role and the server's limits, checked: a name a
+    /// person can read, limits that are numbers a client can hold (``Account/checked()``).
+    public func me() async throws -> Account {
+        let account: Account = try await send("GET", url: server.appendingPathComponent("v1/me"), headers: [:], body: nil)
+        return try account.checked()
+    }
+
     private func send<Answer: Decodable>(
         _ method: String, url: URL, headers: [String: String], body: Data?, extraTime: Double = 0
     ) async throws -> Answer {
@@ -90,12 +97,14 @@ public struct ServerAPI: Sendable {
             .map { min(max(0, $0), response.body.count + response.body.count / 100 + 1_024) } ?? response.body.count
         traffic.count(sent: body?.count ?? 0, received: received)
         guard (200..<300).contains(response.status) else {
-            let detail =
-                (try? JSONDecoder().decode(ErrorBody.self, from: response.body))?.error
-                ?? ErrorDetail(code: ErrorCode(rawValue: "http_\(response.status)"), message: "unexpected answer")
-            throw ServerError(
-                status: response.status, detail: detail,
+            let body = try? JSONDecoder().decode(ErrorBody.self, from: response.body)
+            var error = ServerError(
+                status: response.status,
+                detail: body?.error
+                    ?? ErrorDetail(code: ErrorCode(rawValue: "http_\(response.status)"), message: "unexpected answer"),
                 retryAfter: ServerError.retryAfter(response.header("Retry-After")))
+            error.isHavenError = body != nil
+            throw error
         }
         do {
             return try JSONDecoder().decode(Answer.self, from: response.body)

@@ -313,7 +313,7 @@ public struct SyncEngine: Sendable {
             {
                 try save(sizes)
             }
-            report(summary)
+            report(summary, pull: page.more ? progress.estimate(after: clock.now() - started) : nil)
             if !page.more {
                 try replica.recordPullFinished()
                 return
@@ -368,6 +368,15 @@ public struct SyncEngine: Sendable {
         var bytesPerRecord: Double { items > 0 ? max(1, Double(bytes) / Double(items)) : 1024 }
         /// The whole download, as far as can be told.
         var expectedBytes: Double { Double(bytes) + Double(remaining) * bytesPerRecord }
+
+        /// What is left, for a progress line, after `seconds` of pulling at this pace.
+        func estimate(after seconds: Double) -> SyncProgress.PullEstimate {
+            let left = max(0, expectedBytes - Double(bytes))
+            let rate = seconds > 0 ? Double(bytes) / seconds : 0
+            return SyncProgress.PullEstimate(
+                remainingRecords: remaining, receivedBytes: bytes, expectedBytes: Int(min(expectedBytes, 1e15)),
+                secondsLeft: rate > 0 ? min(left / rate, 1e9) : nil)
+        }
     }
 
     /// Grows or shrinks `size` after a success that took `seconds` (rule 2); true if it changed.
@@ -410,17 +419,20 @@ public struct SyncEngine: Sendable {
         switch retry.failed(now: now, random: random(), retryAfter: retryAfter) {
         case .giveUp:
             throw RetryBudgetExhausted(
-                step: step, attempts: retry.failures, seconds: retry.stalled(at: now), lastError: describeFailure(error)
+                step: step, attempts: retry.failures, seconds: retry.stalled(at: now), lastError: describeFailure(error, server: api.server)
             )
         case .retry(let delay):
             summary.retries += 1
-            report(summary, retryingIn: delay, after: describeFailure(error))
+            report(summary, retryingIn: delay, after: describeFailure(error, server: api.server))
             try await clock.sleep(delay)
         }
     }
 
-    private func report(_ summary: Summary, retryingIn delay: Double? = nil, after failure: String? = nil) {
-        progress?(SyncProgress(summary: summary, retryingIn: delay, lastFailure: failure))
+    private func report(
+        _ summary: Summary, pull: SyncProgress.PullEstimate? = nil, retryingIn delay: Double? = nil,
+        after failure: String? = nil
+    ) {
+        progress?(SyncProgress(summary: summary, retryingIn: delay, lastFailure: failure, pull: pull))
     }
 
     /// Why a change that is too large alone stays behind, and what to do.
@@ -443,4 +455,33 @@ public struct SyncProgress: Sendable {
     public var retryingIn: Double?
     /// The failure being waited out.
     public var lastFailure: String?
+    /// While a pull has more pages to come: how much, as the server's `remaining` says.
+    public var pull: PullEstimate?
+
+    /// The rest of a pull, from the server's `remaining` count and the pace so far.
+    public struct PullEstimate: Sendable, Equatable {
+        /// Records still to come.
+        public var remainingRecords: Int
+        /// Bytes this pull has received, and the whole pull's, as far as can be told.
+        public var receivedBytes: Int
+        public var expectedBytes: Int
+        /// Seconds the rest should take at the pace so far; nil before it can be told.
+        public var secondsLeft: Double?
+
+        public init(remainingRecords: Int, receivedBytes: Int, expectedBytes: Int, secondsLeft: Double?) {
+            self.remainingRecords = remainingRecords
+            self.receivedBytes = receivedBytes
+            self.expectedBytes = expectedBytes
+            self.secondsLeft = secondsLeft
+        }
+    }
+
+    public init(
+        summary: SyncEngine.Summary, retryingIn: Double? = nil, lastFailure: String? = nil, pull: PullEstimate? = nil
+    ) {
+        self.summary = summary
+        self.retryingIn = retryingIn
+        self.lastFailure = lastFailure
+        self.pull = pull
+    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import HavenCore
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 /// How the sync engine treats an error from one request: try again, or stop and tell the person.
 enum SyncFailure: Sendable {
@@ -50,22 +51,50 @@ public struct RetryBudgetExhausted: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A failure as a person reads it, without URLs, tokens or bodies.
-func describeFailure(_ error: any Error) -> String {
+/// A failure as a person reads it, naming `server`'s address when given, without tokens or bodies.
+func describeFailure(_ error: any Error, server: URL? = nil) -> String {
+    let address = server.map(\.absoluteString) ?? "the server"
     switch error {
     case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:
-        return "the request timed out"
+        return "the request to \(address) timed out"
     case let error as HTTPClientError where error == .connectTimeout:
-        return "connecting to the server timed out"
+        return "connecting to \(address) timed out (check the address, and that this device has a link)"
     case let error as HTTPClientError where error == .remoteConnectionClosed:
-        return "the connection was lost"
-    case is NIOConnectionError, is ChannelError:
-        return "cannot connect to the server"
+        return "the connection to \(address) was lost"
+    case let error as NIOConnectionError:
+        if error.connectionErrors.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
+            return "cannot find the host \(error.host) (the name did not resolve: check the address, or the link)"
+        }
+        if error.connectionErrors.contains(where: { ($0.error as? IOError)?.errnoCode == ECONNREFUSED }) {
+            return refusedText(address)
+        }
+        return "cannot connect to \(address)"
     case let error as IOError where error.errnoCode == ECONNREFUSED:
-        return "cannot connect to the server"
+        return refusedText(address)
     case let error as IOError where [ECONNRESET, EPIPE].contains(error.errnoCode):
-        return "the connection was lost"
+        return "the connection to \(address) was lost"
+    case is ChannelError:
+        return "cannot connect to \(address)"
+    case is NIOSSLError, is BoringSSLError:
+        return notHTTPSText(server)
     default:
         return describe(error)
     }
+}
+
+/// The TLS handshake failed: most often a plain http server behind an https:// address.
+func notHTTPSText(_ server: URL?) -> String {
+    guard let server, var components = URLComponents(url: server, resolvingAgainstBaseURL: false) else {
+        return "the server does not speak https (the TLS handshake failed)"
+    }
+    components.scheme = "http"
+    components.path = ""
+    return "\(server.absoluteString) does not speak https (the TLS handshake failed): if it is a plain http server, "
+        + "its address is \(components.string ?? "http://…") (plain http only on this machine, or with --insecure-http); "
+        + "otherwise ask its admin for its https:// address"
+}
+
+/// Nothing listens at the address.
+private func refusedText(_ address: String) -> String {
+    "cannot connect to \(address): connection refused (nothing listens there: is haven-server running, and is the port right?)"
 }

@@ -90,5 +90,6 @@ package func buildRouter(
     let log = ChangeLog(storage: store, clock: waitClock)
     SyncController(log: log, configuration: configuration, clock: clock, metrics: metrics, tokens: store).addRoutes(to: v1)
     HistoryController(log: log).addRoutes(to: v1)
+    AccountController(configuration: configuration).addRoutes(to: v1)
     return router
 }

@@ -22,7 +22,7 @@ public struct ServerConfiguration: Sendable {
     /// with `record_too_large`.
     public var maxRecordBytes: Int = ProtocolLimits.recordBytes
     /// How deeply arrays and objects may nest in a request body; deeper is 400 `too_deep`.
-    public var maxNestingDepth: Int = 32
+    public var maxNestingDepth: Int = ProtocolLimits.nestingDepth
     /// Failed authentications from one client address that block it with 429; 0 turns the
     /// throttle off.
     public var failedAuthLimit: Int = 10
@@ -47,8 +47,8 @@ public struct ServerConfiguration: Sendable {
     public var bodyTimeout: Duration = .seconds(300)
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 8 << 20, maxBatchSize: Int = 1_000,
-        pageLimit: Int = 500, pageBytes: Int = ProtocolLimits.pageBytes, maxDrift: UInt64 = 10 * 60 * 1000
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ProtocolLimits.requestBytes,
+        maxBatchSize: Int = ProtocolLimits.batchChanges, pageLimit: Int = ProtocolLimits.pageRecords, pageBytes: Int = ProtocolLimits.pageBytes, maxDrift: UInt64 = 10 * 60 * 1000
     ) {
         self.host = host
         self.port = port
@@ -57,5 +57,12 @@ public struct ServerConfiguration: Sendable {
         self.pageLimit = pageLimit
         self.pageBytes = pageBytes
         self.maxDrift = maxDrift
+    }
+
+    /// The limits this configuration enforces, as `GET /v1/me` states them.
+    public var limits: ServerLimits {
+        ServerLimits(
+            recordBytes: maxRecordBytes, requestBytes: maxBodyBytes, batchChanges: maxBatchSize,
+            pageRecords: pageLimit, nestingDepth: maxNestingDepth)
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HavenCore
 
 /// An access token as stored: its secret is kept only as a SHA-256 hash.
 public struct TokenInfo: Sendable, Hashable, Codable {

@@ -102,7 +102,7 @@ struct CommandParsingTests {
 
         var command = try #require(
             HavenCommand.parseAsRoot([
-                "init", "--no-encryption", "--server", "http://127.0.0.1:8080", "--token", "t0k3n", "--replica", path,
+                "init", "--no-encryption", "--server", "http://127.0.0.1:8080", "--token", "t0k3n", "--replica", path, "--offline",
             ]) as? any AsyncParsableCommand)
         try await command.run()
 
@@ -112,7 +112,7 @@ struct CommandParsingTests {
         #expect(settings.cursor == nil)
         var again = try #require(
             HavenCommand.parseAsRoot([
-                "init", "--no-encryption", "--server", "http://127.0.0.2:8080", "--token", "t", "--replica", path,
+                "init", "--no-encryption", "--server", "http://127.0.0.2:8080", "--token", "t", "--replica", path, "--offline",
             ]) as? any AsyncParsableCommand)
         await #expect(throws: ClientError.self) { try await again.run() }
     }

@@ -115,10 +115,10 @@ struct SyncOutputTests {
         #expect(status.lastPull == Fixtures.epoch)
         #expect(status.cursorAgeSeconds == 720)
         let lines = StatusCommand.lines(status)
-        #expect(lines.contains("unsent      1 change"))
-        #expect(lines.contains("last sync   2024-11-14T22:13:20Z"))
-        #expect(lines.contains("last pull   2024-11-14T22:13:20Z (12 min ago)"))
-        #expect(lines.contains("sizes       25 changes per push, 120 records per page"))
+        #expect(lines.contains("1 change is waiting to be sent: run 'haven sync'."), "\(lines)")
+        #expect(lines.contains("Last synced 2024-11-14T22:13:20Z (12 min ago)."))
+        #expect(lines.contains("The link last allowed 25 changes per push and 120 records per page."))
+        #expect(lines.contains { $0.hasSuffix("with a token not checked yet (the next sync checks it).") })
     }
 
     @Test func parsesSyncWatchAndRetryOptions() throws {

@@ -77,7 +77,7 @@ struct BadLinkTests {
         let proxy = try FaultProxy(upstreamPort: server.port, profile: link.profile(payload))
         defer { proxy.stop() }
         let field = Device("field", in: directory)
-        try field.haven("init", "--server", proxy.url, "--token", token)
+        try field.haven("init", "--server", proxy.url, "--token", token, "--offline")  // Not through the faults.
         let start = Date()
         let failures = try syncUntilDone(field, runs: 15)
         let seconds = Date().timeIntervalSince(start)

@@ -135,7 +135,11 @@ struct ConvergenceTests {
         try server.start()
         defer { server.stop() }
         let device = Device("device", in: directory)
-        try device.haven("init", "--server", server.url, "--token", "hvn_not-a-real-token")
+        let refused = try device.havenResult(["init", "--server", server.url, "--token", "hvn_not-a-real-token"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("\(server.url) is a Haven server, but it refused the token"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: device.replica))
+        try device.haven("init", "--server", server.url, "--token", "hvn_not-a-real-token", "--offline")
         let result = try device.havenResult(["sync"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("401"))

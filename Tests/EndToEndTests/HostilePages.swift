@@ -73,7 +73,7 @@ enum HostilePages {
     /// A fresh replica in its own directory, pointed at `server`.
     static func device(for server: HostileServer) throws -> Device {
         let device = Device("hostile", in: try TemporaryDirectory())
-        try device.haven("init", "--server", server.url, "--token", token)
+        try device.haven("init", "--server", server.url, "--token", token, "--offline")
         return device
     }
 }

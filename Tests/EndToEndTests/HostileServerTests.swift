@@ -148,7 +148,7 @@ import Testing
             // Then the story is still listed, with its unsent change, and the person is told
             #expect(output.contains("1 record(s) are no longer visible to this token but were kept"), "\(output)")
             #expect(try await device.offPool("stories", "list").contains(added))
-            #expect(try await device.offPool("status").contains("unsent      1 change"))
+            #expect(try await device.offPool("status").contains("1 change is waiting to be sent"))
         }
     }
 }

@@ -12,7 +12,7 @@ import TestSupport
         let device = Device("made/for/it/replica", in: directory)
 
         // When haven init creates it, and a story is saved
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_mode-test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_mode-test", "--offline")
         try device.haven("stories", "add", "--title", "T", "--body", "B", "--language", "en")
 
         // Then the file and each directory made are the owner's alone
@@ -26,7 +26,7 @@ import TestSupport
         // Given a replica whose file, side files and directory were left open to everyone
         let directory = try TemporaryDirectory()
         let device = Device("made/replica", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_mode-test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_mode-test", "--offline")
         _ = FileManager.default.createFile(atPath: device.replica + "-journal", contents: Data())
         for file in [device.replica, device.replica + "-journal"] {
             try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)

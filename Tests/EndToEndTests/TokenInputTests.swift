@@ -18,7 +18,7 @@ import TestSupport
 
             // When the replica is created with it and pulls
             let created = try await device.offPoolResult(
-                ["init", "--server", server.url] + arguments, input: source == "--token -" ? Data((secret + "\n").utf8) : nil)
+                ["init", "--server", server.url, "--offline"] + arguments, input: source == "--token -" ? Data((secret + "\n").utf8) : nil)
             #expect(created.status == 0, "\(created.stderr)")
             try await device.offPool("pull", "--retry-for", "0")
 

@@ -128,6 +128,8 @@ struct OpenAPIContractTests {
             bodies.append(("ErrorBody", Data(error.body.readableBytesView)))
             let health = try await client.get("/healthz", token: nil)
             bodies.append(("HealthStatus", Data(health.body.readableBytesView)))
+            let account = try await client.get("/v1/me", token: server["field"])
+            bodies.append(("Account", Data(account.body.readableBytesView)))
             return bodies
         }
 

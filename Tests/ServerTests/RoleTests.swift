@@ -36,7 +36,7 @@ struct RoleTests {
             switch self {
             case .createsResource: "resources"
             case .createsPublishedStory, .publishesOwnDraft: "status: field staff cannot publish"
-            case .editsEditorsStory: "only their own stories"
+            case .editsEditorsStory: "editors only"  // Its story is published: that is said first.
             // A draft it may not see answers as a fresh id would: a title alone is no story.
             case .editsOtherFieldsDraft: "required"
             case .editsOwnStoryOncePublished: "editors only"

@@ -10,10 +10,11 @@ public struct HavenCommand: AsyncParsableCommand {
         abstract: "Read and write Haven stories and resources offline; sync when a link comes back.",
         discussion: "The replica file is chosen by --replica or HAVEN_REPLICA (default ~/.haven/replica.sqlite).",
         subcommands: [
-            InitCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
+            InitCommand.self, LoginCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
             RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
-            RetryCommand.self, SearchCommand.self, HistoryCommand.self, ImportCommand.self, ExportCommand.self, WipeCommand.self,
-            PinCommand.self, EncryptCommand.self, PassphraseCommand.self, DuressCommand.self,
+            RetryCommand.self, DiscardCommand.self, SearchCommand.self, HistoryCommand.self, ImportCommand.self,
+            ExportCommand.self, WipeCommand.self, PinCommand.self, EncryptCommand.self, PassphraseCommand.self,
+            DuressCommand.self,
         ])
 
     public init() {}
@@ -24,6 +25,9 @@ public struct HavenCommand: AsyncParsableCommand {
         do {
             command = try parseAsRoot()
         } catch {
+            if wantsJSON, exitCode(for: error) != .success {  // Not --help, which is no failure.
+                try? printJSON(ErrorBody(ErrorDetail(code: .invalidArguments, message: message(for: error))))
+            }
             exit(withError: error)
         }
         do {
@@ -32,18 +36,64 @@ public struct HavenCommand: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            // Each step is one transaction, so what was saved before the disk filled is intact.
-            exit(withError: ClientError(
-                "the disk is full: free some space, then run the command again; everything saved before is kept"))
-        } catch let error as ArgumentParser.ValidationError {
-            exit(withError: error)  // Our own words, shown with the usage.
         } catch let error as ExitCode {
-            exit(withError: error)
+            exit(withError: error)  // What went wrong is printed already.
+        } catch where exitCode(for: error) == .success {
+            exit(withError: error)  // --help, which parsing leaves to a command that throws it.
+        } catch let error as ArgumentParser.ValidationError where !wantsJSON {
+            exit(withError: error)  // Our own words, shown with the usage.
         } catch {
-            // The message may quote the server or a record: its control characters are shown, not obeyed.
-            exit(withError: ClientError(TerminalText.escaped("\(error)")))
+            let failure = CommandFailure(error)
+            if wantsJSON {
+                try? printJSON(ErrorBody(ErrorDetail(code: failure.code, message: failure.message)))
+            }
+            exit(withError: ClientError(failure.message))
         }
+    }
+
+    /// Whether the command line asks for JSON: a failure is then a JSON error object on
+    /// standard output too, `{"error":{"code":…,"message":…}}`, as the server writes its own.
+    private static var wantsJSON: Bool {
+        CommandLine.arguments.dropFirst().prefix { $0 != "--" }.contains("--json")
+    }
+}
+
+/// A command's failure as a person reads it, and the code `--json` gives it: never a raw
+/// Foundation or SwiftNIO dump (file errors name the file, link errors the address).
+struct CommandFailure {
+    var code: ErrorCode
+    var message: String
+
+    init(_ error: any Error) {
+        switch error {
+        case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
+            // Each step is one transaction, so what was saved before the disk filled is intact.
+            code = .commandFailed
+            message = "the disk is full: free some space, then run the command again; everything saved before is kept"
+        case let error as ArgumentParser.ValidationError:
+            code = .invalidArguments
+            message = error.message
+        case let error as ClientError:
+            code = error.code
+            message = error.message
+        case let error as ServerError:
+            code = error.detail.code
+            message = error.description
+        case is RetryBudgetExhausted:
+            code = .unreachable
+            message = "\(error)"
+        default:
+            if let words = FileProblem.describe(error) {
+                code = .commandFailed
+                message = words
+            } else {
+                // The link's failures have words of their own; anything else is described as it is.
+                message = describeFailure(error)
+                code = message == describe(error) ? .commandFailed : .unreachable
+            }
+        }
+        // The message may quote the server or a record: its control characters are shown, not obeyed.
+        message = TerminalText.escaped(message)
     }
 }
 

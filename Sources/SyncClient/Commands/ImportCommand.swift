@@ -23,9 +23,13 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let data: Data
-        let reading: PackReading
         do {
             data = try ContentPackFile.read(file)
+        } catch {
+            throw ClientError("\(error.message)\nnothing was imported")
+        }
+        let reading: PackReading
+        do {
             reading = try ContentPack.read(data)
         } catch {
             throw ClientError("\(file): \(error.message)\nnothing was imported")

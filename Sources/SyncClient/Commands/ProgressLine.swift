@@ -59,12 +59,21 @@ final class ProgressLine: Sendable {
     }
 
     /// The line for `progress`, such as
-    /// `received 1200 records (2.3 MB) in 3 pages, sent 12 changes; retrying in 4 s: the connection was lost`,
+    /// `received 1200 of 3034 records (1.1 of 2.9 MB), about 20 s left, sent 12 changes`, or once
+    /// the last page came, `received 3034 records (2.9 MB) in 6 pages`, or with a failure
+    /// `…; retrying in 4 s: the connection to http://… was lost`,
     /// or `syncing; retrying in 1 s: cannot connect to the server` before anything got through.
     static func text(_ progress: SyncProgress) -> String {
         let summary = progress.summary
         var parts: [String] = []
-        if summary.pages > 0 {
+        if let pull = progress.pull {
+            let total = summary.pulledRecords + pull.remainingRecords
+            var text =
+                "received \(summary.pulledRecords) of \(total) records "
+                + "(\(byteCount(pull.receivedBytes)) of \(byteCount(max(pull.expectedBytes, pull.receivedBytes))))"
+            if let seconds = pull.secondsLeft { text += ", about \(timeLeft(seconds)) left" }
+            parts.append(text)
+        } else if summary.pages > 0 {
             parts.append(
                 "received \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
                     + "(\(byteCount(summary.bytesReceived))) in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
@@ -77,6 +86,12 @@ final class ProgressLine: Sendable {
         }
         return text
     }
+}
+
+/// A time left as a person reads it: 40 s, 3 min, 2 h (rounded up: "1 s" rather than "0 s").
+func timeLeft(_ seconds: Double) -> String {
+    let whole = Int(min(seconds, 1e9).rounded(.up))
+    return whole < 60 ? "\(max(1, whole)) s" : age(whole)
 }
 
 /// A byte count as a person reads it: 812 B, 14.2 KB, 3.1 MB.

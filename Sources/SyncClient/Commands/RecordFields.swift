@@ -117,7 +117,8 @@ private func text(_ record: RecordState, _ field: String) -> String {
 }
 
 private func readText(_ path: String) throws -> String {
-    let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: path))
+    let contents = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+    guard let data = contents else { throw ValidationError(FileProblem.reading(path, purpose: "the file")) }
     guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path) is not UTF-8 text") }
     return text
 }

@@ -10,9 +10,24 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
             subcommands: [Add.self, List.self, Show.self, Edit.self, Delete.self, Restore.self])
     }
 
+    /// The limits an edit is checked against before it is saved, from Core's one table.
+    static var limits: String {
+        let fields = RecordSchema.knownFields(of: Fields.kind).compactMap { name in
+            RecordSchema.fieldLimit(name, kind: Fields.kind).map { limit in
+                limit.characters.map { "\(name) \($0) characters" } ?? "\(name) \(limit.entries ?? 0) entries"
+            }
+        }
+        return """
+            Limits, checked before saving as the server checks them: \(fields.joined(separator: ", ")); and the \
+            whole change at most \(ProtocolLimits.recordBytes) bytes of JSON (256 KiB, or what the server said \
+            at init, login or sync), where Korean and Chinese text takes 3 bytes a character. An edit this \
+            replica's token may not make (its role, as the server said) is refused before saving, too.
+            """
+    }
+
     struct Add: ParsableCommand {
         static var configuration: CommandConfiguration {
-            CommandConfiguration(abstract: "Add a \(Fields.kind) and print its id.")
+            CommandConfiguration(abstract: "Add a \(Fields.kind) and print its id.", discussion: limits)
         }
         @OptionGroup var replica: ReplicaOptions
         @OptionGroup var fields: Fields
@@ -75,7 +90,7 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
     }
 
     struct Edit: ParsableCommand {
-        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Change fields of a \(Fields.kind).") }
+        static var configuration: CommandConfiguration { CommandConfiguration(abstract: "Change fields of a \(Fields.kind).", discussion: limits) }
         @OptionGroup var replica: ReplicaOptions
         @Argument(help: "The id, or its first characters.") var id: String
         @OptionGroup var fields: Fields

@@ -2,17 +2,18 @@ import ArgumentParser
 import Foundation
 import HavenCore
 
-/// `haven init`: creates the replica for one server and token.
+/// `haven init`: creates the replica for one server and token, once the server is checked.
 ///
 /// The token is best read from a file or standard input: on the command line it shows in `ps` to
 /// every user of the machine and stays in the shell's history.
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init", abstract: "Create a replica for a server.",
-        discussion: """
-            Give the token with --token-file PATH, or --token - to read it from standard input: \
-            --token TOKEN works too, but puts the token in ps (seen by every user of this machine) \
-            and in the shell's history.
+        discussion: TokenOptions.discussion + """
+
+            Before saving anything, init checks that the server answers, is a Haven server and takes the \
+            token, and says which of these failed; --offline skips this, for a device with no link (the \
+            first sync checks them).
             For an https:// server, init shows the SHA-256 of the server's public key and pins it: compare it \
             with the one the server's admin gave you, or give that one with --pin sha256/BASE64. Later \
             connections refuse any other key, whoever signed its certificate.
@@ -20,93 +21,43 @@ struct InitCommand: AsyncParsableCommand {
 
     @OptionGroup var replica: ReplicaOptions
     @Option(help: "The server's address, such as http://127.0.0.1:8080.") var server: String
-    @Option(help: "An access token from 'haven-server token create', or - to read it from standard input.")
-    var token: String?
-    @Option(help: ArgumentHelp("Read the access token from this file.", valueName: "path")) var tokenFile: String?
+    @OptionGroup var token: TokenOptions
     @Option(help: ArgumentHelp("The https:// server's key as its admin gave it; init refuses any other.", valueName: "sha256/BASE64"))
     var pin: String?
     @Flag(help: "Allow plain http:// to another machine: anyone on the link reads the records and the token.")
     var insecureHTTP = false
     @Flag(help: "Keep the replica in plaintext: whoever holds the device can read it.")
     var noEncryption = false
+    @Flag(help: "Create the replica without reaching the server (no link now); the first sync checks it.")
+    var offline = false
 
     func validate() throws {
-        guard let url = URL(string: server), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-            throw ValidationError("--server must be an http:// or https:// address, such as http://127.0.0.1:8080")
-        }
-        if let pin {
-            guard PinnedKey(parsing: pin) != nil else {
-                throw ValidationError("--pin must be written sha256/BASE64, as 'haven-server serve' prints it")
-            }
-            guard url.scheme == "https" else { throw ValidationError("--pin is for an https:// server") }
-        }
+        let url = try ServerAddress.parse(server, pin: pin)
         try PlainHTTPRule.check(url, insecureHTTPAllowed: insecureHTTP)
-        switch (token, tokenFile) {
-        case (.some, .some):
-            throw ValidationError("give the token with either --token or --token-file, not both")
-        case (nil, nil):
-            throw ValidationError(
-                "a token is needed: --token-file PATH, or --token - to read it from standard input (both keep it out "
-                    + "of ps and shell history), or --token TOKEN")
-        case (let token?, nil) where token != "-":
-            _ = try Self.checked(token, from: "--token")
-        default:
-            break
-        }
     }
 
     func run() async throws {
-        let secret = try readToken()
+        let secret = try token.read()
         let passphrase = noEncryption
             ? nil : try replica.passphrase.source().readNew(prompt: "New passphrase for \(replica.path): ")
         let url = URL(string: server)!
         var link = Replica.Link(insecureHTTP: insecureHTTP)
-        if url.scheme == "https" {
-            let key = try await PinnedTransport.fetchKey(of: url)
-            if let expected = pin.flatMap(PinnedKey.init(parsing:)), expected != key {
-                throw ClientError(
-                    "the server showed the key \(key), not the --pin \(expected): someone on the link may be posing "
-                        + "as the server, or the pin is mistyped; nothing was created. Check the pin with the server's admin")
-            }
-            print(pin == nil
-                ? "server key \(key): pinned; check it with the server's admin, later connections refuse any other key"
-                : "server key \(key): matches --pin; pinned")
-            link.pin = key
+        if url.scheme == "https", !offline || pin != nil {
+            link.pin = try await ServerAddress.pinKey(of: url, expected: pin)
+        } else if url.scheme == "https" {
+            throw ValidationError("an https:// server's key must be pinned: give --pin sha256/… with --offline")
         }
+        let account = offline ? nil : try await ServerAddress.check(url, token: secret, link: link)
         if !FileManager.default.fileExists(atPath: replica.path) {
             ReplicaKeyFile.destroy(beside: replica.path)  // left by an init cut short: it would claim the new replica
         }
         let created =
             try passphrase.map { try Replica.createEncrypted(at: replica.path, server: url, token: secret, link: link, passphrase: $0).replica() }
             ?? Replica.create(at: replica.path, server: url, token: secret, link: link)
+        if let account { try created.saveAccount(account) }
         print(
             "created \(passphrase == nil ? "plaintext" : "encrypted") replica \(created.path) "
                 + "(replica id \(try created.settings().replicaID)); run 'haven sync' next")
-    }
-
-    /// The token from `--token`, its file or standard input, without the line end around it.
-    private func readToken() throws -> String {
-        if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw ValidationError("cannot read the token file \(tokenFile): check its path and permissions")
-            }
-            return try Self.checked(String(decoding: data, as: UTF8.self), from: "the token file \(tokenFile)")
-        }
-        guard token == "-" else { return token! }
-        let input = FileHandle.standardInput.readDataToEndOfFile()
-        return try Self.checked(String(decoding: input, as: UTF8.self), from: "standard input")
-    }
-
-    /// `text` trimmed, if it is one token; the error names `source`, never the text.
-    private static func checked(_ text: String, from source: String) throws -> String {
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else {
-            throw ValidationError("\(source) holds no token: give the one 'haven-server token create' printed")
-        }
-        guard !token.contains(where: \.isWhitespace) else {
-            throw ValidationError("\(source) must be a token without spaces")
-        }
-        return token
     }
 }
 
@@ -149,6 +100,16 @@ struct SyncOptions: ParsableArguments {
         var report: (@Sendable (SyncProgress) -> Void)?
         if let progress { report = progress.update }
         return SyncEngine(replica: replica, api: api, configuration: configuration, progress: report)
+    }
+
+    /// Asks the server again who the token is (`GET /v1/me`) and keeps the answer, so that a
+    /// role an admin changed is what the next edit is checked against. Asked after a sync that
+    /// got through; a failure here changes nothing, the sync having said what it had to.
+    func refreshAccount(of replica: Replica) async {
+        guard let settings = try? replica.settings(), let transport = try? settings.transport() else { return }
+        var api = ServerAPI(server: settings.server, token: settings.token, transport: transport)
+        api.timeout = timeout
+        if let account = try? await api.me() { try? replica.saveAccount(account) }
     }
 
     func report(_ summary: SyncEngine.Summary) throws {
@@ -233,6 +194,7 @@ struct SyncCommand: AsyncParsableCommand {
             throw error
         }
         line.finish()
+        if !watch { await options.refreshAccount(of: replica) }
         try options.report(summary)
     }
 
@@ -263,8 +225,10 @@ extension SyncOptions {
         let line = ProgressLine.forTerminal()
         defer { line.finish() }  // also when the step fails
         var summary = SyncEngine.Summary()
-        try await step(try engine(for: try replica.open(), progress: line), &summary)
+        let replica = try replica.open()
+        try await step(try engine(for: replica, progress: line), &summary)
         line.finish()
+        await refreshAccount(of: replica)
         try report(summary)
     }
 }
@@ -305,21 +269,48 @@ struct StatusCommand: ParsableCommand {
         Self.lines(status).forEach { print($0) }
     }
 
-    /// What `haven status` prints.
+    /// What `haven status` prints: sentences, each with what to do when there is something to do.
     static func lines(_ status: ReplicaStatus) -> [String] {
-        [
-            "replica     \(status.replica)",
-            "encryption  \(status.encrypted ? "on (passphrase needed to open)" : "off: anyone holding the device can read it; 'haven encrypt' turns it on")",
-            "server      \(status.server)",
-            "records     \(status.stories) stories, \(status.resources) resources",
-            "unsent      \(status.unsentChanges) change\(status.unsentChanges == 1 ? "" : "s")",
-            "rejected    \(status.rejectedChanges) change\(status.rejectedChanges == 1 ? "" : "s")",
-            "conflicts   \(status.conflicts)",
-            "last sync   \(status.lastSync.map(isoTime) ?? "never")",
-            "last pull   \(status.lastPull.map { "\(isoTime($0)) (\(age(status.cursorAgeSeconds ?? 0)) ago)" } ?? "never")",
-            "sizes       \(status.batchSize) changes per push, \(status.pageSize) records per page",
-        ] + rejectedLines(status.rejected)
+        func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
+        let token = status.account.map { "as \($0)" } ?? "with a token not checked yet (the next sync checks it)"
+        var lines = [
+            "This replica (\(status.replica)) syncs with \(status.server) \(token).",
+            status.encrypted
+                ? "It is encrypted: opening it needs the passphrase."
+                : "It is not encrypted: anyone holding the device can read it ('haven encrypt' turns encryption on).",
+            "It holds \(status.stories) \(status.stories == 1 ? "story" : "stories") and "
+                + "\(count(status.resources, "resource")).",
+        ]
+        lines.append(
+            status.unsentChanges == 0
+                ? "Nothing is waiting to be sent."
+                : "\(count(status.unsentChanges, "change")) \(status.unsentChanges == 1 ? "is" : "are") waiting to be "
+                    + "sent: run 'haven sync'.")
+        if status.rejectedChanges > 0 {
+            lines.append(
+                "\(count(status.rejectedChanges, "change")) the server refused \(status.rejectedChanges == 1 ? "is" : "are") "
+                    + "kept here, listed below: fix and re-send, or 'haven discard ID' to drop.")
+        }
+        lines.append(
+            status.conflicts == 0
+                ? "No write of yours lost to another." : "\(count(status.conflicts, "conflict")): see 'haven conflicts'.")
+        if let lastSync = status.lastSync {
+            var line = "Last synced \(isoTime(lastSync))"
+            if let age = status.cursorAgeSeconds, let lastPull = status.lastPull {
+                line += lastPull == lastSync ? " (\(ago(age)))" : "; last up to date with the server \(ago(age))"
+            }
+            lines.append(line + ".")
+        } else {
+            lines.append("Never synced: run 'haven sync'.")
+        }
+        lines.append(
+            "The link last allowed \(count(status.batchSize, "change")) per push and "
+                + "\(count(status.pageSize, "record")) per page.")
+        return lines + rejectedLines(status.rejected)
     }
+
+    /// "12 min ago", "just now".
+    private static func ago(_ seconds: Int) -> String { seconds < 60 ? "just now" : "\(age(seconds)) ago" }
 }
 
 /// `haven conflicts`: writes of this replica's author that lost, and changes the server refused.
@@ -384,10 +375,12 @@ func age(_ seconds: Int) -> String {
 /// `haven export FILE`.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write every visible record as a canonical content pack.")
+        commandName: "export", abstract: "Write every visible record as a canonical content pack.",
+        discussion: "Values the server refused are left out (the server's are written instead) unless --include-rejected.")
     @OptionGroup var replica: ReplicaOptions
     @Argument(help: "The file to write, or - for standard output.") var file: String
     @Flag(help: "Write an encrypted replica's records in plaintext all the same.") var plaintext = false
+    @Flag(help: "Write the values of changes the server refused, too.") var includeRejected = false
 
     func run() throws {
         if Replica.hasKeyFile(at: replica.path) && !plaintext {
@@ -395,12 +388,16 @@ struct ExportCommand: ParsableCommand {
                 "the replica is encrypted, and an export is plaintext that anyone holding the device can read: nothing "
                     + "was written. Add --plaintext to write it anyway, then keep the file off this device or delete it")
         }
-        let pack = try replica.open().exportPack()
+        let pack = try replica.open().exportPack(includingRejected: includeRejected)
         let data = try pack.canonicalJSON()
         if file == "-" {
             FileHandle.standardOutput.write(data)
         } else {
-            try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+            do {
+                try data.write(to: URL(fileURLWithPath: file), options: .atomic)
+            } catch {
+                throw ClientError(FileProblem.writing(file, purpose: "the pack"))
+            }
             print("exported \(pack.records.count) records to \(file)")
         }
     }

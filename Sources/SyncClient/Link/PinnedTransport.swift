@@ -49,9 +49,14 @@ public struct PinnedTransport: HTTPTransport {
     public static func fetchKey(of server: URL, timeout: Double = 30) async throws -> PinnedKey {
         try await withDeadline(seconds: timeout) {
             let seen = SeenKey()
-            let channel = try await TLSConnection.open(to: server) { key in
-                seen.key.withLock { $0 = key }
-                return true
+            let channel: TLSConnection.Channel
+            do {
+                channel = try await TLSConnection.open(to: server) { key in
+                    seen.key.withLock { $0 = key }
+                    return true
+                }
+            } catch {
+                throw ClientError("cannot reach the server: \(describeFailure(error, server: server))", code: .unreachable)
             }
             // The key is known once the handshake is done, which an answer to any request proves.
             var failure: (any Error)?
@@ -68,8 +73,11 @@ public struct PinnedTransport: HTTPTransport {
                 failure = error
             }
             guard let key = seen.key.withLock({ $0 }) else {
+                if let failure, failure is NIOSSLError || failure is BoringSSLError {
+                    throw ClientError(notHTTPSText(server))
+                }
                 throw ClientError(
-                    "\(server.host ?? "the server") showed no certificate (\(failure.map { "\($0)" } ?? "no TLS handshake")): "
+                    "\(server.absoluteString) showed no certificate (\(failure.map { describeFailure($0, server: server) } ?? "no TLS handshake")): "
                         + "check that --server is the server's https:// address")
             }
             return key

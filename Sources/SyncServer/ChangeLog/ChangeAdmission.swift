@@ -30,7 +30,9 @@ struct ChangeAdmission {
         if record.fields.isEmpty && record.deleted == nil {
             return ErrorDetail(code: .emptyChange, message: "change \(change.id) writes no field")
         }
-        if let problem = malformedRegister(in: record) ?? forbiddenForRole(record) { return problem }
+        if let problem = malformedRegister(in: record) ?? WritePermission.refusal(of: record, by: caller.role) {
+            return problem
+        }
         if purged, caller.role.seesEverything {
             return ErrorDetail(
                 code: .recordPurged,
@@ -54,7 +56,10 @@ struct ChangeAdmission {
             return ErrorDetail(
                 code: .kindMismatch, message: "record \(record.id) is a \(existing.record.kind), not a \(record.kind)")
         }
-        return forbiddenEdit(record, existing: existing)
+        let facts = WritePermission.Existing(
+            status: Visibility.status(of: existing.record), isOwn: existing.creator == caller.tokenID,
+            deletedByOther: existing.record.isDeleted && existing.record.deleted?.author != caller.tokenID)
+        return WritePermission.editRefusal(of: record, by: caller.role, existing: facts)
     }
 
     /// The answer for a record id the caller may not write and may not learn about.
@@ -96,45 +101,6 @@ struct ChangeAdmission {
         } catch {
             return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")
         }
-    }
-
-    /// The role rules of DESIGN §4 that do not depend on the stored record.
-    private func forbiddenForRole(_ record: RecordState) -> ErrorDetail? {
-        switch caller.role {
-        case .admin, .editor:
-            return nil
-        case .reader:
-            return ErrorDetail(code: .forbidden, message: "a reader token cannot change records")
-        case .field:
-            if record.kind != .story {
-                return ErrorDetail(code: .forbidden, message: "field staff cannot change resources")
-            }
-            if record.fields["status"]?.value == .string("published") {
-                return ErrorDetail(code: .forbidden, message: "status: field staff cannot publish")
-            }
-            return nil
-        }
-    }
-
-    /// The role rules of DESIGN §4 for editing a record the caller can see.
-    private func forbiddenEdit(_ record: RecordState, existing: StoredRecord) -> ErrorDetail? {
-        guard caller.role == .field else { return nil }
-        if existing.creator != caller.tokenID {
-            return ErrorDetail(
-                code: .forbidden, message: "record \(record.id): field staff can edit only their own stories")
-        }
-        if Visibility.status(of: existing.record) == "published" {
-            return ErrorDetail(
-                code: .forbidden, message: "record \(record.id): published stories can be edited by editors only")
-        }
-        if record.deleted?.value == .bool(false), existing.record.isDeleted,
-            existing.record.deleted?.author != caller.tokenID
-        {
-            // Moderation sticks: what an editor deleted, only an editor brings back.
-            return ErrorDetail(
-                code: .forbidden, message: "record \(record.id) was deleted by an editor: only an editor can restore it")
-        }
-        return nil
     }
 
     private func isValidChangeID(_ id: String) -> Bool {

@@ -21,9 +21,13 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let data: Data
-        let reading: PackReading
         do {
             data = try ContentPackFile.read(file)
+        } catch {
+            throw CommandFailure("\(error.message)\nnothing was imported")
+        }
+        let reading: PackReading
+        do {
             reading = try ContentPack.read(data)
         } catch {
             throw CommandFailure("\(file): \(error.message)\nnothing was imported")

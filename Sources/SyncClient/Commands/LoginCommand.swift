@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+
+/// `haven login`: a new token or server for an existing replica, keeping every unsent change:
+/// for a token that was revoked, rotated or expired, or a server that moved.
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login", abstract: "Give this replica a new token or server, keeping every unsent change.",
+        discussion: TokenOptions.discussion + """
+
+            The server is checked with the token before anything changes. If it holds another database \\
+            than the one this replica last pulled from, or the token belongs to another account or role, \\
+            the next sync downloads everything again; unsent and rejected changes are kept and sent. \\
+            A new https:// server's key is pinned as 'haven init' pins it; the same server keeps its pin \\
+            (a changed key is 'haven pin update').
+            """)
+
+    @OptionGroup var replica: ReplicaOptions
+    @Option(help: "The server's address, if it changed, such as https://haven.example.org:8443.") var server: String?
+    @OptionGroup var token: TokenOptions
+    @Option(help: ArgumentHelp("A new https:// server's key as its admin gave it.", valueName: "sha256/BASE64"))
+    var pin: String?
+    @Flag(help: "Allow plain http:// to another machine: anyone on the link reads the records and the token.")
+    var insecureHTTP = false
+
+    func validate() throws {
+        if let server { _ = try ServerAddress.parse(server, pin: pin) }
+    }
+
+    func run() async throws {
+        let replica = try replica.open()
+        let settings = try replica.settings()
+        let url = server.map { URL(string: $0)! } ?? settings.server
+        var link = Replica.Link(insecureHTTP: insecureHTTP || settings.insecureHTTP)
+        try PlainHTTPRule.check(url, insecureHTTPAllowed: link.insecureHTTP)
+        let secret = try token.read()
+        if url.scheme == "https" {
+            let sameServer = url.host == settings.server.host && url.port == settings.server.port
+            link.pin = sameServer && pin == nil && settings.pin != nil
+                ? settings.pin : try await ServerAddress.pinKey(of: url, expected: pin)
+        }
+        let account = try await ServerAddress.check(url, token: secret, link: link)
+        let otherDatabase = try await Self.forgets(settings.cursor, server: url, token: secret, link: link)
+        let otherAccount = account.name != settings.accountName || account.role != settings.role
+        let redownload = otherDatabase || (otherAccount && settings.cursor != nil)
+        let kept = try replica.login(
+            server: url, token: secret, link: link, account: account, redownload: redownload)
+        print("this replica now uses \(url.absoluteString) with \(ServerAddress.describe(account)); "
+            + "\(kept) unsent change\(kept == 1 ? "" : "s") kept")
+        if otherDatabase {
+            print("the server holds another database than this replica last pulled from: 'haven sync' downloads "
+                + "everything again and then sends the unsent changes")
+        } else if redownload {
+            print("the token belongs to another account or role, which may see other records: 'haven sync' "
+                + "downloads everything again and then sends the unsent changes")
+        }
+    }
+
+    /// Whether `server` no longer knows `cursor` (another database, or one restored or
+    /// compacted past it): its pull answers `410`, as a sync's would.
+    private static func forgets(_ cursor: SyncCursor?, server: URL, token: String, link: Replica.Link)
+        async throws -> Bool
+    {
+        guard let cursor else { return false }
+        let transport: any HTTPTransport = link.pin.map { PinnedTransport(pin: $0) } ?? HTTPClientTransport()
+        do {
+            _ = try await ServerAPI(server: server, token: token, transport: transport).pull(since: cursor, limit: 1)
+            return false
+        } catch let error as ServerError where error.status == 410 {
+            return true
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import HavenCore
+
+/// The steps `haven init` and `haven login` share to take a server: its address read, its key
+/// pinned when it is https://, and the server checked with the token (``ServerCheck``).
+enum ServerAddress {
+    /// `text` as a server address, with `pin` well formed and only for https://.
+    static func parse(_ text: String, pin: String?) throws -> URL {
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw ValidationError("--server must be an http:// or https:// address, such as http://127.0.0.1:8080")
+        }
+        if let pin {
+            guard PinnedKey(parsing: pin) != nil else {
+                throw ValidationError("--pin must be written sha256/BASE64, as 'haven-server serve' prints it")
+            }
+            guard url.scheme == "https" else { throw ValidationError("--pin is for an https:// server") }
+        }
+        return url
+    }
+
+    /// The key the https:// `server` shows, checked against `expected` when given, and shown.
+    static func pinKey(of server: URL, expected: String?) async throws -> PinnedKey {
+        let key = try await PinnedTransport.fetchKey(of: server)
+        if let expected = expected.flatMap(PinnedKey.init(parsing:)), expected != key {
+            throw ClientError(
+                "the server showed the key \(key), not the --pin \(expected): someone on the link may be posing "
+                    + "as the server, or the pin is mistyped; nothing was saved. Check the pin with the server's admin")
+        }
+        print(expected == nil
+            ? "server key \(key): pinned; check it with the server's admin, later connections refuse any other key"
+            : "server key \(key): matches --pin; pinned")
+        return key
+    }
+
+    /// The token's account on `server`, reached over `link`; prints what was checked.
+    static func check(_ server: URL, token: String, link: Replica.Link) async throws -> Account {
+        let transport: any HTTPTransport = link.pin.map { PinnedTransport(pin: $0) } ?? HTTPClientTransport()
+        let account = try await ServerCheck.account(at: server, token: token, transport: transport)
+        print("checked \(server.absoluteString): a Haven server; the token is \(describe(account))")
+        return account
+    }
+
+    /// "amina's, a field token".
+    static func describe(_ account: Account) -> String {
+        let role = account.role.rawValue
+        let article = role.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+        return "\(TerminalText.escaped(account.name))'s, \(article) \(role) token"
+    }
+}
