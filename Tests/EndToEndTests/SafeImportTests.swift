@@ -36,7 +36,7 @@ struct SafeImportTests {
         let (server, editor, directory) = try publishedResources()
         defer { server.stop() }
         let old = directory.path("old.json")
-        try editor.haven("export", old)
+        try editor.haven("export", old, "--plaintext")
         try editor.haven("resources", "edit", Self.hotline, "--phone", "+82 2 1577 1366")
         try editor.haven("resources", "edit", Self.shelter, "--status", "draft")
         try editor.haven("sync")
