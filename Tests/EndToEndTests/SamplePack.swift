@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import HavenCore
 import TestSupport
 
@@ -48,6 +49,15 @@ enum SamplePack {
         let result = try run(
             Binaries.url("haven-server"), ["import", "--database", server.database, file], in: server.directory)
         guard result.status == 0 else { throw ClientFailure("import failed: \(result.stdout) \(result.stderr)") }
+    }
+
+    /// `exported` in the form `make` writes: each record's `version` (the stamp an export adds so
+    /// that a re-import cannot undo a later edit) dropped, so that it compares byte for byte.
+    static func withoutVersions(_ exported: Data) throws -> Data {
+        var pack = try JSONDecoder().decode(ContentPack.self, from: exported)
+        #expect(pack.records.allSatisfy { $0.version != nil }, "an export gives every record its version")
+        for index in pack.records.indices { pack.records[index].version = nil }
+        return try pack.canonicalJSON()
     }
 
     /// What differs between two exported packs, by record id, for a failure message.
