@@ -209,8 +209,8 @@ struct FieldStaffTests {
         #expect(synced.contains("1 rejected"), "\(synced)")
 
         // When it exports, Then the rejected title is left out unless asked for
-        try field.haven("export", "plain.json")
-        try field.haven("export", "all.json", "--include-rejected")
+        try field.haven("export", "plain.json", "--plaintext")
+        try field.haven("export", "all.json", "--include-rejected", "--plaintext")
         let plain = try String(contentsOfFile: world.directory.path("plain.json"), encoding: .utf8)
         let all = try String(contentsOfFile: world.directory.path("all.json"), encoding: .utf8)
         #expect(plain.contains("\"Published\"") && !plain.contains("Changed by field staff"))
@@ -239,7 +239,7 @@ struct FieldStaffTests {
         let cases: [(arguments: [String], says: String)] = [
             (["login", "--token-file", "nowhere/token.txt"], "cannot read the token file nowhere/token.txt: there is no directory"),
             (["import", "missing-pack.json"], "cannot read the pack missing-pack.json: there is no such file"),
-            (["export", "no/such/dir/out.json"], "cannot write the pack no/such/dir/out.json: there is no directory"),
+            (["export", "no/such/dir/out.json", "--plaintext"], "cannot write the pack no/such/dir/out.json: there is no directory"),
             (["status", "--replica", world.directory.url.path], "is a directory"),
         ]
         for (arguments, says) in cases {

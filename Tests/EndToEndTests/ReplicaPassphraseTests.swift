@@ -14,7 +14,7 @@ struct ReplicaPassphraseTests {
         // Given an encrypted replica with a story
         let directory = try TemporaryDirectory()
         let device = Device("field/replica", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--offline")
         let id = try device.haven("stories", "add", "--title", "Kept", "--body", "Safe.", "--language", "en")
         let before = try databaseBytes(device)
         let wrong = try directory.write("not the passphrase", to: "wrong.txt")
@@ -98,7 +98,7 @@ struct ReplicaPassphraseTests {
         // Given an encrypted replica with a story and a duress passphrase
         let directory = try TemporaryDirectory()
         let device = Device("replica", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--offline")
         let id = try device.haven("stories", "add", "--title", "Kept", "--body", "Safe.", "--language", "en")
         let duress = try directory.write("the river is calm", to: "duress.txt")
         try device.haven("duress", "set", "--new-passphrase-file", duress)
@@ -122,7 +122,7 @@ struct ReplicaPassphraseTests {
     @Test func anEncryptedReplicaExportsPlaintextOnlyWhenTold() throws {
         let directory = try TemporaryDirectory()
         let device = Device("replica", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--offline")
         try device.haven("stories", "add", "--title", "Kept", "--body", "Safe.", "--language", "en")
 
         let refused = try device.havenResult(["export", "pack.json"])
@@ -138,7 +138,7 @@ struct ReplicaPassphraseTests {
         // Given an encrypted replica in a directory of its own
         let directory = try TemporaryDirectory()
         let device = Device("field/replica", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--offline")
         try device.haven("stories", "add", "--title", "Kept", "--body", "Safe.", "--language", "en")
 
         // When it is wiped with no passphrase at hand
@@ -186,7 +186,7 @@ struct ReplicaPassphraseTests {
     @Test func aPassphraseIsNeverTakenFromNowhere() throws {
         let directory = try TemporaryDirectory()
         let device = Device("replica", in: directory)
-        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test")
+        try device.haven("init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--offline")
 
         // No file, no descriptor, no terminal: the error says how to give one
         let none = try run(
@@ -198,7 +198,7 @@ struct ReplicaPassphraseTests {
         // An empty passphrase is refused when a replica is made, and nothing is made
         let other = Device("other", in: directory)
         let empty = try other.havenResult([
-            "init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--passphrase-file", "/dev/null",
+            "init", "--server", "http://127.0.0.1:9", "--token", "hvn_test", "--offline", "--passphrase-file", "/dev/null",
         ])
         #expect(empty.stderr.contains("an empty passphrase protects nothing"))
         #expect(!FileManager.default.fileExists(atPath: other.replica))

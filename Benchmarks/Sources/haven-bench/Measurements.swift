@@ -49,6 +49,8 @@ struct SizeResult {
     /// `haven wipe --yes` of the synced replica with the edits above unsent, whole process.
     var wipeSeconds = 0.0
     var wipeUnsent = 0
+    // 8. Encrypted replica
+    var encryption = EncryptionResult()
 }
 
 /// The slow-link run (measurement 5) and the 1,000-story list.
@@ -91,7 +93,7 @@ struct Measurements {
 
         // 1. Publish: the editor imports the pack into a replica, then pushes it.
         var server = try RunningServer.start(harness, database: database)
-        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token])
+        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
         let (_, imported) = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
         result.importSeconds = imported.seconds
         let (pushed, push) = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
@@ -104,7 +106,7 @@ struct Measurements {
         // 2. First sync: a fresh server process, so its peak memory is the sync's.
         server = try RunningServer.start(harness, database: database)
         try harness.setServer(ofReplica: path("publisher.sqlite"), to: server.url)
-        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", server.url, "--token", token])
+        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
         let (synced, sync) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
         guard synced["pulledRecords"] as? Int == size else { throw BenchError("first sync pulled \(synced["pulledRecords"] ?? "?")") }
         result.firstSyncSeconds = sync.seconds
@@ -125,6 +127,10 @@ struct Measurements {
             result.firstSyncInflatedCompressed = counting.compressed
         }
         try? FileManager.default.removeItem(atPath: path("replay.sqlite"))
+
+        // 8. The same first sync into an encrypted replica, and opening it.
+        result.encryption = try encryption(server: server, token: token, records: size, in: dir)
+        log("n=\(size): encrypted first sync in \(result.encryption.encryptedSyncSeconds) s")
 
         // 7. Floors: the same rows into the same schema in one transaction; gzip of the records.
         let rows = try harness.replicaRows(path("reader.sqlite"))
@@ -271,14 +277,14 @@ struct Measurements {
         let token = try harness.createToken(database: database, name: "slow")
         let server = try RunningServer.start(harness, database: database)
         defer { server.stop() }
-        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token])
+        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
         _ = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
         _ = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
 
         let proxy = try FaultProxy(
             upstreamPort: server.port, profile: .init(latency: result.latency, bandwidth: result.bandwidth))
         defer { proxy.stop() }
-        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", proxy.url, "--token", token])
+        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", proxy.url, "--token", token, "--no-encryption"])
         let (summary, run) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
         guard summary["pulledRecords"] as? Int == records.count else { throw BenchError("slow link pulled \(summary)") }
         let counters = proxy.counters()

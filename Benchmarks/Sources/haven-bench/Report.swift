@@ -77,6 +77,22 @@ struct Report {
             mark("\(secs($0.wipeSeconds)) (\($0.wipeUnsent) unsent)", $0.wipeSeconds < 2)
         }
 
+        lines += [
+            "", "#### 8. Encrypted replica (AES-256-GCM pages; passphrase through scrypt, N=2^17, r=8, p=1)", "",
+            header, rule,
+        ]
+        row("first sync into a plaintext replica (`haven sync`, server warm)") { secs($0.encryption.plainSyncSeconds) }
+        row("the same into an encrypted replica") { secs($0.encryption.encryptedSyncSeconds) }
+        row("encrypted ÷ plaintext", "≤ 1.3×") {
+            mark(ratio($0.encryption.encryptedSyncSeconds, $0.encryption.plainSyncSeconds),
+                $0.encryption.encryptedSyncSeconds <= 1.3 * $0.encryption.plainSyncSeconds)
+        }
+        row("open: `haven status`, plaintext (whole process, median of 3)") { secs($0.encryption.plainOpenSeconds) }
+        row("open: `haven status`, encrypted (key derivation included)", "< 1 s") {
+            mark(secs($0.encryption.encryptedOpenSeconds), $0.encryption.encryptedOpenSeconds < 1)
+        }
+        row("`haven encrypt` of the synced plaintext replica, in place") { secs($0.encryption.encryptInPlaceSeconds) }
+
         if let slow {
             lines += [
                 "", "#### 5. Slow link: first sync of 1,000 stories and 500 resources", "",
