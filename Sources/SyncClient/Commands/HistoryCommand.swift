@@ -28,6 +28,11 @@ struct HistoryCommand: AsyncParsableCommand {
         for entry in history.entries {
             lines.append("\(time(entry.receivedAt))  \(entry.author)  (change \(entry.seq))")
             for field in entry.fields {
+                if field.name == ReviewRule.commentField {
+                    // A comment goes with a status move; the one it replaced belongs to an earlier move.
+                    if field.new != .null { lines.append("    review comment: \(show(field.new))") }
+                    continue
+                }
                 let old = field.old.map(show) ?? "(removed by compaction)"
                 lines.append("    \(field.name): \(old) → \(show(field.new))")
             }
