@@ -12,6 +12,12 @@ public struct ReviewDiff: Sendable, Hashable, Codable {
         public var published: JSONValue?
         /// The value now; nil when the field was cleared.
         public var now: JSONValue?
+
+        public init(name: String, published: JSONValue?, now: JSONValue?) {
+            self.name = name
+            self.published = published
+            self.now = now
+        }
     }
 
     public var id: String

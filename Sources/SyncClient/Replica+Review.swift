@@ -8,10 +8,14 @@ extension Replica {
     /// `comment` as its `reviewComment` (nil clears the previous one, so that an old comment does
     /// not read as this move's), and returns the record's full id.
     ///
-    /// - Throws: ``ClientError`` for a missing or deleted record, one already in `status`, or a
-    ///   move the token's role may not make.
+    /// - Parameter from: the status the record must have, when the move is only for it (approve
+    ///   and decline take a record in review).
+    /// - Throws: ``ClientError`` for a missing or deleted record, one already in `status` or not
+    ///   in `from`, or a move the token's role may not make.
     @discardableResult
-    public func moveStatus(_ id: String, kind: RecordKind? = nil, to status: String, comment: String?) throws -> String {
+    public func moveStatus(
+        _ id: String, kind: RecordKind? = nil, from: String? = nil, to status: String, comment: String?
+    ) throws -> String {
         try database.write { db in
             let current = try loadRecord(db, matching: id, kind: kind)
             if current.isDeleted {
@@ -19,7 +23,11 @@ extension Replica {
             }
             let now = current.values["status"]?.stringValue ?? "draft"
             guard now != status else {
-                throw ClientError("record \(current.id) is \(status == "review" ? "in review" : status) already: nothing was changed")
+                throw ClientError("record \(current.id) is \(Self.describe(status)) already: nothing was changed")
+            }
+            if let from, now != from {
+                throw ClientError(
+                    "record \(current.id) is \(Self.describe(now)), not \(Self.describe(from)) (as last synced): nothing was changed; 'haven sync' first if it was submitted meanwhile")
             }
             let values: [String: JSONValue] = ["status": .string(status), ReviewRule.commentField: comment.map(JSONValue.string) ?? .null]
             for (field, value) in values { try RecordSchema.validate(field: field, value: value, kind: current.kind) }
@@ -29,6 +37,8 @@ extension Replica {
             return current.id
         }
     }
+
+    private static func describe(_ status: String) -> String { status == "review" ? "in review" : status }
 
     /// The records in review, as this replica last pulled them.
     public func recordsInReview() throws -> [RecordState] {

@@ -54,6 +54,22 @@ struct ReviewEditTests {
         #expect(again?.message == "record \(id) is in review already: nothing was changed")
     }
 
+    @Test func approveAndDeclineTakeOnlyARecordInReview() throws {
+        // Given an editor's replica holding a draft
+        let (replica, id) = try Self.replica(.editor, status: "draft")
+
+        // When the draft is approved (as `haven review approve` moves it: from review)
+        let error = #expect(throws: ClientError.self) {
+            try replica.moveStatus(id, from: "review", to: "published", comment: nil)
+        }
+
+        // Then it is refused in words and nothing is queued
+        #expect(
+            error?.message
+                == "record \(id) is draft, not in review (as last synced): nothing was changed; 'haven sync' first if it was submitted meanwhile")
+        #expect(try replica.pendingChanges(limit: 10).isEmpty)
+    }
+
     @Test(arguments: [
         (Role.field, "review", "published", "not saved: status: field staff cannot publish (forbidden)"),
         (.field, "review", "draft", "not saved: record \(RecordIDs.first): only editors and admins decline a record in review (forbidden)"),

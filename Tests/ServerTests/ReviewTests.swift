@@ -23,6 +23,18 @@ struct ReviewTests {
         return (id, try await client.pull(token: server["admin"]).cursor)
     }
 
+    /// `editor` approves record `id`; returns a first pull of the reader, which holds it.
+    private func approve(
+        _ id: String, _ cursor: SyncCursor, by editor: inout Device, _ client: any TestClientProtocol, _ server: TestServer
+    ) async throws -> PullResponse {
+        let approval = try await client.push(
+            [editor.change(id, .story, ["status": "published"], base: cursor)], token: server["editor"])
+        #expect(approval.statuses == [.applied])
+        let reader = try await client.pull(token: server["reader"])
+        #expect(reader.changes.map(\.id) == [id])
+        return reader
+    }
+
     @Test(arguments: StorageBackend.all) func anotherEditorApprovesAndReadersThenReceive(_ backend: StorageBackend)
         async throws
     {
@@ -81,9 +93,7 @@ struct ReviewTests {
             var field = Device("f1")
             let (id, cursor) = try await submittedStory(client, server, device: &field)
             var editor = Device("e1", wallTime: TestServer.now + 1_000)
-            _ = try await client.push([editor.change(id, .story, ["status": "published"], base: cursor)], token: server["editor"])
-            let reader = try await client.pull(token: server["reader"])
-            #expect(reader.changes.map(\.id) == [id])
+            let reader = try await approve(id, cursor, by: &editor, client, server)
 
             // When an editor creates a published story, and edits the published one without sending it to draft
             let created = try await client.push(
@@ -115,11 +125,10 @@ struct ReviewTests {
 
             // When an editor approves at +1000 ms, and then the edit arrives
             var editor = Device("e1", wallTime: TestServer.now + 1_000)
-            let approval = try await client.push([editor.change(id, .story, ["status": "published"], base: cursor)], token: server["editor"])
+            _ = try await approve(id, cursor, by: &editor, client, server)
             let late = try await client.push([edit], token: server["editor2"])
 
             // Then the approval stands, the edit is refused, and readers get the reviewed body
-            #expect(approval.statuses == [.applied])
             #expect(late.results.first?.error?.code == .reviewRequired)
             let reader = try await client.pull(token: server["reader"])
             #expect(reader.changes.first?.values["body"] == "Body of Crossing.")

@@ -37,11 +37,7 @@ struct ReviewCommand: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let opened = try replica.open()
-            let recordID = RecordID.isValid(id) ? id : try opened.record(id).id
-            let settings = try opened.settings()
-            let api = ServerAPI(server: settings.server, token: settings.token, transport: try settings.transport())
-            let diff = ReviewDiff(try await api.history(of: recordID))
+            let diff = ReviewDiff(try await HistoryCommand.fetch(id, replica: replica))
             if json { return try printJSON(diff) }
             for line in Self.lines(diff) { print(line) }
         }
@@ -88,7 +84,7 @@ struct ReviewMove: ParsableArguments {
     /// Saves the move, pushes it, and undoes it here when the server refuses it.
     func run(to status: String, done: String) async throws {
         let opened = try replica.open()
-        let recordID = try opened.moveStatus(id, to: status, comment: comment)
+        let recordID = try opened.moveStatus(id, from: "review", to: status, comment: comment)
         var summary = SyncEngine.Summary()
         do {
             try await options.engine(for: opened).push(into: &summary)
