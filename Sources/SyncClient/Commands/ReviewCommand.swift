@@ -84,6 +84,8 @@ struct ReviewMove: ParsableArguments {
     /// Saves the move, pushes it, and undoes it here when the server refuses it.
     func run(to status: String, done: String) async throws {
         let opened = try replica.open()
+        // Rejected earlier, and kept: not this move's answer.
+        let earlier = Set(try opened.rejectedChanges().map(\.changeID))
         let recordID = try opened.moveStatus(id, from: "review", to: status, comment: comment)
         var summary = SyncEngine.Summary()
         do {
@@ -92,10 +94,13 @@ struct ReviewMove: ParsableArguments {
             print("saved; not sent yet (\(error)): 'haven sync' sends it")
             return
         }
-        if let refused = try opened.rejectedChanges().last(where: { $0.recordID == recordID }) {
+        if let refused = try opened.rejectedChanges().last(where: {
+            $0.recordID == recordID && !earlier.contains($0.changeID)
+        }) {
             _ = try opened.discard(recordID)
             throw ClientError("not \(status == "published" ? "approved" : "declined"): \(refused.reason); nothing was changed")
         }
+        if options.json { return try printJSON(["id": recordID, "status": status]) }
         print("\(done): \(recordID)")
     }
 }
