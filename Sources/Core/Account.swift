@@ -11,11 +11,15 @@ public struct Account: Sendable, Hashable, Codable {
     public var name: String
     public var role: Role
     public var limits: ServerLimits
+    /// How many people publishing needs on this server; nil from a server older than review
+    /// before publish, which a client treats as ``ReviewPolicy/two`` (the stricter).
+    public var review: ReviewPolicy?
 
-    public init(name: String, role: Role, limits: ServerLimits) {
+    public init(name: String, role: Role, limits: ServerLimits, review: ReviewPolicy? = .two) {
         self.name = name
         self.role = role
         self.limits = limits
+        self.review = review
     }
 }
 

@@ -44,6 +44,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let idTaken = ErrorCode(rawValue: "id_taken")
     /// A stamp carries the replica id of another account: a replica writes with its own id only.
     public static let replicaTaken = ErrorCode(rawValue: "replica_taken")
+    /// The change would publish content no second person reviewed: a draft published without
+    /// review, or an edit that would leave a record in review or published (``ReviewRule`` rule 1).
+    public static let reviewRequired = ErrorCode(rawValue: "review_required")
+    /// The status move is not one of draft → review → published, review → draft, published → draft.
+    public static let invalidTransition = ErrorCode(rawValue: "invalid_transition")
+    /// The last editor of a record approves or declines it: another editor or admin must.
+    public static let selfReview = ErrorCode(rawValue: "self_review")
 
     // Whole requests.
 

@@ -23,6 +23,7 @@ extension RecordSchema {
                 "body": FieldLimit(characters: 100_000), "language": FieldLimit(characters: 35),
                 "tags": FieldLimit(entries: 32), "author": FieldLimit(characters: 100),
                 "region": FieldLimit(characters: 100), "media": FieldLimit(entries: 64),
+                "reviewComment": FieldLimit(characters: 2_000),
             ]
         case .resource:
             [
@@ -31,6 +32,7 @@ extension RecordSchema {
                 "address": FieldLimit(characters: 500), "phone": FieldLimit(characters: 32),
                 "url": FieldLimit(characters: 2_000), "languages": FieldLimit(entries: 32),
                 "hours": FieldLimit(characters: 500), "verifiedAt": FieldLimit(characters: 40),
+                "reviewComment": FieldLimit(characters: 2_000),
             ]
         }
     }

@@ -16,11 +16,14 @@ public enum RecordSchema {
     public static func knownFields(of kind: RecordKind) -> [String] {
         switch kind {
         case .story:
-            ["title", "summary", "body", "language", "tags", "author", "region", "status", "sensitivity", "media"]
+            [
+                "title", "summary", "body", "language", "tags", "author", "region", "status", "sensitivity", "media",
+                "reviewComment",
+            ]
         case .resource:
             [
                 "name", "category", "description", "country", "region", "address", "phone", "url", "languages",
-                "hours", "verifiedAt", "status",
+                "hours", "verifiedAt", "status", "reviewComment",
             ]
         }
     }
@@ -75,7 +78,7 @@ public enum RecordSchema {
         switch (kind, field) {
         case (.story, "title"), (.resource, "name"), (.story, "body"):
             try text(field, value, limit, nonEmpty: true)
-        case (.story, "summary"), (.resource, "description"), (.story, "author"), (_, "region"),
+        case (.story, "summary"), (.resource, "description"), (.story, "author"), (_, "region"), (_, "reviewComment"),
             (.resource, "address"), (.resource, "hours"):
             try text(field, value, limit)
         case (.story, "language"):

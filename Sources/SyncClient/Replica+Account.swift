@@ -37,6 +37,7 @@ extension Replica {
         try ReplicaSettings.set(db, .accountName, account.name)
         try ReplicaSettings.set(db, .role, account.role.rawValue)
         try ReplicaSettings.set(db, .recordBytes, String(account.limits.boundedRecordBytes))
+        try ReplicaSettings.set(db, .review, account.review?.rawValue)
     }
 }
 
@@ -46,20 +47,27 @@ extension Replica {
 /// Rule 1. A write the token's role may not make (``WritePermission``) is refused, once the
 /// replica knows its role; before that (a replica made `--offline`) the server decides.
 ///
-/// Rule 2. A change whose JSON is larger than the server takes (its `recordBytes`, or the
+/// Rule 2. A status move or an edit that review before publish forbids (``ReviewRule``) is
+/// refused, once the replica knows its role; who made a record's latest content change the
+/// replica cannot know, so approving one's own change is the server's to refuse.
+///
+/// Rule 3. A change whose JSON is larger than the server takes (its `recordBytes`, or the
 /// default ``ProtocolLimits/recordBytes`` before it said) is refused, naming its largest field.
 struct LocalAdmission {
     var role: Role?
     var recordBytes: Int
+    var review: ReviewPolicy
 
     init(_ settings: ReplicaSettings) {
         self.role = settings.role
         self.recordBytes = settings.recordBytes ?? ProtocolLimits.recordBytes
+        self.review = settings.review ?? .two
     }
 
-    init(role: Role?, recordBytes: Int = ProtocolLimits.recordBytes) {
+    init(role: Role?, recordBytes: Int = ProtocolLimits.recordBytes, review: ReviewPolicy = .two) {
         self.role = role
         self.recordBytes = recordBytes
+        self.review = review
     }
 
     /// Why `change` may not be saved, or nil.
@@ -76,6 +84,12 @@ struct LocalAdmission {
                         of: change.record, by: role,
                         existing: .init(status: existing.values["status"]?.stringValue, isOwn: true))
                 }
+                ?? ReviewRule.refusal(
+                    of: .init(of: change.record, existing: existing, byLastEditor: nil), id: change.record.id, by: role,
+                    policy: review)
+            if let detail, detail.code != .forbidden {
+                return ClientError("not saved: \(detail.message) (\(detail.code))")
+            }
             if let detail {
                 return ClientError(
                     "not saved: \(detail.message) (\(detail.code)); this replica's token is a \(role.rawValue) token: "

@@ -33,8 +33,17 @@ extension Replica {
                 throw ClientError("record \(current.id) is deleted: restore it first ('haven \(current.kind.commandName) restore \(current.id)')")
             }
             // A field that is not set reads as null, so clearing it changes nothing.
-            let changed = values.filter { (current.fields[$0.key]?.value ?? .null) != $0.value }
+            var changed = values.filter { (current.fields[$0.key]?.value ?? .null) != $0.value }
             guard !changed.isEmpty else { return [] }
+            // Review before publish, rule 1: an edit sends a record in review (or published) back
+            // to draft, in the same change and so with the same stamp.
+            let settings = try ReplicaSettings.load(db)
+            if changed["status"] == nil, changed.keys.contains(where: ReviewRule.isContent),
+                let status = ReviewRule.statusForEdit(
+                    of: current.values["status"]?.stringValue, by: settings.role, policy: settings.review ?? .two)
+            {
+                changed["status"] = .string(status)
+            }
             for (field, value) in changed.sorted(by: { $0.key < $1.key }) {
                 try RecordSchema.validate(field: field, value: value, kind: current.kind)
             }

@@ -19,7 +19,7 @@ public struct ReplicaSettings: Sendable {
         /// Set by `haven init --insecure-http`: plain http:// to another machine is allowed (Link/PlainHTTPRule.swift).
         case insecureHTTP = "insecure_http"
         /// What the server last said of the token (`GET /v1/me`, Replica+Account.swift).
-        case accountName = "account_name", role, recordBytes = "record_bytes"
+        case accountName = "account_name", role, recordBytes = "record_bytes", review
     }
 
     public var server: URL
@@ -49,6 +49,9 @@ public struct ReplicaSettings: Sendable {
     public var role: Role?
     /// The largest change the server takes, in bytes, as it last stated it.
     public var recordBytes: Int?
+    /// How many people publishing needs on the server, as it last stated it; nil before it was
+    /// asked, or from an older server: the stricter ``ReviewPolicy/two`` is assumed then.
+    public var review: ReviewPolicy?
 
     static func load(_ db: Database) throws -> ReplicaSettings {
         let values = try Dictionary(
@@ -73,7 +76,8 @@ public struct ReplicaSettings: Sendable {
             insecureHTTP: values[Key.insecureHTTP.rawValue] == "1",
             accountName: values[Key.accountName.rawValue],
             role: values[Key.role.rawValue].flatMap(Role.init(rawValue:)),
-            recordBytes: values[Key.recordBytes.rawValue].flatMap { Int($0) })
+            recordBytes: values[Key.recordBytes.rawValue].flatMap { Int($0) },
+            review: values[Key.review.rawValue].flatMap(ReviewPolicy.init(rawValue:)))
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {

@@ -15,6 +15,6 @@ struct AccountController {
 
     func me(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        return jsonResponse(Account(name: caller.name, role: caller.role, limits: configuration.limits))
+        return jsonResponse(Account(name: caller.name, role: caller.role, limits: configuration.limits, review: configuration.review))
     }
 }

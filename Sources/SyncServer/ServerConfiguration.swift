@@ -45,6 +45,9 @@ public struct ServerConfiguration: Sendable {
     /// How long a request body may take to arrive whole, from the end of its head: time for a
     /// large push over a slow link.
     public var bodyTimeout: Duration = .seconds(300)
+    /// How many people publishing needs: by default two (an editor or admin other than the last
+    /// editor approves); `single` lets editors and admins sign off their own work.
+    public var review: ReviewPolicy = .two
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ProtocolLimits.requestBytes,

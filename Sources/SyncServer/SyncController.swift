@@ -98,7 +98,8 @@ struct SyncController {
         let (admitted, rejected) = limits.partition(body.changes)
         let stored =
             admitted.isEmpty
-            ? [] : try await log.push(admitted.map(\.1), by: caller, now: clock(), maxDrift: configuration.maxDrift)
+            ? [] : try await log.push(
+                admitted.map(\.1), by: caller, now: clock(), maxDrift: configuration.maxDrift, review: configuration.review)
         var slots = [PushResult?](repeating: nil, count: body.changes.count)
         for ((index, _), result) in zip(admitted, stored) { slots[index] = result }
         for (index, result) in rejected { slots[index] = result }

@@ -131,10 +131,10 @@ struct RejectedChangeTests {
             #expect(error?.message == "no rejected change for not-an-id: see 'haven status' for the rejected ones")
             #expect(try replica.rejectedChanges().count == 1)
 
-            // When the editor takes the story back to review, and the record's rejected changes
-            // are retried by an id prefix
+            // When the editor unpublishes the story, and the record's rejected changes are
+            // retried by an id prefix
             try await server.seed(
-                [Fixtures.storyDelta(id, ["status": "review"], at: Fixtures.stamp(Fixtures.epoch + 2))],
+                [Fixtures.storyDelta(id, ["status": "draft"], at: Fixtures.stamp(Fixtures.epoch + 2))],
                 through: client)
             #expect(try replica.retryRejected(String(id.prefix(8))) == 1)
 

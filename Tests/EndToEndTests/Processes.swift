@@ -125,10 +125,14 @@ final class ServerProcess {
     }
 
     /// Starts the server without waiting: several servers can be started at the same moment.
+    ///
+    /// Editors publish in one step (`--review single`) unless `arguments` say `--review`: the
+    /// suites that are not about review publish as an editor alone.
     func launchServe(logLevel: String = "warning", arguments: [String] = []) throws {
+        let review = arguments.contains("--review") ? [] : ["--review", "single"]
         running = try launch(
             Binaries.url("haven-server"),
-            ["serve", "--database", database, "--create", "--port", "0", "--log-level", logLevel] + arguments,
+            ["serve", "--database", database, "--create", "--port", "0", "--log-level", logLevel] + review + arguments,
             in: directory)
     }
 

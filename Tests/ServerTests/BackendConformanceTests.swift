@@ -77,7 +77,7 @@ struct BackendConformanceTests {
                 // A repeated push of this writer's own change (another's would be a new change).
                 if random.chance(15), let old = sent[name]?.last { batch.append(old) }
                 sent[name, default: []] += batch
-                let results = try await store.push(batch, by: caller(name), now: now)
+                let results = try await store.push(batch, by: caller(name), now: now, review: server.configuration.review)
                 try record(["step": "\(step) push by \(name)", "results": String(describing: results.map(\.status))])
                 try record(results)
             case 55..<92:

@@ -103,13 +103,15 @@ struct RoleTests {
             let created = try await client.push([create], token: server["field"])
             let cursor = try await client.pull(token: server["field"]).cursor
 
-            // When the same token edits it and sends it for review
-            let edit = device.change(id, .story, ["body": "A longer account.", "status": "review"], base: cursor)
-            let edited = try await client.push([edit], token: server["field"])
+            // When the same token edits it, then sends it for review (an edit and a status move
+            // are two changes: ReviewRule rule 1)
+            let edit = device.change(id, .story, ["body": "A longer account."], base: cursor)
+            let submit = device.change(id, .story, ["status": "review"], base: cursor)
+            let edited = try await client.push([edit, submit], token: server["field"])
 
-            // Then both are applied and the field token sees its own story
+            // Then all are applied and the field token sees its own story
             #expect(created.statuses == [.applied])
-            #expect(edited.statuses == [.applied])
+            #expect(edited.statuses == [.applied, .applied])
             let pull = try await client.pull(token: server["field"])
             #expect(pull.byID[id]?.fields["status"]?.value == "review")
             #expect(pull.byID[id]?.fields["body"]?.value == "A longer account.")

@@ -90,7 +90,8 @@ final class TestServer: Sendable {
     /// A fresh store with every token of ``roles``; `expired` expired a second ago and `revoked`
     /// is revoked.
     static func make(
-        backend: StorageBackend = .sqlite, configuration: ServerConfiguration = .init(), now: UInt64 = TestServer.now
+        backend: StorageBackend = .sqlite, configuration: ServerConfiguration = .singleSignOff,
+        now: UInt64 = TestServer.now
     ) async throws -> TestServer {
         let directory = try TemporaryDirectory()
         let postgres = backend == .postgres ? try PostgresTestDatabase() : nil
@@ -136,6 +137,16 @@ final class TestServer: Sendable {
         let logger = Logger(label: "haven-server-tests", factory: { _ in SwiftLogNoOpLogHandler() })
         let app = try buildApplication(store: try await openStore(), configuration: configuration, logger: logger, clock: { now })
         return try await app.test(.router, body)
+    }
+}
+
+extension ServerConfiguration {
+    /// The default configuration with ``ReviewPolicy/single``: the suites that publish as an
+    /// editor in one step; ``ReviewTests`` runs the default, two-person review.
+    static var singleSignOff: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.review = .single
+        return configuration
     }
 }
 

@@ -12,7 +12,8 @@ public struct HavenCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, LoginCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
             RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
-            RetryCommand.self, DiscardCommand.self, SearchCommand.self, HistoryCommand.self, ImportCommand.self,
+            RetryCommand.self, DiscardCommand.self, SearchCommand.self, HistoryCommand.self, ReviewCommand.self,
+            ImportCommand.self,
             ExportCommand.self, WipeCommand.self, PinCommand.self, EncryptCommand.self, PassphraseCommand.self,
             DuressCommand.self,
         ])

@@ -13,14 +13,19 @@ struct HistoryCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
+        let history = try await Self.fetch(id, replica: replica)
+        if json { return try printJSON(history) }
+        for line in Self.lines(history) { print(line) }
+    }
+
+    /// The server's history of the record `id` names, for `history` and `review show`.
+    static func fetch(_ id: String, replica: ReplicaOptions) async throws -> RecordHistory {
         let opened = try replica.open()
         // A prefix is resolved locally; a whole id may name a record this replica never held.
         let recordID = RecordID.isValid(id) ? id : try opened.record(id).id
         let settings = try opened.settings()
         let api = ServerAPI(server: settings.server, token: settings.token, transport: try settings.transport())
-        let history = try await api.history(of: recordID)
-        if json { return try printJSON(history) }
-        for line in Self.lines(history) { print(line) }
+        return try await api.history(of: recordID)
     }
 
     static func lines(_ history: RecordHistory) -> [String] {
@@ -28,6 +33,11 @@ struct HistoryCommand: AsyncParsableCommand {
         for entry in history.entries {
             lines.append("\(time(entry.receivedAt))  \(entry.author)  (change \(entry.seq))")
             for field in entry.fields {
+                if field.name == ReviewRule.commentField {
+                    // A comment goes with a status move; the one it replaced belongs to an earlier move.
+                    if field.new != .null { lines.append("    review comment: \(show(field.new))") }
+                    continue
+                }
                 let old = field.old.map(show) ?? "(removed by compaction)"
                 lines.append("    \(field.name): \(old) → \(show(field.new))")
             }

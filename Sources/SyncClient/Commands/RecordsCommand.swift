@@ -7,7 +7,7 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: Fields.kind.commandName, abstract: "Add, list, show, edit, delete and restore \(Fields.kind.commandName).",
-            subcommands: [Add.self, List.self, Show.self, Edit.self, Delete.self, Restore.self])
+            subcommands: [Add.self, List.self, Show.self, Edit.self, Submit.self, Delete.self, Restore.self])
     }
 
     /// The limits an edit is checked against before it is saved, from Core's one table.
@@ -101,6 +101,24 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
             warnAboutUnknownFields(values, kind: Fields.kind)
             let changed = try replica.open().edit(id, kind: Fields.kind, values: values)
             print(changed.isEmpty ? "no change" : "saved: \(changed.joined(separator: ", "))")
+            if values["status"] == nil, changed.contains("status") {
+                print("it is a draft again, so that nothing unreviewed is published: 'haven \(Fields.kind.commandName) submit \(id)' sends it for review")
+            }
+        }
+    }
+
+    struct Submit: ParsableCommand {
+        static var configuration: CommandConfiguration {
+            CommandConfiguration(
+                abstract: "Submit a \(Fields.kind) draft for review (status review); another editor or admin approves it.")
+        }
+        @OptionGroup var replica: ReplicaOptions
+        @Argument(help: "The id, or its first characters.") var id: String
+        @Option(help: "A comment for the reviewer; it stays in the record's history.") var comment: String?
+
+        func run() throws {
+            let id = try replica.open().moveStatus(id, kind: Fields.kind, to: "review", comment: comment)
+            print("submitted for review: \(id) (sent with the next sync)")
         }
     }
 

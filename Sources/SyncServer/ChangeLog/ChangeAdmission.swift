@@ -1,12 +1,14 @@
 import HavenCore
 
 /// Decides whether one pushed change may enter the log: well formed, within the clock drift,
-/// and allowed for the caller's role. Shared by every storage backend.
+/// allowed for the caller's role, and following review before publish. Shared by every storage
+/// backend.
 struct ChangeAdmission {
     var caller: Caller
     /// The server's clock, milliseconds since 1970.
     var now: UInt64
     var maxDrift: UInt64 = HybridLogicalClock.defaultMaxDrift
+    var review: ReviewPolicy = .two
 
     /// Why the change must be rejected, or nil to admit it.
     ///
@@ -60,6 +62,16 @@ struct ChangeAdmission {
             status: Visibility.status(of: existing.record), isOwn: existing.creator == caller.tokenID,
             deletedByOther: existing.record.isDeleted && existing.record.deleted?.author != caller.tokenID)
         return WritePermission.editRefusal(of: record, by: caller.role, existing: facts)
+    }
+
+    /// Why `change` to `existing` (nil: a creation) breaks review before publish (``ReviewRule``),
+    /// or nil. Judged on the record as the merge leaves it, not on the change alone: an edit made
+    /// before an approval it had not seen must not leave the record published.
+    func reviewRefusal(of change: Change, existing: StoredRecord?) -> ErrorDetail? {
+        let lastEditor = existing.flatMap { ReviewRule.lastEditor(of: $0.record) }
+        let move = ReviewRule.Move(
+            of: change.record, existing: existing?.record.state, byLastEditor: lastEditor == caller.tokenID)
+        return ReviewRule.refusal(of: move, id: change.record.id, by: caller.role, policy: review)
     }
 
     /// The answer for a record id the caller may not write and may not learn about.

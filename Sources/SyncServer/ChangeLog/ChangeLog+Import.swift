@@ -34,7 +34,10 @@ extension ChangeLog {
         _ pack: ContentPack, by caller: Caller,
         clock: inout HybridLogicalClock, changeID: (Int) -> String, overwrite: Bool, dryRun: Bool, now: UInt64
     ) async throws -> [ImportOutcome] {
-        let admission = ChangeAdmission(caller: caller, now: now, maxDrift: HybridLogicalClock.defaultMaxDrift)
+        // The operator at the server's shell imports and publishes in one step (DESIGN §6): whoever
+        // can run haven-server import can change the database, so a second person adds nothing.
+        let admission = ChangeAdmission(
+            caller: caller, now: now, maxDrift: HybridLogicalClock.defaultMaxDrift, review: .single)
         let epoch = storage.epoch
         let changeIDs = pack.records.indices.map { changeID($0 + 1) }
         let keys = PushKeys(

@@ -43,10 +43,12 @@ package struct ChangeLog: Sendable {
     /// - Parameters:
     ///   - now: the server's clock, milliseconds since 1970.
     ///   - maxDrift: how far ahead of `now` a stamp may be before it is refused as `clock_ahead`.
+    ///   - review: how many people publishing needs (``ReviewRule``).
     package func push(
-        _ changes: [Change], by caller: Caller, now: UInt64, maxDrift: UInt64 = HybridLogicalClock.defaultMaxDrift
+        _ changes: [Change], by caller: Caller, now: UInt64, maxDrift: UInt64 = HybridLogicalClock.defaultMaxDrift,
+        review: ReviewPolicy = .two
     ) async throws -> [PushResult] {
-        let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift)
+        let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift, review: review)
         let epoch = storage.epoch
         let keys = PushKeys(
             author: caller.tokenID, changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id),

@@ -68,7 +68,9 @@ struct PushBatch {
         let found = record.apply(change.record, seq: seq, author: author, seen: seen)
         // The record as it will be, not only the change, must be whole: a story created already
         // deleted and then restored would otherwise skip its required fields.
-        if let problem = ChangeAdmission.incompleteness(of: record) {
+        if let problem = ChangeAdmission.incompleteness(of: record)
+            ?? admission.reviewRefusal(of: change, existing: existing)
+        {
             return PushResult(id: change.id, status: .rejected, error: problem)
         }
         head = seq

@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the sync API.",
-        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY, HAVEN_TLS_CERTIFICATE, HAVEN_TLS_KEY.")
+        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY, HAVEN_TLS_CERTIFICATE, HAVEN_TLS_KEY, HAVEN_REVIEW.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup(title: "Limits") var limits: LimitOptions
@@ -26,6 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
     var retention: Lifetime = .environment("HAVEN_RETENTION", default: "30d")
     @Option(help: "Compact at start and then this often (HAVEN_COMPACT_EVERY).")
     var compactEvery: Lifetime = .environment("HAVEN_COMPACT_EVERY", default: "1h")
+    @Option(
+        help: """
+            Who publishes: 'two' (default), an editor or admin other than a record's last editor approves it; \
+            'single', editors and admins sign off their own work, for small teams (HAVEN_REVIEW).
+            """)
+    var review: String = ProcessEnvironment.value("HAVEN_REVIEW") ?? ReviewPolicy.two.rawValue
     @Option(
         help:
             "On SIGTERM or SIGINT, wait this long for requests in flight, then cancel the rest (HAVEN_SHUTDOWN_GRACE).")
@@ -42,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
         try retention.validate(option: "--retention")
         try compactEvery.validate(option: "--compact-every")
         try shutdownGrace.validate(option: "--shutdown-grace")
+        guard ReviewPolicy(rawValue: review) != nil else {
+            throw ValidationError("--review must be two or single (is '\(review.prefix(40))')")
+        }
     }
 
     func run() async throws {
@@ -50,6 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await database.openStore(logger: logger)
         var configuration = ServerConfiguration(host: host, port: port)
         limits.apply(to: &configuration)
+        configuration.review = ReviewPolicy(rawValue: review) ?? .two
         timeouts.apply(to: &configuration)
         let https = try tls.load()
         configuration.tls = https?.configuration

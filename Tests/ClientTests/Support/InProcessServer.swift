@@ -37,8 +37,13 @@ final class InProcessServer: Sendable {
         self.secrets = secrets
     }
 
-    /// A server with an empty database and one token per role.
-    static func make(configuration: ServerConfiguration = .init()) async throws -> InProcessServer {
+    /// A server with an empty database and one token per role; editors publish in one step
+    /// (`review`, ``ReviewPolicy/single`` unless told: the suites here are not about review).
+    static func make(configuration: ServerConfiguration = .init(), review: ReviewPolicy = .single) async throws
+        -> InProcessServer
+    {
+        var configuration = configuration
+        configuration.review = review
         let clock = ManualClock(Fixtures.epoch)
         let path = TemporaryDirectory.path("server.sqlite")
         let store = try SQLiteSyncStore(path: path)
