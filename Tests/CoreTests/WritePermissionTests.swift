@@ -40,8 +40,8 @@ struct WritePermissionTests {
         let refusal =
             WritePermission.refusal(of: row.change, by: row.role)
             ?? row.existing.flatMap { WritePermission.editRefusal(of: row.change, by: row.role, existing: $0) }
-        #expect(refusal?.message == row.refusal)
-        #expect(refusal.map { $0.code == .forbidden } ?? true)
+        #expect(refusal?.detail.message == row.refusal)
+        #expect(refusal.map { $0.detail.code == .forbidden } ?? true)
     }
 
     @Test func theFieldLimitsTableIsWhatValidationChecks() throws {

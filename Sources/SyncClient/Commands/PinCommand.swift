@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenCore
 
 /// `haven pin`: the https:// server key this replica trusts.
 struct PinCommand: ParsableCommand {
@@ -31,7 +32,10 @@ struct PinUpdateCommand: AsyncParsableCommand {
         let replica = try replica.open()
         let settings = try replica.settings()
         guard settings.server.scheme == "https" else {
-            throw ClientError("only an https:// server has a key to pin; this replica's server is \(settings.server)")
+            throw ClientError(
+                Words(
+                    "only an https:// server has a key to pin; this replica's server is \(settings.server)",
+                    korean: "고정할 키는 https:// 서버에만 있습니다. 이 복제본의 서버는 \(settings.server)입니다"))
         }
         let key = try await PinnedTransport.fetchKey(of: settings.server)
         if key == settings.pin { return print("the server's key is still the pinned \(key): nothing changed") }

@@ -24,12 +24,18 @@ enum ServerAddress {
         let key = try await PinnedTransport.fetchKey(of: server)
         if let expected = expected.flatMap(PinnedKey.init(parsing:)), expected != key {
             throw ClientError(
-                "the server showed the key \(key), not the --pin \(expected): someone on the link may be posing "
-                    + "as the server, or the pin is mistyped; nothing was saved. Check the pin with the server's admin")
+                Words(
+                    "the server showed the key \(key), not the --pin \(expected): someone on the link may be posing "
+                        + "as the server, or the pin is mistyped; nothing was saved. Check the pin with the server's admin",
+                    korean: "서버가 보인 키(\(key))가 --pin으로 준 키(\(expected))와 다릅니다: 연결 중간에서 누군가 서버인 척하거나 "
+                        + "pin을 잘못 입력했을 수 있습니다. 아무것도 저장하지 않았습니다. 서버 관리자와 pin을 확인하세요"))
         }
-        print(expected == nil
-            ? "server key \(key): pinned; check it with the server's admin, later connections refuse any other key"
-            : "server key \(key): matches --pin; pinned")
+        print(
+            expected == nil
+                ? Words(
+                    "server key \(key): pinned; check it with the server's admin, later connections refuse any other key",
+                    korean: "서버 키 \(key): 고정했습니다. 서버 관리자와 확인하세요. 앞으로 다른 키를 보이는 연결은 거부합니다")
+                : Words("server key \(key): matches --pin; pinned", korean: "서버 키 \(key): --pin과 같습니다. 고정했습니다"))
         return key
     }
 
@@ -37,14 +43,18 @@ enum ServerAddress {
     static func check(_ server: URL, token: String, link: Replica.Link) async throws -> Account {
         let transport: any HTTPTransport = link.pin.map { PinnedTransport(pin: $0) } ?? HTTPClientTransport()
         let account = try await ServerCheck.account(at: server, token: token, transport: transport)
-        print("checked \(server.absoluteString): a Haven server; the token is \(describe(account))")
+        print(
+            Words(
+                "checked \(server.absoluteString): a Haven server; the token is \(describe(account).english)",
+                korean: "\(server.absoluteString) 확인: Haven 서버입니다. 토큰은 \(describe(account).korean)입니다"))
         return account
     }
 
     /// "amina's, a field token".
-    static func describe(_ account: Account) -> String {
+    static func describe(_ account: Account) -> Words {
+        let name = TerminalText.escaped(account.name)
         let role = account.role.rawValue
         let article = role.first.map { "aeiou".contains($0) } == true ? "an" : "a"
-        return "\(TerminalText.escaped(account.name))'s, \(article) \(role) token"
+        return Words("\(name)'s, \(article) \(role) token", korean: "\(name)의 \(role) 토큰")
     }
 }
