@@ -6,7 +6,10 @@
 ///
 /// Korean is in the plain polite style (합니다, 하세요), with one term for each thing:
 /// 복제본 (replica), 동기화 (sync), 서버 (server), 암호문구 (passphrase), 기록 (record),
-/// 토큰 (token), 변경 (change), 충돌 (conflict).
+/// 이야기 (story), 지원 정보 (resource), 토큰 (token), 변경 (change), 충돌 (conflict). A Korean
+/// particle depends on the word before it, so a value that varies (a path, an id, an address)
+/// never comes right before one: it follows a colon, or stands in parentheses after a noun
+/// (`토큰 파일(\(path))을`).
 ///
 /// For example:
 /// ```swift

@@ -29,8 +29,8 @@ extension Replica {
                 } catch {
                     throw ClientError(
                         Words(
-                            "record \(index + 1) (\(record.id)): \(error.message); nothing was imported",
-                            korean: "\(index + 1)번째 기록 (\(record.id)): \(error.message). 아무것도 가져오지 않았습니다"))
+                            "record \(index + 1) (\(record.id)): \(error.words.english); nothing was imported",
+                            korean: "\(index + 1)번째 기록 (\(record.id)): \(error.words.korean). 아무것도 가져오지 않았습니다"))
                 }
                 if !dryRun { try self.apply(db, step, to: record) }
                 summary.count(step, number: index + 1, id: record.id)

@@ -43,6 +43,15 @@ struct LanguageTests {
         #expect([words, words].joined(separator: Words("; ", korean: ". ")).korean == "아무것도 저장하지 않았습니다. 아무것도 저장하지 않았습니다")
     }
 
+    @Test func aFieldRefusedByTheSchemaIsSaidInKoreanAndAnsweredInEnglish() throws {
+        let long = JSONValue.string(String(repeating: "탈", count: 201))
+        let error = #expect(throws: ValidationError.self) { try RecordSchema.validate(field: "title", value: long, kind: .story) }
+        #expect(error?.message == "title: must be at most 200 characters (has 201)")
+        #expect(error?.words.korean == "title: 200글자까지 쓸 수 있습니다 (지금 201글자)")
+        #expect(Language.$current.withValue(.korean) { error.map { "\($0)" } } == "title: 200글자까지 쓸 수 있습니다 (지금 201글자)")
+        #expect(error?.code == .invalidField)
+    }
+
     @Test func aMissingFileIsSaidInBothLanguagesNamingIt() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("haven-no-such-\(UUID()).token").path
         let words = FileProblem.reading(path, purpose: .tokenFile)
