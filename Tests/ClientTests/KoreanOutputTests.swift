@@ -74,6 +74,18 @@ struct KoreanOutputTests {
         #expect(progress.korean[1].hasSuffix(". 4초 뒤에 다시 시도: LinkDropped()"), "\(progress.korean[1])")
     }
 
+    @Test func aRejectedChangeSaysWhatItsCodeMeansInKoreanQuotingTheServer() {
+        let change = RejectedChange(
+            changeID: "a1-1", recordID: RecordIDs.first, kind: .story, fields: ["status"],
+            error: ErrorDetail(code: .forbidden, message: "status: field staff cannot publish"))
+        let lines = both { rejectedLines([change]) }
+        expectEveryLineSaidInKorean((Array(lines.english.prefix(1)), Array(lines.korean.prefix(1))))
+        #expect(lines.english[1] == "  story \(RecordIDs.first) [status]: status: field staff cannot publish (forbidden)")
+        #expect(
+            lines.korean[1] == "  story \(RecordIDs.first) [status]: 이 토큰의 역할로는 할 수 없는 변경입니다 "
+                + "(서버: status: field staff cannot publish (forbidden))")
+    }
+
     @Test(arguments: [400, 401, 403, 404, 410, 429, 500])
     func aServersRefusalIsExplainedInKoreanQuotingTheServerAndItsCode(status: Int) {
         let error = ServerError(status: status, detail: ErrorDetail(code: .forbidden, message: "the server's words"))

@@ -453,14 +453,34 @@ struct RetryCommand: ParsableCommand {
 }
 
 /// The "rejected" section of `status` and `conflicts`: each change, why, and what to do.
+///
+/// Why is the server's message, in English (the protocol's language), with its code; in Korean
+/// it is quoted after what the code means, for the codes whose rule the client knows.
 func rejectedLines(_ rejected: [RejectedChange]) -> [String] {
     guard !rejected.isEmpty else { return [] }
     let heading = Words(
         "rejected (kept; edit the record to fix and re-send it, or 'haven retry ID' to send it as it is):",
         korean: "거부된 변경 (남겨 두었습니다. 기록을 고치면 고친 것이 다시 보내지고, 그대로 다시 보내려면 "
-            + "'haven retry ID'를 쓰세요. 이유는 서버의 말 그대로입니다):")
+            + "'haven retry ID'를 쓰세요):")
     return [heading.text]
-        + rejected.map { "  \($0.kind) \($0.recordID) [\($0.fields.joined(separator: ", "))]: \($0.reason)" }
+        + rejected.map { change in
+            let said = rejectionMeaning(change.code).map { "\($0) (서버: \(change.reason))" } ?? "서버: \(change.reason)"
+            let why = Words(change.reason, korean: said)
+            return "  \(change.kind) \(change.recordID) [\(change.fields.joined(separator: ", "))]: \(why)"
+        }
+}
+
+/// What a rejected change's code means, in Korean, for the rules the client knows.
+private func rejectionMeaning(_ code: ErrorCode) -> String? {
+    switch code {
+    case .forbidden: "이 토큰의 역할로는 할 수 없는 변경입니다"
+    case .recordTooLarge, .tooLarge: "서버가 받기에 너무 큽니다: 줄인 뒤 다시 동기화하세요"
+    case .invalidField, .missingField, .invalidRecord: "기록의 형식에 맞지 않습니다: 필드를 고치세요"
+    case .recordPurged: "서버에서 삭제된 뒤 완전히 지워진 기록이라 바꾸거나 되살릴 수 없습니다"
+    case .idTaken: "다른 계정이 만든 기록의 id입니다: 새 기록으로 다시 만드세요"
+    case .kindMismatch: "서버에서는 다른 종류의 기록입니다"
+    default: nil
+    }
 }
 
 /// A number of seconds as a person reads it: 45 s, 12 min, 3 h, 2 d (45초, 12분, 3시간, 2일).
