@@ -105,7 +105,7 @@ public enum RecordSchema {
                     ? nil
                     : Words(
                         "each reference must be 'sha256:' and 64 hex digits",
-                        korean: "각 참조는 'sha256:'과 16진수 64자리여야 합니다")
+                        korean: "각 참조는 'sha256:' 다음에 16진수 64자리가 오는 형식이어야 합니다")
             }
         case (_, "status"):
             try oneOf(field, value, statuses)

@@ -132,7 +132,7 @@ extension ClientError {
                 "the server's key changed: this replica pinned \(pinned) but the server showed \(found). Someone on the "
                     + "link may be posing as the server, so nothing was sent. Ask the server's admin whether they changed "
                     + "its key: if the server's admin confirms, run 'haven pin update'",
-                korean: "서버의 키가 바뀌었습니다: 이 복제본에 고정된 키는 \(pinned)인데 서버는 \(found)를 보였습니다. "
+                korean: "서버의 키가 바뀌었습니다: 이 복제본에 고정된 키(\(pinned))와 서버가 보인 키(\(found))가 다릅니다. "
                     + "연결 중간에서 누군가 서버인 척할 수 있으므로 아무것도 보내지 않았습니다. 서버 관리자에게 키를 "
                     + "바꿨는지 물어보고, 관리자가 확인해 주면 'haven pin update'를 실행하세요"))
     }

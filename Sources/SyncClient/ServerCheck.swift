@@ -87,7 +87,7 @@ enum ServerCheck {
                 "\(address) answers, but is not a Haven server: \(reason.english). Check the address and the port "
                     + "(haven-server prints them: 'haven-server listening on …'); nothing was saved",
                 korean: "\(address): 답은 하지만 Haven 서버가 아닙니다: \(reason.korean). 주소와 포트를 확인하세요 "
-                    + "(haven-server가 'haven-server listening on …'으로 알려 줍니다). 아무것도 저장하지 않았습니다"))
+                    + "(haven-server가 시작할 때 'haven-server listening on …' 줄로 알려 줍니다). 아무것도 저장하지 않았습니다"))
     }
 
     /// `server` without its path, query and fragment.

@@ -36,7 +36,7 @@ enum PassphraseSource {
                     Words(
                         "a passphrase is needed and there is no terminal to ask it on: give it with \(options) "
                             + "(never on the command line)",
-                        korean: "암호문구가 필요한데 물어볼 터미널이 없습니다: \(options)로 주세요 "
+                        korean: "암호문구가 필요한데 물어볼 터미널이 없습니다: 다음 중 하나로 주세요: \(options) "
                             + "(명령줄에는 절대 쓰지 마세요)"))
             }
             return .terminal

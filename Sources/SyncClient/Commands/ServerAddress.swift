@@ -8,13 +8,21 @@ enum ServerAddress {
     /// `text` as a server address, with `pin` well formed and only for https://.
     static func parse(_ text: String, pin: String?) throws -> URL {
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
-            throw ValidationError("--server must be an http:// or https:// address, such as http://127.0.0.1:8080")
+            throw ValidationError(
+                Words(
+                    "--server must be an http:// or https:// address, such as http://127.0.0.1:8080",
+                    korean: "--server는 http:// 또는 https:// 주소여야 합니다 (예: http://127.0.0.1:8080)").text)
         }
         if let pin {
             guard PinnedKey(parsing: pin) != nil else {
-                throw ValidationError("--pin must be written sha256/BASE64, as 'haven-server serve' prints it")
+                throw ValidationError(
+                    Words(
+                        "--pin must be written sha256/BASE64, as 'haven-server serve' prints it",
+                        korean: "--pin은 'haven-server serve'가 출력하는 대로 sha256/BASE64 형식으로 쓰세요").text)
             }
-            guard url.scheme == "https" else { throw ValidationError("--pin is for an https:// server") }
+            guard url.scheme == "https" else {
+                throw ValidationError(Words("--pin is for an https:// server", korean: "--pin은 https:// 서버에만 씁니다").text)
+            }
         }
         return url
     }
