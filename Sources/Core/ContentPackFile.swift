@@ -10,7 +10,7 @@ public enum ContentPackFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
             let data = FileManager.default.contents(atPath: path)
-        else { throw ContentPackError(message: FileProblem.reading(path, purpose: "the pack")) }
+        else { throw ContentPackError(message: FileProblem.reading(path, purpose: .pack).text) }
         return data
     }
 

@@ -70,7 +70,11 @@ extension ContentPack {
             return .add(values)
         }
         guard current.kind == record.kind else {
-            throw ValidationError(field: nil, code: .invalidRecord, message: "it is a \(current.kind) here, not a \(record.kind)")
+            throw ValidationError(
+                field: nil, code: .invalidRecord,
+                words: Words(
+                    "it is a \(current.kind) here, not a \(record.kind)",
+                    korean: "여기서는 \(record.kind)가 아니라 \(current.kind)입니다"))
         }
         // A field that is not set reads as null, so clearing it changes nothing.
         let changes = record.fields.compactMap { field, value -> FieldChange? in

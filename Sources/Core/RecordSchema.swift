@@ -53,10 +53,12 @@ public enum RecordSchema {
     /// - Throws: ``ValidationError`` naming the id or the field at fault.
     public static func validateRegisters(of record: RecordState) throws(ValidationError) {
         guard RecordID.isValid(record.id) else {
-            throw ValidationError(field: nil, code: .invalidRecord, message: "id: not a lowercase UUID")
+            throw ValidationError(
+                field: nil, code: .invalidRecord,
+                words: Words("id: not a lowercase UUID", korean: "id: 소문자 UUID가 아닙니다"))
         }
         if let flag = record.deleted, flag.value != .bool(true), flag.value != .bool(false) {
-            throw .invalid("deleted", "must be true or false")
+            throw .invalid("deleted", Words("must be true or false", korean: "true나 false여야 합니다"))
         }
         for (field, register) in record.fields.sorted(by: { $0.key < $1.key }) {
             try validate(field: field, value: register.value, kind: record.kind)
@@ -68,10 +70,14 @@ public enum RecordSchema {
     /// - Throws: ``ValidationError`` naming the field and what is wrong.
     public static func validate(field: String, value: JSONValue, kind: RecordKind) throws(ValidationError) {
         guard isValidFieldName(field) else {
-            throw .invalid(field, "not a valid field name (letters, digits and _, starting with a letter, at most 64)")
+            throw .invalid(
+                field,
+                Words(
+                    "not a valid field name (letters, digits and _, starting with a letter, at most 64)",
+                    korean: "올바른 필드 이름이 아닙니다 (글자, 숫자, _로 64자까지, 글자로 시작)"))
         }
         if value == .null {
-            if requiredFields(of: kind).contains(field) { throw .invalid(field, "required, cannot be cleared") }
+            if requiredFields(of: kind).contains(field) { throw .invalid(field, Words("required, cannot be cleared", korean: "꼭 있어야 하는 필드라 비울 수 없습니다")) }
             return
         }
         let limit = fieldLimit(field, kind: kind)
@@ -85,15 +91,24 @@ public enum RecordSchema {
             try languageTag(field, value, limit)
         case (.resource, "languages"):
             try list(field, value, limit) { tag in
-                isLanguageTag(tag) ? nil : "each entry must be a BCP 47 language tag such as en or ko"
+                isLanguageTag(tag)
+                    ? nil
+                    : Words(
+                        "each entry must be a BCP 47 language tag such as en or ko",
+                        korean: "각 항목은 en이나 ko 같은 BCP 47 언어 태그여야 합니다")
             }
         case (.story, "tags"):
             try list(field, value, limit) { tag in
-                (1...50).contains(tag.count) ? nil : "each tag must have 1 to 50 characters"
+                (1...50).contains(tag.count)
+                    ? nil : Words("each tag must have 1 to 50 characters", korean: "각 태그는 1글자에서 50글자까지여야 합니다")
             }
         case (.story, "media"):
             try list(field, value, limit) { ref in
-                isMediaReference(ref) ? nil : "each reference must be 'sha256:' and 64 hex digits"
+                isMediaReference(ref)
+                    ? nil
+                    : Words(
+                        "each reference must be 'sha256:' and 64 hex digits",
+                        korean: "각 참조는 'sha256:' 다음에 16진수 64자리가 오는 형식이어야 합니다")
             }
         case (_, "status"):
             try oneOf(field, value, statuses)
@@ -104,21 +119,34 @@ public enum RecordSchema {
         case (.resource, "country"):
             let code = try text(field, value, limit, nonEmpty: true)
             guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-                throw .invalid(field, "must be a two-letter upper-case ISO 3166 code such as KR")
+                throw .invalid(
+                    field,
+                    Words(
+                        "must be a two-letter upper-case ISO 3166 code such as KR",
+                        korean: "KR 같은 대문자 두 글자 ISO 3166 코드여야 합니다"))
             }
         case (.resource, "phone"):
             let phone = try text(field, value, limit, nonEmpty: true)
             guard phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+-() ".contains($0)) }),
                 phone.contains(where: \.isNumber)
-            else { throw .invalid(field, "may hold only digits, spaces and + - ( )") }
+            else {
+                throw .invalid(
+                    field, Words("may hold only digits, spaces and + - ( )", korean: "숫자, 공백, + - ( )만 쓸 수 있습니다"))
+            }
         case (.resource, "url"):
             let url = try text(field, value, limit, nonEmpty: true)
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains(" ") else {
-                throw .invalid(field, "must be an http:// or https:// address without spaces")
+                throw .invalid(
+                    field,
+                    Words(
+                        "must be an http:// or https:// address without spaces",
+                        korean: "공백 없는 http:// 또는 https:// 주소여야 합니다"))
             }
         case (.resource, "verifiedAt"):
             let date = try text(field, value, limit, nonEmpty: true)
-            guard isDate(date) else { throw .invalid(field, "must be a date written YYYY-MM-DD") }
+            guard isDate(date) else {
+                throw .invalid(field, Words("must be a date written YYYY-MM-DD", korean: "YYYY-MM-DD 형식의 날짜여야 합니다"))
+            }
         default:
             break  // An unknown field: kept and synced as it is.
         }
@@ -159,10 +187,18 @@ public enum RecordSchema {
         throws(ValidationError) -> String
     {
         let max = limit?.characters ?? Int.max
-        guard let string = value.stringValue else { throw .invalid(field, "must be text") }
-        if nonEmpty && string.allSatisfy(\.isWhitespace) { throw .invalid(field, "must not be empty") }
+        guard let string = value.stringValue else { throw .invalid(field, Words("must be text", korean: "텍스트여야 합니다")) }
+        if nonEmpty && string.allSatisfy(\.isWhitespace) {
+            throw .invalid(field, Words("must not be empty", korean: "비어 있으면 안 됩니다"))
+        }
         // A character is at least one UTF-8 byte: within `max` bytes needs no character count.
-        if string.utf8.count > max, string.count > max { throw .invalid(field, "must be at most \(max) characters (has \(string.count))") }
+        if string.utf8.count > max, string.count > max {
+            throw .invalid(
+                field,
+                Words(
+                    "must be at most \(max) characters (has \(string.count))",
+                    korean: "\(max)글자까지 쓸 수 있습니다 (지금 \(string.count)글자)"))
+        }
         return string
     }
 
@@ -170,21 +206,34 @@ public enum RecordSchema {
         throws(ValidationError)
     {
         let tag = try text(field, value, limit, nonEmpty: true)
-        guard isLanguageTag(tag) else { throw .invalid(field, "must be a BCP 47 language tag such as en or ko") }
+        guard isLanguageTag(tag) else {
+            throw .invalid(
+                field,
+                Words("must be a BCP 47 language tag such as en or ko", korean: "en이나 ko 같은 BCP 47 언어 태그여야 합니다"))
+        }
     }
 
     private static func oneOf(_ field: String, _ value: JSONValue, _ allowed: [String]) throws(ValidationError) {
         guard let string = value.stringValue, allowed.contains(string) else {
-            throw .invalid(field, "must be one of \(allowed.joined(separator: ", "))")
+            let choices = allowed.joined(separator: ", ")
+            throw .invalid(field, Words("must be one of \(choices)", korean: "다음 중 하나여야 합니다: \(choices)"))
         }
     }
 
     private static func list(
-        _ field: String, _ value: JSONValue, _ limit: FieldLimit?, check: (String) -> String?
+        _ field: String, _ value: JSONValue, _ limit: FieldLimit?, check: (String) -> Words?
     ) throws(ValidationError) {
         let max = limit?.entries ?? Int.max
-        guard let items = value.stringArrayValue else { throw .invalid(field, "must be a list of text") }
-        if items.count > max { throw .invalid(field, "must have at most \(max) entries (has \(items.count))") }
+        guard let items = value.stringArrayValue else {
+            throw .invalid(field, Words("must be a list of text", korean: "텍스트 목록이어야 합니다"))
+        }
+        if items.count > max {
+            throw .invalid(
+                field,
+                Words(
+                    "must have at most \(max) entries (has \(items.count))",
+                    korean: "항목은 \(max)개까지입니다 (지금 \(items.count)개)"))
+        }
         for item in items {
             if let problem = check(item) { throw .invalid(field, problem) }
         }

@@ -7,22 +7,31 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     public let field: String?
     /// A stable machine-readable code such as `missing_field` or `invalid_field`.
     public let code: ErrorCode
-    /// What is wrong, starting with the field's name.
-    public let message: String
+    /// What is wrong, starting with the field's name, in every language (``Words``).
+    public let words: Words
 
-    public init(field: String?, code: ErrorCode, message: String) {
+    /// What is wrong in English, the protocol's language: what the server answers.
+    public var message: String { words.english }
+
+    public init(field: String?, code: ErrorCode, words: Words) {
         self.field = field
         self.code = code
-        self.message = message
+        self.words = words
     }
 
-    public var description: String { message }
+    /// What is wrong in the language of this task: what `haven` shows a person.
+    public var description: String { words.text }
 
     static func missing(_ field: String, kind: RecordKind) -> ValidationError {
-        ValidationError(field: field, code: .missingField, message: "\(field): required for a \(kind), but missing")
+        let noun = kind == .story ? "이야기" : "지원 정보"
+        return ValidationError(
+            field: field, code: .missingField,
+            words: Words("\(field): required for a \(kind), but missing", korean: "\(field): \(noun)에 꼭 있어야 하는데 없습니다"))
     }
 
-    static func invalid(_ field: String, _ problem: String) -> ValidationError {
-        ValidationError(field: field, code: .invalidField, message: "\(field): \(problem)")
+    static func invalid(_ field: String, _ problem: Words) -> ValidationError {
+        ValidationError(
+            field: field, code: .invalidField,
+            words: Words("\(field): \(problem.english)", korean: "\(field): \(problem.korean)"))
     }
 }

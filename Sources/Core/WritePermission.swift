@@ -29,41 +29,62 @@ public enum WritePermission {
         }
     }
 
+    /// Why a write is refused: the server answers its ``detail`` (in English, the protocol's
+    /// language); a client says its ``words`` in the person's language.
+    public struct Refusal: Sendable, Hashable {
+        /// Always ``ErrorCode/forbidden``.
+        public var code: ErrorCode { .forbidden }
+        /// What the refusal says, in every language.
+        public var words: Words
+        /// The server's answer.
+        public var detail: ErrorDetail { ErrorDetail(code: code, message: words.english) }
+    }
+
     /// Why `role` may not write `change` (the registers written) whatever the record holds, or
     /// nil: rules 1, 2 and the part of 3 that needs no stored record.
-    public static func refusal(of change: RecordState, by role: Role) -> ErrorDetail? {
+    public static func refusal(of change: RecordState, by role: Role) -> Refusal? {
         switch role {
         case .admin, .editor:
             return nil
         case .reader:
-            return ErrorDetail(code: .forbidden, message: "a reader token cannot change records")
+            return Refusal(
+                words: Words("a reader token cannot change records", korean: "읽기 전용(reader) 토큰으로는 기록을 바꿀 수 없습니다"))
         case .field:
             if change.kind != .story {
-                return ErrorDetail(code: .forbidden, message: "field staff cannot change resources")
+                return Refusal(
+                    words: Words("field staff cannot change resources", korean: "현장 직원(field)은 지원 정보(resource)를 바꿀 수 없습니다"))
             }
             if change.fields["status"]?.value == .string("published") {
-                return ErrorDetail(code: .forbidden, message: "status: field staff cannot publish")
+                return Refusal(
+                    words: Words("status: field staff cannot publish", korean: "status: 현장 직원(field)은 게시할 수 없습니다"))
             }
             return nil
         }
     }
 
     /// Why `role` may not write `change` to the record `existing` describes, or nil (rule 3).
-    public static func editRefusal(of change: RecordState, by role: Role, existing: Existing) -> ErrorDetail? {
+    public static func editRefusal(of change: RecordState, by role: Role, existing: Existing) -> Refusal? {
         guard role == .field else { return nil }
+        let id = change.id
         // Published first: a client cannot tell whose a published story is, and either answer is true.
         if existing.status == "published" {
-            return ErrorDetail(
-                code: .forbidden, message: "record \(change.id): published stories can be edited by editors only")
+            return Refusal(
+                words: Words(
+                    "record \(id): published stories can be edited by editors only",
+                    korean: "기록 \(id): 게시된 이야기는 편집자(editor)만 고칠 수 있습니다"))
         }
         if !existing.isOwn {
-            return ErrorDetail(
-                code: .forbidden, message: "record \(change.id): field staff can edit only their own stories")
+            return Refusal(
+                words: Words(
+                    "record \(id): field staff can edit only their own stories",
+                    korean: "기록 \(id): 현장 직원(field)은 자신이 쓴 이야기만 고칠 수 있습니다"))
         }
         if change.deleted?.value == .bool(false), existing.deletedByOther {
             // Moderation sticks: what an editor deleted, only an editor brings back.
-            return ErrorDetail(
-                code: .forbidden, message: "record \(change.id) was deleted by an editor: only an editor can restore it")
+            return Refusal(
+                words: Words(
+                    "record \(id) was deleted by an editor: only an editor can restore it",
+                    korean: "기록 \(id): 편집자(editor)가 삭제한 기록이라 편집자만 되살릴 수 있습니다"))
         }
         return nil
     }

@@ -70,6 +70,16 @@ struct LocalAdmission {
         self.review = review
     }
 
+    /// A refusal by role, with what to do next: a token whose role may make the change.
+    private static func roleRefusal(_ said: Words, code: ErrorCode, role: Role) -> ClientError {
+        ClientError(
+            Words(
+                "not saved: \(said.english) (\(code)); this replica's token is a \(role.rawValue) token: "
+                    + "ask an admin for a token whose role may do this, then 'haven login'",
+                korean: "저장하지 않았습니다: \(said.korean) (\(code)). 이 복제본의 토큰은 \(role.rawValue) "
+                    + "토큰입니다: 이 일을 할 수 있는 역할의 토큰을 관리자에게 요청한 뒤 'haven login'을 실행하세요"))
+    }
+
     /// Why `change` may not be saved, or nil.
     ///
     /// - Parameter existing: the record before the change; nil when the change creates it.
@@ -77,23 +87,23 @@ struct LocalAdmission {
         if let role {
             // A record this replica holds unpublished is the token's own: a field token sees
             // no one else's (WritePermission).
-            let detail =
+            let refusal =
                 WritePermission.refusal(of: change.record, by: role)
                 ?? existing.flatMap { existing in
                     WritePermission.editRefusal(
                         of: change.record, by: role,
                         existing: .init(status: existing.values["status"]?.stringValue, isOwn: true))
                 }
-                ?? ReviewRule.refusal(
-                    of: .init(of: change.record, existing: existing, byLastEditor: nil), id: change.record.id, by: role,
-                    policy: review)
-            if let detail, detail.code != .forbidden {
-                return ClientError("not saved: \(detail.message) (\(detail.code))")
-            }
-            if let detail {
+            if let refusal { return Self.roleRefusal(refusal.words, code: refusal.code, role: role) }
+            if let detail = ReviewRule.refusal(
+                of: .init(of: change.record, existing: existing, byLastEditor: nil), id: change.record.id, by: role,
+                policy: review)
+            {
+                // The review rules' messages are the server's (English); quoted with their code.
+                let said = Words(detail.message, korean: "검토 규칙에 어긋납니다: \(detail.message)")
+                guard detail.code != .forbidden else { return Self.roleRefusal(said, code: detail.code, role: role) }
                 return ClientError(
-                    "not saved: \(detail.message) (\(detail.code)); this replica's token is a \(role.rawValue) token: "
-                        + "ask an admin for a token whose role may do this, then 'haven login'")
+                    Words("not saved: \(said.english) (\(detail.code))", korean: "저장하지 않았습니다: \(said.korean) (\(detail.code))"))
             }
         }
         let bytes = change.encodedBytes
@@ -101,13 +111,21 @@ struct LocalAdmission {
         let largest = change.record.fields.max { Self.bytes(of: $0.value.value) < Self.bytes(of: $1.value.value) }
         let field = largest.map { field in
             let text = field.value.value.stringValue
-            let characters = text.map { " (\($0.count) characters, \($0.utf8.count) bytes)" } ?? ""
-            return "; its largest field is \(field.key)\(characters): shorten it"
-        } ?? ""
+            return Words(
+                "; its largest field is \(field.key)"
+                    + (text.map { " (\($0.count) characters, \($0.utf8.count) bytes)" } ?? "") + ": shorten it",
+                korean: ". 가장 큰 필드는 \(field.key)입니다"
+                    + (text.map { " (\($0.count)글자, \($0.utf8.count)바이트)" } ?? "") + ": 줄이세요")
+        } ?? Words("", korean: "")
+        let id = change.record.id
         return ClientError(
-            "not saved: record \(change.record.id) would be \(bytes) bytes, more than the \(recordBytes) bytes "
-                + "(\(recordBytes / 1024) KiB) the server takes for one change\(field). Korean and Chinese text "
-                + "takes 3 bytes a character")
+            Words(
+                "not saved: record \(id) would be \(bytes) bytes, more than the \(recordBytes) bytes "
+                    + "(\(recordBytes / 1024) KiB) the server takes for one change\(field.english). Korean and Chinese "
+                    + "text takes 3 bytes a character",
+                korean: "저장하지 않았습니다: 기록 \(id)의 크기가 \(bytes)바이트로, 서버가 변경 하나로 받는 "
+                    + "\(recordBytes)바이트(\(recordBytes / 1024) KiB)를 넘습니다\(field.korean). 한글과 한자는 "
+                    + "한 글자가 3바이트입니다"))
     }
 
     private static func bytes(of value: JSONValue) -> Int {

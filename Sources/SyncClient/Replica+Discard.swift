@@ -89,7 +89,10 @@ extension Replica {
             let changes = db.changesCount
             guard changes > 0 else {
                 throw ClientError(
-                    "\(record.kind) \(record.id) has no unsent or rejected change: it is as the server has it already")
+                    Words(
+                        "\(record.kind) \(record.id) has no unsent or rejected change: it is as the server has it already",
+                        korean: "\(record.kind) \(record.id)에는 보내지 않았거나 거부된 변경이 없습니다: 이미 서버에 있는 "
+                            + "그대로입니다"))
             }
             let kept = try Row.fetchOne(db, sql: "SELECT state FROM server_states WHERE id = ?", arguments: [record.id])
             var outcome = Discarded.Outcome.removed

@@ -13,7 +13,7 @@ extension Replica {
         try RecordSchema.validate(values, kind: kind)
         try database.write { db in
             if try Row.fetchOne(db, sql: "SELECT 1 FROM records WHERE id = ?", arguments: [id]) != nil {
-                throw ClientError("a record with id \(id) already exists")
+                throw ClientError(Words("a record with id \(id) already exists", korean: "id가 \(id)인 기록이 이미 있습니다"))
             }
             try write(db, record: RecordState(id: id, kind: kind)) { state, stamp in
                 RecordState(id: id, kind: kind, fields: values.mapValues { Register($0, stamp: stamp) })
@@ -30,7 +30,11 @@ extension Replica {
         try database.write { db in
             let current = try loadRecord(db, matching: id, kind: kind)
             if current.isDeleted {
-                throw ClientError("record \(current.id) is deleted: restore it first ('haven \(current.kind.commandName) restore \(current.id)')")
+                let restore = "haven \(current.kind.commandName) restore \(current.id)"
+                throw ClientError(
+                    Words(
+                        "record \(current.id) is deleted: restore it first ('\(restore)')",
+                        korean: "기록 \(current.id): 삭제된 기록입니다. 먼저 되살리세요 ('\(restore)')"))
             }
             // A field that is not set reads as null, so clearing it changes nothing.
             var changed = values.filter { (current.fields[$0.key]?.value ?? .null) != $0.value }
@@ -72,7 +76,10 @@ extension Replica {
         try database.write { db in
             let current = try loadRecord(db, matching: id, kind: kind)
             guard current.isDeleted != deleted else {
-                throw ClientError("record \(current.id) is \(deleted ? "already deleted" : "not deleted")")
+                throw ClientError(
+                    deleted
+                        ? Words("record \(current.id) is already deleted", korean: "기록 \(current.id): 이미 삭제되었습니다")
+                        : Words("record \(current.id) is not deleted", korean: "기록 \(current.id): 삭제되지 않았습니다"))
             }
             try write(db, record: current) { state, stamp in
                 RecordState(id: state.id, kind: state.kind, deleted: Register(.bool(deleted), stamp: stamp))
@@ -158,13 +165,24 @@ extension Replica {
         }
         guard rows.count == 1 else {
             if rows.isEmpty && id.count < 4 {
-                throw ClientError("no record with id \(id): give the whole id or at least its first 4 characters")
+                throw ClientError(
+                    Words(
+                        "no record with id \(id): give the whole id or at least its first 4 characters",
+                        korean: "id가 \(id)인 기록이 없습니다: id 전체나 적어도 앞의 4글자를 주세요"))
             }
-            throw rows.isEmpty ? ClientError.noRecord(id) : ClientError("id \(id) matches several records: give more of it")
+            throw rows.isEmpty
+                ? ClientError.noRecord(id)
+                : ClientError(
+                    Words(
+                        "id \(id) matches several records: give more of it",
+                        korean: "id \(id)에 맞는 기록이 여러 개입니다: id를 더 길게 주세요"))
         }
         let record = try Self.decode(RecordState.self, rows[0]["state"])
         if let kind, record.kind != kind {
-            throw ClientError("record \(record.id) is a \(record.kind), not a \(kind)")
+            throw ClientError(
+                Words(
+                    "record \(record.id) is a \(record.kind), not a \(kind)",
+                    korean: "기록 \(record.id): \(kind)가 아니라 \(record.kind)입니다"))
         }
         return record
     }

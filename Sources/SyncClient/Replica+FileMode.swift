@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HavenCore
 
 #if canImport(Glibc)
     import Glibc
@@ -27,7 +28,8 @@ extension Replica {
         for directory in directories(from: created, to: path) { chmod(directory, directoryMode) }
         let descriptor = Glibc.open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, fileMode)
         guard descriptor >= 0 else {
-            throw ClientError("cannot create \(path): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            throw ClientError(Words("cannot create \(path): \(reason)", korean: "만들 수 없습니다: \(path): \(reason)"))
         }
         fchmod(descriptor, fileMode)
         close(descriptor)

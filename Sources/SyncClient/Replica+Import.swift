@@ -27,7 +27,10 @@ extension Replica {
                 do throws(ValidationError) {
                     step = try pack.step(for: record, current: current, overwrite: overwrite)
                 } catch {
-                    throw ClientError("record \(index + 1) (\(record.id)): \(error.message); nothing was imported")
+                    throw ClientError(
+                        Words(
+                            "record \(index + 1) (\(record.id)): \(error.words.english); nothing was imported",
+                            korean: "\(index + 1)번째 기록 (\(record.id)): \(error.words.korean). 아무것도 가져오지 않았습니다"))
                 }
                 if !dryRun { try self.apply(db, step, to: record) }
                 summary.count(step, number: index + 1, id: record.id)

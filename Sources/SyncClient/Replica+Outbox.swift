@@ -104,7 +104,10 @@ extension Replica {
             try db.execute(sql: sql, arguments: arguments)
             let count = db.changesCount
             if let id, count == 0 {
-                throw ClientError("no rejected change for \(id): see 'haven status' for the rejected ones")
+                throw ClientError(
+                    Words(
+                        "no rejected change for \(id): see 'haven status' for the rejected ones",
+                        korean: "\(id)에는 거부된 변경이 없습니다: 거부된 변경은 'haven status'에서 보세요"))
             }
             return count
         }

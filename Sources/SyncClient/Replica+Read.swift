@@ -61,6 +61,7 @@ extension Replica {
                 account: settings.role.map { role in
                     "\(TerminalText.escaped(settings.accountName ?? "?"))'s \(role.rawValue) token"
                 },
+                accountName: settings.role == nil ? nil : settings.accountName ?? "?", role: settings.role,
                 stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
                 resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
                 unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
@@ -135,6 +136,9 @@ public struct ReplicaStatus: Sendable, Codable {
     public var replicaID: String
     /// The token as the server last stated it, such as "amina's field token"; nil before it was asked.
     public var account: String?
+    /// The token's account name and role, as the server last stated them; nil before it was asked.
+    public var accountName: String?
+    public var role: Role?
     public var stories: Int
     public var resources: Int
     public var unsentChanges: Int

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HavenCore
 
 #if canImport(Glibc)
     import Glibc
@@ -49,7 +50,10 @@ extension Replica {
                 let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
                 if tables.isEmpty { return }
                 guard tables.contains("outbox") else {
-                    throw ClientError("\(path) is a SQLite database but not a Haven replica: nothing was wiped")
+                    throw ClientError(
+                        Words(
+                            "\(path) is a SQLite database but not a Haven replica: nothing was wiped",
+                            korean: "\(path): SQLite 데이터베이스이지만 Haven 복제본이 아닙니다. 아무것도 지우지 않았습니다"))
                 }
                 inventory.records = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE deleted = 0")
                 inventory.unsentChanges = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox")
@@ -88,7 +92,8 @@ extension Replica {
             failures.append("\(file): \(String(cString: strerror(errno)))")
         }
         guard failures.isEmpty else {
-            throw ClientError("could not remove \(failures.joined(separator: "; "))")
+            let files = failures.joined(separator: "; ")
+            throw ClientError(Words("could not remove \(files)", korean: "지우지 못했습니다: \(files)"))
         }
         let directories = removeCreatedDirectories(of: path, createdDirectory: inventory.createdDirectory)
         let elapsed = clock.now - start

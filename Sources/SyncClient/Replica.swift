@@ -25,7 +25,10 @@ public struct Replica: Sendable {
     ) throws -> Replica {
         try refuseDirectory(path)
         if FileManager.default.fileExists(atPath: path) {
-            throw ClientError("a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first")
+            throw ClientError(
+                Words(
+                    "a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first",
+                    korean: "\(path)에 이미 복제본이 있습니다: 다른 --replica 경로를 쓰거나, 먼저 'haven wipe --yes'를 실행하세요"))
         }
         let createdDirectory = try createPrivately(at: path)
         let replica = try Replica(path: path, encryptionKey: encryptionKey, wallClock: wallClock)
@@ -64,8 +67,11 @@ public struct Replica: Sendable {
     private static func refuseDirectory(_ path: String) throws {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return }
+        let example = URL(fileURLWithPath: path).appendingPathComponent("replica.sqlite").path
         throw ClientError(
-            "\(path) is a directory: give the replica file's path, such as \(URL(fileURLWithPath: path).appendingPathComponent("replica.sqlite").path)")
+            Words(
+                "\(path) is a directory: give the replica file's path, such as \(example)",
+                korean: "\(path): 디렉터리입니다. 복제본 파일의 경로를 주세요 (예: \(example))"))
     }
 
     private init(path: String, encryptionKey: SymmetricKey?, wallClock: @escaping HybridLogicalClock.WallClock) throws {

@@ -61,7 +61,10 @@ public struct ReplicaSettings: Sendable {
         guard let server = values[Key.server.rawValue].flatMap(URL.init(string:)),
             let token = values[Key.token.rawValue],
             let replicaID = values[Key.replicaID.rawValue].flatMap(ReplicaID.init)
-        else { throw ClientError("the replica file is incomplete: run 'haven init' again in a new place") }
+        else { throw ClientError(
+                Words(
+                    "the replica file is incomplete: run 'haven init' again in a new place",
+                    korean: "복제본 파일이 완전하지 않습니다: 다른 위치에서 'haven init'을 다시 실행하세요")) }
         return ReplicaSettings(
             server: server, token: token, replicaID: replicaID,
             cursor: values[Key.cursor.rawValue].flatMap(SyncCursor.init),

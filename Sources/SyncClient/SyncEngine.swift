@@ -201,7 +201,7 @@ public struct SyncEngine: Sendable {
                 report(summary)
                 continue
             } catch {
-                try await recover(from: error, step: "pushing changes", retry: &retry, summary: &summary)
+                try await recover(from: error, step: Words("pushing changes", korean: "변경 보내기"), retry: &retry, summary: &summary)
                 // A batch cut by bytes was smaller than the size: halve what was sent.
                 if changes.cutByBytes { sizes.batch.shrink(below: changes.count) } else { sizes.batch.shrink() }
                 try save(sizes)
@@ -211,7 +211,9 @@ public struct SyncEngine: Sendable {
             guard Set(response.results.map(\.id)) == Set(changes.ids) else {
                 // Without an answer for every change the outbox cannot move on; stop, don't loop.
                 throw ClientError(
-                    "the server answered for \(response.results.count) of \(changes.count) changes; try again later")
+                    Words(
+                        "the server answered for \(response.results.count) of \(changes.count) changes; try again later",
+                        korean: "서버가 변경 \(changes.count)개 중 \(response.results.count)개에만 답했습니다: 나중에 다시 해 보세요"))
             }
             summary.purged += try replica.acknowledge(response)
             summary.pushed += changes.count
@@ -288,7 +290,7 @@ public struct SyncEngine: Sendable {
                 summary.redownloaded = true
                 continue
             } catch {
-                try await recover(from: error, step: "pulling changes", retry: &retry, summary: &summary)
+                try await recover(from: error, step: Words("pulling changes", korean: "변경 받기"), retry: &retry, summary: &summary)
                 progress.failed = true
                 sizes.page.shrink(below: limit)
                 try save(sizes)
@@ -410,7 +412,7 @@ public struct SyncEngine: Sendable {
     /// Waits before a retry of a transient failure (rule 1); throws the error itself when it is
     /// permanent, ``RetryBudgetExhausted`` when the budget is spent, `CancellationError` when
     /// the task was cancelled.
-    private func recover(from error: any Error, step: String, retry: inout RetryState, summary: inout Summary)
+    private func recover(from error: any Error, step: Words, retry: inout RetryState, summary: inout Summary)
         async throws
     {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
@@ -423,7 +425,7 @@ public struct SyncEngine: Sendable {
             )
         case .retry(let delay):
             summary.retries += 1
-            report(summary, retryingIn: delay, after: describeFailure(error, server: api.server))
+            report(summary, retryingIn: delay, after: describeFailure(error, server: api.server).text)
             try await clock.sleep(delay)
         }
     }

@@ -19,7 +19,7 @@ struct PassphraseAttemptsTests {
         let start = Date(timeIntervalSince1970: 1_000_000)
         var attempts = PassphraseAttempts()
         for _ in 0..<3 { attempts.recordFailure(now: start) }
-        #expect(attempts.refusal(now: start.addingTimeInterval(29))?.contains("allowed in 1 s") == true)
+        #expect(attempts.refusal(now: start.addingTimeInterval(29))?.english.contains("allowed in 1 s") == true)
         #expect(attempts.refusal(now: start.addingTimeInterval(30)) == nil)
     }
 }

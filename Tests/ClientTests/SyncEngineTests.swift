@@ -236,7 +236,7 @@ struct SyncEngineTests {
 
             // When the link drops on the second batch, the first batch has left the outbox
             let error = await #expect(throws: RetryBudgetExhausted.self) { try await engine.sync() }
-            #expect(error?.step == "pushing changes")
+            #expect(error?.step.english == "pushing changes")
             #expect(try replica.pendingChanges(limit: 10).count == 1)
 
             // When the link comes back and it syncs again

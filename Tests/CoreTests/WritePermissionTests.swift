@@ -1,5 +1,6 @@
 import HavenCore
 import Testing
+import TestSupport
 
 /// The role rules for writes (DESIGN §4), as the server enforces them and a client checks them
 /// before saving.
@@ -40,8 +41,10 @@ struct WritePermissionTests {
         let refusal =
             WritePermission.refusal(of: row.change, by: row.role)
             ?? row.existing.flatMap { WritePermission.editRefusal(of: row.change, by: row.role, existing: $0) }
-        #expect(refusal?.message == row.refusal)
-        #expect(refusal.map { $0.code == .forbidden } ?? true)
+        #expect(refusal?.detail.message == row.refusal)
+        #expect(refusal.map { $0.detail.code == .forbidden } ?? true)
+        // The client says each refusal in Korean too; the server's detail stays English.
+        #expect(refusal.map { hasHangul($0.words.korean) && !hasHangul($0.detail.message) } ?? true)
     }
 
     @Test func theFieldLimitsTableIsWhatValidationChecks() throws {

@@ -68,7 +68,14 @@ func launch(
     process.arguments = arguments
     process.currentDirectoryURL = directory.url
     var base = ProcessInfo.processInfo.environment
-    if executable.lastPathComponent == "haven" { base.merge(TestPassphrase.environment) { $1 } }
+    if executable.lastPathComponent == "haven" {
+        base.merge(TestPassphrase.environment) { $1 }
+        // English, whatever the shell running the tests speaks: tests read its words. A test
+        // that wants Korean passes LANG (Language.swift).
+        base["LC_ALL"] = nil
+        base["LC_MESSAGES"] = nil
+        base["LANG"] = "C"
+    }
     process.environment = base.merging(environment) { $1 }
     process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
     process.standardError = try FileHandle(forWritingTo: stderrURL)

@@ -21,22 +21,33 @@ struct DiscardCommand: ParsableCommand {
         let replica = try replica.open()
         let (record, changes) = try replica.pendingChanges(of: id)
         if changes > 0, !yes {
+            // The answer is "yes" in every language: a script or a person reading either text types the same.
             print(
-                "Drop \(changes) unsent or rejected change\(changes == 1 ? "" : "s") to \(record.kind) \(record.id) and "
-                    + "restore the server's version? This cannot be undone. Type yes: ",
+                Words(
+                    "Drop \(changes) unsent or rejected change\(changes == 1 ? "" : "s") to \(record.kind) \(record.id) and "
+                        + "restore the server's version? This cannot be undone. Type yes: ",
+                    korean: "\(record.kind) \(record.id)의 보내지 않았거나 거부된 변경 \(changes)개를 버리고 서버의 것으로 "
+                        + "되돌릴까요? 되돌릴 수 없습니다. 그렇게 하려면 yes를 입력하세요: "),
                 terminator: "")
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                print("nothing was dropped")
+                print(Words("nothing was dropped", korean: "아무것도 버리지 않았습니다"))
                 throw ExitCode.failure
             }
         }
         let discarded = try replica.discard(record.id)
-        let what = "dropped \(discarded.changes) change\(discarded.changes == 1 ? "" : "s") to \(record.kind) \(record.id)"
+        let what = Words(
+            "dropped \(discarded.changes) change\(discarded.changes == 1 ? "" : "s") to \(record.kind) \(record.id)",
+            korean: "\(record.kind) \(record.id)의 변경 \(discarded.changes)개를 버렸습니다")
         switch discarded.outcome {
-        case .restored: print("\(what): it is back as the server has it")
-        case .removed: print("\(what): the server never had it, so it is gone")
+        case .restored: print(what + Words(": it is back as the server has it", korean: ": 서버에 있는 그대로 돌아왔습니다"))
+        case .removed:
+            print(what + Words(": the server never had it, so it is gone", korean: ": 서버에 없던 기록이라 사라졌습니다"))
         case .redownloading:
-            print("\(what): this replica kept no copy of the server's version, so 'haven sync' downloads everything again")
+            print(
+                what
+                    + Words(
+                        ": this replica kept no copy of the server's version, so 'haven sync' downloads everything again",
+                        korean: ": 이 복제본에 서버의 것이 남아 있지 않아서 'haven sync'가 모두 새로 내려받습니다"))
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import HavenCore
 
 /// `haven encrypt`: encrypts a plaintext replica in place, under a new passphrase.
 struct EncryptCommand: ParsableCommand {
@@ -15,14 +16,21 @@ struct EncryptCommand: ParsableCommand {
     func run() throws {
         let path = replica.path
         guard !Replica.hasKeyFile(at: path) else {
-            throw ClientError("the replica \(path) is already encrypted: 'haven passphrase change' changes its passphrase")
+            throw ClientError(
+                Words(
+                    "the replica \(path) is already encrypted: 'haven passphrase change' changes its passphrase",
+                    korean: "복제본(\(path))은 이미 암호화되어 있습니다: 암호문구는 'haven passphrase change'로 바꿉니다"))
         }
         _ = try Replica.open(at: path)  // a replica, not any file: refused here otherwise
-        let passphrase = try replica.passphrase.source().readNew(prompt: "New passphrase for \(path): ")
+        let passphrase = try replica.passphrase.source().readNew(
+            prompt: Words("New passphrase for \(path): ", korean: "\(path)의 새 암호문구: ").text)
         let dataKey = SymmetricKey(size: .bits256)
         try ReplicaKeyFile.create(passphrase: passphrase, dataKey: dataKey).write(beside: path)
         try Replica.encryptInPlace(path: path, key: dataKey)
-        print("encrypted the replica \(path): every command now asks for its passphrase")
+        print(
+            Words(
+                "encrypted the replica \(path): every command now asks for its passphrase",
+                korean: "복제본(\(path))을 암호화했습니다: 이제 모든 명령이 암호문구를 묻습니다"))
     }
 }
 
@@ -41,8 +49,12 @@ struct PassphraseChangeCommand: ParsableCommand {
 
     func run() throws {
         var unlocked = try replica.unlock()
-        try unlocked.changePassphrase(to: new.source().readNew(prompt: "New passphrase: "))
-        print("passphrase changed: the old one no longer opens \(replica.path)")
+        try unlocked.changePassphrase(
+            to: new.source().readNew(prompt: Words("New passphrase: ", korean: "새 암호문구: ").text))
+        print(
+            Words(
+                "passphrase changed: the old one no longer opens \(replica.path)",
+                korean: "암호문구를 바꿨습니다: 이전 암호문구로는 더 이상 복제본(\(replica.path))을 열 수 없습니다"))
     }
 }
 
@@ -66,7 +78,10 @@ struct DuressSetCommand: ParsableCommand {
 
     func run() throws {
         var unlocked = try replica.unlock()
-        try unlocked.setDuress(new.source().readNew(prompt: "Duress passphrase: "))
-        print("duress passphrase set for \(replica.path)")
+        try unlocked.setDuress(new.source().readNew(prompt: Words("Duress passphrase: ", korean: "비상 암호문구: ").text))
+        print(
+            Words(
+                "duress passphrase set for \(replica.path)",
+                korean: "비상 암호문구를 정했습니다: \(replica.path)"))
     }
 }

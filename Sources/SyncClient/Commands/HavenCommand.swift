@@ -20,8 +20,15 @@ public struct HavenCommand: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses the process arguments and runs the chosen subcommand, async ones included.
+    /// Parses the process arguments and runs the chosen subcommand, async ones included, in the
+    /// language the environment asks for (``Language``).
     public static func runMain() async {
+        await Language.$current.withValue(Language(environment: ProcessInfo.processInfo.environment)) {
+            await runInLanguage()
+        }
+    }
+
+    private static func runInLanguage() async {
         var command: any ParsableCommand
         do {
             command = try parseAsRoot()
@@ -48,7 +55,7 @@ public struct HavenCommand: AsyncParsableCommand {
             if wantsJSON {
                 try? printJSON(ErrorBody(ErrorDetail(code: failure.code, message: failure.message)))
             }
-            exit(withError: ClientError(failure.message))
+            exit(withError: failure)
         }
     }
 
@@ -60,8 +67,9 @@ public struct HavenCommand: AsyncParsableCommand {
 }
 
 /// A command's failure as a person reads it, and the code `--json` gives it: never a raw
-/// Foundation or SwiftNIO dump (file errors name the file, link errors the address).
-struct CommandFailure {
+/// Foundation or SwiftNIO dump (file errors name the file, link errors the address). The
+/// message is in the person's language; the code never changes with it.
+struct CommandFailure: Error, CustomStringConvertible {
     var code: ErrorCode
     var message: String
 
@@ -70,7 +78,10 @@ struct CommandFailure {
         case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
             // Each step is one transaction, so what was saved before the disk filled is intact.
             code = .commandFailed
-            message = "the disk is full: free some space, then run the command again; everything saved before is kept"
+            message = Words(
+                "the disk is full: free some space, then run the command again; everything saved before is kept",
+                korean: "디스크가 가득 찼습니다: 공간을 비운 뒤 명령을 다시 실행하세요. 그전에 저장된 것은 모두 남아 있습니다"
+            ).text
         case let error as ArgumentParser.ValidationError:
             code = .invalidArguments
             message = error.message
@@ -86,16 +97,18 @@ struct CommandFailure {
         default:
             if let words = FileProblem.describe(error) {
                 code = .commandFailed
-                message = words
+                message = words.text
             } else {
                 // The link's failures have words of their own; anything else is described as it is.
-                message = describeFailure(error)
+                message = describeFailure(error).text
                 code = message == describe(error) ? .commandFailed : .unreachable
             }
         }
         // The message may quote the server or a record: its control characters are shown, not obeyed.
         message = TerminalText.escaped(message)
     }
+
+    var description: String { message }
 }
 
 /// The `--replica` option every command shares.
@@ -122,12 +135,15 @@ struct ReplicaOptions: ParsableArguments {
     func unlock() throws -> Replica.Unlocked {
         guard Replica.hasKeyFile(at: path) else {
             guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
-            throw ClientError("the replica \(path) is not encrypted: run 'haven encrypt' first")
+            throw ClientError(
+                Words(
+                    "the replica \(path) is not encrypted: run 'haven encrypt' first",
+                    korean: "복제본(\(path))이 암호화되어 있지 않습니다: 먼저 'haven encrypt'를 실행하세요"))
         }
         return try Replica.unlock(at: path, passphrase: passphrase.source().read(prompt: prompt))
     }
 
-    private var prompt: String { "Passphrase for \(path): " }
+    private var prompt: String { Words("Passphrase for \(path): ", korean: "\(path)의 암호문구: ").text }
 }
 
 /// Printing JSON for `--json`: sorted keys, so output is stable.

@@ -26,13 +26,17 @@ struct ImportCommand: ParsableCommand {
         do {
             data = try ContentPackFile.read(file)
         } catch {
-            throw ClientError("\(error.message)\nnothing was imported")
+            throw ClientError(
+                Words("\(error.message)\nnothing was imported", korean: "\(error.message)\n아무것도 가져오지 않았습니다"))
         }
         let reading: PackReading
         do {
             reading = try ContentPack.read(data)
         } catch {
-            throw ClientError("\(file): \(error.message)\nnothing was imported")
+            throw ClientError(
+                Words(
+                    "\(file): \(error.message)\nnothing was imported",
+                    korean: "\(file): \(error.message)\n아무것도 가져오지 않았습니다"))
         }
         for warning in reading.warnings { FileHandle.standardError.write(Data(TerminalText.escaped("warning: \(warning)\n").utf8)) }
         let pack = reading.pack

@@ -46,14 +46,27 @@ struct LoginCommand: AsyncParsableCommand {
         let redownload = otherDatabase || (otherAccount && settings.cursor != nil)
         let kept = try replica.login(
             server: url, token: secret, link: link, account: account, redownload: redownload)
-        print("this replica now uses \(url.absoluteString) with \(ServerAddress.describe(account)); "
-            + "\(kept) unsent change\(kept == 1 ? "" : "s") kept")
+        let token = ServerAddress.describe(account)
+        print(
+            Words(
+                "this replica now uses \(url.absoluteString) with \(token.english); "
+                    + "\(kept) unsent change\(kept == 1 ? "" : "s") kept",
+                korean: "이 복제본은 이제 \(url.absoluteString) 서버와 \(token.korean)을 씁니다. "
+                    + "보내지 않은 변경 \(kept)개는 그대로 남아 있습니다"))
         if otherDatabase {
-            print("the server holds another database than this replica last pulled from: 'haven sync' downloads "
-                + "everything again and then sends the unsent changes")
+            print(
+                Words(
+                    "the server holds another database than this replica last pulled from: 'haven sync' downloads "
+                        + "everything again and then sends the unsent changes",
+                    korean: "서버의 데이터베이스가 이 복제본이 마지막으로 받아 온 것과 다릅니다: 'haven sync'가 모두 새로 "
+                        + "내려받은 뒤 보내지 않은 변경을 보냅니다"))
         } else if redownload {
-            print("the token belongs to another account or role, which may see other records: 'haven sync' "
-                + "downloads everything again and then sends the unsent changes")
+            print(
+                Words(
+                    "the token belongs to another account or role, which may see other records: 'haven sync' "
+                        + "downloads everything again and then sends the unsent changes",
+                    korean: "다른 계정이나 역할의 토큰이라 보이는 기록이 다를 수 있습니다: 'haven sync'가 모두 새로 "
+                        + "내려받은 뒤 보내지 않은 변경을 보냅니다"))
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenCore
 
 #if canImport(Glibc)
     import Glibc
@@ -20,15 +21,23 @@ enum PassphraseSource {
     /// - Throws: `ValidationError` when both options are given or there is no source at all.
     static func choose(file: String?, descriptor: Int32?, environmentFile: String?, options: String) throws -> Self {
         switch (file, descriptor) {
-        case (.some, .some): throw ValidationError("give a passphrase either from a file or from a descriptor, not both")
+        case (.some, .some):
+            throw ValidationError(
+                Words(
+                    "give a passphrase either from a file or from a descriptor, not both",
+                    korean: "암호문구는 파일이나 디스크립터 중 하나로만 주세요. 둘 다 줄 수는 없습니다"
+                ).text)
         case (let file?, nil): return .file(file)
         case (nil, let descriptor?): return .descriptor(descriptor)
         case (nil, nil):
             if let environmentFile, !environmentFile.isEmpty { return .file(environmentFile) }
             guard isatty(STDIN_FILENO) == 1 else {
                 throw ClientError(
-                    "a passphrase is needed and there is no terminal to ask it on: give it with \(options) "
-                        + "(never on the command line)")
+                    Words(
+                        "a passphrase is needed and there is no terminal to ask it on: give it with \(options) "
+                            + "(never on the command line)",
+                        korean: "암호문구가 필요한데 물어볼 터미널이 없습니다: 다음 중 하나로 주세요: \(options) "
+                            + "(명령줄에는 절대 쓰지 마세요)"))
             }
             return .terminal
         }
@@ -40,7 +49,10 @@ enum PassphraseSource {
         case .file(let path):
             // Read as a stream: a pipe (--passphrase-file <(…)) or /dev/null works as a file does.
             guard let data = FileHandle(forReadingAtPath: path)?.readDataToEndOfFile() else {
-                throw ClientError("cannot read the passphrase file \(path): check its path and permissions")
+                throw ClientError(
+                    Words(
+                        "cannot read the passphrase file \(path): check its path and permissions",
+                        korean: "암호문구 파일(\(path))을 읽을 수 없습니다: 경로와 권한을 확인하세요"))
             }
             return Passphrase(reading: data)
         case .descriptor(let descriptor): return try Self.readAll(descriptor)
@@ -52,10 +64,17 @@ enum PassphraseSource {
     func readNew(prompt: String) throws -> Passphrase {
         let passphrase = try read(prompt: prompt)
         guard !passphrase.isEmpty else {
-            throw ClientError("an empty passphrase protects nothing: choose one; nothing was changed")
+            throw ClientError(
+                Words(
+                    "an empty passphrase protects nothing: choose one; nothing was changed",
+                    korean: "빈 암호문구로는 아무것도 지킬 수 없습니다: 암호문구를 정하세요. 아무것도 바꾸지 않았습니다"))
         }
-        if case .terminal = self, !(try Self.readHidden(prompt: "Type it again: ")).matches(passphrase) {
-            throw ClientError("the two passphrases typed differ: nothing was changed; try again")
+        let again = Words("Type it again: ", korean: "한 번 더 입력하세요: ").text
+        if case .terminal = self, !(try Self.readHidden(prompt: again)).matches(passphrase) {
+            throw ClientError(
+                Words(
+                    "the two passphrases typed differ: nothing was changed; try again",
+                    korean: "두 번 입력한 암호문구가 다릅니다: 아무것도 바꾸지 않았습니다. 다시 해 보세요"))
         }
         return passphrase
     }
@@ -68,7 +87,11 @@ enum PassphraseSource {
             let count = Glibc.read(descriptor, &buffer, buffer.count)
             if count == 0 { break }
             guard count > 0 else {
-                throw ClientError("cannot read a passphrase from descriptor \(descriptor): \(String(cString: strerror(errno)))")
+                let reason = String(cString: strerror(errno))
+                throw ClientError(
+                    Words(
+                        "cannot read a passphrase from descriptor \(descriptor): \(reason)",
+                        korean: "디스크립터 \(descriptor)에서 암호문구를 읽을 수 없습니다: \(reason)"))
             }
             data.append(contentsOf: buffer[0..<count])
         }
@@ -80,7 +103,10 @@ enum PassphraseSource {
     private static func readHidden(prompt: String) throws -> Passphrase {
         FileHandle.standardError.write(Data(prompt.utf8))
         var original = termios()
-        guard tcgetattr(STDIN_FILENO, &original) == 0 else { throw ClientError("cannot turn off the terminal's echo") }
+        guard tcgetattr(STDIN_FILENO, &original) == 0 else {
+            throw ClientError(
+                Words("cannot turn off the terminal's echo", korean: "터미널에 입력이 보이지 않게 할 수 없습니다"))
+        }
         var hidden = original
         hidden.c_lflag &= ~tcflag_t(ECHO)
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &hidden)

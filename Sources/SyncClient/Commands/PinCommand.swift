@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenCore
 
 /// `haven pin`: the https:// server key this replica trusts.
 struct PinCommand: ParsableCommand {
@@ -31,20 +32,36 @@ struct PinUpdateCommand: AsyncParsableCommand {
         let replica = try replica.open()
         let settings = try replica.settings()
         guard settings.server.scheme == "https" else {
-            throw ClientError("only an https:// server has a key to pin; this replica's server is \(settings.server)")
+            throw ClientError(
+                Words(
+                    "only an https:// server has a key to pin; this replica's server is \(settings.server)",
+                    korean: "고정할 키는 https:// 서버에만 있습니다. 이 복제본의 서버는 \(settings.server)입니다"))
         }
         let key = try await PinnedTransport.fetchKey(of: settings.server)
-        if key == settings.pin { return print("the server's key is still the pinned \(key): nothing changed") }
-        print("pinned key:        \(settings.pin?.description ?? "none")")
-        print("server's key now:  \(key)")
+        if key == settings.pin {
+            return print(
+                Words(
+                    "the server's key is still the pinned \(key): nothing changed",
+                    korean: "서버의 키는 여전히 고정된 키입니다 (\(key)): 아무것도 바꾸지 않았습니다"))
+        }
+        let pinned = settings.pin?.description
+        print(Words("pinned key:        \(pinned ?? "none")", korean: "고정된 키:    \(pinned ?? "없음")"))
+        print(Words("server's key now:  \(key)", korean: "지금 서버 키:  \(key)"))
         if !yes {
-            print("Pin the new key? Only if the server's admin confirmed it. Type yes: ", terminator: "")
+            print(
+                Words(
+                    "Pin the new key? Only if the server's admin confirmed it. Type yes: ",
+                    korean: "새 키를 고정할까요? 서버 관리자가 확인해 준 경우에만 하세요. 그렇게 하려면 yes를 입력하세요: "),
+                terminator: "")
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                print("kept the old pin")
+                print(Words("kept the old pin", korean: "이전 키를 그대로 두었습니다"))
                 throw ExitCode.failure
             }
         }
         try replica.setPin(key)
-        print("pinned \(key); run 'haven sync' next")
+        print(
+            Words(
+                "pinned \(key); run 'haven sync' next",
+                korean: "새 키를 고정했습니다 (\(key)). 다음으로 'haven sync'를 실행하세요"))
     }
 }

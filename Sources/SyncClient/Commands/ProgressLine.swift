@@ -62,36 +62,52 @@ final class ProgressLine: Sendable {
     /// `received 1200 of 3034 records (1.1 of 2.9 MB), about 20 s left, sent 12 changes`, or once
     /// the last page came, `received 3034 records (2.9 MB) in 6 pages`, or with a failure
     /// `…; retrying in 4 s: the connection to http://… was lost`,
-    /// or `syncing; retrying in 1 s: cannot connect to the server` before anything got through.
+    /// or `syncing; retrying in 1 s: cannot connect to the server` before anything got through;
+    /// in Korean `기록 3034개 중 1200개 받음 (2.9 MB 중 1.1 MB), 약 20초 남음, 변경 12개 보냄`.
     static func text(_ progress: SyncProgress) -> String {
         let summary = progress.summary
-        var parts: [String] = []
+        var parts: [Words] = []
         if let pull = progress.pull {
             let total = summary.pulledRecords + pull.remainingRecords
-            var text =
-                "received \(summary.pulledRecords) of \(total) records "
-                + "(\(byteCount(pull.receivedBytes)) of \(byteCount(max(pull.expectedBytes, pull.receivedBytes))))"
-            if let seconds = pull.secondsLeft { text += ", about \(timeLeft(seconds)) left" }
+            let (received, expected) = (
+                byteCount(pull.receivedBytes), byteCount(max(pull.expectedBytes, pull.receivedBytes))
+            )
+            var text = Words(
+                "received \(summary.pulledRecords) of \(total) records (\(received) of \(expected))",
+                korean: "기록 \(total)개 중 \(summary.pulledRecords)개 받음 (\(expected) 중 \(received))")
+            if let seconds = pull.secondsLeft {
+                let left = timeLeft(seconds)
+                text = text + Words(", about \(left.english) left", korean: ", 약 \(left.korean) 남음")
+            }
             parts.append(text)
         } else if summary.pages > 0 {
+            let (records, pages, bytes) = (summary.pulledRecords, summary.pages, byteCount(summary.bytesReceived))
             parts.append(
-                "received \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
-                    + "(\(byteCount(summary.bytesReceived))) in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
+                Words(
+                    "received \(records) record\(records == 1 ? "" : "s") (\(bytes)) in \(pages) page\(pages == 1 ? "" : "s")",
+                    korean: "기록 \(records)개 받음 (\(bytes), 페이지 \(pages)개)"))
         }
-        if summary.pushed > 0 { parts.append("sent \(summary.pushed) change\(summary.pushed == 1 ? "" : "s")") }
-        var text = parts.isEmpty ? "syncing" : parts.joined(separator: ", ")
+        if summary.pushed > 0 {
+            parts.append(
+                Words(
+                    "sent \(summary.pushed) change\(summary.pushed == 1 ? "" : "s")",
+                    korean: "변경 \(summary.pushed)개 보냄"))
+        }
+        var text = parts.isEmpty ? Words("syncing", korean: "동기화 중") : parts.joined(separator: Words(", ", korean: ", "))
         if let delay = progress.retryingIn {
-            text += "; retrying in \(Int(delay.rounded(.up))) s"
-            if let failure = progress.lastFailure { text += ": \(failure)" }
+            let seconds = Int(delay.rounded(.up))
+            text = text + Words("; retrying in \(seconds) s", korean: ". \(seconds)초 뒤에 다시 시도")
+            // The failure was put in words when it happened, in the language of this task.
+            if let failure = progress.lastFailure { text = text + Words(": \(failure)", korean: ": \(failure)") }
         }
-        return text
+        return text.text
     }
 }
 
 /// A time left as a person reads it: 40 s, 3 min, 2 h (rounded up: "1 s" rather than "0 s").
-func timeLeft(_ seconds: Double) -> String {
+func timeLeft(_ seconds: Double) -> Words {
     let whole = Int(min(seconds, 1e9).rounded(.up))
-    return whole < 60 ? "\(max(1, whole)) s" : age(whole)
+    return age(max(1, whole))
 }
 
 /// A byte count as a person reads it: 812 B, 14.2 KB, 3.1 MB.

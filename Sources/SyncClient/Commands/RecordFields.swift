@@ -118,7 +118,10 @@ private func text(_ record: RecordState, _ field: String) -> String {
 
 private func readText(_ path: String) throws -> String {
     let contents = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
-    guard let data = contents else { throw ValidationError(FileProblem.reading(path, purpose: "the file")) }
-    guard let text = String(data: data, encoding: .utf8) else { throw ValidationError("\(path) is not UTF-8 text") }
+    guard let data = contents else { throw ValidationError(FileProblem.reading(path, purpose: .file).text) }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ValidationError(
+            Words("\(path) is not UTF-8 text", korean: "\(path): UTF-8 텍스트가 아닙니다 (UTF-8로 저장하세요)").text)
+    }
     return text
 }

@@ -57,8 +57,11 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
             let rows = records.map { [$0.id] + Fields.listColumns($0) + ($0.isDeleted ? ["(deleted)"] : []) }
             printTable(header: ["ID"] + Fields.listHeader, rows: rows)
             if let limit = filter.limit, records.count == limit, limit < filter.matching(all) {
-                FileHandle.standardError.write(
-                    Data("showing \(limit) of \(filter.matching(all)); a larger --limit shows more\n".utf8))
+                let matching = filter.matching(all)
+                let note = Words(
+                    "showing \(limit) of \(matching); a larger --limit shows more",
+                    korean: "\(matching)개 중 \(limit)개를 보였습니다. --limit을 더 크게 주면 더 보입니다")
+                FileHandle.standardError.write(Data("\(note)\n".utf8))
             }
         }
     }
@@ -97,12 +100,23 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
 
         func run() throws {
             let values = try fields.values()
-            guard !values.isEmpty else { throw ValidationError("nothing to change: give at least one field option") }
+            guard !values.isEmpty else {
+                throw ValidationError(
+                    Words(
+                        "nothing to change: give at least one field option",
+                        korean: "바꿀 것이 없습니다: 필드 옵션을 하나 이상 주세요").text)
+            }
             warnAboutUnknownFields(values, kind: Fields.kind)
             let changed = try replica.open().edit(id, kind: Fields.kind, values: values)
-            print(changed.isEmpty ? "no change" : "saved: \(changed.joined(separator: ", "))")
+            let fields = changed.joined(separator: ", ")
+            print(
+                changed.isEmpty
+                    ? Words("no change", korean: "바뀐 것이 없습니다") : Words("saved: \(fields)", korean: "저장했습니다: \(fields)"))
             if values["status"] == nil, changed.contains("status") {
-                print("it is a draft again, so that nothing unreviewed is published: 'haven \(Fields.kind.commandName) submit \(id)' sends it for review")
+                print(
+                    Words(
+                        "it is a draft again, so that nothing unreviewed is published: 'haven \(Fields.kind.commandName) submit \(id)' sends it for review",
+                        korean: "검토되지 않은 내용이 게시되지 않도록 다시 초안이 되었습니다. 'haven \(Fields.kind.commandName) submit \(id)' 명령으로 검토를 요청하세요"))
             }
         }
     }
@@ -127,7 +141,10 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
         @OptionGroup var replica: ReplicaOptions
         @Argument(help: "The id, or its first characters.") var id: String
 
-        func run() throws { print("deleted \(try replica.open().delete(id, kind: Fields.kind))") }
+        func run() throws {
+            let id = try replica.open().delete(id, kind: Fields.kind)
+            print(Words("deleted \(id)", korean: "삭제했습니다: \(id)"))
+        }
     }
 
     struct Restore: ParsableCommand {
@@ -135,7 +152,10 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
         @OptionGroup var replica: ReplicaOptions
         @Argument(help: "The id, or its first characters.") var id: String
 
-        func run() throws { print("restored \(try replica.open().restore(id, kind: Fields.kind))") }
+        func run() throws {
+            let id = try replica.open().restore(id, kind: Fields.kind)
+            print(Words("restored \(id)", korean: "되살렸습니다: \(id)"))
+        }
     }
 }
 

@@ -37,7 +37,10 @@ struct SearchCommand: ParsableCommand {
         let opened = try replica.open()
         if try opened.isSearchIndexDeferred() {
             // Once after a download of everything; seconds for tens of thousands of records.
-            FileHandle.standardError.write(Data("building the search index after the last full download…\n".utf8))
+            let note = Words(
+                "building the search index after the last full download…",
+                korean: "마지막으로 모두 내려받은 뒤라 검색 색인을 만드는 중입니다…")
+            FileHandle.standardError.write(Data("\(note)\n".utf8))
             let started = Date()
             let count = try opened.buildDeferredSearchIndex()
             FileHandle.standardError.write(
@@ -45,7 +48,8 @@ struct SearchCommand: ParsableCommand {
         }
         let results = try opened.search(searchQuery)
         if json { return try printJSON(results) }
-        if results.isEmpty { return print("no matches for \(query.joined(separator: " "))") }
+        let words = query.joined(separator: " ")
+        if results.isEmpty { return print(Words("no matches for \(words)", korean: "찾는 말과 맞는 기록이 없습니다: \(words)")) }
         let languages = results.map { $0.languages.isEmpty ? "-" : $0.languages.joined(separator: ",") }
         let columns = [results.map(\.kind.rawValue), results.map { $0.status ?? "-" }, languages]
         let widths = columns.map { $0.map(\.count).max() ?? 0 }

@@ -39,13 +39,19 @@ struct InitCommand: AsyncParsableCommand {
     func run() async throws {
         let secret = try token.read()
         let passphrase = noEncryption
-            ? nil : try replica.passphrase.source().readNew(prompt: "New passphrase for \(replica.path): ")
+            ? nil
+            : try replica.passphrase.source().readNew(
+                prompt: Words("New passphrase for \(replica.path): ", korean: "\(replica.path)의 새 암호문구: ").text)
         let url = URL(string: server)!
         var link = Replica.Link(insecureHTTP: insecureHTTP)
         if url.scheme == "https", !offline || pin != nil {
             link.pin = try await ServerAddress.pinKey(of: url, expected: pin)
         } else if url.scheme == "https" {
-            throw ValidationError("an https:// server's key must be pinned: give --pin sha256/… with --offline")
+            throw ValidationError(
+                Words(
+                    "an https:// server's key must be pinned: give --pin sha256/… with --offline",
+                    korean: "https:// 서버의 키는 고정해야 합니다: --offline과 함께 --pin sha256/…을 주세요"
+                ).text)
         }
         let account = offline ? nil : try await ServerAddress.check(url, token: secret, link: link)
         if !FileManager.default.fileExists(atPath: replica.path) {
@@ -55,9 +61,17 @@ struct InitCommand: AsyncParsableCommand {
             try passphrase.map { try Replica.createEncrypted(at: replica.path, server: url, token: secret, link: link, passphrase: $0).replica() }
             ?? Replica.create(at: replica.path, server: url, token: secret, link: link)
         if let account { try created.saveAccount(account) }
+        let replicaID = try created.settings().replicaID
         print(
-            "created \(passphrase == nil ? "plaintext" : "encrypted") replica \(created.path) "
-                + "(replica id \(try created.settings().replicaID)); run 'haven sync' next")
+            passphrase == nil
+                ? Words(
+                    "created plaintext replica \(created.path) (replica id \(replicaID)); run 'haven sync' next",
+                    korean: "암호화하지 않은 복제본을 만들었습니다: \(created.path) (복제본 id \(replicaID)). "
+                        + "다음으로 'haven sync'를 실행하세요")
+                : Words(
+                    "created encrypted replica \(created.path) (replica id \(replicaID)); run 'haven sync' next",
+                    korean: "암호화된 복제본을 만들었습니다: \(created.path) (복제본 id \(replicaID)). "
+                        + "다음으로 'haven sync'를 실행하세요"))
     }
 }
 
@@ -119,52 +133,89 @@ struct SyncOptions: ParsableArguments {
 
     /// What a sync, push or pull prints when it is done, without `--json`.
     static func summaryLines(_ summary: SyncEngine.Summary) -> [String] {
-        var lines: [String] = []
-        var parts: [String] = []
+        var lines: [Words] = []
+        var parts: [Words] = []
         if summary.pushed > 0 {
-            var outcome = "\(summary.applied) applied"
-            if summary.duplicate > 0 { outcome += ", \(summary.duplicate) already on the server" }
-            if summary.rejected > 0 { outcome += ", \(summary.rejected) rejected" }
-            if summary.purged > 0 { outcome += ", \(summary.purged) dropped" }
-            parts.append("pushed \(summary.pushed) change\(summary.pushed == 1 ? "" : "s") (\(outcome))")
+            var outcome = [Words("\(summary.applied) applied", korean: "\(summary.applied)개 반영")]
+            if summary.duplicate > 0 {
+                outcome.append(
+                    Words("\(summary.duplicate) already on the server", korean: "\(summary.duplicate)개는 이미 서버에 있음"))
+            }
+            if summary.rejected > 0 { outcome.append(Words("\(summary.rejected) rejected", korean: "\(summary.rejected)개 거부됨")) }
+            if summary.purged > 0 { outcome.append(Words("\(summary.purged) dropped", korean: "\(summary.purged)개 버려짐")) }
+            let outcomes = outcome.joined(separator: Words(", ", korean: ", "))
+            parts.append(
+                Words(
+                    "pushed \(summary.pushed) change\(summary.pushed == 1 ? "" : "s") (\(outcomes.english))",
+                    korean: "변경 \(summary.pushed)개를 보냈습니다 (\(outcomes.korean))"))
         }
         if summary.pulledRecords > 0 || summary.removedRecords > 0 || summary.keptRecords > 0 {
             parts.append(
-                "pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
-                    + "in \(summary.pages) page\(summary.pages == 1 ? "" : "s")")
+                Words(
+                    "pulled \(summary.pulledRecords) record\(summary.pulledRecords == 1 ? "" : "s") "
+                        + "in \(summary.pages) page\(summary.pages == 1 ? "" : "s")",
+                    korean: "기록 \(summary.pulledRecords)개를 받았습니다 (페이지 \(summary.pages)개)"))
         }
-        lines.append(parts.isEmpty ? "up to date" : parts.joined(separator: "; "))
+        lines.append(
+            parts.isEmpty
+                ? Words("up to date", korean: "이미 최신 상태입니다") : parts.joined(separator: Words("; ", korean: ". ")))
         if summary.retries > 0 {
             lines.append(
-                "the link was unreliable: \(summary.retries) request(s) repeated; the next sync starts at "
-                    + "\(summary.batchSize) changes per push, \(summary.pageSize) records per page")
+                Words(
+                    "the link was unreliable: \(summary.retries) request(s) repeated; the next sync starts at "
+                        + "\(summary.batchSize) changes per push, \(summary.pageSize) records per page",
+                    korean: "연결이 불안정했습니다: 요청 \(summary.retries)번을 다시 보냈습니다. 다음 동기화는 한 번에 "
+                        + "변경 \(summary.batchSize)개, 페이지마다 기록 \(summary.pageSize)개로 시작합니다"))
         }
         if summary.redownloaded {
-            lines.append("the server had forgotten this replica's position: everything was downloaded again")
+            lines.append(
+                Words(
+                    "the server had forgotten this replica's position: everything was downloaded again",
+                    korean: "서버가 이 복제본이 어디까지 받았는지 잊었습니다: 모두 새로 내려받았습니다"))
         }
         if summary.removedRecords > 0 {
-            lines.append("\(summary.removedRecords) record(s) are no longer visible to this token and were removed")
+            lines.append(
+                Words(
+                    "\(summary.removedRecords) record(s) are no longer visible to this token and were removed",
+                    korean: "기록 \(summary.removedRecords)개는 이제 이 토큰으로 볼 수 없어서 지웠습니다"))
         }
         if summary.keptRecords > 0 {
             lines.append(
-                "\(summary.keptRecords) record(s) are no longer visible to this token but were kept: they have changes "
-                    + "the server has not accepted yet (see 'haven status')")
+                Words(
+                    "\(summary.keptRecords) record(s) are no longer visible to this token but were kept: they have changes "
+                        + "the server has not accepted yet (see 'haven status')",
+                    korean: "기록 \(summary.keptRecords)개는 이제 이 토큰으로 볼 수 없지만 남겨 두었습니다: 서버가 아직 "
+                        + "받아들이지 않은 변경이 있습니다 ('haven status'를 보세요)"))
         }
-        if summary.newConflicts > 0 { lines.append("\(summary.newConflicts) new conflict(s): see 'haven conflicts'") }
+        if summary.newConflicts > 0 {
+            lines.append(
+                Words(
+                    "\(summary.newConflicts) new conflict(s): see 'haven conflicts'",
+                    korean: "새 충돌 \(summary.newConflicts)개: 'haven conflicts'를 보세요"))
+        }
         if summary.restamped > 0 {
             lines.append(
-                "this device's clock was ahead of the server's: \(summary.restamped) change(s) were stamped again "
-                    + "with the server's time")
+                Words(
+                    "this device's clock was ahead of the server's: \(summary.restamped) change(s) were stamped again "
+                        + "with the server's time",
+                    korean: "이 기기의 시계가 서버보다 빨랐습니다: 변경 \(summary.restamped)개에 서버의 시간을 다시 "
+                        + "찍었습니다"))
         }
         if summary.rejected > 0 {
-            lines.append("\(summary.rejected) change(s) were rejected and kept: see 'haven status'")
+            lines.append(
+                Words(
+                    "\(summary.rejected) change(s) were rejected and kept: see 'haven status'",
+                    korean: "변경 \(summary.rejected)개가 거부되어 남겨 두었습니다: 'haven status'를 보세요"))
         }
         if summary.purged > 0 {
             lines.append(
-                "\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and "
-                    + "purged for good")
+                Words(
+                    "\(summary.purged) unsent change(s) were dropped: their records were deleted on the server and "
+                        + "purged for good",
+                    korean: "보내지 않은 변경 \(summary.purged)개를 버렸습니다: 그 기록들은 서버에서 삭제된 뒤 "
+                        + "완전히 지워졌습니다"))
         }
-        return lines
+        return lines.map(\.text)
     }
 }
 
@@ -272,45 +323,83 @@ struct StatusCommand: ParsableCommand {
     /// What `haven status` prints: sentences, each with what to do when there is something to do.
     static func lines(_ status: ReplicaStatus) -> [String] {
         func count(_ number: Int, _ noun: String) -> String { "\(number) \(noun)\(number == 1 ? "" : "s")" }
-        let token = status.account.map { "as \($0)" } ?? "with a token not checked yet (the next sync checks it)"
+        let syncs = Words(
+            "This replica (\(status.replica)) syncs with \(status.server)",
+            korean: "이 복제본(\(status.replica))은 \(status.server) 서버와 동기화합니다")
+        let token =
+            status.account.map { account in
+                Words(
+                    " as \(account).",
+                    korean: " (토큰: \(TerminalText.escaped(status.accountName ?? "?"))의 \(status.role?.rawValue ?? "?") 토큰).")
+            }
+            ?? Words(
+                " with a token not checked yet (the next sync checks it).",
+                korean: " (토큰은 아직 확인하지 않았습니다: 다음 동기화 때 확인합니다).")
         var lines = [
-            "This replica (\(status.replica)) syncs with \(status.server) \(token).",
+            syncs + token,
             status.encrypted
-                ? "It is encrypted: opening it needs the passphrase."
-                : "It is not encrypted: anyone holding the device can read it ('haven encrypt' turns encryption on).",
-            "It holds \(status.stories) \(status.stories == 1 ? "story" : "stories") and "
-                + "\(count(status.resources, "resource")).",
+                ? Words("It is encrypted: opening it needs the passphrase.", korean: "암호화되어 있습니다: 열려면 암호문구가 필요합니다.")
+                : Words(
+                    "It is not encrypted: anyone holding the device can read it ('haven encrypt' turns encryption on).",
+                    korean: "암호화되어 있지 않습니다: 기기를 손에 넣은 사람은 누구나 읽을 수 있습니다 "
+                        + "('haven encrypt'로 암호화를 켭니다)."),
+            Words(
+                "It holds \(status.stories) \(status.stories == 1 ? "story" : "stories") and "
+                    + "\(count(status.resources, "resource")).",
+                korean: "이야기 \(status.stories)개와 지원 정보 \(status.resources)개가 있습니다."),
         ]
+        let unsent = status.unsentChanges
         lines.append(
-            status.unsentChanges == 0
-                ? "Nothing is waiting to be sent."
-                : "\(count(status.unsentChanges, "change")) \(status.unsentChanges == 1 ? "is" : "are") waiting to be "
-                    + "sent: run 'haven sync'.")
-        if status.rejectedChanges > 0 {
+            unsent == 0
+                ? Words("Nothing is waiting to be sent.", korean: "보낼 변경이 없습니다.")
+                : Words(
+                    "\(count(unsent, "change")) \(unsent == 1 ? "is" : "are") waiting to be sent: run 'haven sync'.",
+                    korean: "변경 \(unsent)개가 보내기를 기다리고 있습니다: 'haven sync'를 실행하세요."))
+        let rejected = status.rejectedChanges
+        if rejected > 0 {
             lines.append(
-                "\(count(status.rejectedChanges, "change")) the server refused \(status.rejectedChanges == 1 ? "is" : "are") "
-                    + "kept here, listed below: fix and re-send, or 'haven discard ID' to drop.")
+                Words(
+                    "\(count(rejected, "change")) the server refused \(rejected == 1 ? "is" : "are") "
+                        + "kept here, listed below: fix and re-send, or 'haven discard ID' to drop.",
+                    korean: "서버가 거부한 변경 \(rejected)개를 여기 남겨 두었습니다 (아래 목록): 고쳐서 다시 보내거나, "
+                        + "'haven discard ID'로 버리세요."))
         }
         lines.append(
             status.conflicts == 0
-                ? "No write of yours lost to another." : "\(count(status.conflicts, "conflict")): see 'haven conflicts'.")
+                ? Words("No write of yours lost to another.", korean: "다른 쓰기에 밀려 사라진 내 쓰기가 없습니다.")
+                : Words(
+                    "\(count(status.conflicts, "conflict")): see 'haven conflicts'.",
+                    korean: "충돌 \(status.conflicts)개: 'haven conflicts'를 보세요."))
         if let lastSync = status.lastSync {
-            var line = "Last synced \(isoTime(lastSync))"
+            var line = Words("Last synced \(isoTime(lastSync))", korean: "마지막 동기화: \(isoTime(lastSync))")
             if let age = status.cursorAgeSeconds, let lastPull = status.lastPull {
-                line += lastPull == lastSync ? " (\(ago(age)))" : "; last up to date with the server \(ago(age))"
+                let ago = ago(age)
+                line = line
+                    + (lastPull == lastSync
+                        ? Words(" (\(ago.english))", korean: " (\(ago.korean))")
+                        : Words(
+                            "; last up to date with the server \(ago.english)",
+                            korean: ". 서버와 마지막으로 같았던 때: \(ago.korean)"))
             }
-            lines.append(line + ".")
+            lines.append(line + Words(".", korean: "."))
         } else {
-            lines.append("Never synced: run 'haven sync'.")
+            lines.append(Words("Never synced: run 'haven sync'.", korean: "아직 동기화한 적이 없습니다: 'haven sync'를 실행하세요."))
         }
         lines.append(
-            "The link last allowed \(count(status.batchSize, "change")) per push and "
-                + "\(count(status.pageSize, "record")) per page.")
-        return lines + rejectedLines(status.rejected)
+            Words(
+                "The link last allowed \(count(status.batchSize, "change")) per push and "
+                    + "\(count(status.pageSize, "record")) per page.",
+                korean: "연결이 마지막으로 허용한 크기: 한 번에 변경 \(status.batchSize)개, 페이지마다 기록 "
+                    + "\(status.pageSize)개."))
+        return lines.map(\.text) + rejectedLines(status.rejected)
     }
 
     /// "12 min ago", "just now".
-    private static func ago(_ seconds: Int) -> String { seconds < 60 ? "just now" : "\(age(seconds)) ago" }
+    private static func ago(_ seconds: Int) -> Words {
+        guard seconds >= 60 else { return Words("just now", korean: "방금") }
+        let age = age(seconds)
+        return Words("\(age.english) ago", korean: "\(age.korean) 전")
+    }
 }
 
 /// `haven conflicts`: writes of this replica's author that lost, and changes the server refused.
@@ -325,13 +414,18 @@ struct ConflictsCommand: ParsableCommand {
         let replica = try replica.open()
         let conflicts = try replica.conflicts()
         if json { return try printJSON(conflicts) }
-        if conflicts.isEmpty { print("no conflicts") }
+        if conflicts.isEmpty { print(Words("no conflicts", korean: "충돌이 없습니다")) }
         for conflict in conflicts {
+            let (author, time) = (conflict.winnerAuthor, isoTime(conflict.winner.physical))
             let what =
                 conflict.reason == .deleted
-                ? "was hidden by a delete by \(conflict.winnerAuthor) at \(isoTime(conflict.winner.physical))"
-                : "lost to a write by \(conflict.winnerAuthor) at \(isoTime(conflict.winner.physical))"
-            print("\(conflict.kind) \(conflict.recordID) \(conflict.field): your value \(display(conflict.value)) \(what)")
+                ? Words(
+                    "was hidden by a delete by \(author) at \(time)",
+                    korean: "— \(time)에 \(author)의 삭제로 가려졌습니다")
+                : Words("lost to a write by \(author) at \(time)", korean: "— \(time)에 \(author)의 쓰기에 밀렸습니다")
+            let field = "\(conflict.kind) \(conflict.recordID) \(conflict.field)"
+            let value = display(conflict.value)
+            print(Words("\(field): your value \(value) \(what.english)", korean: "\(field): 내 값 \(value) \(what.korean)"))
         }
         rejectedLines(try replica.rejectedChanges()).forEach { print($0) }
     }
@@ -351,24 +445,51 @@ struct RetryCommand: ParsableCommand {
 
     func run() throws {
         let count = try replica.open().retryRejected(id)
-        print("\(count) rejected change\(count == 1 ? "" : "s") queued again: run 'haven sync' to send")
+        print(
+            Words(
+                "\(count) rejected change\(count == 1 ? "" : "s") queued again: run 'haven sync' to send",
+                korean: "거부된 변경 \(count)개를 다시 보내도록 넣었습니다: 'haven sync'로 보내세요"))
     }
 }
 
 /// The "rejected" section of `status` and `conflicts`: each change, why, and what to do.
+///
+/// Why is the server's message, in English (the protocol's language), with its code; in Korean
+/// it is quoted after what the code means, for the codes whose rule the client knows.
 func rejectedLines(_ rejected: [RejectedChange]) -> [String] {
     guard !rejected.isEmpty else { return [] }
-    return ["rejected (kept; edit the record to fix and re-send it, or 'haven retry ID' to send it as it is):"]
-        + rejected.map { "  \($0.kind) \($0.recordID) [\($0.fields.joined(separator: ", "))]: \($0.reason)" }
+    let heading = Words(
+        "rejected (kept; edit the record to fix and re-send it, or 'haven retry ID' to send it as it is):",
+        korean: "거부된 변경 (남겨 두었습니다. 기록을 고치면 고친 것이 다시 보내지고, 그대로 다시 보내려면 "
+            + "'haven retry ID'를 쓰세요):")
+    return [heading.text]
+        + rejected.map { change in
+            let said = rejectionMeaning(change.code).map { "\($0) (서버: \(change.reason))" } ?? "서버: \(change.reason)"
+            let why = Words(change.reason, korean: said)
+            return "  \(change.kind) \(change.recordID) [\(change.fields.joined(separator: ", "))]: \(why)"
+        }
 }
 
-/// A number of seconds as a person reads it: 45 s, 12 min, 3 h, 2 d.
-func age(_ seconds: Int) -> String {
+/// What a rejected change's code means, in Korean, for the rules the client knows.
+private func rejectionMeaning(_ code: ErrorCode) -> String? {
+    switch code {
+    case .forbidden: "이 토큰의 역할로는 할 수 없는 변경입니다"
+    case .recordTooLarge, .tooLarge: "서버가 받기에 너무 큽니다: 줄인 뒤 다시 동기화하세요"
+    case .invalidField, .missingField, .invalidRecord: "기록의 형식에 맞지 않습니다: 필드를 고치세요"
+    case .recordPurged: "서버에서 삭제된 뒤 완전히 지워진 기록이라 바꾸거나 되살릴 수 없습니다"
+    case .idTaken: "다른 계정이 만든 기록의 id입니다: 새 기록으로 다시 만드세요"
+    case .kindMismatch: "서버에서는 다른 종류의 기록입니다"
+    default: nil
+    }
+}
+
+/// A number of seconds as a person reads it: 45 s, 12 min, 3 h, 2 d (45초, 12분, 3시간, 2일).
+func age(_ seconds: Int) -> Words {
     switch seconds {
-    case ..<60: "\(max(0, seconds)) s"
-    case ..<3600: "\(seconds / 60) min"
-    case ..<86_400: "\(seconds / 3600) h"
-    default: "\(seconds / 86_400) d"
+    case ..<60: Words("\(max(0, seconds)) s", korean: "\(max(0, seconds))초")
+    case ..<3600: Words("\(seconds / 60) min", korean: "\(seconds / 60)분")
+    case ..<86_400: Words("\(seconds / 3600) h", korean: "\(seconds / 3600)시간")
+    default: Words("\(seconds / 86_400) d", korean: "\(seconds / 86_400)일")
     }
 }
 
@@ -385,8 +506,11 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         if Replica.hasKeyFile(at: replica.path) && !plaintext {
             throw ClientError(
-                "the replica is encrypted, and an export is plaintext that anyone holding the device can read: nothing "
-                    + "was written. Add --plaintext to write it anyway, then keep the file off this device or delete it")
+                Words(
+                    "the replica is encrypted, and an export is plaintext that anyone holding the device can read: nothing "
+                        + "was written. Add --plaintext to write it anyway, then keep the file off this device or delete it",
+                    korean: "복제본은 암호화되어 있지만, 내보낸 파일은 기기를 손에 넣은 누구나 읽을 수 있는 평문입니다: "
+                        + "아무것도 쓰지 않았습니다. 그래도 쓰려면 --plaintext를 붙이고, 파일은 이 기기 밖에 두거나 지우세요"))
         }
         let pack = try replica.open().exportPack(includingRejected: includeRejected)
         let data = try pack.canonicalJSON()
@@ -396,9 +520,12 @@ struct ExportCommand: ParsableCommand {
             do {
                 try data.write(to: URL(fileURLWithPath: file), options: .atomic)
             } catch {
-                throw ClientError(FileProblem.writing(file, purpose: "the pack"))
+                throw ClientError(FileProblem.writing(file, purpose: .pack))
             }
-            print("exported \(pack.records.count) records to \(file)")
+            print(
+                Words(
+                    "exported \(pack.records.count) records to \(file)",
+                    korean: "기록 \(pack.records.count)개를 내보냈습니다: \(file)"))
         }
     }
 }

@@ -20,13 +20,19 @@ struct TokenOptions: ParsableArguments {
     func validate() throws {
         switch (token, tokenFile) {
         case (.some, .some):
-            throw ValidationError("give the token with either --token or --token-file, not both")
+            throw ValidationError(
+                Words(
+                    "give the token with either --token or --token-file, not both",
+                    korean: "토큰은 --token이나 --token-file 중 하나로만 주세요. 둘 다 줄 수는 없습니다").text)
         case (nil, nil) where !Self.canPrompt:
             throw ValidationError(
-                "a token is needed: --token-file PATH, or --token - to read it from standard input (both keep it out "
-                    + "of ps and shell history), or --token TOKEN")
+                Words(
+                    "a token is needed: --token-file PATH, or --token - to read it from standard input (both keep it out "
+                        + "of ps and shell history), or --token TOKEN",
+                    korean: "토큰이 필요합니다: --token-file PATH, 또는 표준 입력에서 읽는 --token - (둘 다 토큰이 ps와 "
+                        + "셸 기록에 남지 않습니다), 또는 --token TOKEN으로 주세요").text)
         case (let token?, nil) where token != "-":
-            _ = try Self.checked(token, from: "--token")
+            _ = try Self.checked(token, from: Words("--token", korean: "--token"))
         default:
             break
         }
@@ -36,16 +42,19 @@ struct TokenOptions: ParsableArguments {
     func read() throws -> String {
         if let tokenFile {
             guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw ValidationError(FileProblem.reading(tokenFile, purpose: "the token file"))
+                throw ValidationError(FileProblem.reading(tokenFile, purpose: .tokenFile).text)
             }
-            return try Self.checked(String(decoding: data, as: UTF8.self), from: "the token file \(tokenFile)")
+            return try Self.checked(
+                String(decoding: data, as: UTF8.self),
+                from: Words("the token file \(tokenFile)", korean: "토큰 파일(\(tokenFile))"))
         }
         if let token, token != "-" { return token }
         if token == nil {
-            return try Self.checked(Self.prompt("Token (not shown): "), from: "the token typed")
+            let prompt = Words("Token (not shown): ", korean: "토큰 (화면에 보이지 않습니다): ").text
+            return try Self.checked(Self.prompt(prompt), from: Words("the token typed", korean: "입력한 토큰"))
         }
         let input = FileHandle.standardInput.readDataToEndOfFile()
-        return try Self.checked(String(decoding: input, as: UTF8.self), from: "standard input")
+        return try Self.checked(String(decoding: input, as: UTF8.self), from: Words("standard input", korean: "표준 입력"))
     }
 
     /// Whether a person can be asked: standard input is a terminal.
@@ -69,13 +78,21 @@ struct TokenOptions: ParsableArguments {
     }
 
     /// `text` trimmed, if it is one token; the error names `source`, never the text.
-    static func checked(_ text: String, from source: String) throws -> String {
+    ///
+    /// - Parameter source: where the text came from, such as "standard input".
+    static func checked(_ text: String, from source: Words) throws -> String {
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else {
-            throw ValidationError("\(source) holds no token: give the one 'haven-server token create' printed")
+            throw ValidationError(
+                Words(
+                    "\(source.english) holds no token: give the one 'haven-server token create' printed",
+                    korean: "\(source.korean)에 토큰이 없습니다: 'haven-server token create'가 출력한 토큰을 주세요").text)
         }
         guard !token.contains(where: \.isWhitespace) else {
-            throw ValidationError("\(source) must be a token without spaces")
+            throw ValidationError(
+                Words(
+                    "\(source.english) must be a token without spaces",
+                    korean: "\(source.korean): 공백 없는 토큰 하나여야 합니다").text)
         }
         return token
     }

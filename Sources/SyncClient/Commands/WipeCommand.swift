@@ -23,37 +23,54 @@ struct WipeCommand: ParsableCommand {
 
     func run() throws {
         let path = replica.path
+        let nothing = Words("no replica at \(path): nothing to wipe", korean: "\(path)에 복제본이 없습니다: 지울 것이 없습니다")
         guard yes else {
             let inventory = try Replica.wipeInventory(at: path)
             if inventory.files.isEmpty {
-                printError("no replica at \(path): nothing to wipe")
+                printError(nothing)
             } else {
+                let what = describe(inventory.encrypted, records: inventory.records, unsent: inventory.unsentChanges)
+                printError(Words("this would destroy \(path): \(what.english)", korean: "이대로 하면 복제본(\(path))을 파기합니다: \(what.korean)"))
                 printError(
-                    "this would destroy \(path): \(describe(inventory.encrypted, records: inventory.records, unsent: inventory.unsentChanges))"
-                )
-                printError("nothing was deleted: run 'haven wipe --yes' to do it")
+                    Words(
+                        "nothing was deleted: run 'haven wipe --yes' to do it",
+                        korean: "아무것도 지우지 않았습니다: 정말 지우려면 'haven wipe --yes'를 실행하세요"))
             }
             throw ExitCode.failure
         }
         let report = try Replica.wipe(at: path)
         if json { return try printJSON(report) }
-        if report.removedFiles.isEmpty { return print("no replica at \(path): nothing to wipe") }
-        print("wiped \(path): destroyed \(describe(report.encrypted, records: report.records, unsent: report.unsentChanges))")
-        if !report.overwritten { print("the files were removed without being fully overwritten first") }
+        if report.removedFiles.isEmpty { return print(nothing) }
+        let what = describe(report.encrypted, records: report.records, unsent: report.unsentChanges)
+        print(Words("wiped \(path): destroyed \(what.english)", korean: "복제본(\(path))을 지웠습니다. 파기한 것: \(what.korean)"))
+        if !report.overwritten {
+            print(
+                Words(
+                    "the files were removed without being fully overwritten first",
+                    korean: "파일을 끝까지 덮어쓰지 못한 채 지웠습니다"))
+        }
     }
 
-    private func describe(_ encrypted: Bool, records: Int?, unsent: Int?) -> String {
-        if encrypted { return "an encrypted replica, its key first: nothing in it can be read back" }
+    private func describe(_ encrypted: Bool, records: Int?, unsent: Int?) -> Words {
+        if encrypted {
+            return Words(
+                "an encrypted replica, its key first: nothing in it can be read back",
+                korean: "암호화된 복제본입니다 (키를 먼저 파기): 그 안의 어떤 것도 다시 읽을 수 없습니다")
+        }
         guard let records, let unsent else {
-            return "a replica that could not be read (how many unsent changes it held is unknown)"
+            return Words(
+                "a replica that could not be read (how many unsent changes it held is unknown)",
+                korean: "읽을 수 없는 복제본입니다 (보내지 않은 변경이 몇 개였는지 알 수 없습니다)")
         }
         let recordText = "\(records) record\(records == 1 ? "" : "s")"
         return unsent == 0
-            ? "\(recordText) and no unsent changes"
-            : "\(recordText) and \(unsent) unsent change\(unsent == 1 ? "" : "s") (never sent to the server)"
+            ? Words("\(recordText) and no unsent changes", korean: "기록 \(records)개, 보내지 않은 변경은 없습니다")
+            : Words(
+                "\(recordText) and \(unsent) unsent change\(unsent == 1 ? "" : "s") (never sent to the server)",
+                korean: "기록 \(records)개와 보내지 않은 변경 \(unsent)개입니다 (서버에 보낸 적이 없습니다)")
     }
 
-    private func printError(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+    private func printError(_ line: Words) {
+        FileHandle.standardError.write(Data((line.text + "\n").utf8))
     }
 }

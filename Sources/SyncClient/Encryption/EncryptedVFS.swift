@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDBSQLite
 import Synchronization
+import HavenCore
 
 /// A SQLite VFS that keeps a replica encrypted at rest, registered once per data key under a name
 /// that says nothing of the key (`haven-aead-N`), and opened as `file:PATH?vfs=NAME`.
@@ -48,17 +49,20 @@ final class EncryptedVFS: Sendable {
     /// The VFS for `key`, registered on first use and kept for the life of the process (SQLite
     /// holds a pointer to it; a key opened once is opened again by later replicas).
     static func forKey(_ key: SymmetricKey) throws -> EncryptedVFS {
-        guard key.bitCount == 256 else { throw ClientError("the replica's data key must be 32 bytes") }
+        guard key.bitCount == 256 else { throw ClientError(Words("the replica's data key must be 32 bytes", korean: "복제본의 데이터 키는 32바이트여야 합니다")) }
         // An id for the registry that reveals nothing of the key.
         let id = Data(HMAC<SHA256>.authenticationCode(for: Data("haven vfs registry".utf8), using: key))
         return try registry.withLock { registry in
             if let vfs = registry.byKey[id] { return vfs }
-            guard let unix = sqlite3_vfs_find(nil) else { throw ClientError("SQLite has no default VFS") }
+            guard let unix = sqlite3_vfs_find(nil) else { throw ClientError(Words("SQLite has no default VFS", korean: "SQLite에 기본 VFS가 없습니다")) }
             registry.count += 1
             let vfs = EncryptedVFS(name: "haven-aead-\(registry.count)", cipher: PageCipher(dataKey: key), underlying: unix)
             vfs.registered = vfs.makeStructure()
             guard sqlite3_vfs_register(vfs.registered, 0) == SQLITE_OK else {
-                throw ClientError("could not register the replica's encryption with SQLite")
+                throw ClientError(
+                    Words(
+                        "could not register the replica's encryption with SQLite",
+                        korean: "복제본의 암호화를 SQLite에 등록하지 못했습니다"))
             }
             registry.byKey[id] = vfs
             return vfs
@@ -79,7 +83,10 @@ final class EncryptedVFS: Sendable {
         case (SQLiteCode.writeError, .layout(let detail)?): ReplicaDamage.layout(detail).error
         case (SQLiteCode.dataError, let damage?): damage.error
         // Every read that fails authentication reports its damage first; this is a safety net.
-        case (SQLiteCode.dataError, nil): ClientError("the replica is damaged: restore it from a backup, or wipe it and sync again")
+        case (SQLiteCode.dataError, nil): ClientError(
+                Words(
+                    "the replica is damaged: restore it from a backup, or wipe it and sync again",
+                    korean: "복제본이 손상되었습니다: 백업에서 되살리거나, 지운 뒤 다시 동기화하세요"))
         default: nil
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HavenCore
 
 /// How many wrong passphrases came in a row, and until when the next try is refused.
 ///
@@ -20,8 +21,12 @@ struct PassphraseAttempts: Codable, Sendable, Equatable {
     static let longestDelay: Int64 = 3_600
 
     /// Why a try at `now` is refused, or nil when it may go ahead.
-    func refusal(now: Date) -> String? {
-        wait(now: now).map { "too many wrong passphrases in a row: the next try is allowed in \($0) s" }
+    func refusal(now: Date) -> Words? {
+        wait(now: now).map {
+            Words(
+                "too many wrong passphrases in a row: the next try is allowed in \($0) s",
+                korean: "틀린 암호문구를 연달아 너무 많이 입력했습니다: \($0)초 뒤에 다시 입력할 수 있습니다")
+        }
     }
 
     /// Seconds from `now` until a try is allowed, or nil when one is.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import HavenCore
 
 #if canImport(Glibc)
     import Glibc
@@ -62,7 +63,7 @@ extension Replica {
     static func encryptInPlace(path: String, key: SymmetricKey, stoppingAfter stop: EncryptionStep?) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
         removeEncryptionLeftovers(of: path)
-        if isEncrypted(at: path) == true { throw ClientError("\(path) is already encrypted") }
+        if isEncrypted(at: path) == true { throw ClientError(Words("\(path) is already encrypted", korean: "\(path): 이미 암호화되어 있습니다")) }
         let vfs = try EncryptedVFS.forKey(key)
         do {
             try convert(path, vfs: vfs, stoppingAfter: stop)
@@ -82,14 +83,17 @@ extension Replica {
         try done(.sealed)
         for file in companionFiles(of: path).dropFirst() {
             if file.hasSuffix("-wal"), let size = fileSize(file), size > 0 {
-                throw ClientError("another process is writing to \(path): close it, then run this again")
+                throw ClientError(
+                    Words(
+                        "another process is writing to \(path): close it, then run this again",
+                        korean: "다른 프로세스가 \(path)에 쓰고 있습니다: 그것을 닫은 뒤 다시 실행하세요"))
             }
             unlink(file)
         }
         try done(.oldLogRemoved)
-        guard link(path, plaintext) == 0 else { throw posixError("cannot link \(path) to \(plaintext)") }
+        guard link(path, plaintext) == 0 else { throw posixError(Words("cannot link \(path) to \(plaintext)", korean: "링크할 수 없습니다: \(path) → \(plaintext)")) }
         try done(.oldLinked)
-        guard rename(copy, path) == 0 else { throw posixError("cannot rename \(copy) to \(path)") }
+        guard rename(copy, path) == 0 else { throw posixError(Words("cannot rename \(copy) to \(path)", korean: "이름을 바꿀 수 없습니다: \(copy) → \(path)")) }
         try flush(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         try done(.renamed)
         removeEncryptionLeftovers(of: path)
@@ -113,16 +117,22 @@ extension Replica {
         defer { try? source.close() }
         try source.writeWithoutTransaction { db in
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
-            guard tables.contains("outbox") else { throw ClientError("\(path) is not a Haven replica: nothing was changed") }
+            guard tables.contains("outbox") else { throw ClientError(
+                    Words(
+                        "\(path) is not a Haven replica: nothing was changed",
+                        korean: "\(path): Haven 복제본이 아닙니다. 아무것도 바꾸지 않았습니다")) }
             guard try Int.fetchOne(db, sql: "PRAGMA page_size") == PageCipher.pageSize else {
-                throw ClientError("\(path) has pages of another size than \(PageCipher.pageSize) bytes: it cannot be encrypted")
+                throw ClientError(
+                    Words(
+                        "\(path) has pages of another size than \(PageCipher.pageSize) bytes: it cannot be encrypted",
+                        korean: "\(path): 쪽 크기가 \(PageCipher.pageSize)바이트가 아니어서 암호화할 수 없습니다"))
             }
             // Sorts and temporary indices of the copy stay in memory, not in plaintext under /tmp.
             try db.execute(sql: "PRAGMA temp_store = MEMORY; PRAGMA wal_checkpoint(TRUNCATE)")
             // The reserve SQLite wants for this database, which VACUUM INTO gives the copy.
             try ReplicaDatabase.setReservedBytes(db)
             let descriptor = Glibc.open(copy, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, fileMode)
-            guard descriptor >= 0 else { throw posixError("cannot create \(copy)") }
+            guard descriptor >= 0 else { throw posixError(Words("cannot create \(copy)", korean: "만들 수 없습니다: \(copy)")) }
             close(descriptor)
             try db.execute(sql: "VACUUM INTO ?", arguments: [ReplicaDatabase.uri(copy, vfs: vfs.name)])
         }
@@ -137,16 +147,19 @@ extension Replica {
         try queue.writeWithoutTransaction { db in
             guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal",
                 try String.fetchOne(db, sql: "PRAGMA quick_check") == "ok"
-            else { throw ClientError("the encrypted copy of the replica does not check out: nothing was changed") }
+            else { throw ClientError(
+                    Words(
+                        "the encrypted copy of the replica does not check out: nothing was changed",
+                        korean: "복제본의 암호화된 사본이 검사를 통과하지 못했습니다: 아무것도 바꾸지 않았습니다")) }
         }
     }
 
     /// Flushes a file or directory to disk.
     private static func flush(_ path: String) throws {
         let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw posixError("cannot open \(path)") }
+        guard descriptor >= 0 else { throw posixError(Words("cannot open \(path)", korean: "열 수 없습니다: \(path)")) }
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else { throw posixError("cannot flush \(path)") }
+        guard fsync(descriptor) == 0 else { throw posixError(Words("cannot flush \(path)", korean: "디스크에 기록할 수 없습니다: \(path)")) }
     }
 
     private static func fileSize(_ path: String) -> Int64? {
@@ -154,7 +167,8 @@ extension Replica {
         return stat(path, &info) == 0 ? Int64(info.st_size) : nil
     }
 
-    private static func posixError(_ what: String) -> ClientError {
-        ClientError("\(what): \(String(cString: strerror(errno)))")
+    private static func posixError(_ what: Words) -> ClientError {
+        let reason = String(cString: strerror(errno))
+        return ClientError(Words("\(what.english): \(reason)", korean: "\(what.korean): \(reason)"))
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HavenCore
 
 /// Opening an encrypted replica with its passphrase, and what a duress passphrase does.
 ///
@@ -63,11 +64,16 @@ extension Replica {
             }
             return Unlocked(path: path, keyFile: keyFile, dataKey: dataKey)
         default:
-            if let refusal { throw ClientError("\(refusal); nothing was changed") }
+            if let refusal {
+                throw ClientError(refusal + Words("; nothing was changed", korean: ". 아무것도 바꾸지 않았습니다"))
+            }
             keyFile.attempts.recordFailure(now: now)
             try keyFile.write(beside: path)
-            let wait = keyFile.attempts.refusal(now: now).map { "; \($0)" } ?? ""
-            throw ClientError("wrong passphrase for the replica \(path): nothing was changed\(wait)")
+            let wrong = Words(
+                "wrong passphrase for the replica \(path): nothing was changed",
+                korean: "복제본(\(path))의 암호문구가 틀렸습니다: 아무것도 바꾸지 않았습니다")
+            guard let wait = keyFile.attempts.refusal(now: now) else { throw ClientError(wrong) }
+            throw ClientError(wrong + Words("; ", korean: ". ") + wait)
         }
     }
 
@@ -97,7 +103,10 @@ extension Replica.Unlocked {
     mutating func changePassphrase(to passphrase: Passphrase) throws {
         let wrappingKey = try keyFile.wrappingKey(for: passphrase)
         if case .duress = keyFile.open(with: wrappingKey)?.content {
-            throw ClientError("the new passphrase must differ from the duress passphrase: nothing was changed")
+            throw ClientError(
+                Words(
+                    "the new passphrase must differ from the duress passphrase: nothing was changed",
+                    korean: "새 암호문구는 비상 암호문구와 달라야 합니다: 아무것도 바꾸지 않았습니다"))
         }
         try keyFile.seal(.dataKey(dataKey), inSlot: 0, with: wrappingKey)
         try keyFile.write(beside: path)
@@ -109,7 +118,10 @@ extension Replica.Unlocked {
     mutating func setDuress(_ passphrase: Passphrase) throws {
         let wrappingKey = try keyFile.wrappingKey(for: passphrase)
         if case .dataKey = keyFile.open(with: wrappingKey)?.content {
-            throw ClientError("the duress passphrase must differ from the replica's passphrase: nothing was changed")
+            throw ClientError(
+                Words(
+                    "the duress passphrase must differ from the replica's passphrase: nothing was changed",
+                    korean: "비상 암호문구는 복제본의 암호문구와 달라야 합니다: 아무것도 바꾸지 않았습니다"))
         }
         let settings = try replica().settings()
         let fresh = FreshReplica(

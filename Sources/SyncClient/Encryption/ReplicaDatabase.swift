@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import GRDB
 import GRDBSQLite
+import HavenCore
 
 /// The replica's SQLite pool, plain or through the encrypted VFS, whose errors say what went
 /// wrong in words: a page that fails authentication is reported by SQLite as a bare "disk I/O
@@ -41,7 +42,11 @@ struct ReplicaDatabase: Sendable {
         if let encryption, let damage = encryption.damage(behind: error.extendedResultCode.rawValue) { return damage }
         if encryption == nil && error.resultCode == .SQLITE_NOTADB {
             return ClientError(
-                "\(path) is encrypted, or is not a replica: open it with its passphrase; if it has none, it is not a Haven replica")
+                Words(
+                    "\(path) is encrypted, or is not a replica: open it with its passphrase; if it has none, it is not a "
+                        + "Haven replica",
+                    korean: "\(path): 암호화되어 있거나 복제본이 아닙니다. 암호문구로 여세요. 암호문구가 없다면 Haven "
+                        + "복제본이 아닙니다"))
         }
         return error
     }

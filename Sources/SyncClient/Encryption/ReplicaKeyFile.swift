@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import _CryptoExtras
+import HavenCore
 
 #if canImport(Glibc)
     import Glibc
@@ -121,7 +122,10 @@ struct ReplicaKeyFile: Codable {
             key.withUnsafeBytes { padded.replaceSubrange(1..<(1 + $0.count), with: $0) }
         case .duress(let fresh):
             let json = try JSONEncoder().encode(fresh)
-            guard json.count < Self.paddedSize else { throw ClientError("the server address is too long to keep for a duress passphrase") }
+            guard json.count < Self.paddedSize else { throw ClientError(
+                    Words(
+                        "the server address is too long to keep for a duress passphrase",
+                        korean: "서버 주소가 너무 길어서 비상 암호문구용으로 보관할 수 없습니다")) }
             padded[0] = Self.duressTag
             padded.replaceSubrange(1..<(1 + json.count), with: json)
         }
@@ -154,15 +158,21 @@ struct ReplicaKeyFile: Codable {
     static func read(beside replica: String) throws -> ReplicaKeyFile {
         let path = path(beside: replica)
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ClientError("cannot read the replica's key file \(path): check that it exists and is yours")
+            throw ClientError(
+                Words(
+                    "cannot read the replica's key file \(path): check that it exists and is yours",
+                    korean: "복제본의 키 파일(\(path))을 읽을 수 없습니다: 파일이 있는지, 내 파일인지 확인하세요"))
         }
         guard let file = try? JSONDecoder().decode(ReplicaKeyFile.self, from: data), file.format == "haven-replica-key",
             file.version == 1, file.slots.count == slotCount, file.slots.allSatisfy({ $0.count == sealedSize }),
             (1...30).contains(file.scrypt.log2N), file.scrypt.r > 0, file.scrypt.p > 0
         else {
             throw ClientError(
-                "\(path) is damaged or not a Haven key file: without it the replica cannot be opened; restore it from "
-                    + "a backup, or 'haven wipe --yes' and init again")
+                Words(
+                    "\(path) is damaged or not a Haven key file: without it the replica cannot be opened; restore it from "
+                        + "a backup, or 'haven wipe --yes' and init again",
+                    korean: "\(path): 손상되었거나 Haven 키 파일이 아닙니다. 이 파일 없이는 복제본을 열 수 없습니다: "
+                        + "백업에서 되살리거나, 'haven wipe --yes' 뒤에 다시 init 하세요"))
         }
         return file
     }
@@ -178,14 +188,18 @@ struct ReplicaKeyFile: Codable {
     private static func replaceDurably(_ path: String, with data: Data) throws {
         let temporary = path + ".new"
         let descriptor = Glibc.open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, Replica.fileMode)
-        guard descriptor >= 0 else { throw ClientError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { let reason = String(cString: strerror(errno))
+            throw ClientError(Words("cannot write \(temporary): \(reason)", korean: "쓸 수 없습니다: \(temporary): \(reason)")) }
         let written = data.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
         let flushed = fsync(descriptor) == 0
         close(descriptor)
         guard written == data.count, flushed, rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw ClientError("cannot write \(path): \(reason); the old key file is unchanged")
+            throw ClientError(
+                Words(
+                    "cannot write \(path): \(reason); the old key file is unchanged",
+                    korean: "쓸 수 없습니다: \(path): \(reason). 이전 키 파일은 그대로입니다"))
         }
         syncDirectory(of: path)
     }

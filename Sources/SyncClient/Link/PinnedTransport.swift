@@ -56,7 +56,11 @@ public struct PinnedTransport: HTTPTransport {
                     return true
                 }
             } catch {
-                throw ClientError("cannot reach the server: \(describeFailure(error, server: server))", code: .unreachable)
+                let failure = describeFailure(error, server: server)
+                throw ClientError(
+                    Words(
+                        "cannot reach the server: \(failure.english)", korean: "서버에 닿을 수 없습니다: \(failure.korean)"),
+                    code: .unreachable)
             }
             // The key is known once the handshake is done, which an answer to any request proves.
             var failure: (any Error)?
@@ -76,9 +80,15 @@ public struct PinnedTransport: HTTPTransport {
                 if let failure, failure is NIOSSLError || failure is BoringSSLError {
                     throw ClientError(notHTTPSText(server))
                 }
+                let why =
+                    failure.map { describeFailure($0, server: server) }
+                    ?? Words("no TLS handshake", korean: "TLS 핸드셰이크가 없었습니다")
                 throw ClientError(
-                    "\(server.absoluteString) showed no certificate (\(failure.map { describeFailure($0, server: server) } ?? "no TLS handshake")): "
-                        + "check that --server is the server's https:// address")
+                    Words(
+                        "\(server.absoluteString) showed no certificate (\(why.english)): "
+                            + "check that --server is the server's https:// address",
+                        korean: "\(server.absoluteString): 서버가 인증서를 보이지 않았습니다 (\(why.korean)). "
+                            + "--server가 서버의 https:// 주소인지 확인하세요"))
             }
             return key
         }
@@ -161,7 +171,7 @@ enum TLSConnection {
     private static let context: NIOSSLContext? = try? NIOSSLContext(configuration: .makeClientConfiguration())
 
     static func open(to url: URL, accept: @escaping @Sendable (PinnedKey) -> Bool) async throws -> Channel {
-        guard let host = url.host, let context else { throw ClientError("cannot open a TLS connection to \(url)") }
+        guard let host = url.host, let context else { throw ClientError(Words("cannot open a TLS connection to \(url)", korean: "TLS 연결을 열 수 없습니다: \(url)")) }
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         // SNI carries names only, never an address.
         let serverName = (try? SocketAddress(ipAddress: bare, port: 0)) == nil ? bare : nil

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HavenCore
 
 extension Replica {
     /// How a replica reaches its server, chosen at `haven init`.
@@ -30,7 +31,10 @@ extension ReplicaSettings {
         try PlainHTTPRule.check(server, insecureHTTPAllowed: insecureHTTP)
         guard server.scheme?.lowercased() == "https" else { return HTTPClientTransport() }
         guard let pin else {
-            throw ClientError("this replica has no pinned key for its https:// server: run 'haven pin update' to fetch one")
+            throw ClientError(
+                Words(
+                    "this replica has no pinned key for its https:// server: run 'haven pin update' to fetch one",
+                    korean: "이 복제본에는 https:// 서버의 고정된 키가 없습니다: 'haven pin update'로 키를 받아 오세요"))
         }
         return PinnedTransport(pin: pin)
     }

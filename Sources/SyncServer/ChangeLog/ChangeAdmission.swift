@@ -32,7 +32,7 @@ struct ChangeAdmission {
         if record.fields.isEmpty && record.deleted == nil {
             return ErrorDetail(code: .emptyChange, message: "change \(change.id) writes no field")
         }
-        if let problem = malformedRegister(in: record) ?? WritePermission.refusal(of: record, by: caller.role) {
+        if let problem = malformedRegister(in: record) ?? WritePermission.refusal(of: record, by: caller.role)?.detail {
             return problem
         }
         if purged, caller.role.seesEverything {
@@ -61,7 +61,7 @@ struct ChangeAdmission {
         let facts = WritePermission.Existing(
             status: Visibility.status(of: existing.record), isOwn: existing.creator == caller.tokenID,
             deletedByOther: existing.record.isDeleted && existing.record.deleted?.author != caller.tokenID)
-        return WritePermission.editRefusal(of: record, by: caller.role, existing: facts)
+        return WritePermission.editRefusal(of: record, by: caller.role, existing: facts)?.detail
     }
 
     /// Why `change` to `existing` (nil: a creation) breaks review before publish (``ReviewRule``),
