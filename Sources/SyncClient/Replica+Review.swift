@@ -19,15 +19,23 @@ extension Replica {
         try database.write { db in
             let current = try loadRecord(db, matching: id, kind: kind)
             if current.isDeleted {
-                throw ClientError("record \(current.id) is deleted: restore it first ('haven \(current.kind.commandName) restore \(current.id)')")
+                throw ClientError(
+                    Words(
+                        "record \(current.id) is deleted: restore it first ('haven \(current.kind.commandName) restore \(current.id)')",
+                        korean: "삭제된 기록입니다: \(current.id). 먼저 되살리세요 ('haven \(current.kind.commandName) restore \(current.id)')"))
             }
             let now = current.values["status"]?.stringValue ?? "draft"
             guard now != status else {
-                throw ClientError("record \(current.id) is \(Self.describe(status)) already: nothing was changed")
+                throw ClientError(
+                    Words(
+                        "record \(current.id) is \(Self.describe(status)) already: nothing was changed",
+                        korean: "이미 '\(status)' 상태인 기록입니다: \(current.id). 아무것도 바꾸지 않았습니다"))
             }
             if let from, now != from {
                 throw ClientError(
-                    "record \(current.id) is \(Self.describe(now)), not \(Self.describe(from)) (as last synced): nothing was changed; 'haven sync' first if it was submitted meanwhile")
+                    Words(
+                        "record \(current.id) is \(Self.describe(now)), not \(Self.describe(from)) (as last synced): nothing was changed; 'haven sync' first if it was submitted meanwhile",
+                        korean: "기록이 '\(from)' 상태가 아니라 '\(now)' 상태입니다 (마지막 동기화 기준): \(current.id). 아무것도 바꾸지 않았습니다. 그사이 검토 요청이 있었다면 먼저 'haven sync'를 실행하세요"))
             }
             let values: [String: JSONValue] = ["status": .string(status), ReviewRule.commentField: comment.map(JSONValue.string) ?? .null]
             for (field, value) in values { try RecordSchema.validate(field: field, value: value, kind: current.kind) }

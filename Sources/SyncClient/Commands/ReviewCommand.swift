@@ -98,7 +98,10 @@ struct ReviewMove: ParsableArguments {
             $0.recordID == recordID && !earlier.contains($0.changeID)
         }) {
             _ = try opened.discard(recordID)
-            throw ClientError("not \(status == "published" ? "approved" : "declined"): \(refused.reason); nothing was changed")
+            throw ClientError(
+                Words(
+                    "not \(status == "published" ? "approved" : "declined"): \(refused.reason); nothing was changed",
+                    korean: "\(status == "published" ? "승인" : "반려")하지 못했습니다: \(refused.reason). 아무것도 바꾸지 않았습니다"))
         }
         if options.json { return try printJSON(["id": recordID, "status": status]) }
         print("\(done): \(recordID)")
