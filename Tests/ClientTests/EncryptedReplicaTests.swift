@@ -217,4 +217,42 @@ struct EncryptedReplicaTests {
         #expect(try replica.records(.story).count == 2)
         #expect(try replica.search(SearchQuery("Yanji")).count == 1)
     }
+
+    /// A transaction bigger than the page cache spills pages to the WAL and writes some of them
+    /// again; SQLite then writes the frames after those with zero salts and fills them in at
+    /// commit, by header alone. Every page must open afterwards, and the checksums SQLite
+    /// computed must be those of the plaintext, or recovery after a crash drops the transaction.
+    @Test func aTransactionBiggerThanThePageCacheCommitsAndSurvivesACrash() throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = 8; PRAGMA wal_autocheckpoint = 0") }
+        let path = TemporaryDirectory.path("spill.sqlite")
+        let database = try ReplicaDatabase(path: path, key: key, configuration: configuration)
+        let rows = 600
+        try database.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            for id in 1...rows { try db.execute(sql: "INSERT INTO t VALUES (?, ?)", arguments: [id, String(repeating: "a", count: 500)]) }
+            // Written again after they were spilled: SQLite rewrites their frames in place.
+            try db.execute(sql: "UPDATE t SET body = ? || id", arguments: [String(repeating: "b", count: 400)])
+            for id in stride(from: 1, through: rows, by: 7) {
+                try db.execute(sql: "INSERT INTO t VALUES (?, ?)", arguments: [rows + id, String(repeating: "c", count: 300)])
+            }
+        }
+        func check(_ database: ReplicaDatabase) throws {
+            let (integrity, count, body) = try database.read { db in
+                (
+                    try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Int.fetchOne(db, sql: "SELECT count(*) FROM t"),
+                    try String.fetchOne(db, sql: "SELECT body FROM t WHERE id = 5")
+                )
+            }
+            #expect(integrity == ["ok"])
+            #expect(count == rows + (rows + 6) / 7)
+            #expect(body == String(repeating: "b", count: 400) + "5")
+        }
+        try check(database)
+        // The device dies now: the WAL holds every frame of the transaction, none checkpointed.
+        let copy = TemporaryDirectory.path("spill-copy.sqlite")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy + "-wal")
+        try check(ReplicaDatabase(path: copy, key: key, configuration: Configuration()))
+    }
 }

@@ -30,9 +30,10 @@ extension Measurements {
         let passphrase = ["--passphrase-file", passphraseFile]
         var result = EncryptionResult()
 
-        func firstSync(_ replica: String, _ extra: [String]) throws -> Double {
-            _ = try harness.haven(["init", "--replica", replica, "--server", server.url, "--token", token] + extra)
-            let (synced, run) = try harness.haven(["sync", "--replica", replica, "--json"] + extra)
+        /// `creation` goes to `haven init` only; `opening` to every command that opens the replica.
+        func firstSync(_ replica: String, creation: [String], opening: [String]) throws -> Double {
+            _ = try harness.haven(["init", "--replica", replica, "--server", server.url, "--token", token] + creation)
+            let (synced, run) = try harness.haven(["sync", "--replica", replica, "--json"] + opening)
             guard synced["pulledRecords"] as? Int == records else {
                 throw BenchError("sync of \(replica) pulled \(synced["pulledRecords"] ?? "?") of \(records)")
             }
@@ -45,8 +46,8 @@ extension Measurements {
 
         let plain = path("plain.sqlite")
         let encrypted = path("encrypted.sqlite")
-        result.plainSyncSeconds = try firstSync(plain, ["--no-encryption"])
-        result.encryptedSyncSeconds = try firstSync(encrypted, passphrase)
+        result.plainSyncSeconds = try firstSync(plain, creation: ["--no-encryption"], opening: [])
+        result.encryptedSyncSeconds = try firstSync(encrypted, creation: passphrase, opening: passphrase)
         result.plainOpenSeconds = try medianOpen(plain, [])
         result.encryptedOpenSeconds = try medianOpen(encrypted, passphrase)
         result.encryptInPlaceSeconds = try harness.haven(["encrypt", "--replica", plain] + passphrase).result.seconds

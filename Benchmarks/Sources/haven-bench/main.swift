@@ -38,7 +38,8 @@ if let pack {
 
 let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("haven-bench-\(getpid())")
 try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: scratch) }
+// HAVEN_BENCH_KEEP=1 keeps the scratch directory, to look into a failed run.
+defer { if ProcessInfo.processInfo.environment["HAVEN_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(at: scratch) } }
 let harness = Harness(binaries: URL(fileURLWithPath: binaries), directory: scratch)
 let measurements = Measurements(harness: harness, seed: seed)
 func log(_ line: String) { FileHandle.standardError.write(Data("[bench] \(line)\n".utf8)) }

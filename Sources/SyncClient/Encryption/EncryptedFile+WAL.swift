@@ -17,13 +17,18 @@ enum WALLayout {
 ///   size, checkpoint sequence, salts, and a checksum of those: nothing of the content);
 /// - a frame is written as its 24-byte header, then its page, two writes; a page already in
 ///   the WAL may be written again alone, and after that its header alone (new checksums);
+/// - once a transaction has written a page again, the frames it adds have zero salts and
+///   checksums until it commits, when SQLite reads each whole frame back to compute them and
+///   writes its header alone (`walRewriteChecksums`): a transaction bigger than the page cache
+///   does that;
 /// - recovery reads whole frames (header and page) and checks each one's salts and running
 ///   checksum, stopping at the first that fails: that is how a torn tail is dropped;
 /// - readers and checkpoints read pages alone.
 ///
 /// A frame header's page number, commit size and salts stay plain; its two checksum words,
 /// computed by SQLite over the plaintext, are XORed with a pad (PageCipher.checksumPad). The page
-/// is sealed with `"W" + frame index + those 16 plain header bytes` as associated data.
+/// is sealed with `"W" + frame index + those 16 plain header bytes` as associated data; when the
+/// zero salts of a pending frame are filled in, its page is sealed again under the new header.
 ///
 /// A frame that fails authentication in a whole-frame read (recovery) is either damage or a tail
 /// torn by a crash between the header's write and the page's: when no later frame of the same
@@ -63,6 +68,8 @@ extension EncryptedFile {
         let start = WALLayout.frameStart(index)
         if offset == start && buffer.count == WALLayout.frameHeaderSize {
             var header = Array(buffer)
+            let resealed = resealIfSaltsFilled(index, header: header[..<16])
+            guard resealed == SQLITE_OK else { return resealed }
             maskChecksum(&header, frame: index)
             lastFrameHeader = (index, Array(header[..<16]))
             return header.withUnsafeBytes { writeRaw($0, at: offset) }
@@ -113,16 +120,42 @@ extension EncryptedFile {
         guard result == SQLITE_OK else { return result == SQLiteCode.shortRead ? damaged(index) : result }
         let salts = Array(frame[8..<16])
         // A frame left from an earlier generation of the WAL: SQLite ignores it for its salts.
-        if lenient && salts != walSalts() { return SQLITE_OK }
+        // A pending frame (zero salts) is opened: SQLite reads it to compute its checksum.
+        if lenient && salts != walSalts() && !Self.isPending(salts) { return SQLITE_OK }
         var header = Array(frame[..<WALLayout.frameHeaderSize])
         maskChecksum(&header, frame: index)
         UnsafeMutableRawBufferPointer(rebasing: frame[..<WALLayout.frameHeaderSize]).copyBytes(from: header)
         if vfs.cipher.open(page, associatedData: Self.walData(frame: index, header: header)) { return SQLITE_OK }
-        if lenient && !laterFrameCommits(after: index, salts: salts) {
+        if lenient && (Self.isPending(salts) || !laterFrameCommits(after: index, salts: salts)) {
             frame[8] ^= 0xff  // A torn tail: make SQLite's salt check drop it.
             return SQLITE_OK
         }
         return damaged(index)
+    }
+
+    /// Whether a frame header's salts are the zeros of a frame whose transaction has not yet
+    /// computed its checksums (a real WAL's salts are random, and never both zero).
+    static func isPending(_ salts: some Collection<UInt8>) -> Bool { salts.allSatisfy { $0 == 0 } }
+
+    /// Seals frame `index`'s page again under `header` when that header fills in the zero salts
+    /// the page was sealed with: SQLite's checksum rewrite at commit changes only the header, and
+    /// the page must open under the header it ends with. Anything else is left alone: a new
+    /// frame's page follows its header.
+    private func resealIfSaltsFilled(_ index: Int, header: ArraySlice<UInt8>) -> Int32 {
+        guard !Self.isPending(header.dropFirst(8)) else { return SQLITE_OK }
+        var onDisk = [UInt8](repeating: 0, count: 16)
+        let start = WALLayout.frameStart(index)
+        guard onDisk.withUnsafeMutableBytes({ readRaw($0, at: start) }) == SQLITE_OK,
+            Self.isPending(onDisk[8..<16]), onDisk[..<8] == header.prefix(8)
+        else { return SQLITE_OK }
+        let pageOffset = start + Int64(WALLayout.frameHeaderSize)
+        guard readRaw(page, at: pageOffset) == SQLITE_OK,
+            vfs.cipher.open(page, associatedData: Self.walData(frame: index, header: onDisk))
+        else { return SQLITE_OK }  // Not a page sealed as pending: a new frame's page will follow.
+        guard (try? vfs.cipher.seal(page, associatedData: Self.walData(frame: index, header: header))) != nil else {
+            return SQLiteCode.writeError
+        }
+        return writeRaw(UnsafeRawBufferPointer(page), at: pageOffset)
     }
 
     private func damaged(_ index: Int) -> Int32 {
