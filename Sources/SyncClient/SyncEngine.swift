@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenTrust
 
 /// Push the outbox in batches, then pull pages until the server has nothing more (DESIGN §5).
 ///
@@ -136,6 +137,11 @@ public struct SyncEngine: Sendable {
         /// The sizes the link allowed at the end, which the next sync starts from.
         public var batchSize = 0
         public var pageSize = 0
+        /// What the last check of the publisher's signature found (Replica+Verification.swift);
+        /// nil when no pull reached the head.
+        public var publishedSet: Replica.PublishedSetCheck?
+        /// Records no verified signature covers after the sync.
+        public var unverifiedRecords = 0
 
         /// An empty summary, to add a push or a pull to.
         public init() {}
@@ -270,6 +276,7 @@ public struct SyncEngine: Sendable {
         // Every cursor this pull has been at: one given again with `more` would loop forever.
         var reached = Set([cursor].compactMap { $0 })
         var progress = PullProgress()
+        var retriedCheck = false
         while true {
             let limit = pageLimit(sizes.page, progress)
             let bytesBefore = summary.bytesReceived
@@ -317,10 +324,29 @@ public struct SyncEngine: Sendable {
             }
             report(summary, pull: page.more ? progress.estimate(after: clock.now() - started) : nil)
             if !page.more {
+                let check = try await checkPublishedSet(page, retried: retriedCheck)
+                summary.publishedSet = check
+                if check == .retrying {
+                    // The last verified state is back: download what changed since, once.
+                    retriedCheck = true
+                    cursor = try replica.settings().cursor
+                    reached = Set([cursor].compactMap { $0 })
+                    continue
+                }
+                summary.unverifiedRecords = try replica.unverifiedIDs().count
                 try replica.recordPullFinished()
                 return
             }
         }
+    }
+
+    /// Checks the last page's signature (Replica+Verification.swift), asking the server for its
+    /// key chain when the signature names a key other than the pinned one.
+    private func checkPublishedSet(_ page: PullResponse, retried: Bool) async throws -> Replica.PublishedSetCheck {
+        let pinned = try replica.publisherKey()
+        var chain: [PublisherKeyEntry]?
+        if let signature = page.signature, signature.key != pinned?.id { chain = try await api.publisher().keys }
+        return try replica.checkPublishedSet(page.signature, cursor: page.cursor, chain: chain, retried: retried)
     }
 
     // MARK: - Steps

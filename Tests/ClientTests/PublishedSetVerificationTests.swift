@@ -1,0 +1,183 @@
+import Foundation
+import GRDB
+import HavenCore
+import HavenServer
+import HavenTrust
+import Testing
+import TestSupport
+
+@testable import HavenClient
+
+/// Signed content on the client (Replica+Verification.swift): every sync checks the publisher's
+/// signature over its own digest of the published set; a mismatch keeps the last verified state.
+@Suite(.temporaryDirectory)
+struct PublishedSetVerificationTests {
+    private static let (hotline, shelter) = (RecordIDs.first, RecordIDs.second)
+    private static let genuinePhone = "+82 2 1577 1366"
+
+    /// A published resource written at `at`.
+    private static func resource(_ id: String, _ fields: [String: JSONValue], at physical: UInt64) -> RecordState {
+        RecordState(
+            id: id, kind: .resource, fields: fields.mapValues { Register($0, stamp: Fixtures.stamp(physical)) })
+    }
+
+    private static let created = [
+        resource(
+            hotline,
+            ["name": "Hotline", "category": "hotline", "country": "KR", "phone": "+82 2 1577 0000", "status": "published"],
+            at: Fixtures.epoch - 60_000),
+        resource(
+            shelter, ["name": "Shelter", "category": "shelter", "country": "KR", "status": "published"],
+            at: Fixtures.epoch - 60_000),
+    ]
+
+    /// The hotline's new number, as the publisher set it.
+    private static let newNumber = resource(hotline, ["phone": .string(genuinePhone)], at: Fixtures.epoch - 30_000)
+
+    /// A link that changes the hotline's number in every pull answer on its way.
+    private static func tampering(_ router: RouterTransport) -> FaultyLink {
+        FaultyLink(over: router) { attempt in
+            guard attempt.isPull else { return nil }
+            return .rewrite { response in
+                let text = String(decoding: response.body, as: UTF8.self)
+                response.body = Data(text.replacingOccurrences(of: genuinePhone, with: "+82 2 9999 1366").utf8)
+            }
+        }
+    }
+
+    /// A replica of `role` that pinned `key` and has synced the two resources, verified.
+    private func syncedReplica(_ server: InProcessServer, key: PublisherSigningKey, router: RouterTransport) async throws
+        -> Replica
+    {
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        try replica.pinPublisherKey(key.publicKey)
+        let summary = try await makeEngine(replica, router).sync()
+        try #require(summary.publishedSet == .verified)
+        return replica
+    }
+
+    @Test func aSyncIsVerifiedAgainstThePinnedKey() async throws {
+        let server = try await InProcessServer.make()
+        let key = try await server.addSigningKey()
+        try await server.run { client in
+            try await server.seed(Self.created, through: client)
+            let replica = try await syncedReplica(server, key: key, router: RouterTransport(client))
+
+            let status = try replica.status()
+            let cursor = try replica.settings().cursor
+            #expect(status.verifiedSeq != nil && status.verifiedSeq == cursor?.seq)
+            #expect(status.publisherKey == key.publicKey.id)
+            #expect(status.unverifiedRecords == 0 && !status.verificationFailed)
+            #expect(try replica.verifyLocally().verified)
+        }
+    }
+
+    @Test func aNumberAlteredOnTheLinkIsCaughtAndTheLastVerifiedStateKept() async throws {
+        let server = try await InProcessServer.make()
+        let key = try await server.addSigningKey()
+        try await server.run { client in
+            try await server.seed(Self.created, through: client)
+            let router = RouterTransport(client)
+            let replica = try await syncedReplica(server, key: key, router: router)
+            // Given an unsent edit here, and a new number for the hotline on the server
+            try replica.edit(Self.shelter, values: ["hours": "24/7"])
+            try await server.seed([Self.newNumber], through: client)
+
+            // When the number is altered on the link, on the pull and on its one download again
+            var summary = SyncEngine.Summary()
+            try await makeEngine(replica, Self.tampering(router)).pull(into: &summary)
+
+            // Then the check fails, the hotline is back as last verified and marked unverified
+            #expect(summary.publishedSet == .failed)
+            #expect(try replica.record(Self.hotline).values["phone"] == "+82 2 1577 0000")
+            #expect(try replica.unverifiedIDs() == [Self.hotline])
+            #expect(try replica.status().verificationFailed)
+            // And the rest stays usable, with the unsent edit
+            #expect(try replica.record(Self.shelter).values["hours"] == "24/7")
+            #expect(try replica.pendingChanges(limit: 10).map(\.record.id) == [Self.shelter])
+
+            // When the link is clean again, Then the next sync verifies the publisher's number
+            let clean = try await makeEngine(replica, router).sync()
+            #expect(clean.publishedSet == .verified)
+            #expect(try replica.record(Self.hotline).values["phone"] == .string(Self.genuinePhone))
+            #expect(try replica.unverifiedIDs().isEmpty)
+            #expect(try replica.record(Self.shelter).values["hours"] == "24/7")
+        }
+    }
+
+    @Test func aStrippedSignatureFailsOnceAKeyIsPinned() async throws {
+        let server = try await InProcessServer.make()
+        let key = try await server.addSigningKey()
+        try await server.run { client in
+            try await server.seed(Self.created, through: client)
+            let router = RouterTransport(client)
+            let replica = try await syncedReplica(server, key: key, router: router)
+            try await server.seed([Self.newNumber], through: client)
+            let stripping = FaultyLink(over: router) { attempt in
+                guard attempt.isPull else { return nil }
+                return .rewrite { response in
+                    var page = try JSONDecoder().decode(PullResponse.self, from: response.body)
+                    page.signature = nil
+                    response.body = try JSONEncoder().encode(page)
+                }
+            }
+            var summary = SyncEngine.Summary()
+            try await makeEngine(replica, stripping).pull(into: &summary)
+            #expect(summary.publishedSet == .failed)
+            #expect(try replica.unverifiedIDs() == [Self.hotline])
+        }
+    }
+
+    @Test func aRotationIsFollowedAndAnUnendorsedKeyRefused() async throws {
+        let server = try await InProcessServer.make()
+        let first = try await server.addSigningKey()
+        try await server.run { client in
+            try await server.seed(Self.created, through: client)
+            let router = RouterTransport(client)
+            let replica = try await syncedReplica(server, key: first, router: router)
+
+            // When the publisher rotates its key, Then the replica follows the endorsement
+            let second = try await server.addSigningKey()
+            try await server.seed([Self.newNumber], through: client)
+            #expect(try await makeEngine(replica, router).sync().publishedSet == .verified)
+            #expect(try replica.publisherKey() == second.publicKey)
+
+            // When a key appears that no pinned key endorsed, Then nothing it signs is trusted
+            try await server.addSigningKey(endorsed: false)
+            try await server.seed([Self.resource(Self.shelter, ["hours": "9-18"], at: Fixtures.epoch - 10_000)], through: client)
+            #expect(try await makeEngine(replica, router).sync().publishedSet == .failed)
+            #expect(try replica.publisherKey() == second.publicKey)
+            #expect(try replica.unverifiedIDs() == [Self.shelter])
+        }
+    }
+
+    @Test func verifyCatchesARowAlteredInTheFileAndSyncRepairsIt() async throws {
+        let server = try await InProcessServer.make()
+        let key = try await server.addSigningKey()
+        try await server.run { client in
+            try await server.seed(Self.created, through: client)
+            let router = RouterTransport(client)
+            let replica = try await syncedReplica(server, key: key, router: router)
+
+            // Given the hotline's number changed in the replica file itself
+            try replica.database.write { db in
+                let state = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [Self.hotline])!
+                try db.execute(
+                    sql: "UPDATE records SET state = ? WHERE id = ?",
+                    arguments: [state.replacingOccurrences(of: "1577 0000", with: "9999 0000"), Self.hotline])
+            }
+
+            // Then verify names it, and marks it unverified
+            let found = try replica.verifyLocally()
+            #expect(!found.verified)
+            #expect(found.altered == [Self.hotline])
+            #expect(try replica.unverifiedIDs() == [Self.hotline])
+            #expect(try replica.record(Self.shelter).values["name"] == "Shelter")
+
+            // And the next sync downloads it again whole, verified
+            #expect(try await makeEngine(replica, router).sync().publishedSet == .verified)
+            #expect(try replica.record(Self.hotline).values["phone"] == "+82 2 1577 0000")
+            #expect(try replica.verifyLocally().verified)
+        }
+    }
+}
