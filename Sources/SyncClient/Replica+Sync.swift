@@ -86,7 +86,8 @@ extension Replica {
             var clock = clock(settings)
             // Most pages touch no record with unsent changes: then no lookup per record.
             let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
-            let verified = try VerifiedRows(db, redownload: settings.cursor == nil)
+            // A download from scratch has no cursor, or (past its first page) one whose base is 0.
+            let verified = try VerifiedRows(db, redownload: (settings.cursor?.seq ?? 0) == 0)
             for delta in page.changes {
                 let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
                 try verified.keep(db, id: delta.id, row: row)

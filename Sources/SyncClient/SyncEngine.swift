@@ -29,6 +29,10 @@ import HavenTrust
 /// request of the pull has failed yet, a page may be a fifteenth of the whole download from the
 /// start instead: what has arrived plus what the server says remains (`remaining`). A first sync
 /// of 1.9 MB at 32 KiB/s and 600 ms then takes 16 round trips instead of 49.
+///
+/// Rule 5. A pull that reaches the head checks the publisher's signature over the published set
+/// (``Replica/checkPublishedSet(_:cursor:chain:retried:)``); on a failure the replica is back at
+/// its last verified state and the pull downloads once more from there before it gives up.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise. A server whose page limit

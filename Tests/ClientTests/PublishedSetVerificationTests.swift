@@ -3,6 +3,7 @@ import GRDB
 import HavenCore
 import HavenServer
 import HavenTrust
+import HummingbirdTesting
 import Testing
 import TestSupport
 
@@ -45,23 +46,27 @@ struct PublishedSetVerificationTests {
         }
     }
 
-    /// A replica of `role` that pinned `key` and has synced the two resources, verified.
-    private func syncedReplica(_ server: InProcessServer, key: PublisherSigningKey, router: RouterTransport) async throws
-        -> Replica
-    {
-        let replica = try makeEmptyReplica(token: server.token(.editor))
-        try replica.pinPublisherKey(key.publicKey)
-        let summary = try await makeEngine(replica, router).sync()
-        try #require(summary.publishedSet == .verified)
-        return replica
-    }
-
-    @Test func aSyncIsVerifiedAgainstThePinnedKey() async throws {
+    /// Runs `body` with a server holding the two resources and a signing key, and an editor's
+    /// replica that pinned the key and has synced them, verified.
+    private func withVerifiedReplica(
+        _ body: @Sendable (InProcessServer, any TestClientProtocol, RouterTransport, Replica, PublisherSigningKey) async throws
+            -> Void
+    ) async throws {
         let server = try await InProcessServer.make()
         let key = try await server.addSigningKey()
         try await server.run { client in
             try await server.seed(Self.created, through: client)
-            let replica = try await syncedReplica(server, key: key, router: RouterTransport(client))
+            let router = RouterTransport(client)
+            let replica = try makeEmptyReplica(token: server.token(.editor))
+            try replica.pinPublisherKey(key.publicKey)
+            let summary = try await makeEngine(replica, router).sync()
+            try #require(summary.publishedSet == .verified)
+            try await body(server, client, router, replica, key)
+        }
+    }
+
+    @Test func aSyncIsVerifiedAgainstThePinnedKey() async throws {
+        try await withVerifiedReplica { server, client, router, replica, key in
 
             let status = try replica.status()
             let cursor = try replica.settings().cursor
@@ -73,12 +78,7 @@ struct PublishedSetVerificationTests {
     }
 
     @Test func aNumberAlteredOnTheLinkIsCaughtAndTheLastVerifiedStateKept() async throws {
-        let server = try await InProcessServer.make()
-        let key = try await server.addSigningKey()
-        try await server.run { client in
-            try await server.seed(Self.created, through: client)
-            let router = RouterTransport(client)
-            let replica = try await syncedReplica(server, key: key, router: router)
+        try await withVerifiedReplica { server, client, router, replica, key in
             // Given an unsent edit here, and a new number for the hotline on the server
             try replica.edit(Self.shelter, values: ["hours": "24/7"])
             try await server.seed([Self.newNumber], through: client)
@@ -106,12 +106,7 @@ struct PublishedSetVerificationTests {
     }
 
     @Test func aStrippedSignatureFailsOnceAKeyIsPinned() async throws {
-        let server = try await InProcessServer.make()
-        let key = try await server.addSigningKey()
-        try await server.run { client in
-            try await server.seed(Self.created, through: client)
-            let router = RouterTransport(client)
-            let replica = try await syncedReplica(server, key: key, router: router)
+        try await withVerifiedReplica { server, client, router, replica, key in
             try await server.seed([Self.newNumber], through: client)
             let stripping = FaultyLink(over: router) { attempt in
                 guard attempt.isPull else { return nil }
@@ -129,12 +124,7 @@ struct PublishedSetVerificationTests {
     }
 
     @Test func aRotationIsFollowedAndAnUnendorsedKeyRefused() async throws {
-        let server = try await InProcessServer.make()
-        let first = try await server.addSigningKey()
-        try await server.run { client in
-            try await server.seed(Self.created, through: client)
-            let router = RouterTransport(client)
-            let replica = try await syncedReplica(server, key: first, router: router)
+        try await withVerifiedReplica { server, client, router, replica, first in
 
             // When the publisher rotates its key, Then the replica follows the endorsement
             let second = try await server.addSigningKey()
@@ -152,31 +142,28 @@ struct PublishedSetVerificationTests {
     }
 
     @Test func verifyCatchesARowAlteredInTheFileAndSyncRepairsIt() async throws {
-        let server = try await InProcessServer.make()
-        let key = try await server.addSigningKey()
-        try await server.run { client in
-            try await server.seed(Self.created, through: client)
-            let router = RouterTransport(client)
-            let replica = try await syncedReplica(server, key: key, router: router)
+        try await withVerifiedReplica { server, client, router, replica, key in
 
-            // Given the hotline's number changed in the replica file itself
+            // Given the hotline's number and the shelter's name changed in the replica file itself
             try replica.database.write { db in
-                let state = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [Self.hotline])!
-                try db.execute(
-                    sql: "UPDATE records SET state = ? WHERE id = ?",
-                    arguments: [state.replacingOccurrences(of: "1577 0000", with: "9999 0000"), Self.hotline])
+                for (id, genuine, forged) in [(Self.hotline, "1577 0000", "9999 0000"), (Self.shelter, "Shelter", "Shelteq")] {
+                    let state = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id])!
+                    try db.execute(
+                        sql: "UPDATE records SET state = ? WHERE id = ?",
+                        arguments: [state.replacingOccurrences(of: genuine, with: forged), id])
+                }
             }
 
-            // Then verify names it, and marks it unverified
+            // Then verify names them, and marks them unverified
             let found = try replica.verifyLocally()
             #expect(!found.verified)
-            #expect(found.altered == [Self.hotline])
-            #expect(try replica.unverifiedIDs() == [Self.hotline])
-            #expect(try replica.record(Self.shelter).values["name"] == "Shelter")
+            #expect(Set(found.altered) == [Self.hotline, Self.shelter])
+            #expect(try replica.unverifiedIDs() == [Self.hotline, Self.shelter])
 
-            // And the next sync downloads it again whole, verified
-            #expect(try await makeEngine(replica, router).sync().publishedSet == .verified)
+            // And the next sync downloads them again whole, one page each, verified
+            #expect(try await makeEngine(replica, router, .init(pageLimit: 1, pageBytes: nil)).sync().publishedSet == .verified)
             #expect(try replica.record(Self.hotline).values["phone"] == "+82 2 1577 0000")
+            #expect(try replica.record(Self.shelter).values["name"] == "Shelter")
             #expect(try replica.verifyLocally().verified)
         }
     }

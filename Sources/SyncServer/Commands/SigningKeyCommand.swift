@@ -17,18 +17,13 @@ struct SigningKeyCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let key = PublisherSigningKey()
-            let now = HybridLogicalClock.systemWallClock()
-            try await database.withStore { store in
-                try await store.addSigningKey { existing in
-                    if let current = existing.last {
-                        throw CommandFailure(
-                            "a signing key exists already (\(current.key.publicKey.id)): use 'haven-server signing-key rotate' to replace it")
-                    }
-                    return StoredSigningKey(key: key, endorsement: nil, createdAt: now)
+            try await SigningKeyCommand.add(to: database) { existing, key in
+                if let current = existing.last {
+                    throw CommandFailure(
+                        "a signing key exists already (\(current.key.publicKey.id)): use 'haven-server signing-key rotate' to replace it")
                 }
+                return nil
             }
-            print(key.publicKey.id)
         }
     }
 
@@ -40,17 +35,28 @@ struct SigningKeyCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let key = PublisherSigningKey()
-            let now = HybridLogicalClock.systemWallClock()
-            try await database.withStore { store in
-                try await store.addSigningKey { existing in
-                    guard let current = existing.last else {
-                        throw CommandFailure("no signing key to rotate: create one with 'haven-server signing-key create'")
-                    }
-                    return StoredSigningKey(key: key, endorsement: try current.key.endorse(key.publicKey), createdAt: now)
+            try await SigningKeyCommand.add(to: database) { existing, key in
+                guard let current = existing.last else {
+                    throw CommandFailure("no signing key to rotate: create one with 'haven-server signing-key create'")
                 }
+                return try current.key.endorse(key.publicKey)
             }
-            print(key.publicKey.id)
         }
+    }
+
+    /// Makes a key, stores it with the endorsement `endorse` returns (given the keys so far),
+    /// and prints its fingerprint.
+    private static func add(
+        to database: DatabaseOptions,
+        endorse: @escaping @Sendable ([StoredSigningKey], PublisherSigningKey) throws -> [UInt8]?
+    ) async throws {
+        let key = PublisherSigningKey()
+        let now = HybridLogicalClock.systemWallClock()
+        try await database.withStore { store in
+            try await store.addSigningKey { existing in
+                StoredSigningKey(key: key, endorsement: try endorse(existing, key), createdAt: now)
+            }
+        }
+        print(key.publicKey.id)
     }
 }
