@@ -46,19 +46,6 @@ extension Replica {
         try database.write { db in try ReplicaSettings.set(db, .publisherKey, Data(key.rawKey).base64EncodedString()) }
     }
 
-    /// The last signature that verified; nil before the first.
-    public func verifiedSignature() throws -> PublishedSetSignature? {
-        try database.read { db in
-            try ReplicaSettings.string(db, .verifiedSignature).map { try Self.decode(PublishedSetSignature.self, $0) }
-        }
-    }
-
-    /// Whether the last check failed after its download again (rule 3), or `haven verify` found
-    /// the replica altered.
-    public func verificationFailed() throws -> Bool {
-        try database.read { db in try ReplicaSettings.string(db, .verificationFailure) != nil }
-    }
-
     /// The ids of records no verified signature covers now.
     public func unverifiedIDs() throws -> Set<String> {
         try database.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM unverified")) }

@@ -162,7 +162,8 @@ public struct SyncEngine: Sendable {
 
     /// Keeps the replica current until the task is cancelled: pushes, pulls, then long-polls
     /// (``Configuration/longPollWait``), pushing new local edits between polls. Cancellation
-    /// ends it between transactions, never inside one.
+    /// ends it between transactions, never inside one. It also ends after a pull whose
+    /// publisher's signature failed twice (rule 5): the summary says so.
     public func watch(into summary: inout Summary) async throws {
         do {
             while true {
@@ -170,6 +171,8 @@ public struct SyncEngine: Sendable {
                 try await push(into: &summary)
                 try await pull(into: &summary, wait: configuration.longPollWait)
                 try replica.recordSyncFinished()
+                // Polling on would download the same unverified pages again and again.
+                if summary.publishedSet == .failed { return }
             }
         } catch is CancellationError {
             return

@@ -105,6 +105,18 @@ struct PublishedSetVerificationTests {
         }
     }
 
+    @Test func watchingEndsWhenTheCheckFailsInsteadOfDownloadingAgainAndAgain() async throws {
+        try await withVerifiedReplica { server, client, router, replica, _ in
+            try await server.seed([Self.newNumber], through: client)
+            let link = Self.tampering(router)
+            var summary = SyncEngine.Summary()
+            try await makeEngine(replica, link).watch(into: &summary)
+            #expect(summary.publishedSet == .failed)
+            // The pull, and its one download again from the last verified position
+            #expect(router.pulls.count == 3)
+        }
+    }
+
     @Test func aStrippedSignatureFailsOnceAKeyIsPinned() async throws {
         try await withVerifiedReplica { server, client, router, replica, key in
             try await server.seed([Self.newNumber], through: client)
