@@ -190,8 +190,25 @@ struct SignedContentTests {
         #expect(try reader.haven("verify").contains("verified"))
     }
 
+    @Test func aServerWithoutAKeySaysSoAndSignsNothing() throws {
+        let directory = try TemporaryDirectory()
+        let server = ServerProcess(in: directory)
+        try server.start()
+        let said = try String(contentsOf: try #require(server.running).stderrURL, encoding: .utf8)
+        #expect(said.contains("no signing key: published content is not signed"), "\(said)")
+        let file = directory.path("reader.token")
+        try Data((try server.token(role: "reader", name: "reader") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+        let reader = Device("reader", in: directory)
+        #expect(try reader.haven("init", "--server", server.url, "--token-file", file).contains("the server signs nothing"))
+        try reader.haven("sync", "--retry-for", "0")
+        #expect(try reader.haven("status").contains("Published content is not signed by this server"))
+    }
+
     @Test func aKeyRotationIsFollowed() throws {
         let world = try World()
+        let said = try String(contentsOf: try #require(world.server.running).stderrURL, encoding: .utf8)
+        #expect(said.contains("haven-server: publisher key \(world.fingerprint)"), "\(said)")
+        #expect(throws: ClientFailure.self) { try World.signingKey("create", server: world.server) }
         let reader = try World.device("reader", role: "reader", in: world.directory, server: world.server)
         try reader.haven("sync", "--retry-for", "0")
 
