@@ -179,4 +179,25 @@ struct PublishedSetVerificationTests {
             #expect(try replica.verifyLocally().verified)
         }
     }
+
+    @Test func anExistingReplicaGetsItsDigestComputedOnOpening() throws {
+        // Given a replica from before signed content: records, and no digest or elements
+        let replica = try makeEmptyReplica()
+        try replica.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(2)))
+        try replica.database.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE published_elements; DROP TABLE verified_rows; DROP TABLE unverified;
+                    DELETE FROM meta WHERE key = 'published_digest';
+                    DELETE FROM grdb_migrations WHERE identifier = 'v5';
+                    """)
+        }
+
+        // When it is opened, Then its digest is the digest of its published records
+        let opened = try Replica.open(at: replica.path, encryptionKey: Fixtures.encryptionKey)
+        let digest = try opened.database.read { db in try Replica.publishedDigest(db) }
+        #expect(digest == PublishedSetDigest(of: Self.created))
+        #expect(digest != PublishedSetDigest())
+        #expect(try opened.recomputedPublishedDigest().altered.isEmpty)
+    }
 }
