@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "HavenCore", targets: ["HavenCore"]),
+        .library(name: "HavenTrust", targets: ["HavenTrust"]),
         .library(name: "HavenServer", targets: ["HavenServer"]),
         .library(name: "HavenClient", targets: ["HavenClient"]),
         .executable(name: "haven-server", targets: ["haven-server"]),
@@ -41,10 +42,18 @@ let package = Package(
     ],
     targets: [
         .target(name: "HavenCore", path: "Sources/Core", swiftSettings: swiftSettings),
+        // Signed content, one definition for server and client: the published set's hash, the
+        // canonical record encoding it hashes, and the messages the publisher key signs.
+        .target(
+            name: "HavenTrust",
+            dependencies: ["HavenCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Trust",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HavenServer",
             dependencies: [
-                "HavenCore",
+                "HavenCore", "HavenTrust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -69,7 +78,7 @@ let package = Package(
         .target(
             name: "HavenClient",
             dependencies: [
-                "HavenCore",
+                "HavenCore", "HavenTrust",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The link (HTTPClientTransport.swift): no redirects, bounded answers, gzip inflated here.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -94,13 +103,14 @@ let package = Package(
             dependencies: ["HavenCore", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TrustTests", dependencies: ["HavenTrust"], swiftSettings: swiftSettings),
         // What several test targets share: temporary directories, a manual clock, waiting on progress,
         // the storage backends, fresh PostgreSQL databases, seeded randomness.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "HavenServer", "TestSupport",
+                "HavenServer", "HavenTrust", "TestSupport",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -116,7 +126,7 @@ let package = Package(
             name: "ClientTests",
             dependencies: [
                 // HavenServer: the sync engine runs in-process against the real router.
-                "HavenClient", "HavenServer", "TestSupport",
+                "HavenClient", "HavenServer", "HavenTrust", "TestSupport",
                 // The encrypted replica's data keys.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

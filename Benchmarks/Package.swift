@@ -20,6 +20,7 @@ let package = Package(
             dependencies: [
                 .product(name: "HavenCore", package: "Haven"),
                 .product(name: "HavenClient", package: "Haven"),
+                .product(name: "HavenTrust", package: "Haven"),
                 .product(name: "FaultProxy", package: "Haven"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),

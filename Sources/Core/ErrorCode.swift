@@ -104,4 +104,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let invalidArguments = ErrorCode(rawValue: "invalid_arguments")
     /// The command failed on this device; the message says why and what to do.
     public static let commandFailed = ErrorCode(rawValue: "command_failed")
+    /// Published content did not match the publisher's signature, or was signed by a key the
+    /// replica does not trust; the replica kept its last verified state.
+    public static let unverifiedContent = ErrorCode(rawValue: "unverified_content")
 }

@@ -73,10 +73,13 @@ public struct PullResponse: Sendable, Hashable, Codable {
     /// the caller's visibility is applied), so that a client can size its pages to the whole
     /// download. Absent on the last page.
     public var remaining: Int?
+    /// The publisher's signature over the published set at ``cursor``, on a page that brings the
+    /// caller to the head (no `more`) of a server with a signing key.
+    public var signature: PublishedSetSignature?
 
     public init(
         changes: [RecordState], removed: [String] = [], conflicts: [Conflict], cursor: SyncCursor, more: Bool,
-        serverTime: UInt64, remaining: Int? = nil
+        serverTime: UInt64, remaining: Int? = nil, signature: PublishedSetSignature? = nil
     ) {
         self.changes = changes
         self.removed = removed
@@ -85,9 +88,10 @@ public struct PullResponse: Sendable, Hashable, Codable {
         self.more = more
         self.serverTime = serverTime
         self.remaining = remaining
+        self.signature = signature
     }
     private enum CodingKeys: String, CodingKey {
-        case changes, removed, conflicts, cursor, more, serverTime, remaining
+        case changes, removed, conflicts, cursor, more, serverTime, remaining, signature
     }
 
     // Empty lists are left out: most polls find nothing new, and on a metered link every byte
@@ -101,6 +105,7 @@ public struct PullResponse: Sendable, Hashable, Codable {
         more = try container.decode(Bool.self, forKey: .more)
         serverTime = try container.decode(UInt64.self, forKey: .serverTime)
         remaining = try container.decodeIfPresent(Int.self, forKey: .remaining)
+        signature = try container.decodeIfPresent(PublishedSetSignature.self, forKey: .signature)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -112,6 +117,7 @@ public struct PullResponse: Sendable, Hashable, Codable {
         try container.encode(more, forKey: .more)
         try container.encode(serverTime, forKey: .serverTime)
         try container.encodeIfPresent(remaining, forKey: .remaining)
+        try container.encodeIfPresent(signature, forKey: .signature)
     }
 }
 

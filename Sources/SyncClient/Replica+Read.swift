@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HavenCore
+import HavenTrust
 
 /// What the replica holds, for the read commands.
 extension Replica {
@@ -72,7 +73,12 @@ extension Replica {
                 cursorAgeSeconds: settings.lastPull.map { Int((Int64(now) - Int64($0)) / 1000) },
                 batchSize: settings.batchSize ?? SyncEngine.Configuration.defaultBatchSize,
                 pageSize: settings.pageSize ?? SyncEngine.Configuration.defaultPageLimit,
-                rejected: try rejectedChanges(db))
+                rejected: try rejectedChanges(db),
+                publisherKey: try Self.publisherKey(db)?.id,
+                verifiedSeq: try ReplicaSettings.string(db, .verifiedSignature)
+                    .map { try Self.decode(PublishedSetSignature.self, $0).seq },
+                verificationFailed: try ReplicaSettings.string(db, .verificationFailure) == "failed",
+                unverifiedRecords: try count("SELECT COUNT(*) FROM unverified"))
         }
     }
 
@@ -156,4 +162,13 @@ public struct ReplicaStatus: Sendable, Codable {
     public var pageSize: Int
     /// The rejected changes themselves.
     public var rejected: [RejectedChange]
+    /// The pinned publisher key's fingerprint; nil when none is pinned.
+    public var publisherKey: String?
+    /// The change log position of the last signature that verified; nil before the first.
+    public var verifiedSeq: Int64?
+    /// Whether the last check of the publisher's signature failed (after its download again),
+    /// or `haven verify` found the replica altered.
+    public var verificationFailed: Bool
+    /// Records no verified signature covers now.
+    public var unverifiedRecords: Int
 }

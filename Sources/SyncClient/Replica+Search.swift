@@ -278,6 +278,8 @@ public struct SearchResult: Sendable, Hashable, Codable {
     public var snippet: String
     /// Lower is better; comparable only within one search.
     public var score: Double
+    /// True when no verified signature covers the record (left out otherwise).
+    public var unverified: Bool? = nil
 }
 
 /// Short excerpts around a match, on one line.

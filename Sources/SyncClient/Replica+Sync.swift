@@ -24,6 +24,9 @@ extension Replica {
     public func acknowledge(_ response: PushResponse) throws -> Int {
         try database.write { db in
             var dropped = 0
+            let answered = try response.results.compactMap {
+                try String.fetchOne(db, sql: "SELECT record_id FROM outbox WHERE change_id = ?", arguments: [$0.id])
+            }
             // Prepared once for the batch, not once a change.
             let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE change_id = ?")
             for result in response.results {
@@ -49,6 +52,8 @@ extension Replica {
                 }
             }
             try dropSettledServerStates(db)
+            // A record whose kept server state went now has its row as the server's values.
+            try Self.refreshPublished(db, ids: answered)
             try recordServerTime(db, response.serverTime)
             return dropped
         }
@@ -81,10 +86,15 @@ extension Replica {
             var clock = clock(settings)
             // Most pages touch no record with unsent changes: then no lookup per record.
             let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
+            // A download from scratch has no cursor, or (past its first page) one whose base is 0.
+            let verified = try VerifiedRows(db, redownload: (settings.cursor?.seq ?? 0) == 0)
             for delta in page.changes {
                 let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
+                try verified.keep(db, id: delta.id, row: row)
                 var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
                 guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
+                // A record altered here is replaced whole by the server's state, not merged with it.
+                if try verified.replaces(db, id: delta.id) { record = RecordState(id: delta.id, kind: delta.kind) }
                 record.merge(delta)
                 try save(db, record)
                 if keepsServerStates { try mergeIntoServerState(db, delta) }
@@ -104,6 +114,8 @@ extension Replica {
                 if unsent {
                     applied.kept.append(id)
                 } else {
+                    try verified.keep(
+                        db, id: id, row: try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id]))
                     try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
                     applied.removed += 1
                 }
@@ -114,6 +126,7 @@ extension Replica {
                     sql: "INSERT INTO conflicts (record_id, body, received_at) VALUES (?, ?, ?)",
                     arguments: [conflict.recordID, try Self.json(conflict), now])
             }
+            try Self.refreshPublished(db, ids: page.changes.map(\.id) + page.removed)
             settings.cursor = page.cursor
             try ReplicaSettings.set(db, .cursor, page.cursor.description)
             try ReplicaSettings.set(db, .clock, clock.last.description)
@@ -150,7 +163,9 @@ extension Replica {
                 DELETE FROM records WHERE id NOT IN (
                     SELECT record_id FROM outbox WHERE status IN ('pending', 'rejected'))
                 """)
-        return db.changesCount
+        let dropped = db.changesCount
+        try Self.resumPublished(db)
+        return dropped
     }
 
     private func recordServerTime(_ db: Database, _ serverTime: UInt64) throws {

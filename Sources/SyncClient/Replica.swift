@@ -119,6 +119,11 @@ public struct Replica: Sendable {
         }
         // The server's state of records with unsent changes (Replica+Discard.swift).
         migrator.registerMigration("v4") { db in try createServerStates(db) }
+        // Signed content (Replica+PublishedSet.swift).
+        migrator.registerMigration("v5") { db in
+            try createPublishedSet(db)
+            try refreshPublished(db, ids: try String.fetchAll(db, sql: "SELECT id FROM records UNION SELECT id FROM server_states"))
+        }
         return migrator
     }
 

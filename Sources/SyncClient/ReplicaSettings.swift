@@ -20,6 +20,11 @@ public struct ReplicaSettings: Sendable {
         case insecureHTTP = "insecure_http"
         /// What the server last said of the token (`GET /v1/me`, Replica+Account.swift).
         case accountName = "account_name", role, recordBytes = "record_bytes", review
+        /// Signed content (Replica+PublishedSet.swift, Replica+Verification.swift): the pinned
+        /// publisher key, the running digest, the last verified signature, and whether a
+        /// verification failed (`retrying` while the one re-download runs, then `failed`).
+        case publisherKey = "publisher_key", publishedDigest = "published_digest"
+        case verifiedSignature = "verified_signature", verificationFailure = "verification_failure"
     }
 
     public var server: URL
@@ -81,6 +86,11 @@ public struct ReplicaSettings: Sendable {
             role: values[Key.role.rawValue].flatMap(Role.init(rawValue:)),
             recordBytes: values[Key.recordBytes.rawValue].flatMap { Int($0) },
             review: values[Key.review.rawValue].flatMap(ReviewPolicy.init(rawValue:)))
+    }
+
+    /// One value, read alone.
+    static func string(_ db: Database, _ key: Key) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.rawValue])
     }
 
     static func set(_ db: Database, _ key: Key, _ value: String?) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenTrust
 
 /// The sync protocol's two calls over a transport, with errors decoded from the JSON shape.
 ///
@@ -69,6 +70,11 @@ public struct ServerAPI: Sendable {
     /// `GET /v1/records/{id}/history` (editors and admins).
     public func history(of id: String) async throws -> RecordHistory {
         try await send("GET", url: server.appendingPathComponent("v1/records/\(id)/history"), headers: [:], body: nil)
+    }
+
+    /// `GET /v1/publisher`: the publisher's signing keys, oldest first, each endorsed by the one before.
+    public func publisher() async throws -> PublisherKeys {
+        try await send("GET", url: server.appendingPathComponent("v1/publisher"), headers: [:], body: nil)
     }
 
     /// `GET /v1/me`: the token's name and role and the server's limits, checked: a name a

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenTrust
 
 /// Push the outbox in batches, then pull pages until the server has nothing more (DESIGN §5).
 ///
@@ -28,6 +29,10 @@ import HavenCore
 /// request of the pull has failed yet, a page may be a fifteenth of the whole download from the
 /// start instead: what has arrived plus what the server says remains (`remaining`). A first sync
 /// of 1.9 MB at 32 KiB/s and 600 ms then takes 16 round trips instead of 49.
+///
+/// Rule 5. A pull that reaches the head checks the publisher's signature over the published set
+/// (``Replica/checkPublishedSet(_:cursor:chain:retried:)``); on a failure the replica is back at
+/// its last verified state and the pull downloads once more from there before it gives up.
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise. A server whose page limit
@@ -136,6 +141,11 @@ public struct SyncEngine: Sendable {
         /// The sizes the link allowed at the end, which the next sync starts from.
         public var batchSize = 0
         public var pageSize = 0
+        /// What the last check of the publisher's signature found (Replica+Verification.swift);
+        /// nil when no pull reached the head.
+        public var publishedSet: Replica.PublishedSetCheck?
+        /// Records no verified signature covers after the sync.
+        public var unverifiedRecords = 0
 
         /// An empty summary, to add a push or a pull to.
         public init() {}
@@ -152,7 +162,8 @@ public struct SyncEngine: Sendable {
 
     /// Keeps the replica current until the task is cancelled: pushes, pulls, then long-polls
     /// (``Configuration/longPollWait``), pushing new local edits between polls. Cancellation
-    /// ends it between transactions, never inside one.
+    /// ends it between transactions, never inside one. It also ends after a pull whose
+    /// publisher's signature failed twice (rule 5): the summary says so.
     public func watch(into summary: inout Summary) async throws {
         do {
             while true {
@@ -160,6 +171,8 @@ public struct SyncEngine: Sendable {
                 try await push(into: &summary)
                 try await pull(into: &summary, wait: configuration.longPollWait)
                 try replica.recordSyncFinished()
+                // Polling on would download the same unverified pages again and again.
+                if summary.publishedSet == .failed { return }
             }
         } catch is CancellationError {
             return
@@ -270,6 +283,7 @@ public struct SyncEngine: Sendable {
         // Every cursor this pull has been at: one given again with `more` would loop forever.
         var reached = Set([cursor].compactMap { $0 })
         var progress = PullProgress()
+        var retriedCheck = false
         while true {
             let limit = pageLimit(sizes.page, progress)
             let bytesBefore = summary.bytesReceived
@@ -317,10 +331,29 @@ public struct SyncEngine: Sendable {
             }
             report(summary, pull: page.more ? progress.estimate(after: clock.now() - started) : nil)
             if !page.more {
+                let check = try await checkPublishedSet(page, retried: retriedCheck)
+                summary.publishedSet = check
+                if check == .retrying {
+                    // The last verified state is back: download what changed since, once.
+                    retriedCheck = true
+                    cursor = try replica.settings().cursor
+                    reached = Set([cursor].compactMap { $0 })
+                    continue
+                }
+                summary.unverifiedRecords = try replica.unverifiedIDs().count
                 try replica.recordPullFinished()
                 return
             }
         }
+    }
+
+    /// Checks the last page's signature (Replica+Verification.swift), asking the server for its
+    /// key chain when the signature names a key other than the pinned one.
+    private func checkPublishedSet(_ page: PullResponse, retried: Bool) async throws -> Replica.PublishedSetCheck {
+        let pinned = try replica.publisherKey()
+        var chain: [PublisherKeyEntry]?
+        if let signature = page.signature, signature.key != pinned?.id { chain = try await api.publisher().keys }
+        return try replica.checkPublishedSet(page.signature, cursor: page.cursor, chain: chain, retried: retried)
     }
 
     // MARK: - Steps

@@ -90,6 +90,7 @@ package func buildRouter(
     let log = ChangeLog(storage: store, clock: waitClock)
     SyncController(log: log, configuration: configuration, clock: clock, metrics: metrics, tokens: store).addRoutes(to: v1)
     HistoryController(log: log).addRoutes(to: v1)
+    PublisherController(store: store).addRoutes(to: v1)
     AccountController(configuration: configuration).addRoutes(to: v1)
     return router
 }

@@ -101,6 +101,18 @@ package enum CompactJSON {
                 key("remaining")
                 raw(String(remaining))
             }
+            if let signature = response.signature {
+                key("signature")
+                raw(#"{"key":"#)
+                string(signature.key)
+                raw(#","seq":"#)
+                raw(String(signature.seq))
+                raw(#","digest":"#)
+                string(signature.digest)
+                raw(#","signature":"#)
+                string(signature.signature)
+                bytes.append(UInt8(ascii: "}"))
+            }
             bytes.append(UInt8(ascii: "}"))
         }
 

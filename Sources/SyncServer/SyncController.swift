@@ -56,7 +56,7 @@ struct SyncController {
         if wait > 0 { try await confirmCaller(of: request) }
         let answer = PullResponse(
             changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
-            more: page.more, serverTime: clock(), remaining: page.remaining)
+            more: page.more, serverTime: clock(), remaining: page.remaining, signature: page.signature)
         // Written directly: a page is megabytes, and JSONEncoder was a third of a first sync's CPU.
         return Response(
             status: .ok, headers: [.contentType: "application/json"],

@@ -83,9 +83,12 @@ struct SyncOutputTests {
             Set(object.keys) == [
                 "pushed", "applied", "duplicate", "rejected", "purged", "restamped", "pulledRecords",
                 "removedRecords", "keptRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived",
-                "retries", "elapsed", "batchSize", "pageSize",
+                "retries", "elapsed", "batchSize", "pageSize", "publishedSet", "unverifiedRecords",
             ])
         #expect(object["pushed"] as? Int == 1)
+        // A server without a signing key: nothing to verify, and nothing unverified
+        #expect(object["publishedSet"] as? String == "unsigned")
+        #expect(object["unverifiedRecords"] as? Int == 0)
         #expect(object["pages"] as? Int == 2)
         #expect(object["retries"] as? Int == 1)
         #expect(object["elapsed"] as? Double == 0.5)

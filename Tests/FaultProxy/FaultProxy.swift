@@ -48,10 +48,13 @@ public final class FaultProxy: @unchecked Sendable {
         public var blackouts: [Blackout]
         /// Seeds the reset draws, so a failing run can be repeated.
         public var seed: UInt64
+        /// Byte strings replaced in every chunk read, both ways: an attacker on the link.
+        public var rewrites: [Rewrite]
 
         public init(
             latency: Double = 0, bandwidth: Int? = nil, resetProbability: Double = 0,
-            resetAfter: ClosedRange<Int> = 1...65_536, blackouts: [Blackout] = [], seed: UInt64 = 1
+            resetAfter: ClosedRange<Int> = 1...65_536, blackouts: [Blackout] = [], seed: UInt64 = 1,
+            rewrites: [Rewrite] = []
         ) {
             self.latency = latency
             self.bandwidth = bandwidth
@@ -59,6 +62,36 @@ public final class FaultProxy: @unchecked Sendable {
             self.resetAfter = resetAfter
             self.blackouts = blackouts
             self.seed = seed
+            self.rewrites = rewrites
+        }
+    }
+
+    /// One byte string replaced by another of the same length, so no `Content-Length` changes.
+    /// Only what arrives within one chunk read is replaced: enough for short answers on loopback.
+    public struct Rewrite: Sendable {
+        public var from: [UInt8]
+        public var to: [UInt8]
+
+        public init(_ from: String, _ to: String) {
+            precondition(from.utf8.count == to.utf8.count && !from.isEmpty, "a rewrite keeps the length")
+            self.from = Array(from.utf8)
+            self.to = Array(to.utf8)
+        }
+
+        /// `bytes` with every occurrence replaced; how many there were.
+        func apply(to bytes: inout [UInt8]) -> Int {
+            var count = 0
+            var index = 0
+            while index + from.count <= bytes.count {
+                if bytes[index..<index + from.count].elementsEqual(from) {
+                    bytes.replaceSubrange(index..<index + from.count, with: to)
+                    index += from.count
+                    count += 1
+                } else {
+                    index += 1
+                }
+            }
+            return count
         }
     }
 
@@ -108,6 +141,8 @@ public final class FaultProxy: @unchecked Sendable {
         public var blackouts = 0
         /// Holds started by a ``FaultProxy/hold(when:)`` condition.
         public var holds = 0
+        /// Byte strings replaced by the profile's rewrites.
+        public var rewrites = 0
         /// Bytes read from one side and not yet written to the other.
         public var inFlight = 0
         /// When bytes last went each way, in ``FaultProxy/now()`` seconds (0 if never).
@@ -328,8 +363,12 @@ public final class FaultProxy: @unchecked Sendable {
                 abort(connection, reset: false)
                 break
             }
-            let chunk = Array(buffer[0..<count])
-            lock.withLock { totals.inFlight += count }
+            var chunk = Array(buffer[0..<count])
+            let rewritten = profile.rewrites.reduce(0) { $0 + $1.apply(to: &chunk) }
+            lock.withLock {
+                totals.inFlight += count
+                totals.rewrites += rewritten
+            }
             pipe.condition.withLock {
                 pipe.chunks.append((due: Self.now() + profile.latency, bytes: chunk))
                 pipe.queued += count

@@ -3,17 +3,21 @@ import HavenCore
 
 /// haven-bench [--sizes 1000,10000,100000] [--no-slow-link] [--bin DIR] [--output FILE] [--seed N]
 /// haven-bench --pack N FILE [--seed N]
+/// haven-bench --signed-set [--sizes …]
 ///
 /// Drives the release `haven-server` and `haven` binaries over loopback, measures the seven
 /// figures of issue 6 with their floors, and writes them between the markers of FILE
 /// (BENCHMARKS.md), leaving the prose around them as it is. With `--pack`, it only writes the
-/// content pack of N records the run would use (for profiling one step by hand).
+/// content pack of N records the run would use (for profiling one step by hand). With
+/// `--signed-set`, it only measures the signed published set in-process and prints its table
+/// (BENCHMARKS.md, "Signed content").
 var sizes = [1_000, 10_000, 100_000]
 var slowLink = true
 var output: String?
 var seed: UInt64 = 6
 var binaries = FileManager.default.currentDirectoryPath + "/.build-release/release"
 var pack: (size: Int, file: String)?
+var signedSet = false
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -23,6 +27,7 @@ while let argument = arguments.popFirst() {
     case "--seed": seed = UInt64(arguments.popFirst()!)!
     case "--bin": binaries = arguments.popFirst()!
     case "--pack": pack = (Int(arguments.popFirst()!)!, arguments.popFirst()!)
+    case "--signed-set": signedSet = true
     default:
         FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
         exit(64)
@@ -33,6 +38,14 @@ if let pack {
     var generator = DataGenerator(seed: seed)
     try JSONEncoder().encode(ContentPack(records: generator.records(pack.size)))
         .write(to: URL(fileURLWithPath: pack.file))
+    exit(0)
+}
+
+if signedSet {
+    let rows = try SignedSetMeasurement().run(sizes: sizes, seed: seed) {
+        FileHandle.standardError.write(Data("[bench] \($0)\n".utf8))
+    }
+    print(SignedSetMeasurement.markdown(rows))
     exit(0)
 }
 

@@ -51,11 +51,17 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
         func validate() throws { try filter.check(for: Fields.kind) }
 
         func run() throws {
-            let all = try replica.open().records(Fields.kind, includeDeleted: deleted)
+            let opened = try replica.open()
+            let all = try opened.records(Fields.kind, includeDeleted: deleted)
             let records = filter.recordFilter.apply(all)
-            if json { return try printJSON(records.map(RecordView.init)) }
-            let rows = records.map { [$0.id] + Fields.listColumns($0) + ($0.isDeleted ? ["(deleted)"] : []) }
+            let unverified = try opened.unverifiedIDs()
+            if json { return try printJSON(records.map { RecordView($0, unverified: unverified) }) }
+            let rows = records.map {
+                [$0.id] + Fields.listColumns($0) + ($0.isDeleted ? ["(deleted)"] : [])
+                    + (unverified.contains($0.id) ? [UnverifiedNote.mark.text] : [])
+            }
             printTable(header: ["ID"] + Fields.listHeader, rows: rows)
+            if let note = UnverifiedNote.sentence(count: records.filter { unverified.contains($0.id) }.count) { print(note) }
             if let limit = filter.limit, records.count == limit, limit < filter.matching(all) {
                 let matching = filter.matching(all)
                 let note = Words(
@@ -73,8 +79,11 @@ struct RecordsCommand<Fields: RecordFields>: ParsableCommand {
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
-            let record = try replica.open().record(id, kind: Fields.kind)
-            if json { return try printJSON(RecordView(record)) }
+            let opened = try replica.open()
+            let record = try opened.record(id, kind: Fields.kind)
+            let unverified = try opened.unverifiedIDs()
+            if json { return try printJSON(RecordView(record, unverified: unverified)) }
+            if let note = UnverifiedNote.sentence(count: unverified.contains(record.id) ? 1 : 0) { print(note) }
             print("id: \(record.id)")
             if record.isDeleted { print("deleted: yes") }
             let known = RecordSchema.knownFields(of: record.kind)
@@ -173,12 +182,15 @@ struct RecordView: Encodable {
     var kind: RecordKind
     var deleted: Bool
     var fields: [String: JSONValue]
+    /// True when no verified signature covers the record (left out otherwise).
+    var unverified: Bool?
 
-    init(_ record: RecordState) {
+    init(_ record: RecordState, unverified: Set<String> = []) {
         id = record.id
         kind = record.kind
         deleted = record.isDeleted
         fields = record.values
+        self.unverified = unverified.contains(record.id) ? true : nil
     }
 }
 

@@ -20,7 +20,7 @@ struct ReviewCommand: ParsableCommand {
 
         func run() throws {
             let records = try replica.open().recordsInReview()
-            if json { return try printJSON(records.map(RecordView.init)) }
+            if json { return try printJSON(records.map { RecordView($0) }) }
             let rows = records.map { record in
                 [record.id, record.kind.rawValue, (record.values["title"] ?? record.values["name"])?.stringValue ?? ""]
                     + [record.values[ReviewRule.commentField]?.stringValue ?? ""]

@@ -46,7 +46,12 @@ struct SearchCommand: ParsableCommand {
             FileHandle.standardError.write(
                 Data("indexed \(count) records in \(String(format: "%.1f", Date().timeIntervalSince(started))) s\n".utf8))
         }
-        let results = try opened.search(searchQuery)
+        let unverified = try opened.unverifiedIDs()
+        let results = try opened.search(searchQuery).map { result in
+            var result = result
+            if unverified.contains(result.id) { result.unverified = true }
+            return result
+        }
         if json { return try printJSON(results) }
         let words = query.joined(separator: " ")
         if results.isEmpty { return print(Words("no matches for \(words)", korean: "찾는 말과 맞는 기록이 없습니다: \(words)")) }
@@ -55,9 +60,11 @@ struct SearchCommand: ParsableCommand {
         let widths = columns.map { $0.map(\.count).max() ?? 0 }
         for (index, result) in results.enumerated() {
             let cells = zip(columns, widths).map { $0.0[index].padding(toLength: $0.1, withPad: " ", startingAt: 0) }
-            print(([result.id] + cells + [result.title]).joined(separator: "  "))
+            let mark = result.unverified == true ? [UnverifiedNote.mark.text] : []
+            print(([result.id] + cells + [result.title] + mark).joined(separator: "  "))
             if !result.snippet.isEmpty { print("    \(result.snippet)") }
         }
+        if let note = UnverifiedNote.sentence(count: results.filter { $0.unverified == true }.count) { print(note) }
     }
 }
 

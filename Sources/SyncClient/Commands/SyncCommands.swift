@@ -17,6 +17,8 @@ struct InitCommand: AsyncParsableCommand {
             For an https:// server, init shows the SHA-256 of the server's public key and pins it: compare it \
             with the one the server's admin gave you, or give that one with --pin sha256/BASE64. Later \
             connections refuse any other key, whoever signed its certificate.
+            init also pins the publisher's signing key (shown as ed25519:…; or give it with --publisher-key): \
+            every sync checks the published content against its signature.
             """)
 
     @OptionGroup var replica: ReplicaOptions
@@ -30,6 +32,11 @@ struct InitCommand: AsyncParsableCommand {
     var noEncryption = false
     @Flag(help: "Create the replica without reaching the server (no link now); the first sync checks it.")
     var offline = false
+    @Option(
+        help: ArgumentHelp(
+            "The publisher's signing key as its admin gave it (fingerprint ed25519:… or the key); init refuses any other.",
+            valueName: "key"))
+    var publisherKey: String?
 
     func validate() throws {
         let url = try ServerAddress.parse(server, pin: pin)
@@ -54,6 +61,11 @@ struct InitCommand: AsyncParsableCommand {
                 ).text)
         }
         let account = offline ? nil : try await ServerAddress.check(url, token: secret, link: link)
+        // Offline, the first signed sync pins the key it names (with --publisher-key, only that one).
+        let publisher =
+            offline
+            ? try publisherKey.map(PublisherPin.parseRawKey)
+            : try await PublisherPin.fetch(from: url, token: secret, link: link, expected: publisherKey)
         if !FileManager.default.fileExists(atPath: replica.path) {
             ReplicaKeyFile.destroy(beside: replica.path)  // left by an init cut short: it would claim the new replica
         }
@@ -61,6 +73,7 @@ struct InitCommand: AsyncParsableCommand {
             try passphrase.map { try Replica.createEncrypted(at: replica.path, server: url, token: secret, link: link, passphrase: $0).replica() }
             ?? Replica.create(at: replica.path, server: url, token: secret, link: link)
         if let account { try created.saveAccount(account) }
+        if let publisher { try created.pinPublisherKey(publisher) }
         let replicaID = try created.settings().replicaID
         print(
             passphrase == nil
@@ -127,8 +140,13 @@ struct SyncOptions: ParsableArguments {
     }
 
     func report(_ summary: SyncEngine.Summary) throws {
-        if json { return try printJSON(summary) }
-        Self.summaryLines(summary).forEach { print($0) }
+        if json {
+            try printJSON(summary)
+        } else {
+            Self.summaryLines(summary).forEach { print($0) }
+        }
+        // Said above in words; a script sees it in the exit status.
+        if summary.publishedSet == .failed { throw ExitCode.failure }
     }
 
     /// What a sync, push or pull prints when it is done, without `--json`.
@@ -214,6 +232,14 @@ struct SyncOptions: ParsableArguments {
                         + "purged for good",
                     korean: "보내지 않은 변경 \(summary.purged)개를 버렸습니다: 그 기록들은 서버에서 삭제된 뒤 "
                         + "완전히 지워졌습니다"))
+        }
+        if summary.publishedSet == .failed {
+            lines.append(
+                Words(
+                    "published content did NOT match the publisher's signature, twice: \(summary.unverifiedRecords) "
+                        + "record(s) are marked unverified, the rest is kept as last verified ('haven status')",
+                    korean: "게시된 내용이 게시자의 서명과 두 번 맞지 않았습니다: 기록 \(summary.unverifiedRecords)개를 "
+                        + "확인되지 않음으로 표시했고, 나머지는 마지막으로 확인된 상태로 두었습니다 ('haven status')"))
         }
         return lines.map(\.text)
     }
@@ -348,6 +374,7 @@ struct StatusCommand: ParsableCommand {
                     + "\(count(status.resources, "resource")).",
                 korean: "이야기 \(status.stories)개와 지원 정보 \(status.resources)개가 있습니다."),
         ]
+        lines.append(publishedSetLine(status))
         let unsent = status.unsentChanges
         lines.append(
             unsent == 0
@@ -392,6 +419,33 @@ struct StatusCommand: ParsableCommand {
                 korean: "연결이 마지막으로 허용한 크기: 한 번에 변경 \(status.batchSize)개, 페이지마다 기록 "
                     + "\(status.pageSize)개."))
         return lines.map(\.text) + rejectedLines(status.rejected)
+    }
+
+    /// Whether the published content here is what the publisher signed (Replica+Verification.swift).
+    static func publishedSetLine(_ status: ReplicaStatus) -> Words {
+        let unverified = status.unverifiedRecords
+        if status.verificationFailed || unverified > 0 {
+            return Words(
+                "Published content did NOT match the publisher's signature: \(unverified) record(s) are marked "
+                    + "unverified and the rest is kept as last verified. Do not trust what is marked unverified; "
+                    + "run 'haven sync' to try again, and tell the server's admin.",
+                korean: "게시된 내용이 게시자의 서명과 맞지 않았습니다: 기록 \(unverified)개를 확인되지 않음으로 표시했고, "
+                    + "나머지는 마지막으로 확인된 상태로 두었습니다. 확인되지 않음으로 표시된 내용은 믿지 마세요. "
+                    + "'haven sync'로 다시 시도하고, 서버 관리자에게 알리세요.")
+        }
+        if let seq = status.verifiedSeq, let key = status.publisherKey {
+            return Words(
+                "Published content is verified: signed by the publisher key \(key) at position \(seq).",
+                korean: "게시된 내용을 확인했습니다: 게시자 키 \(key)가 위치 \(seq)에서 서명했습니다.")
+        }
+        if let key = status.publisherKey {
+            return Words(
+                "Published content is not verified yet (publisher key \(key)): run 'haven sync'.",
+                korean: "게시된 내용을 아직 확인하지 않았습니다 (게시자 키 \(key)): 'haven sync'를 실행하세요.")
+        }
+        return Words(
+            "Published content is not signed by this server: nothing here is verified.",
+            korean: "이 서버는 게시된 내용에 서명하지 않습니다: 여기 있는 것은 확인되지 않았습니다.")
     }
 
     /// "12 min ago", "just now".

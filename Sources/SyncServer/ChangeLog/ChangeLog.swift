@@ -1,4 +1,5 @@
 import HavenCore
+import HavenTrust
 import ServiceLifecycle
 
 /// The server's sync algorithm, written once for every backend: push, pull and compaction of the
@@ -19,7 +20,12 @@ import ServiceLifecycle
 /// cannot be caught up with deltas: the pull throws ``CursorExpired``.
 ///
 /// Rule 5. Compaction (``CompactionPlan``) purges deletes and superseded entries older than the
-/// retention window; a purged record's id stays, so it never comes back.
+/// retention window; a purged record's id stays, so it never comes back. It never changes the
+/// published set: only deleted records and superseded entries go.
+///
+/// Rule 6. Each push keeps the published set's digest (``PublishedSetDigest``) in its
+/// transaction (``PushBatch/logWrites``); a page that brings its caller to the head carries the
+/// signing key's signature over the digest read in the page's snapshot, at the page's cursor.
 ///
 /// For example, what `POST /v1/changes` and `GET /v1/changes` run:
 /// ```swift
@@ -119,7 +125,8 @@ package struct ChangeLog: Sendable {
             changes: page.changes, removed: page.removed, conflicts: conflicts,
             cursor: page.more
                 ? SyncCursor(epoch: epoch, seq: since, position: through) : SyncCursor(epoch: epoch, seq: through),
-            more: page.more, remaining: page.more ? max(0, rows.recordsAfterPosition - page.readableTaken) : nil)
+            more: page.more, remaining: page.more ? max(0, rows.recordsAfterPosition - page.readableTaken) : nil,
+            signature: page.more ? nil : try rows.signingKey?.sign(rows.publishedDigest, seq: through))
     }
 
     /// Purges, in one transaction, what the retention window no longer needs (rule 5).
@@ -165,6 +172,9 @@ package struct PullPage: Sendable, Hashable {
     package var more: Bool
     /// When `more`: how many records the caller may read changed after this page.
     package var remaining: Int? = nil
+    /// On the last page, when the server has a signing key: its signature over the published
+    /// set at the page's cursor (rule 6).
+    package var signature: PublishedSetSignature? = nil
 
     /// Whether the page tells the caller nothing new.
     package var isEmpty: Bool { changes.isEmpty && removed.isEmpty && conflicts.isEmpty && !more }

@@ -1,4 +1,5 @@
 import HavenCore
+import HavenTrust
 
 /// What ``ChangeLog`` needs from a database: rows read and rows written, in transactions. Nothing
 /// about sync is decided here; one implementation per backend does I/O only.
@@ -18,6 +19,9 @@ import HavenCore
 ///    deletes the newest entry.
 /// 4. An author's change id is in the log at most once (a unique index: the last line of defence).
 /// 5. Deleted content is overwritten or vacuumed, so purged testimony leaves the disk.
+/// 6. The published set's digest is stored beside the log, written in the transaction of the
+///    push that changes it and read in the snapshot of the pull that reports it; a new or
+///    migrated database computes it once from its records.
 package protocol ChangeLogStorage: Sendable {
     /// The store's random id, carried in every cursor it issues.
     var epoch: String { get }
@@ -105,6 +109,8 @@ package struct PushKeys: Sendable {
 package struct PushRows: Sendable {
     /// The largest `seq` ever given.
     package var head: Int64
+    /// The digest of the published set at `head` (rule 6).
+    package var publishedDigest = PublishedSetDigest()
     /// The author's changes already in the log under the batch's change ids, by id.
     package var loggedChanges: [String: Change] = [:]
     /// The token each of the batch's replica ids is bound to, where it is.
@@ -133,6 +139,8 @@ package struct LogWrites: Sendable {
     package var conflicts: [(seq: Int64, conflict: Conflict)] = []
     /// Replica ids seen for the first time, bound to the token that used them.
     package var replicaOwners: [String: String] = [:]
+    /// The published set's new digest; nil when the push leaves the set as it was.
+    package var publishedDigest: PublishedSetDigest?
 }
 
 /// The rows a pull page is made from (``ChangeLogStorage/pullRows(after:limit:recipient:)``).
@@ -148,6 +156,10 @@ package struct PullRows: Sendable {
     package var conflicts: [(seq: Int64, conflict: Conflict)]
     /// Token id → name, for naming the winners of ``conflicts``; empty when there are none.
     package var tokenNames: [String: String]
+    /// The digest of the published set at `head` (rule 6).
+    package var publishedDigest = PublishedSetDigest()
+    /// The key that signs now; nil when the server has none.
+    package var signingKey: PublisherSigningKey? = nil
 }
 
 /// The rows compaction decides from.

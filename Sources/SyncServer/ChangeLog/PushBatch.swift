@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenTrust
 
 /// Decides a pushed batch, change by change, from the rows the store read: which are applied,
 /// and what that writes. Pure: the store runs it inside its transaction.
@@ -15,6 +16,9 @@ struct PushBatch {
     private var logged: [String: Change]
     private let purged: Set<String>
     private var records: [String: StoredRecord]
+    /// The records as the store read them, before the batch.
+    private let before: [String: StoredRecord]
+    private let digest: PublishedSetDigest
     private var replicaOwners: [String: String]
     /// Ids of the records changed so far, in the order first changed.
     private var changedRecords: [String] = []
@@ -28,13 +32,25 @@ struct PushBatch {
         self.logged = rows.loggedChanges
         self.purged = rows.purgedRecordIDs
         self.records = rows.records
+        self.before = rows.records
+        self.digest = rows.publishedDigest
         self.replicaOwners = rows.replicaOwners
     }
 
-    /// What the store writes for the changes added so far.
+    /// What the store writes for the changes added so far: with the published set's digest
+    /// updated record by record, each record's state before the batch out and after it in.
     var logWrites: LogWrites {
         var writes = writes
         writes.records = changedRecords.compactMap { records[$0] }
+        var published = digest
+        for id in changedRecords {
+            let old = before[id].map(\.record).flatMap { Publication.isInPublishedSet($0) ? $0.state : nil }
+            let new = records[id].map(\.record).flatMap { Publication.isInPublishedSet($0) ? $0.state : nil }
+            guard old != new else { continue }
+            if let old { published.remove(old) }
+            if let new { published.add(new) }
+        }
+        writes.publishedDigest = published == digest ? nil : published
         return writes
     }
 

@@ -10,10 +10,11 @@ enum Visibility {
         return isOwn || isPublic(stored.record)
     }
 
-    /// Whether every role may read the record.
+    /// Whether every role may read the record (``Publication``, rule 1).
     static func isPublic(_ record: TrackedRecord) -> Bool {
-        let restricted = record.kind == .story && record.fields["sensitivity"]?.register.value == .string("restricted")
-        return !restricted && status(of: record) == "published"
+        Publication.isPublic(
+            kind: record.kind, status: record.fields["status"]?.register.value,
+            sensitivity: record.fields["sensitivity"]?.register.value)
     }
 
     /// A record without a status counts as a draft: nothing is published by omission.

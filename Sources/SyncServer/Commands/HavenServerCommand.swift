@@ -7,7 +7,9 @@ public struct HavenServerCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "haven-server",
         abstract: "The Haven sync server: an append-only change log behind an HTTP API.",
-        subcommands: [ServeCommand.self, TokenCommand.self, ImportCommand.self, CompactCommand.self])
+        subcommands: [
+            ServeCommand.self, TokenCommand.self, ImportCommand.self, CompactCommand.self, SigningKeyCommand.self,
+        ])
 
     public init() {}
 }

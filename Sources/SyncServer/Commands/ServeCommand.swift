@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HavenCore
+import HavenTrust
 import Hummingbird
 import Logging
 import NIOCore
@@ -72,6 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, configuration: configuration, logger: logger,
             compaction: .init(retention: retention.milliseconds, interval: .milliseconds(compactEvery.milliseconds)),
             onListening: { [host] port in
+                // What clients pin (haven init --publisher-key), or that nothing is signed.
+                let keys = (try? await store.signingKeys()) ?? []
+                FileHandle.standardError.write(
+                    Data(
+                        (keys.last.map { "haven-server: publisher key \($0.key.publicKey.id)\n" }
+                            ?? "haven-server: no signing key: published content is not signed; create one with 'haven-server signing-key create'\n").utf8))
                 // Scripts and tests wait for this line; it is the only thing serve prints on stdout.
                 FileHandle.standardOutput.write(Data("haven-server listening on \(scheme)://\(host):\(port)\n".utf8))
             })

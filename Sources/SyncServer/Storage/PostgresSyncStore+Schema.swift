@@ -1,4 +1,5 @@
 import HavenCore
+import HavenTrust
 import Logging
 import PostgresNIO
 
@@ -60,7 +61,26 @@ extension PostgresSyncStore {
             "ALTER TABLE tokens ADD COLUMN last_used_at BIGINT",
             "CREATE INDEX tokens_by_name ON tokens (name)",
         ],
+        [
+            // The publisher's signing keys, oldest first (as on SQLite). The published set's
+            // digest is computed once after the statements (``storePublishedDigest(_:logger:)``).
+            """
+            CREATE TABLE signing_keys (
+                number BIGINT PRIMARY KEY, id TEXT NOT NULL UNIQUE, private_key BYTEA NOT NULL, endorsement BYTEA,
+                created_at BIGINT NOT NULL)
+            """,
+        ],
     ]
+
+    /// Computes the published set's digest from the records and stores it, once: a database
+    /// that has one keeps it (pushes maintain it).
+    private static func storePublishedDigest(_ connection: PostgresConnection, logger: Logger) async throws {
+        let key = PublishedSetDigest.metaKey
+        guard try await !connection.exists("SELECT 1 FROM meta WHERE key = \(key)", logger) else { return }
+        let digest = try PublishedSetDigest.computed(
+            fromStoredStates: try await connection.rows("SELECT state FROM records WHERE is_public = 1", as: String.self, logger))
+        try await connection.query("INSERT INTO meta (key, value) VALUES (\(key), \(digest.stored))", logger: logger)
+    }
 
     /// An arbitrary constant: the advisory lock that migrations take.
     private static let migrationLock: Int64 = 0x4861_7665_6E00
@@ -83,6 +103,7 @@ extension PostgresSyncStore {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
             }
+            try await storePublishedDigest(connection, logger: logger)
             if version == nil {
                 try await connection.query(
                     "INSERT INTO meta (key, value) VALUES ('epoch', \(TokenSecret.generateID()))", logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenTrust
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -100,7 +101,8 @@ public final class PostgresSyncStore: SyncStore {
         let logger = self.logger
         return try await client.transaction(logger: logger) { connection in
             var rows = PushRows(
-                head: try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger))
+                head: try await connection.one("SELECT seq FROM log_head FOR UPDATE", as: Int64.self, logger),
+                publishedDigest: try await Self.publishedDigest(connection, logger))
             let recordIDs = Array(Set(keys.recordIDs))
             for (id, body) in try await connection.rows(
                 "SELECT change_id, body FROM change_log WHERE author = \(keys.author) AND change_id = ANY(\(keys.changeIDs))",
@@ -171,6 +173,10 @@ public final class PostgresSyncStore: SyncStore {
                 """, logger: logger)
         }
         try await connection.query("UPDATE log_head SET seq = \(last.seq)", logger: logger)
+        if let digest = writes.publishedDigest {
+            try await connection.query(
+                "UPDATE meta SET value = \(digest.stored) WHERE key = \(PublishedSetDigest.metaKey)", logger: logger)
+        }
         // Delivered when the transaction commits, to every instance listening.
         try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(commitChannel)"), logger: logger)
     }
@@ -211,7 +217,9 @@ public final class PostgresSyncStore: SyncStore {
             return PullRows(
                 head: head, horizon: try await Self.horizon(connection, logger), records: records,
                 recordsAfterPosition: Int(count), conflicts: conflicts,
-                tokenNames: Dictionary(names, uniquingKeysWith: { first, _ in first }))
+                tokenNames: Dictionary(names, uniquingKeysWith: { first, _ in first }),
+                publishedDigest: try await Self.publishedDigest(connection, logger),
+                signingKey: try await Self.currentSigningKey(connection, logger))
         }
     }
 
@@ -350,6 +358,14 @@ public final class PostgresSyncStore: SyncStore {
                 record: try StoredJSON.decode(TrackedRecord.self, from: row.0), creator: row.1, claimedSeq: row.2,
                 firstPublicSeq: row.3)
         }
+    }
+
+    private static func publishedDigest(_ connection: PostgresConnection, _ logger: Logger) async throws
+        -> PublishedSetDigest
+    {
+        try PublishedSetDigest(
+            stored: try await connection.one(
+                "SELECT value FROM meta WHERE key = \(PublishedSetDigest.metaKey)", as: String.self, logger))
     }
 
     private static func horizon(_ connection: PostgresConnection, _ logger: Logger) async throws -> Int64 {

@@ -1,4 +1,5 @@
 import GRDB
+import HavenTrust
 
 /// The SQLite schema and its migrations. `SchemaParityTests` checks it against the PostgreSQL
 /// schema (`PostgresSyncStore+Schema.swift`): the same tables, columns and indexes.
@@ -84,6 +85,21 @@ extension SQLiteSyncStore {
                     -- may hold duplicates, so no unique index) and tokens are revoked by name.
                     CREATE INDEX tokens_by_name ON tokens (name);
                     """)
+        }
+        migrator.registerMigration("v6") { db in
+            try db.execute(
+                sql: """
+                    -- The publisher's signing keys, oldest first; each after the first endorsed by
+                    -- the one before it.
+                    CREATE TABLE signing_keys (
+                        number INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, private_key BLOB NOT NULL,
+                        endorsement BLOB, created_at INTEGER NOT NULL);
+                    """)
+            // The published set's digest, computed once from the records; pushes keep it since.
+            let digest = try PublishedSetDigest.computed(
+                fromStoredStates: try String.fetchAll(db, sql: "SELECT state FROM records WHERE is_public = 1"))
+            try db.execute(
+                sql: "INSERT INTO meta (key, value) VALUES (?, ?)", arguments: [PublishedSetDigest.metaKey, digest.stored])
         }
         return migrator
     }

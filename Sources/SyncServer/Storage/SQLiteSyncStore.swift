@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HavenCore
+import HavenTrust
 import ServiceLifecycle
 
 /// The default store: one SQLite file in WAL mode with `synchronous=FULL`, zero set-up.
@@ -48,7 +49,7 @@ public struct SQLiteSyncStore: SyncStore {
             let purged = try db.cachedStatement(sql: "SELECT 1 FROM purged_records WHERE id = ?")
             let record = try db.cachedStatement(sql: "SELECT \(Self.recordColumns) FROM records WHERE id = ?")
             let replica = try db.cachedStatement(sql: "SELECT token_id FROM replicas WHERE id = ?")
-            var rows = PushRows(head: try Self.head(db))
+            var rows = PushRows(head: try Self.head(db), publishedDigest: try Self.publishedDigest(db))
             for id in Set(keys.changeIDs) {
                 if let body = try String.fetchOne(logged, arguments: [keys.author, id]) {
                     rows.loggedChanges[id] = try StoredJSON.decode(Change.self, from: body)
@@ -98,6 +99,10 @@ public struct SQLiteSyncStore: SyncStore {
         for (seq, found) in writes.conflicts {
             try conflict.execute(arguments: [seq, found.recipient, try StoredJSON.encode(found)])
         }
+        if let digest = writes.publishedDigest {
+            try db.execute(
+                sql: "UPDATE meta SET value = ? WHERE key = ?", arguments: [digest.stored, PublishedSetDigest.metaKey])
+        }
     }
 
     package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws
@@ -138,7 +143,8 @@ public struct SQLiteSyncStore: SyncStore {
                     uniquingKeysWith: { first, _ in first })
             return PullRows(
                 head: head, horizon: try Self.horizon(db), records: records, recordsAfterPosition: count,
-                conflicts: conflicts, tokenNames: names)
+                conflicts: conflicts, tokenNames: names, publishedDigest: try Self.publishedDigest(db),
+                signingKey: try Self.currentSigningKey(db))
         }
     }
 
@@ -252,6 +258,12 @@ public struct SQLiteSyncStore: SyncStore {
     /// The highest `seq` ever given to a change, purged or not.
     private static func head(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'change_log'") ?? 0
+    }
+
+    private static func publishedDigest(_ db: Database) throws -> PublishedSetDigest {
+        let text = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [PublishedSetDigest.metaKey])
+        return try PublishedSetDigest(stored: text ?? "")
     }
 
     private static func horizon(_ db: Database) throws -> Int64 {

@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import HavenServer
+import HavenTrust
 import HummingbirdTesting
 import Logging
 import TestSupport
@@ -70,6 +71,23 @@ final class InProcessServer: Sendable {
         let app = try buildApplication(
             store: try SQLiteSyncStore(path: path), configuration: configuration, logger: logger, clock: clock.read)
         return try await app.test(.router, body)
+    }
+
+    /// Gives the server a new publisher signing key, as `haven-server signing-key create` (or,
+    /// with `endorsed`, `rotate`) does, and returns it.
+    ///
+    /// - Parameter endorsed: whether the newest key so far endorses the new one; without, the
+    ///   new key replaces it unendorsed, as a hostile server would.
+    @discardableResult
+    func addSigningKey(endorsed: Bool = true) async throws -> PublisherSigningKey {
+        let key = PublisherSigningKey()
+        let store = try SQLiteSyncStore(path: path)
+        try await store.addSigningKey { existing in
+            StoredSigningKey(
+                key: key, endorsement: endorsed ? try existing.last?.key.endorse(key.publicKey) : nil, createdAt: 0)
+        }
+        try store.close()
+        return key
     }
 
     /// Pushes `records` as changes of another device with `role`'s token, one that has pulled

@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import HavenCore
+import HavenTrust
+
+/// The replica's digest of its published set, kept as the server's own is (HavenTrust's
+/// ``PublishedSetDigest``), so that the publisher's signature can be checked after every sync
+/// without hashing every record.
+///
+/// Rule 1. The digest is over the server's values: a record's state as the server holds it
+/// (its kept `server_states` row while it has unsent changes, its `records` row otherwise), not
+/// over this replica's own unsent edits.
+///
+/// Rule 2. Each record in the published set has its element's seed in `published_elements`, so
+/// that a record leaving the set is removed from the digest without a copy of what it held.
+/// Every transaction that changes a record's server values refreshes its element.
+///
+/// Rule 3. ``recomputedPublishedDigest(_:)`` computes the digest again from the records
+/// themselves: what `haven verify` holds against the last verified signature.
+extension Replica {
+    static func createPublishedSet(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                -- The element seed (SHA-256 of the canonical encoding) of each record in the published set.
+                CREATE TABLE published_elements (id TEXT PRIMARY KEY, seed BLOB NOT NULL) WITHOUT ROWID;
+                -- A record's row as it was at the last verified signature, kept the first time a
+                -- pull changes it after that; state NULL: the record was not there.
+                CREATE TABLE verified_rows (id TEXT PRIMARY KEY, state TEXT) WITHOUT ROWID;
+                -- Records whose content no verified signature covers now.
+                CREATE TABLE unverified (id TEXT PRIMARY KEY) WITHOUT ROWID;
+                """)
+    }
+
+    /// The running digest of the published set.
+    static func publishedDigest(_ db: Database) throws -> PublishedSetDigest {
+        try ReplicaSettings.string(db, .publishedDigest)
+            .flatMap { Data(base64Encoded: $0) }.flatMap { PublishedSetDigest(bytes: $0) } ?? PublishedSetDigest()
+    }
+
+    static func setPublishedDigest(_ db: Database, _ digest: PublishedSetDigest) throws {
+        try ReplicaSettings.set(db, .publishedDigest, Data(digest.bytes).base64EncodedString())
+    }
+
+    /// The record as the server holds it, as far as this replica has seen (rule 1); nil when the
+    /// server has no such record.
+    static func serverView(_ db: Database, of id: String) throws -> RecordState? {
+        if let kept = try Row.fetchOne(db, sql: "SELECT state FROM server_states WHERE id = ?", arguments: [id]) {
+            return try (kept["state"] as String?).map { try decode(RecordState.self, $0) }
+        }
+        return try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id])
+            .map { try decode(RecordState.self, $0) }
+    }
+
+    /// Brings the elements of `ids` and the running digest up to date with their server
+    /// values (rule 2).
+    static func refreshPublished(_ db: Database, ids: some Sequence<String>) throws {
+        var digest = try publishedDigest(db)
+        let before = digest
+        let find = try db.cachedStatement(sql: "SELECT seed FROM published_elements WHERE id = ?")
+        for id in Set(ids) {
+            let old = try Data.fetchOne(find, arguments: [id]).map { Array($0) }
+            let new = try serverView(db, of: id).flatMap {
+                Publication.isInPublishedSet($0) ? PublishedSetDigest.elementSeed(of: $0) : nil
+            }
+            guard old != new else { continue }
+            if let old { digest.remove(seed: old) }
+            if let new {
+                digest.add(seed: new)
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO published_elements (id, seed) VALUES (?, ?)", arguments: [id, Data(new)])
+            } else {
+                try db.execute(sql: "DELETE FROM published_elements WHERE id = ?", arguments: [id])
+            }
+        }
+        if digest != before { try setPublishedDigest(db, digest) }
+    }
+
+    /// Drops the elements of records no longer in the replica and sums the digest again from
+    /// the seeds kept: after many records left at once (a re-download).
+    static func resumPublished(_ db: Database) throws {
+        try db.execute(sql: "DELETE FROM published_elements WHERE id NOT IN (SELECT id FROM records)")
+        var digest = PublishedSetDigest()
+        for seed in try Data.fetchAll(db, sql: "SELECT seed FROM published_elements") { digest.add(seed: Array(seed)) }
+        try setPublishedDigest(db, digest)
+    }
+
+    /// The digest computed from scratch from the records' server values (rule 3), and the ids
+    /// of records whose element no longer matches the seed kept for it: records altered in the
+    /// file.
+    func recomputedPublishedDigest() throws -> (digest: PublishedSetDigest, altered: [String]) {
+        try database.read { db in
+            var digest = PublishedSetDigest()
+            var altered: [String] = []
+            let kept = try Dictionary(
+                Row.fetchAll(db, sql: "SELECT id, seed FROM published_elements").map { ($0["id"] as String, Array($0["seed"] as Data)) },
+                uniquingKeysWith: { first, _ in first })
+            var seen: Set<String> = []
+            for id in try String.fetchAll(db, sql: "SELECT id FROM records UNION SELECT id FROM server_states") {
+                guard let view = try Self.serverView(db, of: id), Publication.isInPublishedSet(view) else { continue }
+                let seed = PublishedSetDigest.elementSeed(of: view)
+                digest.add(seed: seed)
+                seen.insert(id)
+                if kept[id] != seed { altered.append(id) }
+            }
+            altered += kept.keys.filter { !seen.contains($0) }
+            return (digest, altered.sorted())
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import GRDB
+
+/// What a pulled page does to keep the last verified state (Replica+Verification.swift): the
+/// first time a record changes after a verified signature, its row as it was is kept, so that a
+/// failed check can put it back; and a record marked unverified is replaced whole when a
+/// download from scratch brings it, since its row here may have been altered.
+struct VerifiedRows {
+    /// Whether a verified signature exists: before the first, there is nothing to keep.
+    private let keeping: Bool
+    /// Whether the page belongs to a download from scratch.
+    private let redownload: Bool
+
+    init(_ db: Database, redownload: Bool) throws {
+        keeping = try ReplicaSettings.string(db, .verifiedSignature) != nil
+        self.redownload = redownload
+    }
+
+    /// Keeps `row`, the record's row before the page changes it, unless a row is kept already.
+    func keep(_ db: Database, id: String, row: String?) throws {
+        guard keeping else { return }
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO verified_rows (id, state) VALUES (?, ?)")
+            .execute(arguments: [id, row])
+    }
+
+    /// Whether the record `id` is to be replaced by what the page brings rather than merged with it.
+    func replaces(_ db: Database, id: String) throws -> Bool {
+        guard redownload else { return false }
+        return try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT EXISTS (SELECT 1 FROM unverified WHERE id = ?)
+                    AND NOT EXISTS (SELECT 1 FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected'))
+                """,
+            arguments: [id, id]) ?? false
+    }
+}

@@ -1,0 +1,95 @@
+import Crypto
+import Foundation
+import HavenCore
+
+/// A homomorphic hash of a set of records (LtHash, Bellare–Micciancio; as Facebook's
+/// "Securing update propagation with homomorphic hashing", 2019): 1024 lanes of 16 bits, each
+/// record's element added lane by lane with wrapping arithmetic. Adding and removing a record
+/// costs the same whatever the set's size, and the result does not depend on order.
+///
+/// A record's element is its ``elementSeed(of:)`` (the SHA-256 of its ``CanonicalRecord``
+/// encoding) expanded to 2 KiB by SHA-256 in counter mode: block `i` is
+/// `SHA-256(seed ‖ i as 4 bytes big-endian)`, read as little-endian lanes.
+///
+/// For example, what the server does when a push publishes `after` over `before`:
+/// ```swift
+/// var digest = try PublishedSetDigest(bytes: stored)
+/// digest.remove(before)
+/// digest.add(after)
+/// ```
+public struct PublishedSetDigest: Sendable, Hashable {
+    /// The number of 16-bit lanes.
+    public static let laneCount = 1024
+    /// The size of ``bytes``.
+    public static let byteCount = laneCount * 2
+
+    /// The lanes; all zero for the empty set.
+    public private(set) var lanes: [UInt16]
+
+    /// The digest of the empty set.
+    public init() {
+        lanes = [UInt16](repeating: 0, count: Self.laneCount)
+    }
+
+    /// A digest read back from ``bytes``; nil when `bytes` has the wrong size.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == Self.byteCount else { return nil }
+        let array = Array(bytes)
+        lanes = (0..<Self.laneCount).map { UInt16(array[2 * $0]) | UInt16(array[2 * $0 + 1]) << 8 }
+    }
+
+    /// The digest of `records`, computed from scratch (tests, migrations and `haven verify`).
+    public init(of records: some Sequence<RecordState>) {
+        self.init()
+        for record in records where Publication.isInPublishedSet(record) { add(record) }
+    }
+
+    /// The lanes as 2048 bytes, little-endian.
+    public var bytes: [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(Self.byteCount)
+        for lane in lanes { bytes += [UInt8(lane & 0xFF), UInt8(lane >> 8)] }
+        return bytes
+    }
+
+    /// The SHA-256 of ``bytes``: what a signature covers and a pull answer carries.
+    public var summary: [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+    /// The 32-byte seed of `record`'s element: a client keeps it per record, so that removing
+    /// the record later needs no copy of what it held.
+    public static func elementSeed(of record: RecordState) -> [UInt8] {
+        Array(SHA256.hash(data: CanonicalRecord.encoding(kind: record.kind, id: record.id, values: record.values)))
+    }
+
+    /// Adds `record` (which must be in the published set) to the set.
+    public mutating func add(_ record: RecordState) { add(seed: Self.elementSeed(of: record)) }
+
+    /// Removes `record`, added before, from the set.
+    public mutating func remove(_ record: RecordState) { remove(seed: Self.elementSeed(of: record)) }
+
+    /// Adds the element whose seed is `seed`.
+    public mutating func add(seed: [UInt8]) {
+        Self.forEachLane(of: seed) { index, value in lanes[index] &+= value }
+    }
+
+    /// Removes the element whose seed is `seed`.
+    public mutating func remove(seed: [UInt8]) {
+        Self.forEachLane(of: seed) { index, value in lanes[index] &-= value }
+    }
+
+    /// Calls `body` with each lane of the element expanded from `seed`.
+    private static func forEachLane(of seed: [UInt8], _ body: (Int, UInt16) -> Void) {
+        var input = seed + [0, 0, 0, 0]
+        let lanesPerBlock = SHA256.byteCount / 2
+        for block in 0..<(laneCount / lanesPerBlock) {
+            let counter = UInt32(block).bigEndian
+            withUnsafeBytes(of: counter) { input.replaceSubrange(seed.count..., with: $0) }
+            let hash = SHA256.hash(data: input)
+            hash.withUnsafeBytes { raw in
+                for lane in 0..<lanesPerBlock {
+                    body(block * lanesPerBlock + lane, UInt16(raw[2 * lane]) | UInt16(raw[2 * lane + 1]) << 8)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import HavenCore
+import HavenTrust
+import Testing
+
+struct PublishedSetDigestTests {
+    private static let stamp = Timestamp(physical: 1, counter: 0, replica: ReplicaID.random())
+
+    /// A published resource whose phone is `phone`.
+    private static func resource(_ number: Int, phone: String = "+82 2 1234 5678") -> RecordState {
+        let values: [String: JSONValue] = [
+            "name": .string("Shelter \(number)"), "category": .string("shelter"), "country": .string("KR"),
+            "phone": .string(phone), "status": .string("published"),
+        ]
+        return RecordState(
+            id: String(format: "00000000-0000-4000-8000-%012d", number), kind: .resource,
+            fields: values.mapValues { Register($0, stamp: stamp) })
+    }
+
+    @Test func orderDoesNotMatter() {
+        let records = (1...20).map { Self.resource($0) }
+        var forward = PublishedSetDigest()
+        for record in records { forward.add(record) }
+        var backward = PublishedSetDigest()
+        for record in records.reversed() { backward.add(record) }
+        #expect(forward == backward)
+        #expect(forward == PublishedSetDigest(of: records.shuffled()))
+        #expect(forward != PublishedSetDigest())
+    }
+
+    @Test func removeUndoesAdd() {
+        let kept = (1...5).map { Self.resource($0) }
+        var digest = PublishedSetDigest(of: kept)
+        let before = digest
+        digest.add(Self.resource(99))
+        #expect(digest != before)
+        digest.remove(Self.resource(99))
+        #expect(digest == before)
+        for record in kept { digest.remove(record) }
+        #expect(digest == PublishedSetDigest())
+    }
+
+    @Test func aChangedFieldChangesTheDigest() {
+        let genuine = PublishedSetDigest(of: [Self.resource(1), Self.resource(2)])
+        let altered = PublishedSetDigest(of: [Self.resource(1), Self.resource(2, phone: "+82 2 9999 0000")])
+        #expect(genuine != altered)
+        #expect(genuine.summary != altered.summary)
+    }
+
+    @Test func onlyThePublishedSetCounts() {
+        var draft = Self.resource(3)
+        draft.fields["status"] = Register(.string("draft"), stamp: Self.stamp)
+        var deleted = Self.resource(4)
+        deleted.deleted = Register(.bool(true), stamp: Self.stamp)
+        var restricted = RecordState(id: "00000000-0000-4000-8000-000000000005", kind: .story)
+        for (name, value) in ["title": "t", "body": "b", "language": "en", "status": "published", "sensitivity": "restricted"] {
+            restricted.fields[name] = Register(.string(value), stamp: Self.stamp)
+        }
+        #expect(PublishedSetDigest(of: [Self.resource(1), draft, deleted, restricted]) == PublishedSetDigest(of: [Self.resource(1)]))
+    }
+
+    @Test func bytesRoundTrip() throws {
+        let digest = PublishedSetDigest(of: (1...3).map { Self.resource($0) })
+        #expect(digest.bytes.count == PublishedSetDigest.byteCount)
+        #expect(PublishedSetDigest(bytes: digest.bytes) == digest)
+        #expect(PublishedSetDigest(bytes: digest.bytes.dropLast()) == nil)
+    }
+
+    @Test func canonicalEncodingIsStable() {
+        let values: [String: JSONValue] = [
+            "b": .double(2.0), "a": .array([.string("q\"\\\u{1}"), .null, .bool(true), .double(1.5)]),
+            "한": .object(["z": .int(-3), "y": .string("서울")]),
+        ]
+        let text = String(decoding: CanonicalRecord.encoding(kind: .resource, id: "id-1", values: values), as: UTF8.self)
+        #expect(text == "haven record v1\0resource\0id-1\0{\"a\":[\"q\\\"\\\\\\u0001\",null,true,1.5],\"b\":2,\"한\":{\"y\":\"서울\",\"z\":-3}}")
+        // A whole number is the same whether it arrived as 2 or 2.0.
+        #expect(CanonicalRecord.json(.double(2)) == CanonicalRecord.json(.int(2)))
+    }
+}
