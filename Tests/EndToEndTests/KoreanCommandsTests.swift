@@ -126,6 +126,14 @@ struct KoreanCommandsTests {
         let nothing = try haven(world.bo, "search", "없는말")
         #expect(nothing.stdout.contains("찾는 말과 맞는 기록이 없습니다: 없는말"), "\(nothing.stdout)")
         expectNoEnglish(found.stdout + found.stderr + nothing.stdout, ["no matches", "indexed", "building"])
+
+        // And when ana approves her own change, the server's refusal is explained in Korean, its rule quoted
+        let own = try haven(world.ana, "review", "approve", hotline, "--retry-for", "0")
+        #expect(own.status != 0)
+        #expect(
+            own.stderr.contains("승인하지 못했습니다: 마지막 내용 변경을 한 사람은 승인하거나 반려할 수 없습니다"),
+            "\(own.stderr)")
+        #expect(own.stderr.contains("(서버: record \(hotline): you made its latest content change"), "\(own.stderr)")
     }
 
     @Test func helpAndOptionErrorsAreInKoreanAndEnglishWithLANGC() throws {
