@@ -7,7 +7,8 @@ import HavenCore
 struct DiscardCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "discard", abstract: Words(
+            commandName: "discard",
+            abstract: Words(
                 "Drop a record's unsent or rejected changes and restore the server's version.",
                 korean: "기록의 보내지 않았거나 거부된 변경을 버리고 서버의 것으로 되돌립니다.").text,
             discussion: Words(

@@ -7,7 +7,8 @@ import HavenCore
 struct EncryptCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "encrypt", abstract: Words(
+            commandName: "encrypt",
+            abstract: Words(
                 "Encrypt a plaintext replica in place, under a new passphrase.",
                 korean: "평문 복제본을 그 자리에서 새 암호문구로 암호화합니다.").text,
             discussion: Words(
@@ -47,7 +48,8 @@ struct EncryptCommand: ParsableCommand {
 struct PassphraseCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "passphrase", abstract: Words(
+            commandName: "passphrase",
+            abstract: Words(
                 "Change the passphrase of an encrypted replica.",
                 korean: "암호화된 복제본의 암호문구를 바꿉니다.").text,
             subcommands: [PassphraseChangeCommand.self])
@@ -57,7 +59,8 @@ struct PassphraseCommand: ParsableCommand {
 struct PassphraseChangeCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "change", abstract: Words(
+            commandName: "change",
+            abstract: Words(
                 "Wrap the replica's key under a new passphrase; no record is rewritten.",
                 korean: "복제본의 키를 새 암호문구로 감쌉니다. 기록은 다시 쓰지 않습니다.").text)
     }
@@ -79,7 +82,8 @@ struct PassphraseChangeCommand: ParsableCommand {
 struct DuressCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "duress", abstract: Words(
+            commandName: "duress",
+            abstract: Words(
                 "Set a duress passphrase for an encrypted replica.",
                 korean: "암호화된 복제본에 비상 암호문구를 정합니다.").text,
             subcommands: [DuressSetCommand.self])
@@ -89,7 +93,8 @@ struct DuressCommand: ParsableCommand {
 struct DuressSetCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "set", abstract: Words(
+            commandName: "set",
+            abstract: Words(
                 "Set (or replace) the duress passphrase.",
                 korean: "비상 암호문구를 정합니다 (있으면 바꿉니다).").text,
             discussion: Words(

@@ -27,17 +27,23 @@ struct ImportCommand: ParsableCommand {
     }
 
     @OptionGroup var replica: ReplicaOptions
-    @Argument(help: ArgumentHelp(Words(
-        "The pack's JSON file, or - for standard input.",
-        korean: "팩의 JSON 파일. -이면 표준 입력.")))
+    @Argument(
+        help: ArgumentHelp(
+            Words(
+                "The pack's JSON file, or - for standard input.",
+                korean: "팩의 JSON 파일. -이면 표준 입력.")))
     var file: String
-    @Flag(help: ArgumentHelp(Words(
-        "Print what would change, field by field, and save nothing.",
-        korean: "무엇이 바뀔지 필드별로 출력하고, 아무것도 저장하지 않습니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Print what would change, field by field, and save nothing.",
+                korean: "무엇이 바뀔지 필드별로 출력하고, 아무것도 저장하지 않습니다.")))
     var dryRun = false
-    @Flag(help: ArgumentHelp(Words(
-        "Replace records changed here after the pack was made.",
-        korean: "팩이 만들어진 뒤 여기서 바뀐 기록도 덮어씁니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Replace records changed here after the pack was made.",
+                korean: "팩이 만들어진 뒤 여기서 바뀐 기록도 덮어씁니다.")))
     var overwrite = false
     @Flag(help: ArgumentHelp(.printJSONSummaryHelp)) var json = false
 

@@ -4,27 +4,37 @@ import HavenCore
 
 /// The options of `stories list` and `resources list` that choose and order records.
 struct ListFilterOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(Words(
-        "Only draft, review or published records.",
-        korean: "이 상태(draft, review, published)의 기록만.")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Only draft, review or published records.",
+                korean: "이 상태(draft, review, published)의 기록만.")))
     var status: String?
-    @Option(help: ArgumentHelp(Words(
-        "Only this language, such as ko (zh also finds zh-Hant).",
-        korean: "이 언어의 기록만 (예: ko. zh는 zh-Hant도 찾습니다)."), valueName: "tag"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Only this language, such as ko (zh also finds zh-Hant).",
+                korean: "이 언어의 기록만 (예: ko. zh는 zh-Hant도 찾습니다)."), valueName: "tag"))
     var language: String?
-    @Option(help: ArgumentHelp(Words(
-        "Only this region, such as Seoul (any case).",
-        korean: "이 지역의 기록만 (예: Seoul. 대소문자 무관).")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Only this region, such as Seoul (any case).",
+                korean: "이 지역의 기록만 (예: Seoul. 대소문자 무관).")))
     var region: String?
     @Option(help: ArgumentHelp(Words("Only this category (resources).", korean: "이 분류의 기록만 (지원 정보).")))
     var category: String?
-    @Option(help: ArgumentHelp(Words(
-        "Only records changed since this date (YYYY-MM-DD) or time (ISO 8601).",
-        korean: "이 날짜(YYYY-MM-DD)나 시각(ISO 8601) 이후에 바뀐 기록만."), valueName: "date"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Only records changed since this date (YYYY-MM-DD) or time (ISO 8601).",
+                korean: "이 날짜(YYYY-MM-DD)나 시각(ISO 8601) 이후에 바뀐 기록만."), valueName: "date"))
     var since: String?
-    @Option(help: ArgumentHelp(Words(
-        "Order: id, title, updated (newest first) or status.",
-        korean: "순서: id, title, updated (최근 것부터) 또는 status."), valueName: "order"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Order: id, title, updated (newest first) or status.",
+                korean: "순서: id, title, updated (최근 것부터) 또는 status."), valueName: "order"))
     var sort = "id"
     @Option(help: ArgumentHelp(Words("Show at most this many.", korean: "최대 이만큼만 보여 줍니다."))) var limit: Int?
 

@@ -7,7 +7,8 @@ import HavenCore
 struct LoginCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "login", abstract: Words(
+            commandName: "login",
+            abstract: Words(
                 "Give this replica a new token or server, keeping every unsent change.",
                 korean: "이 복제본에 새 토큰이나 서버를 줍니다. 보내지 않은 변경은 모두 남습니다.").text,
             discussion: TokenOptions.discussion + "\n"
@@ -29,14 +30,18 @@ struct LoginCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var replica: ReplicaOptions
-    @Option(help: ArgumentHelp(Words(
-        "The server's address, if it changed, such as https://haven.example.org:8443.",
-        korean: "서버 주소가 바뀌었으면 새 주소 (예: https://haven.example.org:8443).")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "The server's address, if it changed, such as https://haven.example.org:8443.",
+                korean: "서버 주소가 바뀌었으면 새 주소 (예: https://haven.example.org:8443).")))
     var server: String?
     @OptionGroup var token: TokenOptions
-    @Option(help: ArgumentHelp(Words(
-        "A new https:// server's key as its admin gave it.",
-        korean: "서버 관리자가 알려 준, 새 https:// 서버의 키."), valueName: "sha256/BASE64"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "A new https:// server's key as its admin gave it.",
+                korean: "서버 관리자가 알려 준, 새 https:// 서버의 키."), valueName: "sha256/BASE64"))
     var pin: String?
     @Flag(help: ArgumentHelp(.insecureHTTPHelp)) var insecureHTTP = false
 

@@ -6,7 +6,8 @@ import HavenCore
 struct PinCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "pin", abstract: Words(
+            commandName: "pin",
+            abstract: Words(
                 "Show or replace the server key this replica trusts.",
                 korean: "이 복제본이 믿는 서버 키를 보여 주거나 바꿉니다.").text,
             subcommands: [PinShowCommand.self, PinUpdateCommand.self], defaultSubcommand: PinShowCommand.self)
@@ -16,9 +17,9 @@ struct PinCommand: ParsableCommand {
 /// `haven pin show`.
 struct PinShowCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "show", abstract: Words(
-            "Print the pinned server key.",
-            korean: "고정된 서버 키를 출력합니다.").text)
+        CommandConfiguration(
+            commandName: "show",
+            abstract: Words("Print the pinned server key.", korean: "고정된 서버 키를 출력합니다.").text)
     }
     @OptionGroup var replica: ReplicaOptions
 
@@ -38,7 +39,8 @@ struct PinShowCommand: ParsableCommand {
 struct PinUpdateCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "update", abstract: Words(
+            commandName: "update",
+            abstract: Words(
                 "Pin the key the server shows now, after confirmation.",
                 korean: "확인을 받은 뒤, 서버가 지금 보이는 키를 고정합니다.").text,
             discussion: Words(
@@ -46,9 +48,11 @@ struct PinUpdateCommand: AsyncParsableCommand {
                 korean: "서버 관리자가 새 키를 확인해 준 뒤에만 쓰세요: 연결 중간의 공격자도 바뀐 키를 보입니다.").text)
     }
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: ArgumentHelp(Words(
-        "Replace the pin without asking (for scripts).",
-        korean: "묻지 않고 고정된 키를 바꿉니다 (스크립트용).")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Replace the pin without asking (for scripts).",
+                korean: "묻지 않고 고정된 키를 바꿉니다 (스크립트용).")))
     var yes = false
 
     func run() async throws {

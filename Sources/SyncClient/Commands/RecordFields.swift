@@ -51,9 +51,11 @@ struct StoryFields: RecordFields {
     static let kind = RecordKind.story
     @Option(help: ArgumentHelp(Words("Title.", korean: "제목."))) var title: String?
     @Option(help: ArgumentHelp(Words("Body text.", korean: "본문."))) var body: String?
-    @Option(help: ArgumentHelp(Words(
-        "Read the body from a file (- for standard input).",
-        korean: "본문을 파일에서 읽습니다 (-이면 표준 입력)."), valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the body from a file (- for standard input).",
+                korean: "본문을 파일에서 읽습니다 (-이면 표준 입력)."), valueName: "path"))
     var bodyFile: String?
     @Option(help: ArgumentHelp(Words("A short summary.", korean: "짧은 요약."))) var summary: String?
     @Option(help: ArgumentHelp(Words("BCP 47 language tag: en, ko, zh…", korean: "BCP 47 언어 태그: en, ko, zh…")))
@@ -96,9 +98,11 @@ struct StoryFields: RecordFields {
 struct ResourceFields: RecordFields {
     static let kind = RecordKind.resource
     @Option(help: ArgumentHelp(Words("Name.", korean: "이름."))) var name: String?
-    @Option(help: ArgumentHelp(Words(
-        "hotline, shelter, legal, counselling, medical, education, employment, resettlement or other.",
-        korean: "hotline, shelter, legal, counselling, medical, education, employment, resettlement 또는 other.")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "hotline, shelter, legal, counselling, medical, education, employment, resettlement or other.",
+                korean: "hotline, shelter, legal, counselling, medical, education, employment, resettlement 또는 other.")))
     var category: String?
     @Option(help: ArgumentHelp(Words("Description.", korean: "설명."))) var description: String?
     @Option(help: ArgumentHelp(Words("Two-letter country code, such as KR.", korean: "두 글자 국가 코드 (예: KR).")))

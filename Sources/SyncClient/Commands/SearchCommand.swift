@@ -6,7 +6,8 @@ import HavenCore
 struct SearchCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "search", abstract: Words(
+            commandName: "search",
+            abstract: Words(
                 "Find stories and resources by words in their titles, summaries and bodies.",
                 korean: "제목, 요약, 본문에 든 말로 이야기와 지원 정보를 찾습니다.").text,
             discussion: Words(

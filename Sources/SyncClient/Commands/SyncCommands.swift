@@ -32,23 +32,31 @@ struct InitCommand: AsyncParsableCommand {
     }
 
     @OptionGroup var replica: ReplicaOptions
-    @Option(help: ArgumentHelp(Words(
-        "The server's address, such as http://127.0.0.1:8080.",
-        korean: "서버 주소 (예: http://127.0.0.1:8080).")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "The server's address, such as http://127.0.0.1:8080.",
+                korean: "서버 주소 (예: http://127.0.0.1:8080).")))
     var server: String
     @OptionGroup var token: TokenOptions
-    @Option(help: ArgumentHelp(Words(
-        "The https:// server's key as its admin gave it; init refuses any other.",
-        korean: "서버 관리자가 알려 준 https:// 서버의 키. init은 다른 키를 거부합니다."), valueName: "sha256/BASE64"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "The https:// server's key as its admin gave it; init refuses any other.",
+                korean: "서버 관리자가 알려 준 https:// 서버의 키. init은 다른 키를 거부합니다."), valueName: "sha256/BASE64"))
     var pin: String?
     @Flag(help: ArgumentHelp(.insecureHTTPHelp)) var insecureHTTP = false
-    @Flag(help: ArgumentHelp(Words(
-        "Keep the replica in plaintext: whoever holds the device can read it.",
-        korean: "복제본을 평문으로 둡니다: 기기를 손에 넣은 누구나 읽을 수 있습니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Keep the replica in plaintext: whoever holds the device can read it.",
+                korean: "복제본을 평문으로 둡니다: 기기를 손에 넣은 누구나 읽을 수 있습니다.")))
     var noEncryption = false
-    @Flag(help: ArgumentHelp(Words(
-        "Create the replica without reaching the server (no link now); the first sync checks it.",
-        korean: "서버에 닿지 않고 복제본을 만듭니다 (지금 연결이 없을 때). 첫 동기화 때 서버를 확인합니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Create the replica without reaching the server (no link now); the first sync checks it.",
+                korean: "서버에 닿지 않고 복제본을 만듭니다 (지금 연결이 없을 때). 첫 동기화 때 서버를 확인합니다.")))
     var offline = false
 
     func validate() throws {
@@ -97,22 +105,29 @@ struct InitCommand: AsyncParsableCommand {
 
 /// Options shared by the commands that talk to the server.
 struct SyncOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(Words(
-        "Most changes per push request; the batch adapts to the link below it.",
-        korean: "보내기 요청 한 번에 담는 변경의 최대 개수. 연결 상태에 따라 이보다 작게 조절됩니다.")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Most changes per push request; the batch adapts to the link below it.",
+                korean: "보내기 요청 한 번에 담는 변경의 최대 개수. 연결 상태에 따라 이보다 작게 조절됩니다.")))
     var batchSize: Int = SyncEngine.Configuration.defaultBatchSize
-    @Option(help: ArgumentHelp(Words(
-        "Most records per pull page; the page adapts to the link below it, and the server may send fewer.",
-        korean: "받기 페이지 하나에 담는 기록의 최대 개수. 연결 상태에 따라 이보다 작게 조절되고, 서버가 더 적게 보낼 수도 있습니다.")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Most records per pull page; the page adapts to the link below it, and the server may send fewer.",
+                korean: "받기 페이지 하나에 담는 기록의 최대 개수. 연결 상태에 따라 이보다 작게 조절되고, 서버가 더 적게 보낼 수도 있습니다.")))
     var pageSize: Int = SyncEngine.Configuration.defaultPageLimit
     @Option(
-        help: ArgumentHelp(Words(
-            "Keep retrying this long while nothing gets through (0: never retry).",
-            korean: "아무것도 오가지 않는 동안 이만큼(초) 다시 시도합니다 (0: 다시 시도하지 않음)."), valueName: "seconds"))
+        help: ArgumentHelp(
+            Words(
+                "Keep retrying this long while nothing gets through (0: never retry).",
+                korean: "아무것도 오가지 않는 동안 이만큼(초) 다시 시도합니다 (0: 다시 시도하지 않음)."), valueName: "seconds"))
     var retryFor: Double = 300
-    @Option(help: ArgumentHelp(Words(
-        "Give up one request after this many seconds.",
-        korean: "요청 하나를 이만큼(초) 기다린 뒤 포기합니다."), valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Give up one request after this many seconds.",
+                korean: "요청 하나를 이만큼(초) 기다린 뒤 포기합니다."), valueName: "seconds"))
     var timeout: Double = 30
     @Flag(help: ArgumentHelp(.printJSONSummaryHelp)) var json = false
 
@@ -169,12 +184,8 @@ struct SyncOptions: ParsableArguments {
                 outcome.append(
                     Words("\(summary.duplicate) already on the server", korean: "\(summary.duplicate)개는 이미 서버에 있음"))
             }
-            if summary.rejected > 0 { outcome.append(Words(
-                "\(summary.rejected) rejected",
-                korean: "\(summary.rejected)개 거부됨")) }
-            if summary.purged > 0 { outcome.append(Words(
-                "\(summary.purged) dropped",
-                korean: "\(summary.purged)개 버려짐")) }
+            if summary.rejected > 0 { outcome.append(Words("\(summary.rejected) rejected", korean: "\(summary.rejected)개 거부됨")) }
+            if summary.purged > 0 { outcome.append(Words("\(summary.purged) dropped", korean: "\(summary.purged)개 버려짐")) }
             let outcomes = outcome.joined(separator: Words(", ", korean: ", "))
             parts.append(
                 Words(
@@ -255,7 +266,8 @@ struct SyncOptions: ParsableArguments {
 struct SyncCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "sync", abstract: Words(
+            commandName: "sync",
+            abstract: Words(
                 "Push unsent changes, then pull.",
                 korean: "보내지 않은 변경을 보낸 뒤 받습니다.").text,
             discussion: Words(
@@ -272,9 +284,11 @@ struct SyncCommand: AsyncParsableCommand {
     }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var options: SyncOptions
-    @Flag(help: ArgumentHelp(Words(
-        "Keep syncing until interrupted: wait for changes on the server and send new edits.",
-        korean: "멈출 때까지 계속 동기화합니다: 서버의 변경을 기다리고 새 편집을 보냅니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Keep syncing until interrupted: wait for changes on the server and send new edits.",
+                korean: "멈출 때까지 계속 동기화합니다: 서버의 변경을 기다리고 새 편집을 보냅니다.")))
     var watch = false
 
     func run() async throws {
@@ -331,9 +345,9 @@ extension SyncOptions {
 /// `haven push`: only send the outbox.
 struct PushCommand: AsyncParsableCommand {
     static var configuration: CommandConfiguration {
-        CommandConfiguration(commandName: "push", abstract: Words(
-            "Send unsent changes only.",
-            korean: "보내지 않은 변경을 보내기만 합니다.").text)
+        CommandConfiguration(
+            commandName: "push",
+            abstract: Words("Send unsent changes only.", korean: "보내지 않은 변경을 보내기만 합니다.").text)
     }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var options: SyncOptions
@@ -460,7 +474,8 @@ struct StatusCommand: ParsableCommand {
 struct ConflictsCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "conflicts", abstract: Words(
+            commandName: "conflicts",
+            abstract: Words(
                 "List writes that lost to concurrent ones, and rejected changes.",
                 korean: "동시에 일어난 다른 쓰기에 밀린 쓰기와 거부된 변경을 보여 줍니다.").text,
             discussion: Words(
@@ -485,9 +500,7 @@ struct ConflictsCommand: ParsableCommand {
                 : Words("lost to a write by \(author) at \(time)", korean: "— \(time)에 \(author)의 쓰기에 밀렸습니다")
             let field = "\(conflict.kind) \(conflict.recordID) \(conflict.field)"
             let value = display(conflict.value)
-            print(Words(
-                "\(field): your value \(value) \(what.english)",
-                korean: "\(field): 내 값 \(value) \(what.korean)"))
+            print(Words("\(field): your value \(value) \(what.english)", korean: "\(field): 내 값 \(value) \(what.korean)"))
         }
         rejectedLines(try replica.rejectedChanges()).forEach { print($0) }
     }
@@ -497,7 +510,8 @@ struct ConflictsCommand: ParsableCommand {
 struct RetryCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "retry", abstract: Words(
+            commandName: "retry",
+            abstract: Words(
                 "Send rejected changes again as they are (all, or one record's).",
                 korean: "거부된 변경을 그대로 다시 보냅니다 (모두, 또는 한 기록의 것).").text,
             discussion: Words(
@@ -511,9 +525,11 @@ struct RetryCommand: ParsableCommand {
                 """).text)
     }
     @OptionGroup var replica: ReplicaOptions
-    @Argument(help: ArgumentHelp(Words(
-        "A record id (or its first characters) or a change id; all rejected changes if omitted.",
-        korean: "기록 id(또는 그 앞부분)나 변경 id. 주지 않으면 거부된 변경 모두.")))
+    @Argument(
+        help: ArgumentHelp(
+            Words(
+                "A record id (or its first characters) or a change id; all rejected changes if omitted.",
+                korean: "기록 id(또는 그 앞부분)나 변경 id. 주지 않으면 거부된 변경 모두.")))
     var id: String?
 
     func run() throws {
@@ -578,7 +594,8 @@ func age(_ seconds: Int) -> Words {
 struct ExportCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "export", abstract: Words(
+            commandName: "export",
+            abstract: Words(
                 "Write every visible record as a canonical content pack.",
                 korean: "보이는 기록을 모두 표준 형식의 콘텐츠 팩으로 씁니다.").text,
             discussion: Words(
@@ -588,13 +605,17 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var replica: ReplicaOptions
     @Argument(help: ArgumentHelp(Words("The file to write, or - for standard output.", korean: "쓸 파일. -이면 표준 출력.")))
     var file: String
-    @Flag(help: ArgumentHelp(Words(
-        "Write an encrypted replica's records in plaintext all the same.",
-        korean: "암호화된 복제본의 기록이라도 평문으로 씁니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Write an encrypted replica's records in plaintext all the same.",
+                korean: "암호화된 복제본의 기록이라도 평문으로 씁니다.")))
     var plaintext = false
-    @Flag(help: ArgumentHelp(Words(
-        "Write the values of changes the server refused, too.",
-        korean: "서버가 거부한 변경의 값도 씁니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Write the values of changes the server refused, too.",
+                korean: "서버가 거부한 변경의 값도 씁니다.")))
     var includeRejected = false
 
     func run() throws {

@@ -7,13 +7,17 @@ import HavenCore
 /// not echo. The token is best kept off the command line: there it shows in `ps` to every user
 /// of the machine and stays in the shell's history.
 struct TokenOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(Words(
-        "An access token from 'haven-server token create', or - to read it from standard input.",
-        korean: "'haven-server token create'로 만든 접근 토큰. -를 주면 표준 입력에서 읽습니다.")))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "An access token from 'haven-server token create', or - to read it from standard input.",
+                korean: "'haven-server token create'로 만든 접근 토큰. -를 주면 표준 입력에서 읽습니다.")))
     var token: String?
-    @Option(help: ArgumentHelp(Words(
-        "Read the access token from this file.",
-        korean: "접근 토큰을 이 파일에서 읽습니다."), valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the access token from this file.",
+                korean: "접근 토큰을 이 파일에서 읽습니다."), valueName: "path"))
     var tokenFile: String?
 
     /// How to give the token, for the `--help` of `init` and `login`.

@@ -9,7 +9,8 @@ import HavenCore
 struct WipeCommand: ParsableCommand {
     static var configuration: CommandConfiguration {
         CommandConfiguration(
-            commandName: "wipe", abstract: Words(
+            commandName: "wipe",
+            abstract: Words(
                 "Destroy the replica and its files at once (needs --yes).",
                 korean: "복제본과 그 파일들을 바로 파기합니다 (--yes가 필요합니다).").text,
             discussion: Words(
@@ -29,9 +30,11 @@ struct WipeCommand: ParsableCommand {
     }
 
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: ArgumentHelp(Words(
-        "Really destroy the replica, with its unsent changes.",
-        korean: "보내지 않은 변경까지 포함해 복제본을 정말로 파기합니다.")))
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Really destroy the replica, with its unsent changes.",
+                korean: "보내지 않은 변경까지 포함해 복제본을 정말로 파기합니다.")))
     var yes = false
     @Flag(help: ArgumentHelp(.printJSONSummaryHelp)) var json = false
 
@@ -44,9 +47,7 @@ struct WipeCommand: ParsableCommand {
                 printError(nothing)
             } else {
                 let what = describe(inventory.encrypted, records: inventory.records, unsent: inventory.unsentChanges)
-                printError(Words(
-                    "this would destroy \(path): \(what.english)",
-                    korean: "이대로 하면 복제본(\(path))을 파기합니다: \(what.korean)"))
+                printError(Words("this would destroy \(path): \(what.english)", korean: "이대로 하면 복제본(\(path))을 파기합니다: \(what.korean)"))
                 printError(
                     Words(
                         "nothing was deleted: run 'haven wipe --yes' to do it",
