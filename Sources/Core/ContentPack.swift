@@ -86,7 +86,9 @@ public struct ContentPack: Sendable, Hashable, Codable {
                     record.id = makeID()
                     reading.generatedIDs.append(number)
                 }
-                guard seen.insert(record.id).inserted else { throw Problem(Words("id \(record.id) appears twice", korean: "같은 id가 두 번 나옵니다: \(record.id)")) }
+                guard seen.insert(record.id).inserted else {
+                    throw Problem(Words("id \(record.id) appears twice", korean: "같은 id가 두 번 나옵니다: \(record.id)"))
+                }
                 do {
                     try RecordSchema.validate(record.fields, kind: record.kind)
                 } catch {
@@ -94,7 +96,7 @@ public struct ContentPack: Sendable, Hashable, Codable {
                 }
                 reading.warnings += record.fields.keys.sorted().compactMap {
                     RecordSchema.unknownFieldNote($0, kind: record.kind).map { note in
-                        Words("record \(number) (\(record.id)): \(note)", korean: "\(number)번째 기록 (\(record.id)): \(note)").text
+                        Words("record \(number) (\(record.id)): ", korean: "\(number)번째 기록 (\(record.id)): ").text + note
                     }
                 }
                 reading.pack.records.append(record)
@@ -169,7 +171,7 @@ public struct ContentPack: Sendable, Hashable, Codable {
                 let data = try JSONEncoder().encode(JSONValue.object(object))
                 record = try JSONDecoder().decode(Record.self, from: data)
             } catch {
-                throw Problem(Words(describe(error), korean: describe(error)))
+                throw Problem(Words(verbatim: describe(error)))
             }
             guard record.id.isEmpty || RecordID.isValid(record.id) else {
                 throw Problem.notAnID(record.id)

@@ -142,7 +142,7 @@ public struct ImportSummary: Sendable, Hashable, Codable {
             let reason = try container.decode(String.self, forKey: .reason)
             self.init(
                 number: try container.decode(Int.self, forKey: .number), id: try container.decode(String.self, forKey: .id),
-                reason: Words(reason, korean: reason), fields: try container.decode([String].self, forKey: .fields))
+                reason: Words(verbatim: reason), fields: try container.decode([String].self, forKey: .fields))
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -179,10 +179,10 @@ public struct ImportSummary: Sendable, Hashable, Codable {
 
     /// What a person reads after an import: counts, then what was left alone and why.
     public func report(file: String, dryRun: Bool) -> [String] {
-        let skippedCount = Words(", \(skipped.count) skipped", korean: ", 건너뜀 \(skipped.count)개")
-        let counts = Words(
+        var counts = Words(
             "\(added) added, \(updated) updated, \(unchanged) unchanged",
-            korean: "추가 \(added)개, 갱신 \(updated)개, 그대로 \(unchanged)개") + (skipped.isEmpty ? Words("", korean: "") : skippedCount)
+            korean: "추가 \(added)개, 갱신 \(updated)개, 그대로 \(unchanged)개")
+        if !skipped.isEmpty { counts = counts + Words(", \(skipped.count) skipped", korean: ", 건너뜀 \(skipped.count)개") }
         var lines = [
             dryRun
                 ? Words("would import \(file): \(counts.english)", korean: "미리 보기(아무것도 저장하지 않음): \(file). \(counts.korean)")
@@ -205,7 +205,7 @@ public struct ImportSummary: Sendable, Hashable, Codable {
                 Words(
                     "\(keptDeleted.count) record(s) are deleted here and were left deleted (restore them, then import again):",
                     korean: "기록 \(keptDeleted.count)개는 여기서 삭제되어 있어 삭제된 채로 두었습니다 (되살린 뒤 다시 가져오세요):"))
-            lines += keptDeleted.map { Words("  \($0)", korean: "  \($0)") }
+            lines += keptDeleted.map { Words(verbatim: "  \($0)") }
         }
         return lines.map(\.text)
     }

@@ -116,7 +116,7 @@ struct LocalAdmission {
                     + (text.map { " (\($0.count) characters, \($0.utf8.count) bytes)" } ?? "") + ": shorten it",
                 korean: ". 가장 큰 필드는 \(field.key)입니다"
                     + (text.map { " (\($0.count)글자, \($0.utf8.count)바이트)" } ?? "") + ": 줄이세요")
-        } ?? Words("", korean: "")
+        } ?? Words(verbatim: "")
         let id = change.record.id
         return ClientError(
             Words(

@@ -82,7 +82,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     /// A value as history shows it: compact JSON, or ``unset`` for null.
     private static func show(_ value: JSONValue) -> Words {
-        value == .null ? unset : Words(ImportStep.shortJSON(value), korean: ImportStep.shortJSON(value))
+        value == .null ? unset : Words(verbatim: ImportStep.shortJSON(value))
     }
 
     private static func time(_ milliseconds: UInt64) -> String {

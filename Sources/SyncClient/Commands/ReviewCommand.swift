@@ -101,7 +101,7 @@ struct ReviewCommand: ParsableCommand {
         }
 
         private static func show(_ value: JSONValue?) -> Words {
-            value.map { Words(ImportStep.shortJSON($0), korean: ImportStep.shortJSON($0)) } ?? HistoryCommand.unset
+            value.map { Words(verbatim: ImportStep.shortJSON($0)) } ?? HistoryCommand.unset
         }
     }
 
