@@ -11,12 +11,12 @@ extension RecordSchema {
         guard let nearest = nearestKnownField(to: name, kind: kind) else {
             return Words(
                 "unknown field '\(name)' for a \(kind): kept as it is",
-                korean: "\(kind)에 없는 필드입니다: '\(name)'. 그대로 둡니다"
+                korean: "\(kind.noun.korean)(\(kind))에 없는 필드입니다: '\(name)'. 그대로 둡니다"
             ).text
         }
         return Words(
             "unknown field '\(name)' for a \(kind) (did you mean '\(nearest)'?): kept as it is",
-            korean: "\(kind)에 없는 필드입니다: '\(name)' ('\(nearest)'의 오타인가요?). 그대로 둡니다"
+            korean: "\(kind.noun.korean)(\(kind))에 없는 필드입니다: '\(name)' ('\(nearest)'의 오타인가요?). 그대로 둡니다"
         ).text
     }
 

@@ -47,7 +47,7 @@ struct KoreanCommandsTests {
         let preview = try haven(world.bo, "import", file, "--dry-run")
         #expect(preview.status == 0, "\(preview.stderr)")
         #expect(
-            preview.stderr.contains("경고: 2번째 기록 (\(hotline)): resource에 없는 필드입니다: 'phnoe' ('phone'의 오타인가요?). 그대로 둡니다"),
+            preview.stderr.contains("경고: 2번째 기록 (\(hotline)): 지원 정보(resource)에 없는 필드입니다: 'phnoe' ('phone'의 오타인가요?). 그대로 둡니다"),
             "\(preview.stderr)")
         #expect(preview.stdout.contains("1번째 기록 ("), "\(preview.stdout)")
         #expect(preview.stdout.contains("): 추가 (story)\n    body: \"본문\""), "\(preview.stdout)")

@@ -29,10 +29,12 @@ enum OptionProblem {
     }
 
     /// `--language` that is not a BCP 47 tag.
-    static let notLanguageTag = refusal(
-        Words(
-            "--language must be a language tag such as en, ko or zh-Hant",
-            korean: "--language: en, ko, zh-Hant 같은 언어 태그를 주세요"))
+    static var notLanguageTag: ArgumentParser.ValidationError {
+        refusal(
+            Words(
+                "--language must be a language tag such as en, ko or zh-Hant",
+                korean: "--language: en, ko, zh-Hant 같은 언어 태그를 주세요"))
+    }
 
     /// `words` in the language of this task, as ArgumentParser shows it with the usage.
     static func refusal(_ words: Words) -> ArgumentParser.ValidationError {

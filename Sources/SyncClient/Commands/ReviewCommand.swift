@@ -44,7 +44,7 @@ struct ReviewCommand: ParsableCommand {
                     + [record.values[ReviewRule.commentField]?.stringValue ?? ""]
             }
             let header = [
-                Words("ID", korean: "ID"), Words("KIND", korean: "종류"), Words("TITLE", korean: "제목"),
+                Words(verbatim: "ID"), Words("KIND", korean: "종류"), Words("TITLE", korean: "제목"),
                 Words("COMMENT", korean: "의견"),
             ]
             printTable(header: header.map(\.text), rows: rows)
