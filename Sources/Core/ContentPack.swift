@@ -58,13 +58,22 @@ public struct ContentPack: Sendable, Hashable, Codable {
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
         } catch {
-            throw ContentPackError(message: "not a content pack: \(describe(error))")
+            throw ContentPackError(
+                message: Words("not a content pack: \(describe(error))", korean: "콘텐츠 팩이 아닙니다: \(describe(error))").text)
         }
         guard document.format == currentFormat else {
-            throw ContentPackError(message: "format is '\(document.format)', expected '\(currentFormat)'")
+            throw ContentPackError(
+                message: Words(
+                    "format is '\(document.format)', expected '\(currentFormat)'",
+                    korean: "형식(format)이 '\(document.format)'입니다: 이 버전은 '\(currentFormat)' 형식만 읽습니다"
+                ).text)
         }
         if let date = document.date, Self.milliseconds(ofDate: date) == nil {
-            throw ContentPackError(message: "date: '\(date)' is not an ISO 8601 date such as 2026-12-01 or 2026-12-01T09:30:00Z")
+            throw ContentPackError(
+                message: Words(
+                    "date: '\(date)' is not an ISO 8601 date such as 2026-12-01 or 2026-12-01T09:30:00Z",
+                    korean: "date: ISO 8601 날짜가 아닙니다 ('\(date)'). 2026-12-01이나 2026-12-01T09:30:00Z처럼 쓰세요"
+                ).text)
         }
         var reading = PackReading(pack: ContentPack(records: [], date: document.date))
         var problems: [String] = []
@@ -77,18 +86,22 @@ public struct ContentPack: Sendable, Hashable, Codable {
                     record.id = makeID()
                     reading.generatedIDs.append(number)
                 }
-                guard seen.insert(record.id).inserted else { throw Problem("id \(record.id) appears twice") }
+                guard seen.insert(record.id).inserted else {
+                    throw Problem(Words("id \(record.id) appears twice", korean: "같은 id가 두 번 나옵니다: \(record.id)"))
+                }
                 do {
                     try RecordSchema.validate(record.fields, kind: record.kind)
                 } catch {
-                    throw Problem(record: record.id, error.message)
+                    throw Problem(record: record.id, error.description)
                 }
                 reading.warnings += record.fields.keys.sorted().compactMap {
-                    RecordSchema.unknownFieldNote($0, kind: record.kind).map { "record \(number) (\(record.id)): \($0)" }
+                    RecordSchema.unknownFieldNote($0, kind: record.kind).map { note in
+                        Words("record \(number) (\(record.id)): ", korean: "\(number)번째 기록 (\(record.id)): ").text + note
+                    }
                 }
                 reading.pack.records.append(record)
             } catch {
-                problems.append("record \(number)\(error.suffix)")
+                problems.append(Words("record \(number)", korean: "\(number)번째 기록").text + error.suffix)
             }
         }
         guard problems.isEmpty else { throw ContentPackError(problems: problems, of: document.records.count) }
@@ -112,7 +125,7 @@ public struct ContentPack: Sendable, Hashable, Codable {
     public static func writingIDs(of reading: PackReading, into data: Data) throws -> Data {
         guard case .object(var document) = try JSONDecoder().decode(JSONValue.self, from: data),
             case .array(var records) = document["records"]
-        else { throw ContentPackError(message: "not a content pack") }
+        else { throw ContentPackError(message: Words("not a content pack", korean: "콘텐츠 팩이 아닙니다").text) }
         for number in reading.generatedIDs {
             guard case .object(var record) = records[number - 1] else { continue }
             record["id"] = .string(reading.pack.records[number - 1].id)
@@ -147,19 +160,21 @@ public struct ContentPack: Sendable, Hashable, Codable {
         init(from decoder: any Decoder) throws { value = try JSONValue(from: decoder) }
 
         func record(number: Int) throws(Problem) -> Record {
-            guard case .object(var object) = value else { throw Problem("not an object") }
+            guard case .object(var object) = value else {
+                throw Problem(Words("not an object", korean: "JSON 객체({…})가 아닙니다"))
+            }
             // A missing id is given one by the caller; an empty one is not an id.
-            if case .string("") = object["id"] { throw Problem("id '' is not a lowercase UUID") }
+            if case .string("") = object["id"] { throw Problem.notAnID("") }
             if object["id"] == nil || object["id"] == .null { object["id"] = .string("") }
             let record: Record
             do {
                 let data = try JSONEncoder().encode(JSONValue.object(object))
                 record = try JSONDecoder().decode(Record.self, from: data)
             } catch {
-                throw Problem(describe(error))
+                throw Problem(Words(verbatim: describe(error)))
             }
             guard record.id.isEmpty || RecordID.isValid(record.id) else {
-                throw Problem("id '\(record.id)' is not a lowercase UUID")
+                throw Problem.notAnID(record.id)
             }
             return record
         }
@@ -168,8 +183,12 @@ public struct ContentPack: Sendable, Hashable, Codable {
     /// What is wrong with one record: what follows "record N" in its message.
     private struct Problem: Error {
         var suffix: String
-        init(_ text: String) { suffix = ": " + text }
+        init(_ words: Words) { suffix = ": " + words.text }
         init(record id: String, _ text: String) { suffix = " (\(id)): " + text }
+
+        static func notAnID(_ id: String) -> Problem {
+            Problem(Words("id '\(id)' is not a lowercase UUID", korean: "id가 소문자 UUID가 아닙니다: '\(id)'"))
+        }
     }
 }
 
@@ -190,7 +209,9 @@ public struct ContentPackError: Error, Sendable, CustomStringConvertible {
     public init(message: String) { problems = [message] }
 
     init(problems: [String], of total: Int) {
-        self.problems = problems.count == 1 ? problems : ["\(problems.count) of \(total) records are not valid:"] + problems.map { "  " + $0 }
+        let heading = Words(
+            "\(problems.count) of \(total) records are not valid:", korean: "기록 \(total)개 중 \(problems.count)개가 올바르지 않습니다:")
+        self.problems = problems.count == 1 ? problems : [heading.text] + problems.map { "  " + $0 }
     }
 
     public var message: String { problems.joined(separator: "\n") }

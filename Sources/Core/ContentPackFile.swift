@@ -25,7 +25,12 @@ public enum ContentPackFile {
             try ContentPack.writingIDs(of: reading, into: original).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw ContentPackError(
-                message: "\(path): the records were imported, but their new ids could not be written into the file (\(error.localizedDescription)); importing it again would add them again")
+                message: Words(
+                    "\(path): the records were imported, but their new ids could not be written into the file "
+                        + "(\(error.localizedDescription)); importing it again would add them again",
+                    korean: "\(path): 기록은 가져왔지만 새 id를 파일에 쓰지 못했습니다 (\(error.localizedDescription)). "
+                        + "이 파일을 다시 가져오면 같은 기록이 또 추가됩니다"
+                ).text)
         }
         return true
     }
@@ -33,9 +38,22 @@ public enum ContentPackFile {
     /// What a person reads about the ids given: where they went.
     public static func generatedIDsReport(_ reading: PackReading, path: String, written: Bool) -> [String] {
         guard !reading.generatedIDs.isEmpty else { return [] }
-        let lines = reading.generatedIDs.map { "  record \($0): \(reading.pack.records[$0 - 1].id)" }
+        let lines = reading.generatedIDs.map { number in
+            let id = reading.pack.records[number - 1].id
+            return Words("  record \(number): \(id)", korean: "  \(number)번째 기록: \(id)").text
+        }
         return written
-            ? ["gave \(lines.count) record(s) new ids, written into \(path)"]
-            : ["gave \(lines.count) record(s) new ids (add them to the pack before importing it again):"] + lines
+            ? [
+                Words(
+                    "gave \(lines.count) record(s) new ids, written into \(path)",
+                    korean: "기록 \(lines.count)개에 새 id를 주고 파일에 써 두었습니다: \(path)"
+                ).text
+            ]
+            : [
+                Words(
+                    "gave \(lines.count) record(s) new ids (add them to the pack before importing it again):",
+                    korean: "기록 \(lines.count)개에 새 id를 주었습니다 (다시 가져오기 전에 팩에 넣으세요):"
+                ).text
+            ] + lines
     }
 }

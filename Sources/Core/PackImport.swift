@@ -42,14 +42,23 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
     /// The pack says neither version nor date, so a change here may be newer.
     case packUndated
 
-    public var description: String {
+    public var description: String { words.text }
+
+    /// Why, in every language.
+    public var words: Words {
         switch self {
         case .changedSinceExport(let latest):
-            "changed here after this pack was exported (last change \(Self.time(latest)))"
+            Words(
+                "changed here after this pack was exported (last change \(Self.time(latest)))",
+                korean: "이 팩을 내보낸 뒤 여기서 바뀌었습니다 (마지막 변경 \(Self.time(latest)))")
         case .changedSinceDate(let latest):
-            "changed here after the pack's date (last change \(Self.time(latest)))"
+            Words(
+                "changed here after the pack's date (last change \(Self.time(latest)))",
+                korean: "팩의 날짜(date) 뒤에 여기서 바뀌었습니다 (마지막 변경 \(Self.time(latest)))")
         case .packUndated:
-            "already here, and the pack has no version or date to tell which is newer"
+            Words(
+                "already here, and the pack has no version or date to tell which is newer",
+                korean: "이미 여기 있고, 팩에는 어느 쪽이 새로운지 알려 줄 version도 date도 없습니다")
         }
     }
 
@@ -111,11 +120,38 @@ public struct ImportSummary: Sendable, Hashable, Codable {
     /// Records that had no id, by number in the pack (from 1), with the id they were given.
     public var generatedIDs: [GeneratedID] = []
 
+    /// A record left as it is; `--json` gives its reason in English, the words a machine keeps.
     public struct Skipped: Sendable, Hashable, Codable {
         public var number: Int
         public var id: String
-        public var reason: String
+        /// Why, in every language (``SkipReason/words``).
+        public var reason: Words
         public var fields: [String]
+
+        private enum CodingKeys: String, CodingKey { case number, id, reason, fields }
+
+        public init(number: Int, id: String, reason: Words, fields: [String]) {
+            self.number = number
+            self.id = id
+            self.reason = reason
+            self.fields = fields
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let reason = try container.decode(String.self, forKey: .reason)
+            self.init(
+                number: try container.decode(Int.self, forKey: .number), id: try container.decode(String.self, forKey: .id),
+                reason: Words(verbatim: reason), fields: try container.decode([String].self, forKey: .fields))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(number, forKey: .number)
+            try container.encode(id, forKey: .id)
+            try container.encode(reason.english, forKey: .reason)
+            try container.encode(fields, forKey: .fields)
+        }
     }
 
     public struct GeneratedID: Sendable, Hashable, Codable {
@@ -137,25 +173,41 @@ public struct ImportSummary: Sendable, Hashable, Codable {
         case .unchanged: unchanged += 1
         case .keptDeleted: keptDeleted.append(id)
         case .skipped(let reason, let changes):
-            skipped.append(Skipped(number: number, id: id, reason: reason.description, fields: changes.map(\.field)))
+            skipped.append(Skipped(number: number, id: id, reason: reason.words, fields: changes.map(\.field)))
         }
     }
 
     /// What a person reads after an import: counts, then what was left alone and why.
     public func report(file: String, dryRun: Bool) -> [String] {
+        var counts = Words(
+            "\(added) added, \(updated) updated, \(unchanged) unchanged",
+            korean: "추가 \(added)개, 갱신 \(updated)개, 그대로 \(unchanged)개")
+        if !skipped.isEmpty { counts = counts + Words(", \(skipped.count) skipped", korean: ", 건너뜀 \(skipped.count)개") }
         var lines = [
-            "\(dryRun ? "would import" : "imported") \(file): \(added) added, \(updated) updated, \(unchanged) unchanged"
-                + (skipped.isEmpty ? "" : ", \(skipped.count) skipped")
+            dryRun
+                ? Words("would import \(file): \(counts.english)", korean: "미리 보기(아무것도 저장하지 않음): \(file). \(counts.korean)")
+                : Words("imported \(file): \(counts.english)", korean: "가져왔습니다: \(file). \(counts.korean)")
         ]
         if !skipped.isEmpty {
-            lines.append("\(skipped.count) record(s) changed after this pack was made were left as they are (--overwrite replaces them):")
-            lines += skipped.map { "  record \($0.number) (\($0.id)): \($0.reason); would change \($0.fields.joined(separator: ", "))" }
+            lines.append(
+                Words(
+                    "\(skipped.count) record(s) changed after this pack was made were left as they are (--overwrite replaces them):",
+                    korean: "이 팩이 만들어진 뒤 여기서 바뀐 기록 \(skipped.count)개는 그대로 두었습니다 (--overwrite를 주면 덮어씁니다):"))
+            lines += skipped.map { skipped in
+                let fields = skipped.fields.joined(separator: ", ")
+                return Words(
+                    "  record \(skipped.number) (\(skipped.id)): \(skipped.reason.english); would change \(fields)",
+                    korean: "  \(skipped.number)번째 기록 (\(skipped.id)): \(skipped.reason.korean). 바꾸려던 필드: \(fields)")
+            }
         }
         if !keptDeleted.isEmpty {
-            lines.append("\(keptDeleted.count) record(s) are deleted here and were left deleted (restore them, then import again):")
-            lines += keptDeleted.map { "  \($0)" }
+            lines.append(
+                Words(
+                    "\(keptDeleted.count) record(s) are deleted here and were left deleted (restore them, then import again):",
+                    korean: "기록 \(keptDeleted.count)개는 여기서 삭제되어 있어 삭제된 채로 두었습니다 (되살린 뒤 다시 가져오세요):"))
+            lines += keptDeleted.map { Words(verbatim: "  \($0)") }
         }
-        return lines
+        return lines.map(\.text)
     }
 }
 
@@ -163,18 +215,22 @@ extension ImportStep {
     /// The step as `--dry-run` prints it: one line for the record, one per changed field.
     public func preview(number: Int, id: String, kind: RecordKind) -> [String] {
         func show(_ value: JSONValue) -> String { Self.shortJSON(value) }
+        let record = Words("record \(number) (\(id)): ", korean: "\(number)번째 기록 (\(id)): ")
         switch self {
         case .add(let values):
-            return ["record \(number) (\(id)): add \(kind)"] + values.keys.sorted().map { "    \($0): \(show(values[$0]!))" }
+            return [(record + Words("add \(kind)", korean: "추가 (\(kind))")).text]
+                + values.keys.sorted().map { "    \($0): \(show(values[$0]!))" }
         case .update(let changes):
-            return ["record \(number) (\(id)): update"] + changes.map { "    \($0.field): \(show($0.old)) → \(show($0.new))" }
+            return [(record + Words("update", korean: "갱신")).text]
+                + changes.map { "    \($0.field): \(show($0.old)) → \(show($0.new))" }
         case .unchanged:
             return []
         case .keptDeleted:
-            return ["record \(number) (\(id)): deleted here, left deleted"]
+            return [(record + Words("deleted here, left deleted", korean: "여기서 삭제되어 있어 삭제된 채로 둡니다")).text]
         case .skipped(let reason, let changes):
-            return ["record \(number) (\(id)): skip: \(reason)"]
-                + changes.map { "    \($0.field): \(show($0.old)) → \(show($0.new)) (not applied)" }
+            let notApplied = Words(" (not applied)", korean: " (반영하지 않음)").text
+            return [(record + Words("skip: ", korean: "건너뜀: ") + reason.words).text]
+                + changes.map { "    \($0.field): \(show($0.old)) → \(show($0.new))\(notApplied)" }
         }
     }
 

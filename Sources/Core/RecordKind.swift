@@ -7,6 +7,23 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
 
     public var description: String { rawValue }
 
+    /// The kind as a person reads it, one record: story (이야기), resource (지원 정보). Both Korean
+    /// nouns end in a vowel, so the particle after them is the same for either.
+    public var noun: Words {
+        switch self {
+        case .story: Words("story", korean: "이야기")
+        case .resource: Words("resource", korean: "지원 정보")
+        }
+    }
+
+    /// The kind as a person reads it, many records: stories, resources (Korean has no plural).
+    public var pluralNoun: Words {
+        switch self {
+        case .story: Words("stories", korean: "이야기")
+        case .resource: Words("resources", korean: "지원 정보")
+        }
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let kind = RecordKind(rawValue: try container.decode(String.self)) else {

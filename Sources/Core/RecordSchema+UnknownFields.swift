@@ -1,15 +1,23 @@
 /// Unknown field names are kept (RecordSchema), but most of them are typos: `phnoe` for `phone`.
 /// Import and the edit commands warn about them, naming the field meant.
 extension RecordSchema {
-    /// A warning for `name` when this version does not know it for `kind`, nil when it does.
+    /// A warning for `name` when this version does not know it for `kind`, nil when it does, in
+    /// the language of this task.
     ///
-    /// For example: `"unknown field 'phnoe' for a resource (did you mean 'phone'?)"`.
+    /// For example: `"unknown field 'phnoe' for a resource (did you mean 'phone'?): kept as it is"`.
     public static func unknownFieldNote(_ name: String, kind: RecordKind) -> String? {
         let known = knownFields(of: kind)
         guard !known.contains(name) else { return nil }
-        let note = "unknown field '\(name)' for a \(kind): kept as it is"
-        guard let nearest = nearestKnownField(to: name, kind: kind) else { return note }
-        return "unknown field '\(name)' for a \(kind) (did you mean '\(nearest)'?): kept as it is"
+        guard let nearest = nearestKnownField(to: name, kind: kind) else {
+            return Words(
+                "unknown field '\(name)' for a \(kind): kept as it is",
+                korean: "\(kind.noun.korean)(\(kind))에 없는 필드입니다: '\(name)'. 그대로 둡니다"
+            ).text
+        }
+        return Words(
+            "unknown field '\(name)' for a \(kind) (did you mean '\(nearest)'?): kept as it is",
+            korean: "\(kind.noun.korean)(\(kind))에 없는 필드입니다: '\(name)' ('\(nearest)'의 오타인가요?). 그대로 둡니다"
+        ).text
     }
 
     /// The known field closest to `name`, when a few edits (or a change of case) turn one into the other.

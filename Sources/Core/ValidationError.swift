@@ -23,7 +23,7 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { words.text }
 
     static func missing(_ field: String, kind: RecordKind) -> ValidationError {
-        let noun = kind == .story ? "이야기" : "지원 정보"
+        let noun = kind.noun.korean
         return ValidationError(
             field: field, code: .missingField,
             words: Words("\(field): required for a \(kind), but missing", korean: "\(field): \(noun)에 꼭 있어야 하는데 없습니다"))

@@ -28,6 +28,11 @@ public struct Words: Sendable, Hashable, CustomStringConvertible {
         self.korean = korean
     }
 
+    /// Text that is the same in every language: a value, a code, a path, the server's own words.
+    public init(verbatim text: String) {
+        self.init(text, korean: text)
+    }
+
     /// What it says in `language`.
     public func text(in language: Language) -> String {
         switch language {

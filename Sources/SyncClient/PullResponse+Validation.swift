@@ -12,7 +12,7 @@ extension PullResponse {
             do {
                 try RecordSchema.validateRegisters(of: record)
             } catch {
-                throw .invalidRecord(record.kind, record.id, error.message)
+                throw .invalidRecord(record.kind, record.id, error.words)
             }
         }
         if let id = removed.first(where: { !RecordID.isValid($0) }) {

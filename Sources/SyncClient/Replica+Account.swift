@@ -99,8 +99,8 @@ struct LocalAdmission {
                 of: .init(of: change.record, existing: existing, byLastEditor: nil), id: change.record.id, by: role,
                 policy: review)
             {
-                // The review rules' messages are the server's (English); quoted with their code.
-                let said = Words(detail.message, korean: "검토 규칙에 어긋납니다: \(detail.message)")
+                // The review rules' messages are the server's (English); quoted after what they mean.
+                let said = Words(detail.message, korean: koreanRefusal(detail.code, quoting: detail.message))
                 guard detail.code != .forbidden else { return Self.roleRefusal(said, code: detail.code, role: role) }
                 return ClientError(
                     Words("not saved: \(said.english) (\(detail.code))", korean: "저장하지 않았습니다: \(said.korean) (\(detail.code))"))
@@ -116,7 +116,7 @@ struct LocalAdmission {
                     + (text.map { " (\($0.count) characters, \($0.utf8.count) bytes)" } ?? "") + ": shorten it",
                 korean: ". 가장 큰 필드는 \(field.key)입니다"
                     + (text.map { " (\($0.count)글자, \($0.utf8.count)바이트)" } ?? "") + ": 줄이세요")
-        } ?? Words("", korean: "")
+        } ?? Words(verbatim: "")
         let id = change.record.id
         return ClientError(
             Words(

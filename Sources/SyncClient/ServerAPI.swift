@@ -29,7 +29,9 @@ public struct ServerAPI: Sendable {
     public struct UnreadableAnswer: Error, Sendable, CustomStringConvertible {
         /// What was wrong with the body (a path, never its values).
         public var reason: String
-        public var description: String { "the server's answer could not be read: \(reason)" }
+        public var description: String {
+            Words("the server's answer could not be read: \(reason)", korean: "서버의 답을 읽을 수 없습니다: \(reason)").text
+        }
     }
 
     /// `POST /v1/changes`.

@@ -26,7 +26,7 @@ enum ServerCheck {
                     "its answer to /v1/me is not a Haven account (\(error.reason))",
                     korean: "/v1/me에 대한 답이 Haven 계정이 아닙니다 (\(error.reason))"))
         } catch let error as ProtocolViolation {
-            throw notHaven(server, because: Words("\(error)", korean: "\(error)"))
+            throw notHaven(server, because: error.words)
         } catch let error as ClientError {
             throw error
         } catch {

@@ -94,7 +94,7 @@ func describeFailure(_ error: any Error, server: URL? = nil) -> Words {
         return notHTTPSText(server)
     default:
         let described = describe(error)
-        return Words(described, korean: described)
+        return Words(verbatim: described)
     }
 }
 

@@ -120,4 +120,61 @@ struct KoreanOutputTests {
         #expect(failure.code == .commandFailed)
         #expect(failure.message == "/tmp/x.sqlite에 복제본이 없습니다: 먼저 'haven init --server URL --token-file PATH'를 실행하세요")
     }
+
+    @Test func aHostileOrBrokenServerIsExplainedInKoreanAndTheEnglishIsAsBefore() {
+        // Given every answer no Haven server gives
+        let violations: [ProtocolViolation] = [
+            .redirect(status: 302, to: URL(string: "http://elsewhere.example:8080/login?token=x")),
+            .tooLarge(limit: 64 << 20), .inflatesTooLarge(limit: 64 << 20), .undecodable(encoding: "gzip"),
+            .unknownEncoding("br"), .cursorCameBack(Fixtures.cursor(3)), .invalidRemovedID("not-an-id"),
+            .invalidRecord(.story, RecordIDs.first, Words("title: too long", korean: "title: 너무 깁니다")),
+        ]
+
+        // Then each is said in Korean, naming what a machine reads as it is, and English is unchanged
+        for violation in violations {
+            #expect(!hasHangul(violation.words.english), "\(violation.words.english)")
+            #expect(hasHangul(violation.words.korean), "\(violation.words.korean)")
+            Language.$current.withValue(.korean) { #expect(violation.message == violation.words.korean) }
+        }
+        #expect(violations[0].words.korean.contains("(302)") && violations[0].words.korean.contains("http://elsewhere.example:8080"))
+        #expect(!violations[0].words.korean.contains("token=x"))
+        #expect(
+            violations[1].message
+                == "the server's answer is larger than 64 MiB, more than a Haven server sends: nothing of it was stored and "
+                + "unsent changes are kept; the server may be broken or not a Haven server: tell its admin, or check the "
+                + "server address ('haven status')")
+    }
+
+    @Test func everyWordsInTheSourcesHasItsKoreanAndItIsKoreanWhereTheEnglishHasWords() throws {
+        // Given every Words(english, korean:) written in Haven's sources
+        let entries = try SwiftSourceScan.files().flatMap { SwiftSourceScan.wordsEntries(in: $0.code, file: $0.path) }
+        #expect(entries.count > 300, "the scan found only \(entries.count)")
+        #expect(entries.contains { $0.file == "SyncClient/Commands/ArgumentHelp+Words.swift" })
+        #expect(entries.contains { $0.file == "Core/PackImport.swift" })
+
+        // Then none is left without its Korean, and the Korean is Korean wherever the English has words
+        for entry in entries {
+            #expect(entry.english.isEmpty || !entry.korean.isEmpty, "no Korean: \(entry)")
+            if SwiftSourceScan.hasEnglishWords(entry.english) {
+                #expect(hasHangul(entry.korean), "not said in Korean: \(entry)")
+            }
+        }
+    }
+
+    @Test func theCommandsPrintNoEnglishSentenceThatIsNotInWords() throws {
+        // Given the string literals `haven`'s commands print, throw or show as help directly
+        let commands = SwiftSourceScan.sources.appendingPathComponent("SyncClient/Commands")
+        let calls = [
+            "print(", "ValidationError(", "ClientError(", "abstract: ", "discussion: ", "help: ", "ArgumentHelp(",
+            "lines.append(", "Data(",
+        ]
+        let literals = try SwiftSourceScan.files(under: commands).flatMap {
+            SwiftSourceScan.literals(after: calls, in: $0.code, file: $0.path)
+        }
+        #expect(literals.count > 5, "the scan found only \(literals.count)")
+
+        // Then none holds an English sentence: each one is in Words, beside its Korean
+        let english = literals.filter { SwiftSourceScan.hasEnglishWords($0.text) }
+        #expect(english.isEmpty, "\(english)")
+    }
 }

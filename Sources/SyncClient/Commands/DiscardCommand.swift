@@ -5,17 +5,30 @@ import HavenCore
 /// `haven discard ID`: drops a record's unsent and rejected changes and puts it back as the
 /// server has it, after a confirmation (or `--yes`).
 struct DiscardCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "discard", abstract: "Drop a record's unsent or rejected changes and restore the server's version.",
-        discussion: """
-            For an edit the server refused (see 'haven status') or one you no longer want to send. The \
-            record is put back as this replica last pulled it from the server; a record created here and \
-            never accepted by the server is removed. What is dropped cannot be brought back.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "discard",
+            abstract: Words(
+                "Drop a record's unsent or rejected changes and restore the server's version.",
+                korean: "기록의 보내지 않았거나 거부된 변경을 버리고 서버의 것으로 되돌립니다.").text,
+            discussion: Words(
+                """
+                For an edit the server refused (see 'haven status') or one you no longer want to send. The \
+                record is put back as this replica last pulled it from the server; a record created here and \
+                never accepted by the server is removed. What is dropped cannot be brought back.
+                """,
+                korean: """
+                서버가 거부한 편집('haven status'로 봅니다)이나 더는 보내고 싶지 않은 편집에 씁니다. 기록은 이 \
+                복제본이 서버에서 마지막으로 받아 온 상태로 돌아가고, 여기서 만들어 서버가 받아들인 적 없는 기록은 \
+                지워집니다. 버린 것은 되살릴 수 없습니다.
+                """).text)
+    }
 
     @OptionGroup var replica: ReplicaOptions
-    @Argument(help: "The record's id, or its first characters.") var id: String
-    @Flag(help: "Drop without asking (for scripts).") var yes = false
+    @Argument(help: ArgumentHelp(Words("The record's id, or its first characters.", korean: "기록의 id, 또는 id의 앞부분.")))
+    var id: String
+    @Flag(help: ArgumentHelp(Words("Drop without asking (for scripts).", korean: "묻지 않고 버립니다 (스크립트용).")))
+    var yes = false
 
     func run() throws {
         let replica = try replica.open()

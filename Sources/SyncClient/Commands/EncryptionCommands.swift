@@ -5,12 +5,22 @@ import HavenCore
 
 /// `haven encrypt`: encrypts a plaintext replica in place, under a new passphrase.
 struct EncryptCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "encrypt", abstract: "Encrypt a plaintext replica in place, under a new passphrase.",
-        discussion: """
-            Unsent changes are kept. The key file is written first, then the replica is converted; \
-            a conversion cut short is finished the next time the replica is opened with the passphrase.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "encrypt",
+            abstract: Words(
+                "Encrypt a plaintext replica in place, under a new passphrase.",
+                korean: "평문 복제본을 그 자리에서 새 암호문구로 암호화합니다.").text,
+            discussion: Words(
+                """
+                Unsent changes are kept. The key file is written first, then the replica is converted; \
+                a conversion cut short is finished the next time the replica is opened with the passphrase.
+                """,
+                korean: """
+                보내지 않은 변경은 그대로 남습니다. 키 파일을 먼저 쓰고 그다음 복제본을 바꿉니다. \
+                도중에 끊긴 변환은 다음에 암호문구로 복제본을 열 때 마저 끝납니다.
+                """).text)
+    }
     @OptionGroup var replica: ReplicaOptions
 
     func run() throws {
@@ -36,14 +46,24 @@ struct EncryptCommand: ParsableCommand {
 
 /// `haven passphrase change`.
 struct PassphraseCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "passphrase", abstract: "Change the passphrase of an encrypted replica.",
-        subcommands: [PassphraseChangeCommand.self])
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "passphrase",
+            abstract: Words(
+                "Change the passphrase of an encrypted replica.",
+                korean: "암호화된 복제본의 암호문구를 바꿉니다.").text,
+            subcommands: [PassphraseChangeCommand.self])
+    }
 }
 
 struct PassphraseChangeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "change", abstract: "Wrap the replica's key under a new passphrase; no record is rewritten.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "change",
+            abstract: Words(
+                "Wrap the replica's key under a new passphrase; no record is rewritten.",
+                korean: "복제본의 키를 새 암호문구로 감쌉니다. 기록은 다시 쓰지 않습니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var new: NewPassphraseOptions
 
@@ -60,19 +80,35 @@ struct PassphraseChangeCommand: ParsableCommand {
 
 /// `haven duress set`.
 struct DuressCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "duress", abstract: "Set a duress passphrase for an encrypted replica.",
-        subcommands: [DuressSetCommand.self])
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "duress",
+            abstract: Words(
+                "Set a duress passphrase for an encrypted replica.",
+                korean: "암호화된 복제본에 비상 암호문구를 정합니다.").text,
+            subcommands: [DuressSetCommand.self])
+    }
 }
 
 struct DuressSetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "set", abstract: "Set (or replace) the duress passphrase.",
-        discussion: """
-            Typed wherever the passphrase is asked, the duress passphrase destroys the replica as \
-            'haven wipe' does, silently, and leaves an empty replica for the same server whose \
-            passphrase it is. Nobody can tell from the files whether one is set.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "set",
+            abstract: Words(
+                "Set (or replace) the duress passphrase.",
+                korean: "비상 암호문구를 정합니다 (있으면 바꿉니다).").text,
+            discussion: Words(
+                """
+                Typed wherever the passphrase is asked, the duress passphrase destroys the replica as \
+                'haven wipe' does, silently, and leaves an empty replica for the same server whose \
+                passphrase it is. Nobody can tell from the files whether one is set.
+                """,
+                korean: """
+                암호문구를 묻는 곳 어디서든 비상 암호문구를 입력하면 'haven wipe'처럼 복제본을 조용히 \
+                파기하고, 같은 서버에 쓸 빈 복제본을 남깁니다. 그 빈 복제본의 암호문구가 비상 암호문구입니다. \
+                파일만 보고는 비상 암호문구가 정해져 있는지 아무도 알 수 없습니다.
+                """).text)
+    }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var new: NewPassphraseOptions
 

@@ -5,18 +5,24 @@ import HavenCore
 
 /// `haven`: a replica that works offline and syncs when a link comes back.
 public struct HavenCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "haven",
-        abstract: "Read and write Haven stories and resources offline; sync when a link comes back.",
-        discussion: "The replica file is chosen by --replica or HAVEN_REPLICA (default ~/.haven/replica.sqlite).",
-        subcommands: [
-            InitCommand.self, LoginCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
-            RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
-            RetryCommand.self, DiscardCommand.self, SearchCommand.self, HistoryCommand.self, ReviewCommand.self,
-            ImportCommand.self,
-            ExportCommand.self, WipeCommand.self, PinCommand.self, EncryptCommand.self, PassphraseCommand.self,
-            DuressCommand.self, VerifyCommand.self,
-        ])
+    public static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "haven",
+            abstract: Words(
+                "Read and write Haven stories and resources offline; sync when a link comes back.",
+                korean: "Haven의 이야기와 지원 정보를 오프라인에서 읽고 씁니다. 연결이 돌아오면 동기화합니다.").text,
+            discussion: Words(
+                "The replica file is chosen by --replica or HAVEN_REPLICA (default ~/.haven/replica.sqlite).",
+                korean: "복제본 파일은 --replica나 HAVEN_REPLICA로 정합니다 (기본값 ~/.haven/replica.sqlite).").text,
+            subcommands: [
+                InitCommand.self, LoginCommand.self, SyncCommand.self, PushCommand.self, PullCommand.self, StatusCommand.self,
+                RecordsCommand<StoryFields>.self, RecordsCommand<ResourceFields>.self, ConflictsCommand.self,
+                RetryCommand.self, DiscardCommand.self, SearchCommand.self, HistoryCommand.self, ReviewCommand.self,
+                ImportCommand.self,
+                ExportCommand.self, WipeCommand.self, PinCommand.self, EncryptCommand.self, PassphraseCommand.self,
+                DuressCommand.self, VerifyCommand.self,
+            ])
+    }
 
     public init() {}
 
@@ -113,7 +119,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// The `--replica` option every command shares.
 struct ReplicaOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The replica file (or HAVEN_REPLICA).", valueName: "path"))
+    @Option(help: ArgumentHelp(Words("The replica file (or HAVEN_REPLICA).", korean: "복제본 파일 (또는 HAVEN_REPLICA)."), valueName: "path"))
     var replica: String?
 
     var path: String {

@@ -5,24 +5,45 @@ import HavenCore
 /// `haven login`: a new token or server for an existing replica, keeping every unsent change:
 /// for a token that was revoked, rotated or expired, or a server that moved.
 struct LoginCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "Give this replica a new token or server, keeping every unsent change.",
-        discussion: TokenOptions.discussion + """
-
-            The server is checked with the token before anything changes. If it holds another database \\
-            than the one this replica last pulled from, or the token belongs to another account or role, \\
-            the next sync downloads everything again; unsent and rejected changes are kept and sent. \\
-            A new https:// server's key is pinned as 'haven init' pins it; the same server keeps its pin \\
-            (a changed key is 'haven pin update').
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "login",
+            abstract: Words(
+                "Give this replica a new token or server, keeping every unsent change.",
+                korean: "이 복제본에 새 토큰이나 서버를 줍니다. 보내지 않은 변경은 모두 남습니다.").text,
+            discussion: TokenOptions.discussion + "\n"
+                + Words(
+                    """
+                    The server is checked with the token before anything changes. If it holds another database \
+                    than the one this replica last pulled from, or the token belongs to another account or role, \
+                    the next sync downloads everything again; unsent and rejected changes are kept and sent. \
+                    A new https:// server's key is pinned as 'haven init' pins it; the same server keeps its pin \
+                    (a changed key is 'haven pin update').
+                    """,
+                    korean: """
+                    무엇이든 바꾸기 전에 그 토큰으로 서버를 확인합니다. 서버의 데이터베이스가 이 복제본이 마지막으로 \
+                    받아 온 것과 다르거나, 다른 계정이나 역할의 토큰이면, 다음 동기화 때 모두 새로 내려받습니다. \
+                    보내지 않은 변경과 거부된 변경은 남아 있다가 보내집니다. 새 https:// 서버의 키는 'haven init'처럼 \
+                    고정하고, 같은 서버는 고정된 키를 그대로 씁니다 (키가 바뀌었으면 'haven pin update').
+                    """
+                ).text)
+    }
 
     @OptionGroup var replica: ReplicaOptions
-    @Option(help: "The server's address, if it changed, such as https://haven.example.org:8443.") var server: String?
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "The server's address, if it changed, such as https://haven.example.org:8443.",
+                korean: "서버 주소가 바뀌었으면 새 주소 (예: https://haven.example.org:8443).")))
+    var server: String?
     @OptionGroup var token: TokenOptions
-    @Option(help: ArgumentHelp("A new https:// server's key as its admin gave it.", valueName: "sha256/BASE64"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "A new https:// server's key as its admin gave it.",
+                korean: "서버 관리자가 알려 준, 새 https:// 서버의 키."), valueName: "sha256/BASE64"))
     var pin: String?
-    @Flag(help: "Allow plain http:// to another machine: anyone on the link reads the records and the token.")
-    var insecureHTTP = false
+    @Flag(help: ArgumentHelp(.insecureHTTPHelp)) var insecureHTTP = false
 
     func validate() throws {
         if let server { _ = try ServerAddress.parse(server, pin: pin) }

@@ -125,9 +125,19 @@ enum PassphraseSource {
 
 /// The replica's passphrase options, shared by every command through ``ReplicaOptions``.
 struct PassphraseOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read the replica's passphrase from this file (or HAVEN_PASSPHRASE_FILE).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the replica's passphrase from this file (or HAVEN_PASSPHRASE_FILE).",
+                korean: "복제본의 암호문구를 이 파일에서 읽습니다 (또는 HAVEN_PASSPHRASE_FILE)."),
+            valueName: "path"))
     var passphraseFile: String?
-    @Option(help: ArgumentHelp("Read the replica's passphrase from this open file descriptor.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the replica's passphrase from this open file descriptor.",
+                korean: "복제본의 암호문구를 열려 있는 이 파일 디스크립터에서 읽습니다."),
+            valueName: "n"))
     var passphraseFd: Int32?
 
     func source() throws -> PassphraseSource {
@@ -140,9 +150,16 @@ struct PassphraseOptions: ParsableArguments {
 
 /// The options of a passphrase being chosen beside the replica's own (`passphrase change`, `duress set`).
 struct NewPassphraseOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Read the new passphrase from this file.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            Words("Read the new passphrase from this file.", korean: "새 암호문구를 이 파일에서 읽습니다."), valueName: "path"))
     var newPassphraseFile: String?
-    @Option(help: ArgumentHelp("Read the new passphrase from this open file descriptor.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the new passphrase from this open file descriptor.",
+                korean: "새 암호문구를 열려 있는 이 파일 디스크립터에서 읽습니다."),
+            valueName: "n"))
     var newPassphraseFd: Int32?
 
     func source() throws -> PassphraseSource {

@@ -4,29 +4,56 @@ import HavenCore
 
 /// `haven pin`: the https:// server key this replica trusts.
 struct PinCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pin", abstract: "Show or replace the server key this replica trusts.",
-        subcommands: [PinShowCommand.self, PinUpdateCommand.self], defaultSubcommand: PinShowCommand.self)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "pin",
+            abstract: Words(
+                "Show or replace the server key this replica trusts.",
+                korean: "이 복제본이 믿는 서버 키를 보여 주거나 바꿉니다.").text,
+            subcommands: [PinShowCommand.self, PinUpdateCommand.self], defaultSubcommand: PinShowCommand.self)
+    }
 }
 
 /// `haven pin show`.
 struct PinShowCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the pinned server key.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "show",
+            abstract: Words("Print the pinned server key.", korean: "고정된 서버 키를 출력합니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
 
     func run() throws {
         let settings = try replica.open().settings()
-        print(settings.pin.map(\.description) ?? "no pinned key: the server \(settings.server) is not https://")
+        let server = settings.server
+        print(
+            settings.pin.map(\.description)
+                ?? Words(
+                    "no pinned key: the server \(server) is not https://",
+                    korean: "고정된 키가 없습니다: 서버(\(server))가 https://가 아닙니다"
+                ).text)
     }
 }
 
 /// `haven pin update`: fetches the server's key now and pins it, once a person (or `--yes`) confirms.
 struct PinUpdateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "update", abstract: "Pin the key the server shows now, after confirmation.",
-        discussion: "Only after the server's admin confirmed the new key: a changed key is also what an attacker on the link shows.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "update",
+            abstract: Words(
+                "Pin the key the server shows now, after confirmation.",
+                korean: "확인을 받은 뒤, 서버가 지금 보이는 키를 고정합니다.").text,
+            discussion: Words(
+                "Only after the server's admin confirmed the new key: a changed key is also what an attacker on the link shows.",
+                korean: "서버 관리자가 새 키를 확인해 준 뒤에만 쓰세요: 연결 중간의 공격자도 바뀐 키를 보입니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: "Replace the pin without asking (for scripts).") var yes = false
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Replace the pin without asking (for scripts).",
+                korean: "묻지 않고 고정된 키를 바꿉니다 (스크립트용).")))
+    var yes = false
 
     func run() async throws {
         let replica = try replica.open()

@@ -43,8 +43,9 @@ final class ProgressLine: Sendable {
         // The last failure may quote the server's own words.
         let text = TerminalText.escaped(Self.text(progress))
         shown.withLock { width in
-            write("\r" + text + String(repeating: " ", count: max(0, width - text.count)))
-            width = text.count
+            let columns = TerminalText.columns(text)
+            write("\r" + text + String(repeating: " ", count: max(0, width - columns)))
+            width = columns
         }
     }
 

@@ -9,16 +9,20 @@ protocol RecordFields: ParsableArguments {
     func values() throws -> [String: JSONValue]
     /// The list columns for this kind: a short header and the value of each row.
     static func listColumns(_ record: RecordState) -> [String]
-    static var listHeader: [String] { get }
+    static var listHeader: [Words] { get }
 }
 
 /// Options that every kind has.
 struct CommonFieldOptions: ParsableArguments {
-    @Option(help: "draft, review or published.") var status: String?
-    @Option(help: "Region, such as Seoul or Yanbian.") var region: String?
+    @Option(help: ArgumentHelp(Words("draft, review or published.", korean: "draft, review 또는 published.")))
+    var status: String?
+    @Option(help: ArgumentHelp(Words("Region, such as Seoul or Yanbian.", korean: "지역 (예: Seoul, Yanbian).")))
+    var region: String?
     @Option(
         name: .customLong("set"),
-        help: ArgumentHelp("Any field as name=value; the value is read as JSON when it is, else as text.", valueName: "name=value"))
+        help: ArgumentHelp(Words(
+            "Any field as name=value; the value is read as JSON when it is, else as text.",
+            korean: "아무 필드나 name=value로 줍니다. 값이 JSON이면 JSON으로, 아니면 텍스트로 읽습니다."), valueName: "name=value"))
     var extra: [String] = []
 
     func values(into values: inout [String: JSONValue]) throws {
@@ -26,7 +30,10 @@ struct CommonFieldOptions: ParsableArguments {
         values["region"] = region.map(JSONValue.string)
         for assignment in extra {
             guard let equals = assignment.firstIndex(of: "=") else {
-                throw ValidationError("--set \(assignment): write it as name=value")
+                throw OptionProblem.refusal(
+                    Words(
+                        "--set \(assignment): write it as name=value",
+                        korean: "--set \(assignment): name=value 형식으로 쓰세요"))
             }
             let name = String(assignment[..<equals])
             let text = String(assignment[assignment.index(after: equals)...])
@@ -42,18 +49,29 @@ func list(_ text: String?) -> JSONValue? {
 
 struct StoryFields: RecordFields {
     static let kind = RecordKind.story
-    @Option(help: "Title.") var title: String?
-    @Option(help: "Body text.") var body: String?
-    @Option(help: ArgumentHelp("Read the body from a file (- for standard input).", valueName: "path")) var bodyFile: String?
-    @Option(help: "A short summary.") var summary: String?
-    @Option(help: "BCP 47 language tag: en, ko, zh…") var language: String?
-    @Option(help: "Comma-separated tags.") var tags: String?
-    @Option(help: "Author pseudonym (never a legal name).") var author: String?
-    @Option(help: "public or restricted.") var sensitivity: String?
+    @Option(help: ArgumentHelp(Words("Title.", korean: "제목."))) var title: String?
+    @Option(help: ArgumentHelp(Words("Body text.", korean: "본문."))) var body: String?
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the body from a file (- for standard input).",
+                korean: "본문을 파일에서 읽습니다 (-이면 표준 입력)."), valueName: "path"))
+    var bodyFile: String?
+    @Option(help: ArgumentHelp(Words("A short summary.", korean: "짧은 요약."))) var summary: String?
+    @Option(help: ArgumentHelp(Words("BCP 47 language tag: en, ko, zh…", korean: "BCP 47 언어 태그: en, ko, zh…")))
+    var language: String?
+    @Option(help: ArgumentHelp(Words("Comma-separated tags.", korean: "쉼표로 구분한 태그."))) var tags: String?
+    @Option(help: ArgumentHelp(Words("Author pseudonym (never a legal name).", korean: "글쓴이의 필명 (실명은 절대 쓰지 마세요).")))
+    var author: String?
+    @Option(help: ArgumentHelp(Words("public or restricted.", korean: "public 또는 restricted.")))
+    var sensitivity: String?
     @OptionGroup var common: CommonFieldOptions
 
     func validate() throws {
-        if body != nil && bodyFile != nil { throw ValidationError("give --body or --body-file, not both") }
+        if body != nil && bodyFile != nil {
+            throw OptionProblem.refusal(
+                Words("give --body or --body-file, not both", korean: "--body와 --body-file 중 하나만 주세요"))
+        }
     }
 
     func values() throws -> [String: JSONValue] {
@@ -69,7 +87,9 @@ struct StoryFields: RecordFields {
         return values
     }
 
-    static let listHeader = ["STATUS", "LANG", "TITLE"]
+    static let listHeader = [
+        Words("STATUS", korean: "상태"), Words("LANG", korean: "언어"), Words("TITLE", korean: "제목"),
+    ]
     static func listColumns(_ record: RecordState) -> [String] {
         [text(record, "status"), text(record, "language"), text(record, "title")]
     }
@@ -77,17 +97,24 @@ struct StoryFields: RecordFields {
 
 struct ResourceFields: RecordFields {
     static let kind = RecordKind.resource
-    @Option(help: "Name.") var name: String?
-    @Option(help: "hotline, shelter, legal, counselling, medical, education, employment, resettlement or other.")
+    @Option(help: ArgumentHelp(Words("Name.", korean: "이름."))) var name: String?
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "hotline, shelter, legal, counselling, medical, education, employment, resettlement or other.",
+                korean: "hotline, shelter, legal, counselling, medical, education, employment, resettlement 또는 other.")))
     var category: String?
-    @Option(help: "Description.") var description: String?
-    @Option(help: "Two-letter country code, such as KR.") var country: String?
-    @Option(help: "Street address.") var address: String?
-    @Option(help: "Phone number.") var phone: String?
-    @Option(help: "Web address.") var url: String?
-    @Option(help: "Comma-separated language tags.") var languages: String?
-    @Option(help: "Opening hours.") var hours: String?
-    @Option(help: "Date last verified, YYYY-MM-DD.") var verifiedAt: String?
+    @Option(help: ArgumentHelp(Words("Description.", korean: "설명."))) var description: String?
+    @Option(help: ArgumentHelp(Words("Two-letter country code, such as KR.", korean: "두 글자 국가 코드 (예: KR).")))
+    var country: String?
+    @Option(help: ArgumentHelp(Words("Street address.", korean: "주소."))) var address: String?
+    @Option(help: ArgumentHelp(Words("Phone number.", korean: "전화번호."))) var phone: String?
+    @Option(help: ArgumentHelp(Words("Web address.", korean: "웹 주소."))) var url: String?
+    @Option(help: ArgumentHelp(Words("Comma-separated language tags.", korean: "쉼표로 구분한 언어 태그.")))
+    var languages: String?
+    @Option(help: ArgumentHelp(Words("Opening hours.", korean: "운영 시간."))) var hours: String?
+    @Option(help: ArgumentHelp(Words("Date last verified, YYYY-MM-DD.", korean: "마지막으로 확인한 날짜, YYYY-MM-DD.")))
+    var verifiedAt: String?
     @OptionGroup var common: CommonFieldOptions
 
     func values() throws -> [String: JSONValue] {
@@ -106,7 +133,9 @@ struct ResourceFields: RecordFields {
         return values
     }
 
-    static let listHeader = ["CATEGORY", "CC", "NAME"]
+    static let listHeader = [
+        Words("CATEGORY", korean: "분류"), Words("CC", korean: "국가"), Words("NAME", korean: "이름"),
+    ]
     static func listColumns(_ record: RecordState) -> [String] {
         [text(record, "category"), text(record, "country"), text(record, "name")]
     }

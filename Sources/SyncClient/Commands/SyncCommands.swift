@@ -7,30 +7,60 @@ import HavenCore
 /// The token is best read from a file or standard input: on the command line it shows in `ps` to
 /// every user of the machine and stays in the shell's history.
 struct InitCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "init", abstract: "Create a replica for a server.",
-        discussion: TokenOptions.discussion + """
-
-            Before saving anything, init checks that the server answers, is a Haven server and takes the \
-            token, and says which of these failed; --offline skips this, for a device with no link (the \
-            first sync checks them).
-            For an https:// server, init shows the SHA-256 of the server's public key and pins it: compare it \
-            with the one the server's admin gave you, or give that one with --pin sha256/BASE64. Later \
-            connections refuse any other key, whoever signed its certificate.
-            init also pins the publisher's signing key (shown as ed25519:…; or give it with --publisher-key): \
-            every sync checks the published content against its signature.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "init", abstract: Words("Create a replica for a server.", korean: "서버에 쓸 복제본을 만듭니다.").text,
+            discussion: TokenOptions.discussion + "\n"
+                + Words(
+                    """
+                    Before saving anything, init checks that the server answers, is a Haven server and takes the \
+                    token, and says which of these failed; --offline skips this, for a device with no link (the \
+                    first sync checks them).
+                    For an https:// server, init shows the SHA-256 of the server's public key and pins it: compare it \
+                    with the one the server's admin gave you, or give that one with --pin sha256/BASE64. Later \
+                    connections refuse any other key, whoever signed its certificate.
+                    init also pins the publisher's signing key (shown as ed25519:…; or give it with --publisher-key): \
+                    every sync checks the published content against its signature.
+                    """,
+                    korean: """
+                    무엇이든 저장하기 전에 init은 서버가 답하는지, Haven 서버인지, 토큰을 받아들이는지 확인하고, \
+                    그중 무엇이 안 되었는지 알려 줍니다. --offline은 이 확인을 건너뜁니다 (연결이 없는 기기용. 첫 \
+                    동기화 때 확인합니다).
+                    https:// 서버이면 init은 서버 공개 키의 SHA-256을 보여 주고 그 키를 고정합니다: 서버 관리자가 \
+                    알려 준 값과 비교하거나, 그 값을 --pin sha256/BASE64로 주세요. 그 뒤의 연결은 누가 인증서에 \
+                    서명했든 다른 키를 모두 거부합니다.
+                    init은 발행자의 서명 키도 고정합니다 (ed25519:…로 보여 주거나 --publisher-key로 줄 수 \
+                    있습니다): 동기화할 때마다 발행된 내용을 그 서명으로 확인합니다.
+                    """
+                ).text)
+    }
 
     @OptionGroup var replica: ReplicaOptions
-    @Option(help: "The server's address, such as http://127.0.0.1:8080.") var server: String
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "The server's address, such as http://127.0.0.1:8080.",
+                korean: "서버 주소 (예: http://127.0.0.1:8080).")))
+    var server: String
     @OptionGroup var token: TokenOptions
-    @Option(help: ArgumentHelp("The https:// server's key as its admin gave it; init refuses any other.", valueName: "sha256/BASE64"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "The https:// server's key as its admin gave it; init refuses any other.",
+                korean: "서버 관리자가 알려 준 https:// 서버의 키. init은 다른 키를 거부합니다."), valueName: "sha256/BASE64"))
     var pin: String?
-    @Flag(help: "Allow plain http:// to another machine: anyone on the link reads the records and the token.")
-    var insecureHTTP = false
-    @Flag(help: "Keep the replica in plaintext: whoever holds the device can read it.")
+    @Flag(help: ArgumentHelp(.insecureHTTPHelp)) var insecureHTTP = false
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Keep the replica in plaintext: whoever holds the device can read it.",
+                korean: "복제본을 평문으로 둡니다: 기기를 손에 넣은 누구나 읽을 수 있습니다.")))
     var noEncryption = false
-    @Flag(help: "Create the replica without reaching the server (no link now); the first sync checks it.")
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Create the replica without reaching the server (no link now); the first sync checks it.",
+                korean: "서버에 닿지 않고 복제본을 만듭니다 (지금 연결이 없을 때). 첫 동기화 때 서버를 확인합니다.")))
     var offline = false
     @Option(
         help: ArgumentHelp(
@@ -90,28 +120,43 @@ struct InitCommand: AsyncParsableCommand {
 
 /// Options shared by the commands that talk to the server.
 struct SyncOptions: ParsableArguments {
-    @Option(help: "Most changes per push request; the batch adapts to the link below it.")
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Most changes per push request; the batch adapts to the link below it.",
+                korean: "보내기 요청 한 번에 담는 변경의 최대 개수. 연결 상태에 따라 이보다 작게 조절됩니다.")))
     var batchSize: Int = SyncEngine.Configuration.defaultBatchSize
-    @Option(help: "Most records per pull page; the page adapts to the link below it, and the server may send fewer.")
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Most records per pull page; the page adapts to the link below it, and the server may send fewer.",
+                korean: "받기 페이지 하나에 담는 기록의 최대 개수. 연결 상태에 따라 이보다 작게 조절되고, 서버가 더 적게 보낼 수도 있습니다.")))
     var pageSize: Int = SyncEngine.Configuration.defaultPageLimit
     @Option(
-        help: ArgumentHelp("Keep retrying this long while nothing gets through (0: never retry).", valueName: "seconds"))
+        help: ArgumentHelp(
+            Words(
+                "Keep retrying this long while nothing gets through (0: never retry).",
+                korean: "아무것도 오가지 않는 동안 이만큼(초) 다시 시도합니다 (0: 다시 시도하지 않음)."), valueName: "seconds"))
     var retryFor: Double = 300
-    @Option(help: ArgumentHelp("Give up one request after this many seconds.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Give up one request after this many seconds.",
+                korean: "요청 하나를 이만큼(초) 기다린 뒤 포기합니다."), valueName: "seconds"))
     var timeout: Double = 30
-    @Flag(help: "Print a JSON summary.") var json = false
+    @Flag(help: ArgumentHelp(.printJSONSummaryHelp)) var json = false
 
     /// The largest `--page-size`: the client's own bound, far above any server's page limit.
     static let largestPage = 100_000
 
     func validate() throws {
-        guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be from 1 to 1000") }
+        guard (1...1000).contains(batchSize) else { throw OptionProblem.outOfRange("--batch-size", 1...1000) }
         // The server serves a larger page at its own limit, whatever that is.
         guard (1...Self.largestPage).contains(pageSize) else {
-            throw ValidationError("--page-size must be from 1 to \(Self.largestPage)")
+            throw OptionProblem.outOfRange("--page-size", 1...Self.largestPage)
         }
-        guard retryFor >= 0, retryFor.isFinite else { throw ValidationError("--retry-for must be 0 or more seconds") }
-        guard (1...3_600).contains(timeout) else { throw ValidationError("--timeout must be from 1 to 3600 seconds") }
+        guard retryFor >= 0, retryFor.isFinite else { throw OptionProblem.below("--retry-for", 0, seconds: true) }
+        guard (1...3_600).contains(timeout) else { throw OptionProblem.outOfRange("--timeout", 1...3600, seconds: true) }
     }
 
     /// The engine for `replica`, retrying as these options say (or forever), showing `progress`.
@@ -247,16 +292,31 @@ struct SyncOptions: ParsableArguments {
 
 /// `haven sync`: push, then pull; with `--watch`, keep doing so until interrupted.
 struct SyncCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Push unsent changes, then pull.",
-        discussion: """
-            Failed requests are retried with backoff for --retry-for seconds without progress; \
-            what was received stays saved, so a new sync continues where one stopped. \
-            With --watch it keeps the replica current (long-poll), retrying forever, until Ctrl-C or SIGTERM.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "sync",
+            abstract: Words(
+                "Push unsent changes, then pull.",
+                korean: "보내지 않은 변경을 보낸 뒤 받습니다.").text,
+            discussion: Words(
+                """
+                Failed requests are retried with backoff for --retry-for seconds without progress; \
+                what was received stays saved, so a new sync continues where one stopped. \
+                With --watch it keeps the replica current (long-poll), retrying forever, until Ctrl-C or SIGTERM.
+                """,
+                korean: """
+                실패한 요청은 간격을 늘려 가며 --retry-for초 동안 다시 시도합니다 (그동안 진전이 없을 때). \
+                받은 것은 저장되어 있으므로 새 동기화는 멈춘 곳에서 이어집니다. \
+                --watch를 주면 Ctrl-C나 SIGTERM으로 멈출 때까지 복제본을 최신으로 유지하며 (long-poll) 끝없이 다시 시도합니다.
+                """).text)
+    }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var options: SyncOptions
-    @Flag(help: "Keep syncing until interrupted: wait for changes on the server and send new edits.")
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Keep syncing until interrupted: wait for changes on the server and send new edits.",
+                korean: "멈출 때까지 계속 동기화합니다: 서버의 변경을 기다리고 새 편집을 보냅니다.")))
     var watch = false
 
     func run() async throws {
@@ -312,7 +372,11 @@ extension SyncOptions {
 
 /// `haven push`: only send the outbox.
 struct PushCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "push", abstract: "Send unsent changes only.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "push",
+            abstract: Words("Send unsent changes only.", korean: "보내지 않은 변경을 보내기만 합니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var options: SyncOptions
 
@@ -323,7 +387,9 @@ struct PushCommand: AsyncParsableCommand {
 
 /// `haven pull`: only receive.
 struct PullCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pull", abstract: "Receive changes only.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: "pull", abstract: Words("Receive changes only.", korean: "변경을 받기만 합니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
     @OptionGroup var options: SyncOptions
 
@@ -334,11 +400,15 @@ struct PullCommand: AsyncParsableCommand {
 
 /// `haven status`.
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status",
-        abstract: "Show unsent and rejected changes, conflicts, the last sync and the link's sizes.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "status",
+            abstract: Words(
+                "Show unsent and rejected changes, conflicts, the last sync and the link's sizes.",
+                korean: "보내지 않은 변경과 거부된 변경, 충돌, 마지막 동기화, 연결이 허용한 크기를 보여 줍니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: ArgumentHelp(.printJSONHelp)) var json = false
 
     func run() throws {
         let status = try replica.open().status()
@@ -458,11 +528,18 @@ struct StatusCommand: ParsableCommand {
 
 /// `haven conflicts`: writes of this replica's author that lost, and changes the server refused.
 struct ConflictsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "conflicts", abstract: "List writes that lost to concurrent ones, and rejected changes.",
-        discussion: "--json prints the conflicts only; 'haven status --json' has the rejected changes.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "conflicts",
+            abstract: Words(
+                "List writes that lost to concurrent ones, and rejected changes.",
+                korean: "동시에 일어난 다른 쓰기에 밀린 쓰기와 거부된 변경을 보여 줍니다.").text,
+            discussion: Words(
+                "--json prints the conflicts only; 'haven status --json' has the rejected changes.",
+                korean: "--json은 충돌만 출력합니다. 거부된 변경은 'haven status --json'에 있습니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: ArgumentHelp(.printJSONHelp)) var json = false
 
     func run() throws {
         let replica = try replica.open()
@@ -487,14 +564,28 @@ struct ConflictsCommand: ParsableCommand {
 
 /// `haven retry [ID]`: queue rejected changes again as they are.
 struct RetryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "retry", abstract: "Send rejected changes again as they are (all, or one record's).",
-        discussion: """
-            For a rejection fixed elsewhere, such as a token given a new role. To change what is sent, \
-            edit the record instead: the edit re-sends the rejected change with the fix.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "retry",
+            abstract: Words(
+                "Send rejected changes again as they are (all, or one record's).",
+                korean: "거부된 변경을 그대로 다시 보냅니다 (모두, 또는 한 기록의 것).").text,
+            discussion: Words(
+                """
+                For a rejection fixed elsewhere, such as a token given a new role. To change what is sent, \
+                edit the record instead: the edit re-sends the rejected change with the fix.
+                """,
+                korean: """
+                다른 곳에서 해결된 거부에 씁니다 (예: 토큰에 새 역할이 주어졌을 때). 보낼 내용을 바꾸려면 \
+                기록을 편집하세요: 편집하면 거부된 변경이 고친 내용으로 다시 보내집니다.
+                """).text)
+    }
     @OptionGroup var replica: ReplicaOptions
-    @Argument(help: "A record id (or its first characters) or a change id; all rejected changes if omitted.")
+    @Argument(
+        help: ArgumentHelp(
+            Words(
+                "A record id (or its first characters) or a change id; all rejected changes if omitted.",
+                korean: "기록 id(또는 그 앞부분)나 변경 id. 주지 않으면 거부된 변경 모두.")))
     var id: String?
 
     func run() throws {
@@ -518,15 +609,23 @@ func rejectedLines(_ rejected: [RejectedChange]) -> [String] {
             + "'haven retry ID'를 쓰세요):")
     return [heading.text]
         + rejected.map { change in
-            let said = rejectionMeaning(change.code).map { "\($0) (서버: \(change.reason))" } ?? "서버: \(change.reason)"
-            let why = Words(change.reason, korean: said)
+            let why = Words(change.reason, korean: koreanRefusal(change.code, quoting: change.reason))
             return "  \(change.kind) \(change.recordID) [\(change.fields.joined(separator: ", "))]: \(why)"
         }
+}
+
+/// A refusal by the server's rules in Korean: what its `code` means, for the rules the client
+/// knows, then the rule's own English `message` quoted.
+func koreanRefusal(_ code: ErrorCode, quoting message: String) -> String {
+    rejectionMeaning(code).map { "\($0) (서버: \(message))" } ?? "서버: \(message)"
 }
 
 /// What a rejected change's code means, in Korean, for the rules the client knows.
 private func rejectionMeaning(_ code: ErrorCode) -> String? {
     switch code {
+    case .reviewRequired: "검토를 거쳐야 합니다: 검토에 올린 뒤 다른 편집자나 관리자가 승인해야 게시됩니다"
+    case .selfReview: "마지막 내용 변경을 한 사람은 승인하거나 반려할 수 없습니다: 다른 편집자나 관리자가 해야 합니다"
+    case .invalidTransition: "이 상태로는 바꿀 수 없습니다: draft → review → published, review → draft, published → draft만 됩니다"
     case .forbidden: "이 토큰의 역할로는 할 수 없는 변경입니다"
     case .recordTooLarge, .tooLarge: "서버가 받기에 너무 큽니다: 줄인 뒤 다시 동기화하세요"
     case .invalidField, .missingField, .invalidRecord: "기록의 형식에 맞지 않습니다: 필드를 고치세요"
@@ -549,13 +648,31 @@ func age(_ seconds: Int) -> Words {
 
 /// `haven export FILE`.
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "export", abstract: "Write every visible record as a canonical content pack.",
-        discussion: "Values the server refused are left out (the server's are written instead) unless --include-rejected.")
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "export",
+            abstract: Words(
+                "Write every visible record as a canonical content pack.",
+                korean: "보이는 기록을 모두 표준 형식의 콘텐츠 팩으로 씁니다.").text,
+            discussion: Words(
+                "Values the server refused are left out (the server's are written instead) unless --include-rejected.",
+                korean: "--include-rejected를 주지 않으면 서버가 거부한 값은 빼고 서버의 값을 씁니다.").text)
+    }
     @OptionGroup var replica: ReplicaOptions
-    @Argument(help: "The file to write, or - for standard output.") var file: String
-    @Flag(help: "Write an encrypted replica's records in plaintext all the same.") var plaintext = false
-    @Flag(help: "Write the values of changes the server refused, too.") var includeRejected = false
+    @Argument(help: ArgumentHelp(Words("The file to write, or - for standard output.", korean: "쓸 파일. -이면 표준 출력.")))
+    var file: String
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Write an encrypted replica's records in plaintext all the same.",
+                korean: "암호화된 복제본의 기록이라도 평문으로 씁니다.")))
+    var plaintext = false
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Write the values of changes the server refused, too.",
+                korean: "서버가 거부한 변경의 값도 씁니다.")))
+    var includeRejected = false
 
     func run() throws {
         if Replica.hasKeyFile(at: replica.path) && !plaintext {
@@ -589,8 +706,8 @@ func display(_ value: JSONValue) -> String {
     switch value {
     case .string(let text): "\"\(text.count > 60 ? text.prefix(57) + "..." : text)\""
     case .array(let items): items.map(display).joined(separator: ", ")
-    case .null: "(empty)"
-    case .bool(let flag): flag ? "yes" : "no"
+    case .null: Words("(empty)", korean: "(비어 있음)").text
+    case .bool(let flag): flag ? Words("yes", korean: "예").text : Words("no", korean: "아니요").text
     case .int(let number): String(number)
     case .double(let number): String(number)
     case .object: "{…}"

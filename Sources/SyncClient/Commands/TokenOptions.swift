@@ -7,15 +7,34 @@ import HavenCore
 /// not echo. The token is best kept off the command line: there it shows in `ps` to every user
 /// of the machine and stays in the shell's history.
 struct TokenOptions: ParsableArguments {
-    @Option(help: "An access token from 'haven-server token create', or - to read it from standard input.")
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "An access token from 'haven-server token create', or - to read it from standard input.",
+                korean: "'haven-server token create'로 만든 접근 토큰. -를 주면 표준 입력에서 읽습니다.")))
     var token: String?
-    @Option(help: ArgumentHelp("Read the access token from this file.", valueName: "path")) var tokenFile: String?
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Read the access token from this file.",
+                korean: "접근 토큰을 이 파일에서 읽습니다."), valueName: "path"))
+    var tokenFile: String?
 
-    static let discussion = """
-        Give the token with --token-file PATH, or --token - to read it from standard input, or type it at \
-        the prompt (not shown) when neither is given: --token TOKEN works too, but puts the token in ps \
-        (seen by every user of this machine) and in the shell's history.
-        """
+    /// How to give the token, for the `--help` of `init` and `login`.
+    static var discussion: String {
+        Words(
+            """
+            Give the token with --token-file PATH, or --token - to read it from standard input, or type it at \
+            the prompt (not shown) when neither is given: --token TOKEN works too, but puts the token in ps \
+            (seen by every user of this machine) and in the shell's history.
+            """,
+            korean: """
+            토큰은 --token-file PATH로 주거나, --token -로 표준 입력에서 읽게 하거나, 둘 다 없으면 프롬프트에 \
+            입력하세요 (화면에 보이지 않습니다). --token TOKEN도 되지만, 그러면 토큰이 ps에 (이 기기의 모든 \
+            사용자에게) 보이고 셸 기록에 남습니다.
+            """
+        ).text
+    }
 
     func validate() throws {
         switch (token, tokenFile) {

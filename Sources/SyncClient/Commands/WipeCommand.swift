@@ -7,19 +7,36 @@ import HavenCore
 /// It never asks a question: a person in danger has no time for one, and scripts must know
 /// what happens. Without `--yes` it only says what it would destroy.
 struct WipeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "wipe", abstract: "Destroy the replica and its files at once (needs --yes).",
-        discussion: """
-            Overwrites the replica file and the files beside it with zeros, removes them, and \
-            removes the directory 'haven init' made for them if nothing else is in it. Unsent \
-            changes are lost. An encrypted replica's key file goes first: without it nothing \
-            can be read back, even on flash storage. For a plaintext replica on flash storage the \
-            overwrite is not a guarantee that the old data cannot be recovered.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "wipe",
+            abstract: Words(
+                "Destroy the replica and its files at once (needs --yes).",
+                korean: "복제본과 그 파일들을 바로 파기합니다 (--yes가 필요합니다).").text,
+            discussion: Words(
+                """
+                Overwrites the replica file and the files beside it with zeros, removes them, and \
+                removes the directory 'haven init' made for them if nothing else is in it. Unsent \
+                changes are lost. An encrypted replica's key file goes first: without it nothing \
+                can be read back, even on flash storage. For a plaintext replica on flash storage the \
+                overwrite is not a guarantee that the old data cannot be recovered.
+                """,
+                korean: """
+                복제본 파일과 그 옆의 파일들을 0으로 덮어쓴 뒤 지우고, 'haven init'이 만든 디렉터리도 \
+                그 안에 다른 것이 없으면 지웁니다. 보내지 않은 변경은 사라집니다. 암호화된 복제본은 키 파일을 \
+                먼저 지웁니다: 키 파일이 없으면 플래시 저장 장치에서도 아무것도 다시 읽을 수 없습니다. 플래시 \
+                저장 장치에 있는 평문 복제본은 덮어써도 옛 데이터를 되살릴 수 없다고 보장할 수 없습니다.
+                """).text)
+    }
 
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: "Really destroy the replica, with its unsent changes.") var yes = false
-    @Flag(help: "Print a JSON summary.") var json = false
+    @Flag(
+        help: ArgumentHelp(
+            Words(
+                "Really destroy the replica, with its unsent changes.",
+                korean: "보내지 않은 변경까지 포함해 복제본을 정말로 파기합니다.")))
+    var yes = false
+    @Flag(help: ArgumentHelp(.printJSONSummaryHelp)) var json = false
 
     func run() throws {
         let path = replica.path
