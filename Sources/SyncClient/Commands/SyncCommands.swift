@@ -64,7 +64,10 @@ struct InitCommand: AsyncParsableCommand {
     var offline = false
     @Option(
         help: ArgumentHelp(
-            "The publisher's signing key as its admin gave it (fingerprint ed25519:… or the key); init refuses any other.",
+            Words(
+                "The publisher's signing key as its admin gave it (fingerprint ed25519:… or the key); init refuses any "
+                    + "other.",
+                korean: "관리자가 알려 준 발행자 서명 키 (지문 ed25519:… 또는 키 자체). init은 다른 키를 모두 거부합니다."),
             valueName: "key"))
     var publisherKey: String?
 

@@ -5,17 +5,30 @@ import HavenCore
 /// `haven verify`: recomputes the published set's digest from the replica's records and holds it
 /// against the last verified signature (Replica+Verification.swift).
 struct VerifyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "verify", abstract: "Check the replica's published content against the publisher's signature.",
-        discussion: """
-            Hashes every published record this replica holds, as the server sent it, and checks the result \
-            against the last signature that verified. This catches a replica altered on the device: records \
-            found altered are marked unverified, and the next 'haven sync' downloads everything again. \
-            Unsent edits are not part of the published content and are not checked.
-            """)
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: "verify",
+            abstract: Words(
+                "Check the replica's published content against the publisher's signature.",
+                korean: "복제본의 게시된 내용을 발행자의 서명으로 확인합니다.").text,
+            discussion: Words(
+                """
+                Hashes every published record this replica holds, as the server sent it, and checks the result \
+                against the last signature that verified. This catches a replica altered on the device: records \
+                found altered are marked unverified, and the next 'haven sync' downloads everything again. \
+                Unsent edits are not part of the published content and are not checked.
+                """,
+                korean: """
+                    이 복제본에 있는 게시된 기록을 서버가 보낸 그대로 모두 해시하고, 그 결과를 마지막으로 확인된 \
+                    서명과 비교합니다. 기기에서 바뀐 복제본을 이렇게 찾아냅니다: 바뀐 것으로 드러난 기록은 확인되지 \
+                    않음으로 표시되고, 다음 'haven sync'가 모두 다시 내려받습니다. 보내지 않은 수정은 게시된 내용이 \
+                    아니므로 확인하지 않습니다.
+                    """
+            ).text)
+    }
 
     @OptionGroup var replica: ReplicaOptions
-    @Flag(help: "Print JSON.") var json = false
+    @Flag(help: ArgumentHelp(.printJSONHelp)) var json = false
 
     func run() throws {
         let result = try replica.open().verifyLocally()
