@@ -186,20 +186,67 @@ struct EncryptedReplicaTests {
         return (copy, (size - 32) / (24 + 4096))
     }
 
-    @Test func aFlippedByteInACommittedWALFrameIsNamed() throws {
-        let (copy, frames) = try copyWithWAL()
-        try #require(frames > 2)
-        try ReplicaFiles.flip(copy + "-wal", at: 32 + 24 + 100)
-        let message = try #require(errorReadingEverything(copy))
-        #expect(message.hasPrefix("replica damaged at page "))
-        #expect(message.contains("(frame 1 of its write-ahead log)"))
+    /// A database of two transactions left in its WAL, none checkpointed: the first of 3 small
+    /// rows, the second of 4 rows bigger than a page; and the second's first frame.
+    private func twoTransactionsInTheWAL(_ path: String) throws -> (database: ReplicaDatabase, secondsFirstFrame: Int) {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        let database = try ReplicaDatabase(path: path, key: key, configuration: configuration)
+        try database.write { db in
+            try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+            for id in 1...3 { try db.execute(sql: "INSERT INTO t VALUES (?, zeroblob(10))", arguments: [id]) }
+        }
+        let frames = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as! Int
+        try database.write { db in
+            for id in 4...7 { try db.execute(sql: "INSERT INTO t VALUES (?, randomblob(3000))", arguments: [id]) }
+        }
+        return (database, (frames - 32) / (24 + 4096) + 1)
     }
 
-    @Test func aWALFrameHeaderMovedToAnotherPageIsNamed() throws {
-        let (copy, frames) = try copyWithWAL()
-        try #require(frames > 2)
-        try ReplicaFiles.flip(copy + "-wal", at: 32 + 3, mask: 0x07)  // Frame 1's page number.
-        #expect(errorReadingEverything(copy)?.contains("(frame 1 of its write-ahead log)") == true)
+    private func rows(_ database: ReplicaDatabase) throws -> (integrity: [String], count: Int?) {
+        try database.read { db in
+            (try String.fetchAll(db, sql: "PRAGMA integrity_check"), try Int.fetchOne(db, sql: "SELECT count(*) FROM t"))
+        }
+    }
+
+    /// What a crash or a power cut leaves, or a byte changed by hand, in a frame of the last
+    /// transaction, read when the WAL is recovered (a copy of the files, as after a crash): the log
+    /// ends there, as a plaintext WAL's does at a frame whose checksum fails; the transaction
+    /// before it is all there, and nothing is read as garbage. A power cut can put the commit
+    /// frame on disk and not an earlier frame's page: the replica must still open.
+    @Test(arguments: ["page zeroed by a power cut", "byte flipped", "header moved to another page"])
+    func aFrameThatFailsInRecoveryEndsTheLogThere(damage: String) throws {
+        let path = TemporaryDirectory.path("two.sqlite")
+        let (database, frame) = try twoTransactionsInTheWAL(path)
+        #expect(try rows(database).count == 7)
+        let copy = TemporaryDirectory.path("two-copy.sqlite")
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy + "-wal")
+        let start = 32 + (frame - 1) * (24 + 4096)
+        switch damage {
+        case "page zeroed by a power cut":
+            let wal = URL(fileURLWithPath: copy + "-wal")
+            var bytes = try Data(contentsOf: wal)
+            bytes.replaceSubrange((start + 24)..<(start + 24 + 4096), with: Data(count: 4096))
+            try bytes.write(to: wal)
+        case "byte flipped": try ReplicaFiles.flip(copy + "-wal", at: start + 24 + 100)
+        default: try ReplicaFiles.flip(copy + "-wal", at: start + 3, mask: 0x07)
+        }
+        let recovered = try rows(ReplicaDatabase(path: copy, key: key, configuration: Configuration()))
+        #expect(recovered.integrity == ["ok"])
+        #expect(recovered.count == 3)
+    }
+
+    /// A frame changed under a replica that is open (its WAL index already built) is read as a
+    /// page a connection asks for, and named.
+    @Test func aFrameChangedUnderAnOpenReplicaIsNamed() throws {
+        let path = TemporaryDirectory.path("two.sqlite")
+        let (database, frame) = try twoTransactionsInTheWAL(path)
+        try ReplicaFiles.flip(path + "-wal", at: 32 + (frame - 1) * (24 + 4096) + 24 + 100)
+        let message = "\(try #require(throws: (any Error).self) { try rows(ReplicaDatabase(path: path, key: key, configuration: Configuration())) })"
+        #expect(message.hasPrefix("replica damaged at page "))
+        #expect(message.contains("(frame \(frame) of its write-ahead log)"))
+        withExtendedLifetime(database) {}
     }
 
     /// A crash between a frame's header and its page leaves a torn tail, which SQLite drops as it

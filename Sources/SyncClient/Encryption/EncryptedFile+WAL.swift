@@ -30,11 +30,14 @@ enum WALLayout {
 /// is sealed with `"W" + frame index + those 16 plain header bytes` as associated data; when the
 /// zero salts of a pending frame are filled in, its page is sealed again under the new header.
 ///
-/// A frame that fails authentication in a whole-frame read (recovery) is either damage or a tail
-/// torn by a crash between the header's write and the page's: when no later frame of the same
-/// WAL commits a transaction, it is the tail, and SQLite is shown a frame that cannot match (its
-/// salts flipped), as it would drop a torn frame of a plain WAL; otherwise it is damage. Any
-/// other frame that fails is damage.
+/// A frame that fails authentication in a whole-frame read (recovery, or the checksum rewrite)
+/// ends the log there, as a frame whose checksum fails ends a plaintext WAL: SQLite is shown a
+/// frame that cannot match (its salts flipped) and keeps the transactions before it. That is
+/// what a crash leaves: a tail torn between a frame's header and its page, or, after a power
+/// cut, a commit frame on disk while an earlier frame's page never reached it (writes before
+/// the commit's sync land in any order). A transaction dropped this way was never reported
+/// committed; whoever holds the device could cut the file there anyway. Any other read of a
+/// frame that fails, a page a connection asks for, is damage and named.
 extension EncryptedFile {
     func readWAL(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Int32 {
         let end = Int(offset) + buffer.count
@@ -126,8 +129,8 @@ extension EncryptedFile {
         maskChecksum(&header, frame: index)
         UnsafeMutableRawBufferPointer(rebasing: frame[..<WALLayout.frameHeaderSize]).copyBytes(from: header)
         if vfs.cipher.open(page, associatedData: Self.walData(frame: index, header: header)) { return SQLITE_OK }
-        if lenient && (Self.isPending(salts) || !laterFrameCommits(after: index, salts: salts)) {
-            frame[8] ^= 0xff  // A torn tail: make SQLite's salt check drop it.
+        if lenient {
+            frame[8] ^= 0xff  // The end of the log: make SQLite's salt check drop it.
             return SQLITE_OK
         }
         return damaged(index)
@@ -169,21 +172,5 @@ extension EncryptedFile {
         var header = [UInt8](repeating: 0, count: WALLayout.headerSize)
         let result = header.withUnsafeMutableBytes { readRaw($0, at: 0) }
         return result == SQLITE_OK ? Array(header[16..<24]) : nil
-    }
-
-    /// Whether a frame after `index`, of the same WAL generation, ends a transaction (its commit
-    /// size, bytes 4–7 of its header, is not zero).
-    private func laterFrameCommits(after index: Int, salts: [UInt8]) -> Bool {
-        guard let size = rawSize() else { return true }
-        var header = [UInt8](repeating: 0, count: WALLayout.frameHeaderSize)
-        var next = index + 1
-        while WALLayout.frameStart(next) + Int64(WALLayout.frameSize) <= size {
-            guard header.withUnsafeMutableBytes({ readRaw($0, at: WALLayout.frameStart(next)) }) == SQLITE_OK,
-                Array(header[8..<16]) == salts
-            else { return false }
-            if header[4..<8].contains(where: { $0 != 0 }) { return true }
-            next += 1
-        }
-        return false
     }
 }

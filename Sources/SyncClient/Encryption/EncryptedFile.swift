@@ -61,11 +61,6 @@ final class EncryptedFile {
         inner.pointee.pMethods.pointee.xWrite(inner, buffer.baseAddress, Int32(buffer.count), offset)
     }
 
-    func rawSize() -> Int64? {
-        var size: sqlite3_int64 = 0
-        return inner.pointee.pMethods.pointee.xFileSize(inner, &size) == SQLITE_OK ? size : nil
-    }
-
     // MARK: Reads and writes
 
     func read(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int64) -> Int32 {
