@@ -249,6 +249,31 @@ struct EncryptedReplicaTests {
         withExtendedLifetime(database) {}
     }
 
+    /// A power cut while a checkpoint writes page 1 can tear it; its WAL still holds it whole,
+    /// so SQLite opens the database (its first read of page 1, before any lock, is only for the
+    /// page size), and so must the VFS.
+    @Test func aPageOneTornDuringACheckpointOpensFromTheWAL() throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        let path = TemporaryDirectory.path("torn.sqlite")
+        let database = try ReplicaDatabase(path: path, key: key, configuration: configuration)
+        try database.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+        _ = try database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        try database.write { db in try db.execute(sql: "CREATE TABLE u (y)") }  // Page 1 changes.
+        let wal = try Data(contentsOf: URL(fileURLWithPath: path + "-wal"))
+        _ = try database.pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+        let after = try Data(contentsOf: URL(fileURLWithPath: path))
+        // Its first sector written, the rest not: page 1 fails authentication.
+        let torn = after.prefix(512) + before[512..<4096] + after.dropFirst(4096)
+        let copy = TemporaryDirectory.path("torn-copy.sqlite")
+        try torn.write(to: URL(fileURLWithPath: copy))
+        try wal.write(to: URL(fileURLWithPath: copy + "-wal"))
+        let reopened = try ReplicaDatabase(path: copy, key: key, configuration: Configuration())
+        let tables = try reopened.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master ORDER BY name") }
+        #expect(tables == ["t", "u"])
+    }
+
     /// A crash between a frame's header and its page leaves a torn tail, which SQLite drops as it
     /// would from a plaintext WAL: the transactions before it are all there.
     @Test func aTornLastFrameIsDroppedAndTheRestReads() throws {

@@ -25,8 +25,16 @@ extension EncryptedFile {
         methods.xTruncate = { file, size in passThrough(file) { $0.pointee.pMethods.pointee.xTruncate($0, size) } }
         methods.xSync = { file, flags in passThrough(file) { $0.pointee.pMethods.pointee.xSync($0, flags) } }
         methods.xFileSize = { file, size in passThrough(file) { $0.pointee.pMethods.pointee.xFileSize($0, size) } }
-        methods.xLock = { file, lock in passThrough(file) { $0.pointee.pMethods.pointee.xLock($0, lock) } }
-        methods.xUnlock = { file, lock in passThrough(file) { $0.pointee.pMethods.pointee.xUnlock($0, lock) } }
+        methods.xLock = { file, lock in
+            let result = passThrough(file) { $0.pointee.pMethods.pointee.xLock($0, lock) }
+            if result == SQLITE_OK { EncryptedFile.from(file).lockLevel = lock }
+            return result
+        }
+        methods.xUnlock = { file, lock in
+            let result = passThrough(file) { $0.pointee.pMethods.pointee.xUnlock($0, lock) }
+            if result == SQLITE_OK { EncryptedFile.from(file).lockLevel = lock }
+            return result
+        }
         methods.xCheckReservedLock = { file, out in
             passThrough(file) { $0.pointee.pMethods.pointee.xCheckReservedLock($0, out) }
         }

@@ -23,6 +23,8 @@ final class EncryptedFile {
     var page: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: frame[WALLayout.frameHeaderSize...]) }
     /// The first 16 bytes of the last frame header written, to seal the page that follows it.
     var lastFrameHeader: (frame: Int, bytes: [UInt8])?
+    /// The lock SQLite holds on the file (`SQLITE_LOCK_NONE` … `EXCLUSIVE`), kept by xLock/xUnlock.
+    var lockLevel = SQLITE_LOCK_NONE
 
     init(vfs: EncryptedVFS, role: Role, inner: UnsafeMutablePointer<sqlite3_file>) {
         self.vfs = vfs
@@ -100,16 +102,45 @@ final class EncryptedFile {
     }
 
     /// Fills ``page`` with database page `number`, opened; zeros and a short read past the end.
+    ///
+    /// Page 1 is also read before SQLite takes any lock, when a connection opens (100 bytes, for
+    /// the page size and reserve), so it can meet a checkpoint writing it: a read that fails is
+    /// tried again. If it still fails with no lock held (page 1 torn by a power cut during a
+    /// checkpoint, whose WAL still holds it whole), SQLite gets the header every replica has; it
+    /// reads page 1 again under its lock, through the WAL, and that read is checked.
     private func loadDatabasePage(_ number: Int) -> Int32 {
-        let result = readRaw(page, at: Int64(number - 1) * Int64(PageCipher.pageSize))
-        if result == SQLiteCode.shortRead && page.allSatisfy({ $0 == 0 }) { return result }
-        guard result == SQLITE_OK || result == SQLiteCode.shortRead else { return result }
-        guard vfs.cipher.open(page, associatedData: Self.databaseData(page: number)) else {
-            vfs.report(number == 1 && page.starts(with: Self.plainHeader) ? .notEncrypted : .page(number))
-            return SQLiteCode.dataError
+        for attempt in 1...(number == 1 ? 3 : 1) {
+            let result = readRaw(page, at: Int64(number - 1) * Int64(PageCipher.pageSize))
+            if result == SQLiteCode.shortRead && page.allSatisfy({ $0 == 0 }) { return result }
+            guard result == SQLITE_OK || result == SQLiteCode.shortRead else { return result }
+            if vfs.cipher.open(page, associatedData: Self.databaseData(page: number)) { return SQLITE_OK }
+            if number == 1 && page.starts(with: Self.plainHeader) { break }
+            if attempt < 3 { sched_yield() }
         }
-        return SQLITE_OK
+        if number == 1 && lockLevel == SQLITE_LOCK_NONE && !page.starts(with: Self.plainHeader) {
+            page.copyBytes(from: Self.replicaHeader)
+            return SQLITE_OK
+        }
+        vfs.report(number == 1 && page.starts(with: Self.plainHeader) ? .notEncrypted : .page(number))
+        return SQLiteCode.dataError
     }
+
+    /// Page 1 as every encrypted replica's header reads before SQLite locks the file: the format,
+    /// pages of 4096 bytes with 28 reserved, file format 2, the fixed payload fractions; zeros for
+    /// what changes (SQLite reads those under its lock).
+    static let replicaHeader: [UInt8] = {
+        var header = [UInt8](repeating: 0, count: PageCipher.pageSize)
+        header.replaceSubrange(0..<16, with: plainHeader)
+        header[16] = UInt8(PageCipher.pageSize >> 8)
+        header[17] = UInt8(PageCipher.pageSize & 0xff)
+        header[18] = 2
+        header[19] = 2
+        header[20] = UInt8(PageCipher.reservedBytes)
+        header[21] = 64
+        header[22] = 32
+        header[23] = 32
+        return header
+    }()
 
     /// Writes whole pages sealed; a part of a page is merged into the page read back first.
     private func writeDatabase(_ buffer: UnsafeRawBufferPointer, at offset: Int64) -> Int32 {
