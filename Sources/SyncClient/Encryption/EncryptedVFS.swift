@@ -27,6 +27,12 @@ import HavenCore
 ///    renamed into place (Replica+Encrypt.swift). Neither protects data a crash could lose, so
 ///    memory is enough; a replica in WAL mode never opens one again, which
 ///    `EncryptedReplicaTests.aReplicaOpensARollbackJournalOnlyWhileEmpty` counts.
+///
+/// What it does not stop: someone holding the device who kept an older copy of the files can put
+/// back an older sealed page in its place, or an older WAL, or cut the WAL short; each opens,
+/// as an older state of the replica. Catching that needs a counter kept off the device. What
+/// the replica shows as published is still checked against the publisher's signature
+/// (`haven verify`), and the next sync brings the server's state back.
 final class EncryptedVFS: Sendable {
     let name: String
     let cipher: PageCipher

@@ -34,11 +34,24 @@ final class MemoryFile {
     }
 
     private func write(_ buffer: UnsafeRawBufferPointer, at offset: Int) -> Int32 {
-        if bytes.count < offset + buffer.count { bytes += [UInt8](repeating: 0, count: offset + buffer.count - bytes.count) }
+        if bytes.count < offset + buffer.count { grow(to: offset + buffer.count) }
         bytes.withUnsafeMutableBytes {
             UnsafeMutableRawBufferPointer(rebasing: $0[offset..<(offset + buffer.count)]).copyMemory(from: buffer)
         }
         return SQLITE_OK
+    }
+
+    /// Grows the file to `size` bytes. Past its capacity an array moves to new storage and frees
+    /// the old with the plaintext still in it; this moves it itself, doubling, and zeroes the old.
+    private func grow(to size: Int) {
+        if size > bytes.capacity {
+            var grown = [UInt8]()
+            grown.reserveCapacity(max(size, bytes.capacity * 2))
+            grown += bytes
+            for index in bytes.indices { bytes[index] = 0 }
+            bytes = grown
+        }
+        bytes += repeatElement(0, count: size - bytes.count)
     }
 
     private func truncate(to size: Int) {
