@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import Foundation
+import HavenCore
+import Synchronization
+
+extension ServerAPI {
+    /// `GET /v1/changes/stream?since=…[&chunk=…]`: the whole download in one answer, each page
+    /// handed to `receive` as soon as its line has arrived whole and been checked
+    /// (``PullResponse/validate()``). A line is held to ``ProtocolLimits/answerBytes``; nothing
+    /// bounds the whole answer, which is a download of everything.
+    ///
+    /// - Parameter chunkBytes: the JSON bytes a page should stay near; nil for the server's choice.
+    /// - Throws: ``StreamCut`` when the answer ends before its last page (no `more`);
+    ///   ``ServerError`` for an answer other than 2xx (404 from a server without streams);
+    ///   AsyncHTTPClient's `readTimeout` when no byte came for ``timeout`` seconds.
+    public func pullStream(
+        since cursor: SyncCursor?, chunkBytes: Int? = nil, receive: @escaping @Sendable (PullResponse) async throws -> Void
+    ) async throws {
+        var components = URLComponents(
+            url: server.appendingPathComponent("v1/changes/stream"), resolvingAgainstBaseURL: false)!
+        var query: [URLQueryItem] = []
+        if let cursor { query.append(URLQueryItem(name: "since", value: cursor.description)) }
+        if let chunkBytes { query.append(URLQueryItem(name: "chunk", value: String(chunkBytes))) }
+        components.queryItems = query.isEmpty ? nil : query
+        let request = HTTPRequest(
+            method: "GET", url: components.url!, headers: Self.headers([:], token: token), timeout: timeout)
+        let heard = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var lines = LineSplitter(maxLine: ProtocolLimits.answerBytes)
+                var ended = false
+                let response = try await transport.stream(request) { piece in
+                    heard.add()
+                    traffic.count(sent: 0, received: piece.wireBytes)
+                    for line in try lines.append(piece.bytes) where !ended {
+                        let page: PullResponse
+                        do {
+                            page = try JSONDecoder().decode(PullResponse.self, from: line)
+                        } catch {
+                            throw UnreadableAnswer(reason: describe(error))
+                        }
+                        try page.validate()
+                        ended = !page.more
+                        try await receive(page)
+                    }
+                }
+                traffic.count(sent: 0, received: Self.wireBytes(of: response))
+                try Self.check(response)
+                guard ended else { throw StreamCut() }
+            }
+            // Nothing heard for `timeout` seconds: the link is gone, whatever TCP believes.
+            group.addTask { [timeout] in
+                var last = -1
+                while true {
+                    try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                    let now = heard.value
+                    if now == last { throw HTTPClientError.readTimeout }
+                    last = now
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+}
+
+/// A streamed pull whose answer ended before its last page: the link dropped it, or the server
+/// stopped (a token revoked, a cursor compacted away). Pulling again from the last applied page
+/// either goes on or gets the reason as an answer.
+public struct StreamCut: Error, Sendable, CustomStringConvertible {
+    public var description: String {
+        Words(
+            "the server's answer ended before its last page", korean: "서버의 답이 마지막 페이지 전에 끊겼습니다"
+        ).text
+    }
+}
+
+/// A count two tasks share.
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func add() { count.withLock { $0 += 1 } }
+}
+
+/// Cuts a byte stream into lines, holding each to a bound while it is incomplete.
+struct LineSplitter {
+    let maxLine: Int
+    private var partial = Data()
+
+    init(maxLine: Int) {
+        self.maxLine = maxLine
+    }
+
+    /// The lines `bytes` completes, without their newlines; empty lines are skipped.
+    mutating func append(_ bytes: Data) throws -> [Data] {
+        var lines: [Data] = []
+        var start = bytes.startIndex
+        while let newline = bytes[start...].firstIndex(of: 0x0A) {
+            var line = partial
+            partial = Data()
+            line.append(bytes[start..<newline])
+            guard line.count <= maxLine else { throw ProtocolViolation.lineTooLarge(limit: maxLine) }
+            if !line.isEmpty { lines.append(line) }
+            start = bytes.index(after: newline)
+        }
+        partial.append(bytes[start...])
+        guard partial.count <= maxLine else { throw ProtocolViolation.lineTooLarge(limit: maxLine) }
+        return lines
+    }
+}
