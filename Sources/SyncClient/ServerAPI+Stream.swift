@@ -9,17 +9,23 @@ extension ServerAPI {
     /// (``PullResponse/validate()``). A line is held to ``ProtocolLimits/answerBytes``; nothing
     /// bounds the whole answer, which is a download of everything.
     ///
-    /// - Parameter chunkBytes: the JSON bytes a page should stay near; nil for the server's choice.
-    /// - Throws: ``StreamCut`` when the answer ends before its last page (no `more`);
+    /// - Parameters:
+    ///   - limit: the most records a page holds; nil for the server's page limit.
+    ///   - chunkBytes: the JSON bytes a page should stay near; nil for the server's choice.
+    /// An answer that ends cleanly after a page with `more` has said all it will: the caller
+    /// streams again from that page's cursor.
+    ///
+    /// - Throws: ``StreamCut`` when the answer ends cleanly without a single page;
     ///   ``ServerError`` for an answer other than 2xx (404 from a server without streams);
     ///   AsyncHTTPClient's `readTimeout` when no byte came for ``timeout`` seconds.
     public func pullStream(
-        since cursor: SyncCursor?, chunkBytes: Int? = nil, receive: @escaping @Sendable (PullResponse) async throws -> Void
+        since cursor: SyncCursor?, limit: Int? = nil, chunkBytes: Int? = nil, receive: @escaping @Sendable (PullResponse) async throws -> Void
     ) async throws {
         var components = URLComponents(
             url: server.appendingPathComponent("v1/changes/stream"), resolvingAgainstBaseURL: false)!
         var query: [URLQueryItem] = []
         if let cursor { query.append(URLQueryItem(name: "since", value: cursor.description)) }
+        if let limit { query.append(URLQueryItem(name: "limit", value: String(limit))) }
         if let chunkBytes { query.append(URLQueryItem(name: "chunk", value: String(chunkBytes))) }
         components.queryItems = query.isEmpty ? nil : query
         let request = HTTPRequest(
@@ -28,29 +34,35 @@ extension ServerAPI {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var lines = LineSplitter(maxLine: ProtocolLimits.answerBytes)
+                var pages = 0
                 var ended = false
+                func take(_ line: Data) async throws {
+                    guard !ended else { return }  // Nothing follows the last page.
+                    let page: PullResponse
+                    do {
+                        page = try JSONDecoder().decode(PullResponse.self, from: line)
+                    } catch {
+                        throw UnreadableAnswer(reason: describe(error))
+                    }
+                    try page.validate()
+                    ended = !page.more
+                    pages += 1
+                    try await receive(page)
+                }
                 let response = try await transport.stream(request) { piece in
                     heard.add()
                     traffic.count(sent: 0, received: piece.wireBytes)
-                    for line in try lines.append(piece.bytes) where !ended {
-                        let page: PullResponse
-                        do {
-                            page = try JSONDecoder().decode(PullResponse.self, from: line)
-                        } catch {
-                            throw UnreadableAnswer(reason: describe(error))
-                        }
-                        try page.validate()
-                        ended = !page.more
-                        try await receive(page)
-                    }
+                    for line in try lines.append(piece.bytes) { try await take(line) }
                 }
                 traffic.count(sent: 0, received: Self.wireBytes(of: response))
                 try Self.check(response)
-                guard ended else { throw StreamCut() }
+                // An answer that ended cleanly ends its last line, newline or not.
+                if let line = lines.rest() { try await take(line) }
+                guard pages > 0 else { throw StreamCut() }
             }
             // Nothing heard for `timeout` seconds: the link is gone, whatever TCP believes.
             group.addTask { [timeout] in
-                var last = -1
+                var last = 0
                 while true {
                     try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
                     let now = heard.value
@@ -64,14 +76,11 @@ extension ServerAPI {
     }
 }
 
-/// A streamed pull whose answer ended before its last page: the link dropped it, or the server
-/// stopped (a token revoked, a cursor compacted away). Pulling again from the last applied page
-/// either goes on or gets the reason as an answer.
+/// A streamed pull whose answer ended without a single page: cut by something on the link that
+/// closed it as if it were whole. Pulling again either goes on or gets the reason as an answer.
 public struct StreamCut: Error, Sendable, CustomStringConvertible {
     public var description: String {
-        Words(
-            "the server's answer ended before its last page", korean: "서버의 답이 마지막 페이지 전에 끊겼습니다"
-        ).text
+        Words("the server's answer ended before its first page", korean: "서버의 답이 첫 페이지 전에 끊겼습니다").text
     }
 }
 
@@ -106,5 +115,11 @@ struct LineSplitter {
         partial.append(bytes[start...])
         guard partial.count <= maxLine else { throw ProtocolViolation.lineTooLarge(limit: maxLine) }
         return lines
+    }
+
+    /// What is left after the last newline, if anything: at the end of the stream, its last line.
+    mutating func rest() -> Data? {
+        defer { partial = Data() }
+        return partial.isEmpty ? nil : partial
     }
 }

@@ -35,7 +35,7 @@ import HavenTrust
 /// (``Replica/checkPublishedSet(_:cursor:chain:retried:)``); on a failure the replica is back at
 /// its last verified state and the pull downloads once more from there before it gives up.
 ///
-/// Rule 6. A pull that does not wait streams (``ServerAPI/pullStream(since:chunkBytes:receive:)``):
+/// Rule 6. A pull that does not wait streams (``ServerAPI/pullStream(since:limit:chunkBytes:receive:)``):
 /// one request brings every page, and the pages that have arrived whole are applied with their
 /// cursors, several in one transaction when they arrived during the last commit (``PageQueue``).
 /// A cut loses only the page under way: the pages before it are applied, and the stream resumes
@@ -305,16 +305,19 @@ public struct SyncEngine: Sendable {
             progress.bytes += now.received - counted.received
             counted = now
         }
+        // Every cursor this pull has been at, across streams: one given again with `more` would loop.
+        var reached = Set([try replica.settings().cursor].compactMap { $0 })
         while true {
             let cursor = try replica.settings().cursor
-            var reached = Set([cursor].compactMap { $0 })
             let queue = PageQueue(capacity: 16)
             var last: PullResponse?
             do {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { [api, configuration] in
                         do {
-                            try await api.pullStream(since: cursor, chunkBytes: configuration.streamChunkBytes) {
+                            try await api.pullStream(
+                                since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes
+                            ) {
                                 try await queue.put($0)
                             }
                             await queue.finish(throwing: nil)
@@ -322,8 +325,8 @@ public struct SyncEngine: Sendable {
                             await queue.finish(throwing: error)
                         }
                     }
-                    do {
-                        while let pages = try await queue.take() {
+                    while let pages = try await queue.take() {
+                        do {
                             for page in pages where page.more {
                                 guard reached.insert(page.cursor).inserted else {
                                     throw ProtocolViolation.cursorCameBack(page.cursor)
@@ -343,13 +346,16 @@ public struct SyncEngine: Sendable {
                             last = pages.last
                             progress.remaining = last?.remaining ?? 0
                             report(summary, pull: last?.more == true ? progress.estimate(after: clock.now() - started) : nil)
+                        } catch {
+                            await queue.close()
+                            throw LocalFailure(error: error)
                         }
-                    } catch {
-                        await queue.close()
-                        throw error
                     }
                 }
                 countTraffic(&summary)
+            } catch let failure as LocalFailure {
+                // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
+                throw failure.error
             } catch let error as ServerError where error.status == 404 {
                 countTraffic(&summary)
                 return false
@@ -358,6 +364,7 @@ public struct SyncEngine: Sendable {
                 countTraffic(&summary)
                 retry.succeeded()
                 try replica.forgetCursor()
+                reached = []
                 summary.redownloaded = true
                 continue
             } catch {
@@ -365,17 +372,24 @@ public struct SyncEngine: Sendable {
                 try await recover(from: error, step: Words("pulling changes", korean: "변경 받기"), retry: &retry, summary: &summary)
                 continue
             }
-            guard let last, !last.more else { continue }  // The stream ended early: ``StreamCut`` said so.
+            // An answer that ended cleanly before the head: stream on from its last page.
+            guard let last, !last.more else { continue }
             let check = try await checkPublishedSet(last, retried: retriedCheck)
             summary.publishedSet = check
             if check == .retrying {
                 retriedCheck = true
+                reached = Set([try replica.settings().cursor].compactMap { $0 })
                 continue
             }
             summary.unverifiedRecords = try replica.unverifiedIDs().count
             try replica.recordPullFinished()
             return true
         }
+    }
+
+    /// An error of this device while a stream was read, kept apart from the link's.
+    private struct LocalFailure: Error {
+        var error: any Error
     }
 
     /// Pulls page by page (rule 4): a long-poll, or a server without the stream.

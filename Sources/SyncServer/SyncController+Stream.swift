@@ -10,14 +10,14 @@ import Hummingbird
 /// trip per page.
 ///
 /// Rule 2. Lines stay near `chunk` bytes of JSON (default ``defaultChunkBytes``, at most the
-/// page size): small enough that a reset re-sends little, large enough to compress well. The
-/// records read per line follow the bytes per record seen so far, so the server reads little
-/// more than it sends.
+/// page size) and hold at most `limit` records, as pages do: small enough that a reset re-sends
+/// little, large enough to compress well. The records read per line follow the bytes per record
+/// seen so far, so the server reads little more than it sends.
 ///
 /// Rule 3. Errors before the first line are answered as the paged pull answers them (400, 410).
-/// After it, a failure (the token revoked, the log compacted past the cursor) ends the stream
-/// without its last line; the client resumes from the last line it applied and gets the error
-/// as an answer of its own.
+/// After it, a failure (the token revoked, the log compacted past the cursor) ends the stream,
+/// well-formed, before its last line; the client streams again from the last line it applied
+/// and gets the error as an answer of its own.
 extension SyncController {
     /// JSON bytes a line aims at when the client does not say: about 28 KiB gzipped.
     static let defaultChunkBytes = 96 << 10
@@ -36,7 +36,7 @@ extension SyncController {
             }
             chunkBytes = min(value, configuration.pageBytes)
         }
-        let sizing = ChunkSizing(bytes: chunkBytes, pageLimit: configuration.pageLimit)
+        let sizing = ChunkSizing(bytes: chunkBytes, pageLimit: try limit(in: query))
         let first = try await page(since: since, sizing: sizing, for: caller)
         let gzip = CompressionMiddleware.accepts(request.headers[.acceptEncoding])
         var headers: HTTPFields = [.contentType: "application/x-ndjson"]
@@ -60,10 +60,17 @@ extension SyncController {
                     sizing.record(bytes: json.count, records: page.changes.count + page.removed.count)
                     try await writer.write(try encoder.line(json))
                     guard page.more else { break }
-                    // A stream can last minutes on a slow link: a token revoked meanwhile ends it.
-                    try await confirmCaller(of: request)
-                    page = try await log.pull(
-                        since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller)
+                    do {
+                        // A stream can last minutes on a slow link: a token revoked meanwhile ends it.
+                        try await confirmCaller(of: request)
+                        page = try await log.pull(
+                            since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller)
+                    } catch {
+                        // Ended well-formed, before the last page: the client asks again from the
+                        // last line and gets the reason as an answer (rule 3).
+                        context.logger.info("stream ended early", metadata: ["reason": "\(type(of: error))"])
+                        break
+                    }
                 }
                 try await writer.write(try encoder.finish())
                 try await writer.finish(nil)

@@ -26,15 +26,7 @@ struct SyncController {
         let caller = try context.requireCaller()
         let query = request.uri.queryParameters
         let since = try Self.since(in: query)
-        var limit = configuration.pageLimit
-        if let text = query["limit"].map(String.init) {
-            // Above the cap, even beyond Int, is served at the cap: a client need not know it.
-            let digits = !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
-            guard let value = Int(text) ?? (digits ? .max : nil), value >= 1 else {
-                throw APIError.badRequest(.invalidLimit, "limit: must be a whole number of at least 1")
-            }
-            limit = min(value, configuration.pageLimit)
-        }
+        let limit = try limit(in: query)
         var wait = 0.0
         if let text = query["wait"].map(String.init) {
             guard let value = Double(text), value.isFinite, (0...configuration.maxWait).contains(value) else {
@@ -105,6 +97,17 @@ struct SyncController {
         metrics.countPush(results)
         context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
         return jsonResponse(PushResponse(results: results, serverTime: clock()))
+    }
+
+    /// The `limit` parameter: records per page, held to the server's page limit.
+    func limit(in query: FlatDictionary<Substring, Substring>) throws -> Int {
+        guard let text = query["limit"].map(String.init) else { return configuration.pageLimit }
+        // Above the cap, even beyond Int, is served at the cap: a client need not know it.
+        let digits = !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+        guard let value = Int(text) ?? (digits ? .max : nil), value >= 1 else {
+            throw APIError.badRequest(.invalidLimit, "limit: must be a whole number of at least 1")
+        }
+        return min(value, configuration.pageLimit)
     }
 
     /// The `since` parameter: nil for a download from scratch.
