@@ -106,15 +106,20 @@ extension Replica {
         let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
         // A download from scratch has no cursor, or (past its first page) one whose base is 0.
         let verified = try VerifiedRows(db, redownload: (settings.cursor?.seq ?? 0) == 0)
+        // What this page stored is, with no kept server state, the server's values (the
+        // published set's rule 1): handed to the digest rather than read back.
+        var stored: [String: RecordState] = [:]
+        let read = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
         for delta in page.changes {
-            let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
+            let row = try String.fetchOne(read, arguments: [delta.id])
             try verified.keep(db, id: delta.id, row: row)
             var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
             guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
             // A record altered here is replaced whole by the server's state, not merged with it.
             if try verified.replaces(db, id: delta.id) { record = RecordState(id: delta.id, kind: delta.kind) }
             record.merge(delta)
-            try save(db, record)
+            let saved = try save(db, record)
+            if !keepsServerStates { stored[saved.id] = saved }
             if keepsServerStates { try mergeIntoServerState(db, delta) }
             // Later local edits must order after what this replica has now seen.
             if let latest = delta.latestStamp { clock.witness(latest) }
@@ -144,7 +149,7 @@ extension Replica {
                 sql: "INSERT INTO conflicts (record_id, body, received_at) VALUES (?, ?, ?)",
                 arguments: [conflict.recordID, try Self.json(conflict), now])
         }
-        try Self.refreshPublished(db, ids: page.changes.map(\.id) + page.removed)
+        try Self.refreshPublished(db, ids: page.changes.map(\.id) + page.removed, known: stored)
         settings.cursor = page.cursor
         try ReplicaSettings.set(db, .cursor, page.cursor.description)
         try ReplicaSettings.set(db, .clock, clock.last.description)

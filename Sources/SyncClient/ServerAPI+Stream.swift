@@ -103,16 +103,28 @@ struct LineSplitter {
     /// The lines `bytes` completes, without their newlines; empty lines are skipped.
     mutating func append(_ bytes: Data) throws -> [Data] {
         var lines: [Data] = []
-        var start = bytes.startIndex
-        while let newline = bytes[start...].firstIndex(of: 0x0A) {
+        let newlines: [Int] = bytes.withUnsafeBytes { raw in
+            // memchr: a byte-by-byte search through Data's indices was a seventh of a sync's CPU.
+            var found: [Int] = []
+            guard let base = raw.baseAddress else { return found }
+            var offset = 0
+            while offset < raw.count, let hit = memchr(base + offset, 0x0A, raw.count - offset) {
+                let index = base.distance(to: UnsafeRawPointer(hit))
+                found.append(index)
+                offset = index + 1
+            }
+            return found
+        }
+        var start = 0
+        for newline in newlines {
             var line = partial
             partial = Data()
-            line.append(bytes[start..<newline])
+            line.append(bytes[bytes.startIndex + start..<bytes.startIndex + newline])
             guard line.count <= maxLine else { throw ProtocolViolation.lineTooLarge(limit: maxLine) }
             if !line.isEmpty { lines.append(line) }
-            start = bytes.index(after: newline)
+            start = newline + 1
         }
-        partial.append(bytes[start...])
+        partial.append(bytes[(bytes.startIndex + start)...])
         guard partial.count <= maxLine else { throw ProtocolViolation.lineTooLarge(limit: maxLine) }
         return lines
     }
