@@ -177,10 +177,13 @@ public struct SyncEngine: Sendable {
     /// publisher's signature failed twice (rule 5): the summary says so.
     public func watch(into summary: inout Summary) async throws {
         do {
+            // The first pull catches up without waiting (streamed, rule 6); the next ones long-poll.
+            var wait = 0.0
             while true {
                 try Task.checkCancellation()
                 try await push(into: &summary)
-                try await pull(into: &summary, wait: configuration.longPollWait)
+                try await pull(into: &summary, wait: wait)
+                wait = configuration.longPollWait
                 try replica.recordSyncFinished()
                 // Polling on would download the same unverified pages again and again.
                 if summary.publishedSet == .failed { return }
