@@ -99,10 +99,7 @@ struct FaultProxyTests {
     @Test func aPeriodicBlackoutRefusesConnectionsWhileDarkAndCountsEachOnce() async throws {
         let (server, token) = try makeServer()
         defer { server.stop() }
-        let clock = HandClock()
-        let proxy = try FaultProxy(
-            upstreamPort: server.port, profile: .init(periodicBlackout: .init(every: 30, duration: 8)),
-            clock: { clock.seconds })
+        let (proxy, clock) = try periodicProxy(server)
         defer { proxy.stop() }
 
         // Lit until 30 s, dark until 38 s, lit again until 60 s
@@ -123,10 +120,7 @@ struct FaultProxyTests {
     @Test func aPeriodicBlackoutResetsAnOpenConnectionAsItBegins() async throws {
         let (server, token) = try makeServer()
         defer { server.stop() }
-        let clock = HandClock()
-        let proxy = try FaultProxy(
-            upstreamPort: server.port, profile: .init(periodicBlackout: .init(every: 30, duration: 8)),
-            clock: { clock.seconds })
+        let (proxy, clock) = try periodicProxy(server)
         defer { proxy.stop() }
 
         // Given a request whose answer the proxy holds, its connection open
@@ -240,6 +234,15 @@ struct FaultProxyTests {
         try SamplePack.importPack(SamplePack.make(stories: 150, resources: 0, seed: 9), into: server)
         try server.start()
         return (server, try server.token(role: "reader", name: "reader"))
+    }
+
+    /// A proxy to `server` dark for 8 s every 30 s, from 30 s on a clock the test moves by hand.
+    private func periodicProxy(_ server: ServerProcess) throws -> (FaultProxy, HandClock) {
+        let clock = HandClock()
+        let proxy = try FaultProxy(
+            upstreamPort: server.port, profile: .init(periodicBlackout: .init(every: 30, duration: 8)),
+            clock: { clock.seconds })
+        return (proxy, clock)
     }
 
     /// One uncompressed pull through the proxy, on a connection of its own.
