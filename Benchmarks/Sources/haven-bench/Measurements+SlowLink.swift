@@ -8,7 +8,6 @@ struct SlowLinkRun {
     var seconds = 0.0
     var wireDown = 0
     var wireUp = 0
-    var bodyBytes = 0
     var pages = 0
     /// Connections the proxy accepted, reset (by a draw or a blackout), and refused while dark.
     var connections = 0
@@ -132,7 +131,6 @@ extension Measurements {
         do {
             let (summary, process) = try harness.haven(["sync", "--replica", replica, "--json"])
             run.seconds = process.seconds
-            run.bodyBytes = summary["bytesReceived"] as? Int ?? 0
             run.pages = summary["pages"] as? Int ?? 0
             let held = try harness.replicaRows(replica).count
             if held != records { run.failure = "the replica holds \(held) of \(records) records" }
