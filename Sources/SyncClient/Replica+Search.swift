@@ -44,6 +44,7 @@ extension Replica {
         var conditions: [String] = []
         var arguments: StatementArguments = []
         var source = "search_documents AS d"
+        var docid = "d.docid"
         var score: String
         if indexed.isEmpty {
             // Rule 2: a substring scan, weighted like the index's columns.
@@ -54,8 +55,11 @@ extension Replica {
             for term in scanned { arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3)) }
             score = "-(\(score))"
         } else {
-            // Rule 1: bm25 is lower for better matches.
-            source = "search_index JOIN search_documents AS d ON d.docid = search_index.rowid"
+            // Rule 1: bm25 is lower for better matches. Without a condition on the documents, the
+            // hits need not be looked up in them until the last step.
+            let filtered = !scanned.isEmpty || query.kind != nil || query.language != nil
+            source = filtered ? "search_index JOIN search_documents AS d ON d.docid = search_index.rowid" : "search_index"
+            docid = "search_index.rowid"
             conditions.append("search_index MATCH ?")
             arguments += [indexed.map(Self.phrase).joined(separator: " AND ")]
             score = "bm25(search_index, \(Self.weightedFields.map { "\($0.weight).0" }.joined(separator: ", ")))"
@@ -81,14 +85,24 @@ extension Replica {
         let occurrences = Array(repeating: occurrence, count: terms.count).joined(separator: " + ")
         var orderArguments: StatementArguments = []
         for term in terms { orderArguments += [term, term] }
+        // Scores first, in one pass over the hits; then only the hits that score as well as the
+        // last result or better (ties included, so the order below sees every candidate) are
+        // read whole, counted and ordered. Counting occurrences and reading the text and the
+        // status of every hit took most of a search's time (BENCHMARKS.md, section 6).
         let sql = """
-            SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, \(score) AS score,
+            WITH hits AS MATERIALIZED (
+                SELECT \(docid) AS docid, \(score) AS score
+                FROM \(source)
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))),
+            cutoff AS (SELECT score FROM hits ORDER BY score LIMIT 1 OFFSET ?)
+            SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, h.score AS score,
                 (SELECT json_extract(r.state, '$.fields.status.value') FROM records r WHERE r.id = d.record_id) AS status
-            FROM \(source)
-            \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+            FROM hits AS h JOIN search_documents AS d ON d.docid = h.docid
+            WHERE NOT EXISTS (SELECT 1 FROM cutoff) OR h.score IS NULL OR h.score <= (SELECT score FROM cutoff)
             ORDER BY score, \(occurrences) DESC, d.title, d.record_id
             LIMIT ?
             """
+        arguments += [query.limit - 1]
         return try database.read { db in
             try Row.fetchAll(db, sql: sql, arguments: arguments + orderArguments + [query.limit]).map { row in
                 let title: String = row["title"]
