@@ -39,3 +39,56 @@ enum Gzip {
         data.starts(with: [0x1f, 0x8b])
     }
 }
+
+/// Inflates a streamed body as it arrives, as its `Content-Encoding` says, handing on pieces of
+/// at most ``window`` bytes: a small gzip that inflates to gigabytes never sits in memory whole.
+final class BodyInflater {
+    /// The most bytes handed on at once.
+    static let window = 64 << 10
+    private let decompressor: ZlibDecompressor?
+    private let encoding: String
+
+    /// - Throws: ``ProtocolViolation/unknownEncoding(_:)`` for an encoding other than gzip or none.
+    init(encoding: String?) throws {
+        let name = encoding?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        self.encoding = name
+        switch name {
+        case "", "identity": decompressor = nil
+        case "gzip", "x-gzip": decompressor = try ZlibDecompressor(algorithm: .gzip)
+        default: throw ProtocolViolation.unknownEncoding(name)
+        }
+    }
+
+    /// `wire` inflated, handed to `emit` piece by piece; the first piece carries `wire`'s size.
+    func inflate(_ wire: ByteBuffer, emit: (HTTPBodyPiece) async throws -> Void) async throws {
+        var wireBytes = wire.readableBytes
+        guard let decompressor else {
+            return try await emit(HTTPBodyPiece(bytes: Data(wire.readableBytesView), wireBytes: wireBytes))
+        }
+        var input = wire
+        while true {
+            var output = ByteBuffer()
+            output.reserveCapacity(Self.window)
+            let before = input.readableBytes
+            var needsInput = false
+            do {
+                try decompressor.inflate(from: &input, to: &output)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                // The window is full: hand it on and go on with the rest.
+            } catch let error as CompressNIOError where error == .inputBufferOverflow {
+                needsInput = true
+            } catch {
+                throw ProtocolViolation.undecodable(encoding: encoding)
+            }
+            if output.readableBytes > 0 || wireBytes > 0 {
+                try await emit(HTTPBodyPiece(bytes: Data(output.readableBytesView), wireBytes: wireBytes))
+                wireBytes = 0
+            }
+            if needsInput || input.readableBytes == 0 { return }
+            // Bytes after the end of the gzip stream: nothing more can come of them.
+            if input.readableBytes == before, output.readableBytes == 0 {
+                throw ProtocolViolation.undecodable(encoding: encoding)
+            }
+        }
+    }
+}

@@ -46,6 +46,15 @@ public struct ProtocolViolation: Error, Sendable, CustomStringConvertible {
                 korean: "서버의 답이 \(mebibytes(limit))보다 큽니다. Haven 서버가 보내는 것보다 큽니다: ") + advice)
     }
 
+    /// A line of a streamed pull past ``ProtocolLimits/answerBytes``: no page is that large.
+    static func lineTooLarge(limit: Int) -> ProtocolViolation {
+        ProtocolViolation(
+            Words(
+                "a page of the server's streamed answer is larger than \(mebibytes(limit)), more than a Haven server sends: ",
+                korean: "서버가 이어서 보낸 답의 한 페이지가 \(mebibytes(limit))보다 큽니다. Haven 서버가 보내는 것보다 큽니다: ")
+                + advice)
+    }
+
     /// A gzip body that inflates past ``ProtocolLimits/answerBytes``.
     static func inflatesTooLarge(limit: Int) -> ProtocolViolation {
         ProtocolViolation(

@@ -116,7 +116,9 @@ extension Replica {
     /// Stores `record`; a deleted one keeps its registers' delete flag only. Content deleted
     /// because it endangers someone must not stay on a device that may be searched; a restore
     /// brings it back from the server, which sends a restored record whole.
-    func save(_ db: Database, _ record: RecordState) throws {
+    /// Stores `record`; returns it as stored (a deleted record keeps its flag alone).
+    @discardableResult
+    func save(_ db: Database, _ record: RecordState) throws -> RecordState {
         var record = record
         if record.isDeleted { record.fields = [:] }
         // Cached: the search triggers make this statement slow to compile (Replica+Search.swift).
@@ -126,6 +128,7 @@ extension Replica {
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted
                 """
         ).execute(arguments: [record.id, record.kind.rawValue, try Self.json(record), record.isDeleted])
+        return record
     }
 
     /// The record whose id is `id` or starts with it (at least 4 characters, one match only).

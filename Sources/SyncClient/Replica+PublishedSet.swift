@@ -53,14 +53,15 @@ extension Replica {
     }
 
     /// Brings the elements of `ids` and the running digest up to date with their server
-    /// values (rule 2).
-    static func refreshPublished(_ db: Database, ids: some Sequence<String>) throws {
+    /// values (rule 2). `known` holds server values the caller has just stored, so that they
+    /// are not read and decoded again.
+    static func refreshPublished(_ db: Database, ids: some Sequence<String>, known: [String: RecordState] = [:]) throws {
         var digest = try publishedDigest(db)
         let before = digest
         let find = try db.cachedStatement(sql: "SELECT seed FROM published_elements WHERE id = ?")
         for id in Set(ids) {
             let old = try Data.fetchOne(find, arguments: [id]).map { Array($0) }
-            let new = try serverView(db, of: id).flatMap {
+            let new = try (known[id] ?? serverView(db, of: id)).flatMap {
                 Publication.isInPublishedSet($0) ? PublishedSetDigest.elementSeed(of: $0) : nil
             }
             guard old != new else { continue }

@@ -78,63 +78,85 @@ extension Replica {
     /// changes are sent as usual; the server applies them or says why not.
     @discardableResult
     public func apply(_ page: PullResponse) throws -> AppliedPage {
+        try apply([page])
+    }
+
+    /// Merges pulled pages in order, each as ``apply(_:)-(PullResponse)`` would, in one
+    /// transaction: what a streamed pull has received whole while the last commit was under way.
+    @discardableResult
+    public func apply(_ pages: [PullResponse]) throws -> AppliedPage {
         try database.write { db in
-            var settings = try ReplicaSettings.load(db)
-            // A download of everything: build the search index once at the end instead of row by row.
-            if settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
-            // Read time as the server does before taking in its stamps: a slow device would
-            // otherwise refuse them as too far ahead, and its next edits would order before them.
-            settings.serverOffset = serverOffset(page.serverTime)
-            var clock = clock(settings)
-            // Most pages touch no record with unsent changes: then no lookup per record.
-            let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
-            // A download from scratch has no cursor, or (past its first page) one whose base is 0.
-            let verified = try VerifiedRows(db, redownload: (settings.cursor?.seq ?? 0) == 0)
-            for delta in page.changes {
-                let row = try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [delta.id])
-                try verified.keep(db, id: delta.id, row: row)
-                var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
-                guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
-                // A record altered here is replaced whole by the server's state, not merged with it.
-                if try verified.replaces(db, id: delta.id) { record = RecordState(id: delta.id, kind: delta.kind) }
-                record.merge(delta)
-                try save(db, record)
-                if keepsServerStates { try mergeIntoServerState(db, delta) }
-                // Later local edits must order after what this replica has now seen.
-                if let latest = delta.latestStamp { clock.witness(latest) }
-            }
             var applied = AppliedPage()
-            for id in page.removed {
-                let unsent =
-                    try Bool.fetchOne(
-                        db,
-                        sql: """
-                            SELECT EXISTS (
-                                SELECT 1 FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected'))
-                            """,
-                        arguments: [id]) ?? false
-                if unsent {
-                    applied.kept.append(id)
-                } else {
-                    try verified.keep(
-                        db, id: id, row: try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id]))
-                    try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
-                    applied.removed += 1
-                }
+            for page in pages {
+                let one = try apply(db, page)
+                applied.removed += one.removed
+                applied.kept += one.kept
             }
-            let now = wallClock()
-            for conflict in page.conflicts {
-                try db.execute(
-                    sql: "INSERT INTO conflicts (record_id, body, received_at) VALUES (?, ?, ?)",
-                    arguments: [conflict.recordID, try Self.json(conflict), now])
-            }
-            try Self.refreshPublished(db, ids: page.changes.map(\.id) + page.removed)
-            settings.cursor = page.cursor
-            try ReplicaSettings.set(db, .cursor, page.cursor.description)
-            try ReplicaSettings.set(db, .clock, clock.last.description)
-            try recordServerTime(db, page.serverTime)
             return applied
         }
+    }
+
+    private func apply(_ db: Database, _ page: PullResponse) throws -> AppliedPage {
+        var settings = try ReplicaSettings.load(db)
+        // A download of everything: build the search index once at the end instead of row by row.
+        if settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
+        // Read time as the server does before taking in its stamps: a slow device would
+        // otherwise refuse them as too far ahead, and its next edits would order before them.
+        settings.serverOffset = serverOffset(page.serverTime)
+        var clock = clock(settings)
+        // Most pages touch no record with unsent changes: then no lookup per record.
+        let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
+        // A download from scratch has no cursor, or (past its first page) one whose base is 0.
+        let verified = try VerifiedRows(db, redownload: (settings.cursor?.seq ?? 0) == 0)
+        // What this page stored is, with no kept server state, the server's values (the
+        // published set's rule 1): handed to the digest rather than read back.
+        var stored: [String: RecordState] = [:]
+        let read = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
+        for delta in page.changes {
+            let row = try String.fetchOne(read, arguments: [delta.id])
+            try verified.keep(db, id: delta.id, row: row)
+            var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
+            guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
+            // A record altered here is replaced whole by the server's state, not merged with it.
+            if try verified.replaces(db, id: delta.id) { record = RecordState(id: delta.id, kind: delta.kind) }
+            record.merge(delta)
+            let saved = try save(db, record)
+            if !keepsServerStates { stored[saved.id] = saved }
+            if keepsServerStates { try mergeIntoServerState(db, delta) }
+            // Later local edits must order after what this replica has now seen.
+            if let latest = delta.latestStamp { clock.witness(latest) }
+        }
+        var applied = AppliedPage()
+        for id in page.removed {
+            let unsent =
+                try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (
+                            SELECT 1 FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected'))
+                        """,
+                    arguments: [id]) ?? false
+            if unsent {
+                applied.kept.append(id)
+            } else {
+                try verified.keep(
+                    db, id: id, row: try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id]))
+                try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                applied.removed += 1
+            }
+        }
+        let now = wallClock()
+        for conflict in page.conflicts {
+            try db.execute(
+                sql: "INSERT INTO conflicts (record_id, body, received_at) VALUES (?, ?, ?)",
+                arguments: [conflict.recordID, try Self.json(conflict), now])
+        }
+        try Self.refreshPublished(db, ids: page.changes.map(\.id) + page.removed, known: stored)
+        settings.cursor = page.cursor
+        try ReplicaSettings.set(db, .cursor, page.cursor.description)
+        try ReplicaSettings.set(db, .clock, clock.last.description)
+        try recordServerTime(db, page.serverTime)
+        return applied
     }
 
     /// Marks the end of a complete sync.

@@ -79,7 +79,11 @@ public struct Replica: Sendable {
         configuration.busyMode = .timeout(10)
         // secure_delete = FAST zeroes deleted rows in b-tree pages when that costs no extra I/O,
         // so sent changes and purged records linger less in the file (see Replica+Wipe.swift).
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST") }
+        // A 16 MiB page cache holds the pages of a streamed download's transaction (up to 16
+        // pulled pages and their search documents) without spilling them to the WAL early.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = FAST; PRAGMA cache_size = -16384")
+        }
         // Test-only: a page limit that makes the disk look full (Tests/EndToEndTests/DiskFullTests.swift).
         if let pages = ProcessInfo.processInfo.environment["HAVEN_TEST_MAX_PAGE_COUNT"].flatMap({ Int($0) }) {
             configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA max_page_count = \(pages)") }

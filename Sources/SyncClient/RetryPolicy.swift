@@ -7,6 +7,11 @@
 /// `min(cap, base × 2ⁿ⁻¹)` ("full jitter"), so that many devices cut off together do not all come
 /// back in the same second.
 ///
+/// Rule 2a. A failure of the link itself (no answer: a reset, a timeout, a refused connection, a
+/// stream cut short) is probed again quickly instead: waits drawn the same way from
+/// `min(linkCap, linkBase × 2ⁿ⁻¹)`, sub-second, so a link that comes back is used at once rather
+/// than left idle through a long backoff. Only a server that answered (429, 5xx) is given room.
+///
 /// Rule 3. A `Retry-After` from the server is a floor: the wait is never shorter. A floor beyond
 /// ``maxRetryAfter`` is held to it: a broken or hostile server cannot park a device for days.
 ///
@@ -32,10 +37,19 @@ public struct RetryPolicy: Sendable, Equatable {
     public var budget: Double?
     /// Attempts in one stall, the first included, before the sync gives up; nil for no limit.
     public var maxAttempts: Int?
+    /// The longest first wait after a failure of the link, in seconds (rule 2a).
+    public var linkBase: Double
+    /// No wait after a failure of the link is drawn from a range longer than this, in seconds.
+    public var linkCap: Double
 
-    public init(base: Double = 0.5, cap: Double = 30, budget: Double? = 300, maxAttempts: Int? = nil) {
+    public init(
+        base: Double = 0.5, cap: Double = 30, budget: Double? = 300, maxAttempts: Int? = nil, linkBase: Double = 0.1,
+        linkCap: Double = 0.5
+    ) {
         self.base = base
         self.cap = cap
+        self.linkBase = linkBase
+        self.linkCap = linkCap
         self.budget = budget
         self.maxAttempts = maxAttempts
     }
@@ -47,16 +61,16 @@ public struct RetryPolicy: Sendable, Equatable {
     public static let forever = RetryPolicy(budget: nil)
 
     /// The top of the range the n-th retry in a row (from 1) draws its wait from.
-    public func ceiling(forRetry retry: Int) -> Double {
+    public func ceiling(forRetry retry: Int, link: Bool = false) -> Double {
         // 2^(retry - 1) without overflow: past 2^62 the cap has long been reached.
         let doubling = Double(sign: .plus, exponent: min(max(retry - 1, 0), 62), significand: 1)
-        return min(cap, base * doubling)
+        return link ? min(linkCap, linkBase * doubling) : min(cap, base * doubling)
     }
 
     /// The wait before the n-th retry in a row: `random` (in 0..<1) of the ceiling, at least
     /// `retryAfter` (held to ``maxRetryAfter``).
-    public func delay(forRetry retry: Int, random: Double, retryAfter: Double? = nil) -> Double {
-        let jittered = ceiling(forRetry: retry) * min(max(random, 0), 1)
+    public func delay(forRetry retry: Int, random: Double, retryAfter: Double? = nil, link: Bool = false) -> Double {
+        let jittered = ceiling(forRetry: retry, link: link) * min(max(random, 0), 1)
         // NaN compares false both ways: it asks for no wait.
         guard let retryAfter, retryAfter > 0 else { return jittered }
         return max(jittered, min(retryAfter, Self.maxRetryAfter))
@@ -89,11 +103,11 @@ struct RetryState: Sendable {
     }
 
     /// Records a transient failure at `now` and says what to do next.
-    mutating func failed(now: Double, random: Double, retryAfter: Double?) -> Decision {
+    mutating func failed(now: Double, random: Double, retryAfter: Double?, link: Bool = false) -> Decision {
         if stallStart == nil { stallStart = now }
         failures += 1
         if let maxAttempts = policy.maxAttempts, failures >= maxAttempts { return .giveUp }
-        let delay = policy.delay(forRetry: failures, random: random, retryAfter: retryAfter)
+        let delay = policy.delay(forRetry: failures, random: random, retryAfter: retryAfter, link: link)
         if let budget = policy.budget, stalled(at: now) + delay > budget { return .giveUp }
         return .retry(after: delay)
     }

@@ -89,35 +89,46 @@ public struct ServerAPI: Sendable {
     private func send<Answer: Decodable>(
         _ method: String, url: URL, headers: [String: String], body: Data?, extraTime: Double = 0
     ) async throws -> Answer {
-        var headers = headers
-        // Only what the server reads, and a short User-Agent instead of libcurl's: a poll with
-        // nothing new stays under 500 bytes both ways (BENCHMARKS.md). Every answer is JSON.
-        headers["Authorization"] = "Bearer \(token)"
-        headers["Accept-Encoding"] = "gzip"
-        headers["User-Agent"] = "haven"
         let response = try await transport.send(
-            HTTPRequest(method: method, url: url, headers: headers, body: body, timeout: timeout + extraTime))
-        // On the wire the body had its Content-Length (compressed, when it was); without one, the
-        // inflated size is the best guess. The header is the server's word: held to what gzip could
-        // have made of the body, so that an absurd one cannot overflow the counts.
-        let received =
-            response.header("Content-Length").flatMap { Int($0) }
-            .map { min(max(0, $0), response.body.count + response.body.count / 100 + 1_024) } ?? response.body.count
-        traffic.count(sent: body?.count ?? 0, received: received)
-        guard (200..<300).contains(response.status) else {
-            let body = try? JSONDecoder().decode(ErrorBody.self, from: response.body)
-            var error = ServerError(
-                status: response.status,
-                detail: body?.error
-                    ?? ErrorDetail(code: ErrorCode(rawValue: "http_\(response.status)"), message: "unexpected answer"),
-                retryAfter: ServerError.retryAfter(response.header("Retry-After")))
-            error.isHavenError = body != nil
-            throw error
-        }
+            HTTPRequest(method: method, url: url, headers: Self.headers(headers, token: token), body: body, timeout: timeout + extraTime))
+        traffic.count(sent: body?.count ?? 0, received: Self.wireBytes(of: response))
+        try Self.check(response)
         do {
             return try JSONDecoder().decode(Answer.self, from: response.body)
         } catch {
             throw UnreadableAnswer(reason: describe(error))
         }
+    }
+
+    /// `headers` with what every request carries. Only what the server reads, and a short
+    /// User-Agent instead of libcurl's: a poll with nothing new stays under 500 bytes both ways
+    /// (BENCHMARKS.md).
+    static func headers(_ headers: [String: String], token: String) -> [String: String] {
+        var headers = headers
+        headers["Authorization"] = "Bearer \(token)"
+        headers["Accept-Encoding"] = "gzip"
+        headers["User-Agent"] = "haven"
+        return headers
+    }
+
+    /// The bytes `response`'s body took on the wire: its Content-Length (compressed, when it
+    /// was); without one, the inflated size is the best guess. The header is the server's word:
+    /// held to what gzip could have made of the body, so that an absurd one cannot overflow the counts.
+    static func wireBytes(of response: HTTPResponse) -> Int {
+        response.header("Content-Length").flatMap { Int($0) }
+            .map { min(max(0, $0), response.body.count + response.body.count / 100 + 1_024) } ?? response.body.count
+    }
+
+    /// Throws the ``ServerError`` an answer other than 2xx stands for.
+    static func check(_ response: HTTPResponse) throws {
+        guard !(200..<300).contains(response.status) else { return }
+        let body = try? JSONDecoder().decode(ErrorBody.self, from: response.body)
+        var error = ServerError(
+            status: response.status,
+            detail: body?.error
+                ?? ErrorDetail(code: ErrorCode(rawValue: "http_\(response.status)"), message: "unexpected answer"),
+            retryAfter: ServerError.retryAfter(response.header("Retry-After")))
+        error.isHavenError = body != nil
+        throw error
     }
 }

@@ -10,8 +10,9 @@ import HavenTrust
 /// one page.
 ///
 /// Rule 1. A transient failure (the link, a timeout, 408, 429, 5xx) is retried after a backoff
-/// with full jitter, honouring `Retry-After` (``RetryPolicy``); the request that failed is the
-/// only one repeated. Any other error stops the sync at once.
+/// with full jitter, honouring `Retry-After` (``RetryPolicy``): sub-second for the link, longer
+/// for a server that answered; the request that failed is the only one repeated. Any other error
+/// stops the sync at once.
 ///
 /// Rule 2. Sizes follow the link (``AdaptiveSize``): a failure or an answer slower than
 /// ``Configuration/slowRequest`` halves the next request; a full one faster than
@@ -33,6 +34,12 @@ import HavenTrust
 /// Rule 5. A pull that reaches the head checks the publisher's signature over the published set
 /// (``Replica/checkPublishedSet(_:cursor:chain:retried:)``); on a failure the replica is back at
 /// its last verified state and the pull downloads once more from there before it gives up.
+///
+/// Rule 6. A pull that does not wait streams (``ServerAPI/pullStream(since:limit:chunkBytes:receive:)``):
+/// one request brings every page, and the pages that have arrived whole are applied with their
+/// cursors, several in one transaction when they arrived during the last commit (``PageQueue``).
+/// A cut loses only the page under way: the pages before it are applied, and the stream resumes
+/// from the last one. A server without the stream (404) is pulled page by page (rule 4).
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise. A server whose page limit
@@ -61,6 +68,10 @@ public struct SyncEngine: Sendable {
         /// The bytes a page is asked to stay under while the pull has received less than ten times
         /// as much (rule 4); nil asks for ``pageLimit`` records whatever their size.
         public var pageBytes: Int?
+        /// Whether a pull that does not wait streams (rule 6).
+        public var streams = true
+        /// The JSON bytes a streamed page should stay near; nil for the server's choice.
+        public var streamChunkBytes: Int?
 
         /// A configuration; every value has a default fit for a person's `haven sync`.
         public init(
@@ -166,10 +177,13 @@ public struct SyncEngine: Sendable {
     /// publisher's signature failed twice (rule 5): the summary says so.
     public func watch(into summary: inout Summary) async throws {
         do {
+            // The first pull catches up without waiting (streamed, rule 6); the next ones long-poll.
+            var wait = 0.0
             while true {
                 try Task.checkCancellation()
                 try await push(into: &summary)
-                try await pull(into: &summary, wait: configuration.longPollWait)
+                try await pull(into: &summary, wait: wait)
+                wait = configuration.longPollWait
                 try replica.recordSyncFinished()
                 // Polling on would download the same unverified pages again and again.
                 if summary.publishedSet == .failed { return }
@@ -271,6 +285,118 @@ public struct SyncEngine: Sendable {
     ///
     /// - Parameter wait: seconds the server may hold an empty answer open for new changes.
     public func pull(into summary: inout Summary, wait: Double = 0) async throws {
+        if wait == 0, configuration.streams, try await pullStreamed(into: &summary) { return }
+        try await pullPaged(into: &summary, wait: wait)
+    }
+
+    /// Pulls everything in streamed answers, resuming after each cut from the last page applied
+    /// (rule 6).
+    ///
+    /// - Returns: false when the server has no stream (404): nothing was pulled.
+    private func pullStreamed(into summary: inout Summary) async throws -> Bool {
+        let started = clock.now()
+        defer { summary.elapsed += clock.now() - started }
+        var retry = RetryState(policy: configuration.retry)
+        var retriedCheck = false
+        var progress = PullProgress()
+        var counted = api.traffic.reading
+        // Bytes are counted as they arrive, whether the stream ends well or not.
+        func countTraffic(_ summary: inout Summary) {
+            let now = api.traffic.reading
+            summary.bytesSent += now.sent - counted.sent
+            summary.bytesReceived += now.received - counted.received
+            progress.bytes += now.received - counted.received
+            counted = now
+        }
+        // Every cursor this pull has been at, across streams: one given again with `more` would loop.
+        var reached = Set([try replica.settings().cursor].compactMap { $0 })
+        while true {
+            let cursor = try replica.settings().cursor
+            let queue = PageQueue(capacity: 16)
+            var last: PullResponse?
+            do {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { [api, configuration] in
+                        do {
+                            try await api.pullStream(
+                                since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes
+                            ) {
+                                try await queue.put($0)
+                            }
+                            await queue.finish(throwing: nil)
+                        } catch {
+                            await queue.finish(throwing: error)
+                        }
+                    }
+                    while let pages = try await queue.take() {
+                        do {
+                            for page in pages where page.more {
+                                guard reached.insert(page.cursor).inserted else {
+                                    throw ProtocolViolation.cursorCameBack(page.cursor)
+                                }
+                            }
+                            let applied = try replica.apply(pages)
+                            retry.succeeded()
+                            countTraffic(&summary)
+                            for page in pages {
+                                progress.items += page.changes.count + page.removed.count + page.conflicts.count
+                                summary.pulledRecords += page.changes.count
+                                summary.newConflicts += page.conflicts.count
+                            }
+                            summary.pages += pages.count
+                            summary.removedRecords += applied.removed
+                            summary.keptRecords += applied.kept.count
+                            last = pages.last
+                            progress.remaining = last?.remaining ?? 0
+                            report(summary, pull: last?.more == true ? progress.estimate(after: clock.now() - started) : nil)
+                        } catch {
+                            await queue.close()
+                            throw LocalFailure(error: error)
+                        }
+                    }
+                }
+                countTraffic(&summary)
+            } catch let failure as LocalFailure {
+                // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
+                throw failure.error
+            } catch let error as ServerError where error.status == 404 {
+                countTraffic(&summary)
+                return false
+            } catch let error as ServerError where error.status == 410 && cursor != nil {
+                // As in a paged pull (rule 4's 410): download everything again.
+                countTraffic(&summary)
+                retry.succeeded()
+                try replica.forgetCursor()
+                reached = []
+                summary.redownloaded = true
+                continue
+            } catch {
+                countTraffic(&summary)
+                try await recover(from: error, step: Words("pulling changes", korean: "변경 받기"), retry: &retry, summary: &summary)
+                continue
+            }
+            // An answer that ended cleanly before the head: stream on from its last page.
+            guard let last, !last.more else { continue }
+            let check = try await checkPublishedSet(last, retried: retriedCheck)
+            summary.publishedSet = check
+            if check == .retrying {
+                retriedCheck = true
+                reached = Set([try replica.settings().cursor].compactMap { $0 })
+                continue
+            }
+            summary.unverifiedRecords = try replica.unverifiedIDs().count
+            try replica.recordPullFinished()
+            return true
+        }
+    }
+
+    /// An error of this device while a stream was read, kept apart from the link's.
+    private struct LocalFailure: Error {
+        var error: any Error
+    }
+
+    /// Pulls page by page (rule 4): a long-poll, or a server without the stream.
+    private func pullPaged(into summary: inout Summary, wait: Double) async throws {
         let started = clock.now()
         var sizes = try loadSizes()
         defer {
@@ -449,9 +575,16 @@ public struct SyncEngine: Sendable {
         async throws
     {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
-        guard case .transient(let retryAfter) = SyncFailure(error) else { throw error }
+        let failure = SyncFailure(error)
+        var retryAfter: Double?
+        switch failure {
+        case .permanent: throw error
+        case .transient(let seconds): retryAfter = seconds
+        case .link: retryAfter = nil
+        }
         let now = clock.now()
-        switch retry.failed(now: now, random: random(), retryAfter: retryAfter) {
+        let link = if case .link = failure { true } else { false }
+        switch retry.failed(now: now, random: random(), retryAfter: retryAfter, link: link) {
         case .giveUp:
             throw RetryBudgetExhausted(
                 step: step, attempts: retry.failures, seconds: retry.stalled(at: now), lastError: describeFailure(error, server: api.server)

@@ -7,8 +7,11 @@ import NIOSSL
 
 /// How the sync engine treats an error from one request: try again, or stop and tell the person.
 enum SyncFailure: Sendable {
-    /// The link or the server may recover: retry after a backoff, at least `retryAfter` seconds.
+    /// The server answered that it may recover: retry after a backoff, at least `retryAfter` seconds.
     case transient(retryAfter: Double?)
+    /// No answer came (the link dropped, timed out, or cut a stream short): probe again soon
+    /// (``RetryPolicy``, rule 2a).
+    case link
     /// Trying again cannot help.
     case permanent
 
@@ -19,6 +22,8 @@ enum SyncFailure: Sendable {
         case is ServerAPI.UnreadableAnswer:
             // A cut-off or mangled body (a proxy, a captive portal): the next answer may be whole.
             self = .transient(retryAfter: nil)
+        case is StreamCut:
+            self = .link
         case is ClientError, is ProtocolViolation, is CancellationError, is EncodingError:
             self = .permanent
         case let error as HTTPClientError where Self.permanentHTTPClientErrors.contains(error):
@@ -26,7 +31,7 @@ enum SyncFailure: Sendable {
             self = .permanent
         default:
             // Sockets, DNS, TLS resets and timeouts surface as many error types; all are the link's.
-            self = .transient(retryAfter: nil)
+            self = .link
         }
     }
 

@@ -5,6 +5,39 @@ public protocol HTTPTransport: Sendable {
     /// Sends `request` and returns the answer, whatever its status; throws when no answer came
     /// (the link dropped, the request timed out).
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
+
+    /// Sends `request` and hands a 2xx answer's body to `receive` as it arrives, inflated, piece
+    /// by piece, then returns the answer with an empty body; an answer of any other status is
+    /// returned whole, as ``send(_:)`` returns it. Nothing bounds the whole body or the whole
+    /// exchange: the caller bounds what it keeps, and how long it waits for the next piece.
+    func stream(_ request: HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws -> HTTPResponse
+}
+
+extension HTTPTransport {
+    /// A transport that cannot stream hands the whole body over as one piece.
+    public func stream(_ request: HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws
+        -> HTTPResponse
+    {
+        var response = try await send(request)
+        guard (200..<300).contains(response.status) else { return response }
+        let wire = response.header("Content-Length").flatMap { Int($0) } ?? response.body.count
+        try await receive(HTTPBodyPiece(bytes: response.body, wireBytes: wire))
+        response.body = Data()
+        return response
+    }
+}
+
+/// Part of a streamed body: its bytes inflated, and how many bytes of the wire they took.
+public struct HTTPBodyPiece: Sendable {
+    /// The bytes, already inflated if the body came gzipped.
+    public var bytes: Data
+    /// The bytes on the wire this piece accounts for (0 for the later pieces of one wire read).
+    public var wireBytes: Int
+
+    public init(bytes: Data, wireBytes: Int) {
+        self.bytes = bytes
+        self.wireBytes = wireBytes
+    }
 }
 
 /// A request as the sync protocol makes it: small, in memory, with a deadline.

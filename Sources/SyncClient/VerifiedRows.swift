@@ -26,12 +26,11 @@ struct VerifiedRows {
     /// Whether the record `id` is to be replaced by what the page brings rather than merged with it.
     func replaces(_ db: Database, id: String) throws -> Bool {
         guard redownload else { return false }
-        return try Bool.fetchOne(
-            db,
+        let statement = try db.cachedStatement(
             sql: """
                 SELECT EXISTS (SELECT 1 FROM unverified WHERE id = ?)
                     AND NOT EXISTS (SELECT 1 FROM outbox WHERE record_id = ? AND status IN ('pending', 'rejected'))
-                """,
-            arguments: [id, id]) ?? false
+                """)
+        return try Bool.fetchOne(statement, arguments: [id, id]) ?? false
     }
 }

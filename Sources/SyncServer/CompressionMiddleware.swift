@@ -14,7 +14,7 @@ struct CompressionMiddleware: RouterMiddleware {
         async throws -> Response
     {
         var response = try await next(request, context)
-        guard accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
+        guard Self.accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
             let length = response.body.contentLength, length >= minimumResponseBytes
         else { return response }
         var plain = try await collect(response.body)
@@ -27,7 +27,7 @@ struct CompressionMiddleware: RouterMiddleware {
     }
 
     /// Whether an `Accept-Encoding` value allows gzip (and does not give it `q=0`).
-    private func accepts(_ header: String?) -> Bool {
+    static func accepts(_ header: String?) -> Bool {
         guard let header else { return false }
         return header.lowercased().split(separator: ",").contains { item in
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }

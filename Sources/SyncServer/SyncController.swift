@@ -1,6 +1,7 @@
 import Foundation
 import HavenCore
 import Hummingbird
+import HummingbirdCore
 
 /// The sync routes: `GET /v1/changes` (pull) and `POST /v1/changes` (push), DESIGN §4.
 struct SyncController {
@@ -15,29 +16,17 @@ struct SyncController {
     func addRoutes(to group: RouterGroup<HavenRequestContext>) {
         group.get("changes", use: pull)
         group.post("changes", use: push)
+        group.get("changes/stream", use: stream)
         // Behind the group's authentication, like the routes themselves: 401 comes before 405.
         group.refuseOtherMethods(on: "changes", allowing: [.get, .post])
+        group.refuseOtherMethods(on: "changes/stream", allowing: [.get])
     }
 
     func pull(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
         let query = request.uri.queryParameters
-        var since: SyncCursor?
-        if let text = query["since"].map(String.init), !text.isEmpty {
-            guard let cursor = SyncCursor(text) else {
-                throw APIError.badRequest(.invalidCursor, "since: '\(text.prefix(80))' is not a cursor from this server")
-            }
-            since = cursor
-        }
-        var limit = configuration.pageLimit
-        if let text = query["limit"].map(String.init) {
-            // Above the cap, even beyond Int, is served at the cap: a client need not know it.
-            let digits = !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
-            guard let value = Int(text) ?? (digits ? .max : nil), value >= 1 else {
-                throw APIError.badRequest(.invalidLimit, "limit: must be a whole number of at least 1")
-            }
-            limit = min(value, configuration.pageLimit)
-        }
+        let since = try Self.since(in: query)
+        let limit = try limit(in: query)
         var wait = 0.0
         if let text = query["wait"].map(String.init) {
             guard let value = Double(text), value.isFinite, (0...configuration.maxWait).contains(value) else {
@@ -110,10 +99,30 @@ struct SyncController {
         return jsonResponse(PushResponse(results: results, serverTime: clock()))
     }
 
+    /// The `limit` parameter: records per page, held to the server's page limit.
+    func limit(in query: FlatDictionary<Substring, Substring>) throws -> Int {
+        guard let text = query["limit"].map(String.init) else { return configuration.pageLimit }
+        // Above the cap, even beyond Int, is served at the cap: a client need not know it.
+        let digits = !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) }
+        guard let value = Int(text) ?? (digits ? .max : nil), value >= 1 else {
+            throw APIError.badRequest(.invalidLimit, "limit: must be a whole number of at least 1")
+        }
+        return min(value, configuration.pageLimit)
+    }
+
+    /// The `since` parameter: nil for a download from scratch.
+    static func since(in query: FlatDictionary<Substring, Substring>) throws -> SyncCursor? {
+        guard let text = query["since"].map(String.init), !text.isEmpty else { return nil }
+        guard let cursor = SyncCursor(text) else {
+            throw APIError.badRequest(.invalidCursor, "since: '\(text.prefix(80))' is not a cursor from this server")
+        }
+        return cursor
+    }
+
     /// Checks the request's token again, now: a token revoked or expired while a long-poll
     /// waited, or while a body arrived, gets 401 as any request of its own would, and neither
     /// reads what came in the meantime nor writes.
-    private func confirmCaller(of request: Request) async throws {
+    func confirmCaller(of request: Request) async throws {
         guard let header = request.headers[.authorization],
             try await tokens.caller(forAuthorization: header, now: clock()) != nil
         else { throw APIError.unauthorized }

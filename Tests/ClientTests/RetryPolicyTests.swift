@@ -10,6 +10,15 @@ struct RetryPolicyTests {
         #expect(RetryPolicy(base: 0.5, cap: 30).ceiling(forRetry: retry) == ceiling)
     }
 
+    @Test(arguments: [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.5), (30, 0.5), (500, 0.5)])
+    func aFailedLinkIsProbedAgainWithinHalfASecond(retry: Int, ceiling: Double) {
+        #expect(RetryPolicy().ceiling(forRetry: retry, link: true) == ceiling)
+    }
+
+    @Test func aRetryAfterStillHoldsAfterAFailedLink() {
+        #expect(RetryPolicy().delay(forRetry: 1, random: 1, retryAfter: 7, link: true) == 7)
+    }
+
     @Test(arguments: 1...12)
     func jitteredDelayStaysWithinZeroAndTheCeiling(retry: Int) {
         // Given the default policy

@@ -45,11 +45,31 @@ struct SyncEngineLinkTests {
             // When it syncs, drawing the longest waits
             let summary = try await makeEngine(replica, link, Self.sizes(), clock: clock).sync()
 
-            // Then it waited 0.5, 1, 2 and 4 s, and the fifth attempt got the page
-            #expect(clock.sleeps == [0.5, 1, 2, 4])
+            // Then it probed again after 0.1, 0.2, 0.4 and 0.5 s (a dead link is probed quickly,
+            // capped at half a second), and the fifth attempt got the page
+            #expect(clock.sleeps == [0.1, 0.2, 0.4, 0.5])
             #expect(summary.retries == 4)
             #expect(router.pulls.count == 1)
             #expect(try replica.settings().cursor?.description == router.cursors.last)
+        }
+    }
+
+    @Test func aServerThatAnswersWithErrorsGetsTheLongBackoff() async throws {
+        // Given a server that answers the first four requests with 503, without Retry-After
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        let clock = ManualClock(0)
+        try await server.run { client in
+            try await server.seed(Self.stories(1), through: client)
+            let link = FaultyLink(over: RouterTransport(client)) {
+                $0.number <= 4 ? .status(503, .internal, message: "unavailable") : nil
+            }
+
+            // When it syncs, drawing the longest waits
+            _ = try await makeEngine(replica, link, Self.sizes(), clock: clock).sync()
+
+            // Then it backed off 0.5, 1, 2 and 4 s: an overloaded server is given room
+            #expect(clock.sleeps == [0.5, 1, 2, 4])
         }
     }
 
@@ -63,7 +83,7 @@ struct SyncEngineLinkTests {
 
             _ = try await makeEngine(replica, link, Self.sizes(), clock: clock, random: 0.25).sync()
 
-            #expect(clock.sleeps == [0.125, 0.25, 0.5])
+            #expect(clock.sleeps == [0.025, 0.05, 0.1])
         }
     }
 
@@ -128,12 +148,13 @@ struct SyncEngineLinkTests {
                 try await makeEngine(replica, link, Self.sizes(retry: RetryPolicy(budget: 60)), clock: clock).sync()
             }
 
-            // Then it tried seven times within the minute, then stopped with what to do next
-            #expect(link.drops == 7)
+            // Then it probed every half second at most, 122 times within the minute (0.1 + 0.2 +
+            // 0.4 + 118 × 0.5 = 59.7 s of waits), then stopped with what to do next
+            #expect(link.drops == 122)
             #expect(clock.now <= 60_000)
             #expect(
                 error?.description
-                    == "gave up pulling changes after 7 attempts over 32 s (last error: LinkDropped()); everything "
+                    == "gave up pulling changes after 122 attempts over 60 s (last error: LinkDropped()); everything "
                     + "received so far is saved and unsent changes are kept: run 'haven sync' again when the link is "
                     + "better, or give it longer with --retry-for")
         }
@@ -350,7 +371,7 @@ struct SyncEngineLinkTests {
         let seen = reports.all
         #expect(seen.map(\.summary.pushed) == [1, 1, 1, 1])
         #expect(seen.map(\.summary.pages) == [0, 1, 1, 2])
-        #expect(seen.map(\.retryingIn) == [nil, nil, 0.5, nil])
+        #expect(seen.map(\.retryingIn) == [nil, nil, 0.1, nil])
         #expect(seen[2].lastFailure == "LinkDropped()")
     }
 

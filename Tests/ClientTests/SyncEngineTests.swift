@@ -182,7 +182,7 @@ struct SyncEngineTests {
             let cursors = router.cursors
             #expect(router.pulls.map(\.since) == [nil, cursors[0], cursors[1]])
             #expect(link.drops == 1)
-            #expect(clock.sleeps == [0.5])
+            #expect(clock.sleeps == [0.1])
             #expect(summary.retries == 1)
             #expect(summary.pages == 3)
             #expect(try replica.settings().cursor?.description == cursors[2])

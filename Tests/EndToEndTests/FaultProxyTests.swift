@@ -62,6 +62,92 @@ struct FaultProxyTests {
         #expect(counters.toServer + counters.toClient == 5_000)
     }
 
+    @Test func resetsAConnectionAtAFourKiBMarkItsDrawHits() async throws {
+        let (server, token) = try makeServer()
+        defer { server.stop() }
+        let proxy = try FaultProxy(upstreamPort: server.port, profile: .init(resetProbabilityPer4KiB: 1))
+        defer { proxy.stop() }
+
+        await #expect(throws: (any Error).self) { try await get(proxy, token: token) }
+
+        // The first mark's draw hits: the connection ends at exactly 4 KiB, both ways counted
+        let counters = proxy.counters()
+        #expect(counters.resets == 1 && counters.resetsByDraw == 1 && counters.perConnection[0].reset)
+        #expect(counters.toServer + counters.toClient == FaultProxy.drawSpan)
+    }
+
+    @Test func resetsSomeConnectionsOverManyBytesWithAFixedSeed() async throws {
+        let (server, token) = try makeServer()
+        defer { server.stop() }
+        // About 100 marks an answer: at 1%, a request gets through about one time in three
+        let proxy = try FaultProxy(
+            upstreamPort: server.port, profile: .init(seed: 20, resetProbabilityPer4KiB: 0.01))
+        defer { proxy.stop() }
+
+        // Requests, one after another, until 2 MB have been forwarded: about 500 draws
+        var failures = 0
+        while proxy.counters().toServer + proxy.counters().toClient < 2_000_000 {
+            if (try? await get(proxy, token: token).status) != 200 { failures += 1 }
+        }
+
+        let counters = proxy.counters()
+        #expect(counters.resetsByDraw >= 1 && counters.resets == counters.resetsByDraw)
+        #expect(counters.perConnection.filter(\.reset).count == counters.resetsByDraw)
+        #expect(failures >= 1 && failures <= counters.resetsByDraw)
+    }
+
+    @Test func aPeriodicBlackoutRefusesConnectionsWhileDarkAndCountsEachOnce() async throws {
+        let (server, token) = try makeServer()
+        defer { server.stop() }
+        let (proxy, clock) = try periodicProxy(server)
+        defer { proxy.stop() }
+
+        // Lit until 30 s, dark until 38 s, lit again until 60 s
+        #expect(try await get(proxy, token: token).status == 200)
+        clock.seconds = 31
+        await #expect(throws: (any Error).self) { try await get(proxy, token: token) }
+        await #expect(throws: (any Error).self) { try await get(proxy, token: token) }
+        #expect(proxy.counters().refused >= 2 && proxy.counters().blackouts == 1)
+        clock.seconds = 38
+        #expect(try await get(proxy, token: token).status == 200)
+        clock.seconds = 61
+        await #expect(throws: (any Error).self) { try await get(proxy, token: token) }
+
+        let counters = proxy.counters()
+        #expect(counters.refused >= 3 && counters.blackouts == 2)
+    }
+
+    @Test func aPeriodicBlackoutResetsAnOpenConnectionAsItBegins() async throws {
+        let (server, token) = try makeServer()
+        defer { server.stop() }
+        let (proxy, clock) = try periodicProxy(server)
+        defer { proxy.stop() }
+
+        // Given a request whose answer the proxy holds, its connection open
+        proxy.hold { direction in direction == .toClient }
+        let request = Task { try await get(proxy, token: token) }
+        try await Polling.until("the proxy holding", limit: 60) { () async in proxy.isHolding }
+
+        // When the blackout begins, then that connection is reset, and the answer never comes
+        clock.seconds = 30
+        try await Polling.until("the blackout noticed", limit: 60) { () async in proxy.counters().blackouts == 1 }
+        proxy.release(resetting: false)
+        await #expect(throws: (any Error).self) { try await request.value }
+        #expect(proxy.counters().resets == 1 && proxy.counters().toClient == 0)
+    }
+
+    @Test func aPeriodicBlackoutsScheduleAddsUpTheTimeDark() {
+        let schedule = FaultProxy.PeriodicBlackout(every: 30, duration: 8)
+        #expect(schedule.blackout(at: 29.9) == nil && schedule.blackout(at: 30) == 0)
+        #expect(schedule.blackout(at: 38) == nil)
+        #expect(schedule.blackout(at: 67.5) == 1)
+        let whole = schedule.dark(from: 0, to: 100)
+        #expect(whole.seconds == 24 && whole.blackouts == 3)
+        let partial = schedule.dark(from: 35, to: 62)
+        #expect(partial.seconds == 5 && partial.blackouts == 2)
+        #expect(schedule.dark(from: 0, to: 30).blackouts == 0)
+    }
+
     @Test func refusesConnectionsDuringACuttingBlackout() async throws {
         let (server, token) = try makeServer()
         defer { server.stop() }
@@ -150,6 +236,15 @@ struct FaultProxyTests {
         return (server, try server.token(role: "reader", name: "reader"))
     }
 
+    /// A proxy to `server` dark for 8 s every 30 s, from 30 s on a clock the test moves by hand.
+    private func periodicProxy(_ server: ServerProcess) throws -> (FaultProxy, HandClock) {
+        let clock = HandClock()
+        let proxy = try FaultProxy(
+            upstreamPort: server.port, profile: .init(periodicBlackout: .init(every: 30, duration: 8)),
+            clock: { clock.seconds })
+        return (proxy, clock)
+    }
+
     /// One uncompressed pull through the proxy, on a connection of its own.
     private func get(_ proxy: FaultProxy, token: String) async throws -> (status: Int, body: Data) {
         var request = URLRequest(url: URL(string: proxy.url + "/v1/changes?limit=500")!, timeoutInterval: 60)
@@ -159,5 +254,16 @@ struct FaultProxyTests {
         defer { session.finishTasksAndInvalidate() }
         let (body, response) = try await session.data(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, body)
+    }
+}
+
+/// A clock a test moves by hand, for the proxy's periodic blackouts.
+private final class HandClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0.0
+
+    var seconds: Double {
+        get { lock.withLock { now } }
+        set { lock.withLock { now = newValue } }
     }
 }

@@ -70,9 +70,10 @@ import Testing
             // When the device pulls
             let result = try await device.offPoolResult(["pull", "--retry-for", "0"])
 
-            // Then it stops inflating at its bound, says so, and stores nothing
+            // Then it stops inflating at its bound, says so, and stores nothing (the download
+            // is streamed: the bound holds for each page as it inflates)
             #expect(result.status != 0)
-            #expect(result.stderr.contains("inflates to more than 10 MiB"), "\(result.stderr)")
+            #expect(result.stderr.contains("larger than 10 MiB"), "\(result.stderr)")
             #expect(try await device.storyCount() == 0)
         }
     }
@@ -113,6 +114,29 @@ import Testing
             #expect(result.stderr.contains(record.state.id), "\(result.stderr)")
             #expect(result.stderr.contains(record.problem), "\(result.stderr)")
             #expect(try await device.storyCount() == 0)
+        }
+    }
+
+    // MARK: Streams (issue 20)
+
+    @Test func aStreamThatStopsSendingIsGivenUpAfterTheTimeoutKeepingWhatArrived() async throws {
+        // Given a server that streams one whole page with more to come, then holds the answer
+        // open without another byte
+        let first = HostilePages.story(id: "44444444-4444-4444-8444-444444444444", title: "Arrived whole")
+        let line = Data((HostilePages.page([first], cursor: 1, more: true) + "\n").utf8)
+        let answer = HostileServer.Answer(
+            headers: ["Content-Type": "application/x-ndjson"], body: line, repeated: (Data(), 0, Data()),
+            declaresLength: false, holdsOpen: true)
+        try await HostileServer.run({ _ in answer }) { server in
+            let device = try HostilePages.device(for: server)
+
+            // When the device pulls, waiting at most 2 s for the next byte
+            let result = try await device.offPoolResult(["pull", "--retry-for", "0", "--timeout", "2"])
+
+            // Then it stops with a timeout, not a hang, and keeps the page that arrived whole
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("timed out"), "\(result.stderr)")
+            #expect(try await device.storyCount() == 1)
         }
     }
 

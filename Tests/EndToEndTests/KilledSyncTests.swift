@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import HavenClient
 import HavenCore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -10,10 +11,11 @@ import TestSupport
 /// duplicates no change on the server.
 ///
 /// The moments come from what the sync has done, never from the clock: a proxy between the
-/// client and the server holds the link when the server's change log (while pushing) or the
-/// replica's cursor (while pulling) passes a seeded target, just before a request goes out or
-/// just before its answer comes back; the test then kills the waiting client. A kill therefore
-/// lands at the same point of the sync on a fast machine and on a loaded one.
+/// client and the server holds the link when the server's change log passes a seeded target
+/// (while pushing: just before a request goes out or its answer comes back), or when the
+/// streamed download has brought a seeded number of bytes (while pulling: the stream is one
+/// answer, applied page by page as it arrives); the test then kills the waiting client. A kill
+/// therefore lands at the same point of the sync on a fast machine and on a loaded one.
 @Suite(.serialized)
 struct KilledSyncTests {
     /// Where a kill landed, as the server and the replica tell it after the kill.
@@ -63,27 +65,43 @@ struct KilledSyncTests {
             guard let cursor = try? replica.settings().cursor else { return 0 }
             return Int(cursor.position ?? cursor.seq)
         }
+        let downloaded: @Sendable () -> Int = { proxy.counters().toClient }
 
         // When sync is killed at five seeded moments while pushing and two while pulling, each
         // one the moment a request or its answer is about to cross the link
         var generator = SplitMix64(seed: 20_261_123)
         var pushTargets = Self.spreadTargets(over: 0..<Self.total, count: 5, gap: 2 * Self.batch, &generator)
-        // Pull positions are log positions, 1 to at least 300; targets stop a page before the
-        // end, so that a page request always follows them.
-        var pullTargets = Self.spreadTargets(
-            over: 0..<(Self.total - Self.page), count: 2, gap: 2 * Self.page, &generator)
+        // Pull targets are bytes of the streamed answer, well inside the first fifth of the
+        // gzipped download of 300 stories (so each run's stream is still flowing at its target).
+        var pullTargets = Self.spreadTargets(over: 0..<3_000, count: 2, gap: 200, &generator)
         var kills: [Kill] = []
         var completed = false
         for _ in 0..<20 where !completed {
             // The next target lies beyond what is already done, so every armed hold stops this run.
             let onServer = logRows()
-            let pulled = pulledTo()
             pushTargets.removeAll { $0 <= onServer }
-            pullTargets.removeAll { $0 <= pulled }
-            let target: (value: Int, progress: @Sendable () -> Int)? =
-                pushTargets.first.map { ($0, logRows) } ?? pullTargets.first.map { ($0, pulledTo) }
-            let direction: FaultProxy.Direction = generator.next() % 2 == 0 ? .toServer : .toClient
+            var target: (value: Int, progress: @Sendable () -> Int)? = pushTargets.first.map { ($0, logRows) }
+            var direction: FaultProxy.Direction = generator.next() % 2 == 0 ? .toServer : .toClient
+            if target == nil, !pullTargets.isEmpty {
+                // Counted from the moment every push is acknowledged: from then on, the answer
+                // crossing the link is the streamed download.
+                let mark = Mutex<Int?>(nil)
+                target = (
+                    pullTargets.removeFirst(),
+                    {
+                        guard (try? replica.status().unsentChanges) == 0 else { return 0 }
+                        let now = downloaded()
+                        let start = mark.withLock { start in
+                            if start == nil { start = now }
+                            return start ?? now
+                        }
+                        return now - start
+                    }
+                )
+                direction = .toClient
+            }
             if let target {
+                let direction = direction
                 proxy.hold { way in way == direction && target.progress() >= target.value }
             } else {
                 proxy.disarm()
@@ -123,7 +141,7 @@ struct KilledSyncTests {
         // Then every kill landed where it was aimed: five while pushing, two while pulling
         #expect(kills.count == 7, "\(kills)")
         #expect(kills.filter(\.duringPush).count == 5, "\(kills)")
-        #expect(kills.filter { $0.onServer == Self.total && $0.unsent == 0 && $0.pulledTo > 0 }.count == 2, "\(kills)")
+        #expect(kills.filter { $0.onServer == Self.total && $0.unsent == 0 }.count == 2, "\(kills)")
         #expect(kills.contains { $0.direction == .toClient && $0.duringPush }, "no answer to a push was lost: \(kills)")
         // and every saved edit is on the server exactly once, and the replica is intact.
         #expect(logRows() == saved.count)

@@ -15,10 +15,15 @@ import Foundation
 ///    is kept (up to 1 MiB in flight per direction and connection).
 /// 2. A token bucket per direction, shared by every connection, caps the bandwidth.
 /// 3. A seeded draw per connection decides whether it is reset, and after how many bytes
-///    (both directions counted); a reset closes both sides with RST.
+///    (both directions counted); a reset closes both sides with RST. Apart from that, a
+///    seeded draw for every 4 KiB the proxy forwards (all connections, both directions) may
+///    reset the connection whose bytes crossed the 4 KiB mark: resets that come at a rate per
+///    byte, as on a flaky radio link, however the client splits its requests.
 /// 4. A blackout starts once the bytes sent to clients pass its mark and lasts its duration.
 ///    A cutting blackout resets every connection and refuses new ones; a stalling one holds
-///    every byte and every new connection until it ends.
+///    every byte and every new connection until it ends. A periodic blackout is dark at set
+///    times from the proxy's start instead (a tunnel on a bus route): it resets every
+///    connection when it begins and refuses new ones until it ends.
 /// 5. A hold, armed with ``hold(when:)``, stops the link at a moment the test picks from what
 ///    it observes (rows in a database, a replica's cursor), not from the clock: the condition is
 ///    asked before each chunk is forwarded, and once it holds nothing moves until ``release(resetting:)``.
@@ -50,11 +55,17 @@ public final class FaultProxy: @unchecked Sendable {
         public var seed: UInt64
         /// Byte strings replaced in every chunk read, both ways: an attacker on the link.
         public var rewrites: [Rewrite]
+        /// The chance, drawn once for every 4 KiB forwarded (all connections, both directions
+        /// counted together), that the connection forwarding the 4 KiB mark's byte is reset
+        /// there. Independent of ``resetProbability``; both may be set.
+        public var resetProbabilityPer4KiB: Double
+        /// Dark at set times from the proxy's start, whatever the traffic; nil for never.
+        public var periodicBlackout: PeriodicBlackout?
 
         public init(
             latency: Double = 0, bandwidth: Int? = nil, resetProbability: Double = 0,
             resetAfter: ClosedRange<Int> = 1...65_536, blackouts: [Blackout] = [], seed: UInt64 = 1,
-            rewrites: [Rewrite] = []
+            rewrites: [Rewrite] = [], resetProbabilityPer4KiB: Double = 0, periodicBlackout: PeriodicBlackout? = nil
         ) {
             self.latency = latency
             self.bandwidth = bandwidth
@@ -63,6 +74,58 @@ public final class FaultProxy: @unchecked Sendable {
             self.blackouts = blackouts
             self.seed = seed
             self.rewrites = rewrites
+            self.resetProbabilityPer4KiB = resetProbabilityPer4KiB
+            self.periodicBlackout = periodicBlackout
+        }
+    }
+
+    /// Bytes forwarded between two draws of ``Profile/resetProbabilityPer4KiB``.
+    public static let drawSpan = 4_096
+
+    /// A cutting blackout that comes back on a schedule: dark for `duration` seconds every
+    /// `period` seconds, the first starting `start` seconds after the proxy did. While dark,
+    /// new connections are refused; every open connection is reset as it begins.
+    public struct PeriodicBlackout: Sendable {
+        /// Seconds from the start of one blackout to the start of the next.
+        public var period: Double
+        /// Seconds each lasts.
+        public var duration: Double
+        /// Seconds from the proxy's start to the first blackout's.
+        public var start: Double
+
+        /// Dark for `duration` every `period`, the first `start` seconds in (`period` if nil).
+        public init(every period: Double, duration: Double, start: Double? = nil) {
+            precondition(period > duration && duration > 0, "a periodic blackout is lit between two blackouts")
+            self.period = period
+            self.duration = duration
+            self.start = start ?? period
+        }
+
+        /// Which blackout (0 for the first) is under way `elapsed` seconds after the proxy's
+        /// start; nil while lit.
+        public func blackout(at elapsed: Double) -> Int? {
+            guard elapsed >= start else { return nil }
+            let index = ((elapsed - start) / period).rounded(.down)
+            return elapsed - start - index * period < duration ? Int(index) : nil
+        }
+
+        /// Seconds dark between `from` and `to` (both seconds after the proxy's start), and
+        /// how many blackouts overlapped that span.
+        public func dark(from: Double, to: Double) -> (seconds: Double, blackouts: Int) {
+            guard to > start else { return (0, 0) }
+            var seconds = 0.0
+            var count = 0
+            var index = max(0, ((from - start) / period).rounded(.down))
+            while start + index * period < to {
+                let begins = start + index * period
+                let overlap = min(to, begins + duration) - max(from, begins)
+                if overlap > 0 {
+                    seconds += overlap
+                    count += 1
+                }
+                index += 1
+            }
+            return (seconds, count)
         }
     }
 
@@ -137,8 +200,11 @@ public final class FaultProxy: @unchecked Sendable {
         public var resets = 0
         /// Connections refused during a cutting blackout.
         public var refused = 0
-        /// Blackouts started.
+        /// Blackouts started (periodic ones counted as the proxy notices them: a connection
+        /// asked for, or forwarding, while dark).
         public var blackouts = 0
+        /// Connections reset by a draw of ``Profile/resetProbabilityPer4KiB`` (also in `resets`).
+        public var resetsByDraw = 0
         /// Holds started by a ``FaultProxy/hold(when:)`` condition.
         public var holds = 0
         /// Byte strings replaced by the profile's rewrites.
@@ -154,6 +220,9 @@ public final class FaultProxy: @unchecked Sendable {
 
     /// The port the proxy listens on, on 127.0.0.1.
     public let port: Int
+    /// When the proxy started, on the clock it was given (``now()`` by default): the origin of
+    /// a periodic blackout's schedule.
+    public let started: Double
     /// `http://127.0.0.1:port`, for a client that speaks HTTP.
     public var url: String { "http://127.0.0.1:\(port)" }
 
@@ -162,11 +231,19 @@ public final class FaultProxy: @unchecked Sendable {
     private let listener: Int32
     private let upload: TokenBucket?
     private let download: TokenBucket?
+    /// The clock of periodic blackouts; every other timing uses ``now()``.
+    private let clock: @Sendable () -> Double
 
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
     private var totals = Counters()
     private var random: SplitMix64
+    /// Draws per 4 KiB: a stream of their own, so the per-connection draws stay as they were.
+    private var byteRandom: SplitMix64
+    /// Bytes forwarded in all (both ways) at which the next per-4-KiB draw is made.
+    private var nextDrawAt = FaultProxy.drawSpan
+    /// The periodic blackout last seen dark, so that each one cuts and is counted once.
+    private var periodicSeen: Int?
     private var connections: [Int: Connection] = [:]
     private var pendingBlackouts: [Blackout]
     private var blackoutEnds = 0.0
@@ -178,11 +255,18 @@ public final class FaultProxy: @unchecked Sendable {
 
     /// Starts listening on a free loopback port and forwarding to `upstreamPort` on 127.0.0.1.
     ///
+    /// - Parameter clock: the seconds a periodic blackout is scheduled by (a test may drive
+    ///   it by hand); latency, bandwidth and byte-triggered blackouts keep ``now()``.
     /// - Throws: ``FaultProxyError`` if the socket cannot be set up.
-    public init(upstreamPort: Int, profile: Profile = .init()) throws {
+    public init(
+        upstreamPort: Int, profile: Profile = .init(), clock: @escaping @Sendable () -> Double = { FaultProxy.now() }
+    ) throws {
         self.upstreamPort = upstreamPort
         self.profile = profile
+        self.clock = clock
+        self.started = clock()
         self.random = SplitMix64(seed: profile.seed)
+        self.byteRandom = SplitMix64(seed: ~profile.seed)
         self.pendingBlackouts = profile.blackouts.sorted { $0.afterBytes < $1.afterBytes }
         self.upload = profile.bandwidth.map(TokenBucket.init)
         self.download = profile.bandwidth.map(TokenBucket.init)
@@ -288,6 +372,7 @@ public final class FaultProxy: @unchecked Sendable {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
             Socket.configure(client)
+            let periodicDark = periodicBlackoutIsDark()
             let (connection, refuse): (Connection, Bool) = lock.withLock {
                 totals.connections += 1
                 totals.perConnection.append(Traffic())
@@ -295,7 +380,7 @@ public final class FaultProxy: @unchecked Sendable {
                 let doomed = Double(random.next() % 1_000_000) / 1_000_000 < profile.resetProbability
                 let span = UInt64(profile.resetAfter.count)
                 let resetAfter = profile.resetAfter.lowerBound + Int(random.next() % span)
-                let refuse = blackoutCuts && Self.now() < blackoutEnds
+                let refuse = periodicDark || (blackoutCuts && Self.now() < blackoutEnds)
                 if refuse { totals.refused += 1 }
                 return (Connection(id: id, client: client, resetAfter: doomed ? resetAfter : nil), refuse)
             }
@@ -385,6 +470,10 @@ public final class FaultProxy: @unchecked Sendable {
     private func write(_ pipe: Pipe, to destination: Int32, toClient: Bool, _ connection: Connection) {
         let bucket = toClient ? download : upload
         while !isAborted(connection) {
+            if periodicBlackoutIsDark() {  // Reset as it began, or accepted as it did.
+                abort(connection, reset: true)
+                return
+            }
             pipe.condition.lock()
             if pipe.chunks.isEmpty && !pipe.sourceClosed {
                 _ = pipe.condition.wait(until: Date().addingTimeInterval(0.05))
@@ -420,16 +509,26 @@ public final class FaultProxy: @unchecked Sendable {
                 }
                 var slice = min(chunk.bytes.count - offset, bucket?.burst ?? Int.max)
                 bucket?.take(slice) { self.isAborted(connection) }
-                let budget = lock.withLock { connection.resetAfter.map { $0 - connection.forwarded } ?? Int.max }
-                slice = min(slice, budget)
+                let (budget, toDraw) = lock.withLock {
+                    (
+                        connection.resetAfter.map { $0 - connection.forwarded } ?? Int.max,
+                        profile.resetProbabilityPer4KiB > 0 ? nextDrawAt - totals.toServer - totals.toClient : Int.max
+                    )
+                }
+                slice = min(slice, budget, toDraw)  // A draw falls exactly on its 4 KiB mark.
+                var drawnReset = false
                 if slice > 0 {
                     guard chunk.bytes[offset..<offset + slice].withUnsafeBytes({ Socket.send(destination, $0) }) else {
                         abort(connection, reset: false)
                         return
                     }
-                    record(slice, toClient: toClient, connection)
+                    drawnReset = record(slice, toClient: toClient, connection)
                     offset += slice
                     unsent -= slice
+                }
+                if drawnReset {
+                    abort(connection, reset: true)
+                    return
                 }
                 if slice == budget {
                     lock.withLock {
@@ -443,8 +542,10 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    /// Counts forwarded bytes and starts a blackout whose mark they pass.
-    private func record(_ count: Int, toClient: Bool, _ connection: Connection) {
+    /// Counts forwarded bytes, makes the per-4-KiB draws whose marks they pass, and starts a
+    /// blackout whose mark they pass. True if a draw reset `connection` (counted already).
+    private func record(_ count: Int, toClient: Bool, _ connection: Connection) -> Bool {
+        var drawnReset = false
         let cut: [Connection] = lock.withLock {
             connection.forwarded += count
             totals.inFlight -= count
@@ -457,6 +558,16 @@ public final class FaultProxy: @unchecked Sendable {
                 totals.perConnection[connection.id].toServer += count
                 totals.lastToServer = Self.now()
             }
+            while profile.resetProbabilityPer4KiB > 0 && totals.toServer + totals.toClient >= nextDrawAt {
+                nextDrawAt += Self.drawSpan
+                let hit = Double(byteRandom.next() % 1_000_000) / 1_000_000 < profile.resetProbabilityPer4KiB
+                if hit && !drawnReset {
+                    drawnReset = true
+                    totals.perConnection[connection.id].reset = true
+                    totals.resets += 1
+                    totals.resetsByDraw += 1
+                }
+            }
             guard let next = pendingBlackouts.first, totals.toClient >= next.afterBytes else { return [] }
             pendingBlackouts.removeFirst()
             totals.blackouts += 1
@@ -467,6 +578,23 @@ public final class FaultProxy: @unchecked Sendable {
             return Array(connections.values)
         }
         for connection in cut { abort(connection, reset: true) }
+        return drawnReset
+    }
+
+    /// Whether a periodic blackout is under way; the first time one is seen, it is counted and
+    /// every open connection is reset.
+    private func periodicBlackoutIsDark() -> Bool {
+        guard let schedule = profile.periodicBlackout else { return false }
+        guard let index = schedule.blackout(at: clock() - started) else { return false }
+        let cut: [Connection] = lock.withLock {
+            guard periodicSeen != index else { return [] }
+            periodicSeen = index
+            totals.blackouts += 1
+            totals.resets += connections.count
+            return Array(connections.values)
+        }
+        for connection in cut { abort(connection, reset: true) }
+        return true
     }
 
     // MARK: Connection state

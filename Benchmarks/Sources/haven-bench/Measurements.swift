@@ -53,20 +53,6 @@ struct SizeResult {
     var encryption = EncryptionResult()
 }
 
-/// The slow-link run (measurement 5) and the 1,000-story list.
-struct SlowLinkResult {
-    var records = 0
-    var seconds = 0.0
-    var wireDown = 0
-    var wireUp = 0
-    var bodyBytes = 0
-    var pages = 0
-    var gzipFloorBytes = 0
-    var latency = 0.3
-    var bandwidth = 32 * 1024
-    var list: Percentiles?
-}
-
 struct Measurements {
     let harness: Harness
     let seed: UInt64
@@ -74,71 +60,16 @@ struct Measurements {
     // MARK: - One size
 
     func run(size: Int, log: (String) -> Void) async throws -> SizeResult {
-        var result = SizeResult()
-        result.records = size
         let dir = "n\(size)"
-        try FileManager.default.createDirectory(
-            atPath: harness.path(dir), withIntermediateDirectories: true)
         func path(_ name: String) -> String { harness.path("\(dir)/\(name)") }
-
         var generator = DataGenerator(seed: seed)
         let records = generator.records(size)
-        let pack = try JSONEncoder().encode(ContentPack(records: records))
-        try pack.write(to: URL(fileURLWithPath: path("pack.json")))
-        result.packBytes = pack.count
-        log("n=\(size): pack of \(pack.count) bytes")
-
-        let database = path("server.sqlite")
-        let token = try harness.createToken(database: database, name: "bench")
-
-        // 1. Publish: the editor imports the pack into a replica, then pushes it.
-        var server = try RunningServer.start(harness, database: database)
-        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
-        let (_, imported) = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
-        result.importSeconds = imported.seconds
-        let (pushed, push) = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
-        result.publishSeconds = push.seconds
-        result.publishBodyBytes = pushed["bytesSent"] as? Int ?? 0
-        guard pushed["applied"] as? Int == size else { throw BenchError("publish applied \(pushed["applied"] ?? "?") of \(size)") }
-        result.publishServerPeak = server.stop()
-        log("n=\(size): published in \(push.seconds) s")
-
-        // 2. First sync: a fresh server process, so its peak memory is the sync's.
-        server = try RunningServer.start(harness, database: database)
-        try harness.setServer(ofReplica: path("publisher.sqlite"), to: server.url)
-        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
-        let (synced, sync) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
-        guard synced["pulledRecords"] as? Int == size else { throw BenchError("first sync pulled \(synced["pulledRecords"] ?? "?")") }
-        result.firstSyncSeconds = sync.seconds
-        result.firstSyncPages = synced["pages"] as? Int ?? 0
-        result.firstSyncBodyBytes = synced["bytesReceived"] as? Int ?? 0
-        result.firstSyncClientPeak = sync.peakBytes
-        result.firstSyncServerPeak = server.peakBytes
-        log("n=\(size): first sync in \(sync.seconds) s, \(result.firstSyncBodyBytes) bytes")
-
-        // The same download with the engine in-process, counting bodies inflated and gzipped.
-        do {
-            let counting = CountingTransport()
-            let replica = try Replica.create(
-                at: path("replay.sqlite"), server: URL(string: server.url)!, token: token)
-            let api = ServerAPI(server: URL(string: server.url)!, token: token, transport: counting)
-            _ = try await SyncEngine(replica: replica, api: api).sync()
-            result.firstSyncInflatedBytes = counting.inflated
-            result.firstSyncInflatedCompressed = counting.compressed
-        }
-        try? FileManager.default.removeItem(atPath: path("replay.sqlite"))
+        let (published, server, token) = try await publishAndFirstSync(records, in: dir, log: log)
+        var result = published
 
         // 8. The same first sync into an encrypted replica, and opening it.
         result.encryption = try encryption(server: server, token: token, records: size, in: dir)
         log("n=\(size): encrypted first sync in \(result.encryption.encryptedSyncSeconds) s")
-
-        // 7. Floors: the same rows into the same schema in one transaction; gzip of the records.
-        let rows = try harness.replicaRows(path("reader.sqlite"))
-        let json = Data(("[" + rows.map(\.state).joined(separator: ",") + "]").utf8)
-        result.jsonBytes = json.count
-        result.gzipFloorBytes = try gzipSize(json)
-        (result.rawInsertSeconds, result.rawIndexSeconds) = try rawInsert(rows, into: path("raw.sqlite"))
-        log("n=\(size): raw insert \(result.rawInsertSeconds) s, gzip floor \(result.gzipFloorBytes)")
 
         // 3. Incremental: 100 stories get a new summary, 20 records are deleted.
         let proxy = try FaultProxy(upstreamPort: server.port)
@@ -215,6 +146,74 @@ struct Measurements {
         return result
     }
 
+    /// Steps 1, 2 and 7 on `records`, in the scratch folder `dir`: an editor's replica imports
+    /// them and pushes them to a new server; a new reader's first sync from a fresh server
+    /// process, then the same download in-process to count its bodies inflated; the floors of
+    /// that sync. Returns the server still running, for the steps that follow, and its editor token.
+    func publishAndFirstSync(_ records: [ContentPack.Record], in dir: String, log: (String) -> Void) async throws
+        -> (SizeResult, RunningServer, String)
+    {
+        var result = SizeResult()
+        let size = records.count
+        result.records = size
+        try FileManager.default.createDirectory(atPath: harness.path(dir), withIntermediateDirectories: true)
+        func path(_ name: String) -> String { harness.path("\(dir)/\(name)") }
+        let pack = try JSONEncoder().encode(ContentPack(records: records))
+        try pack.write(to: URL(fileURLWithPath: path("pack.json")))
+        result.packBytes = pack.count
+        log("n=\(size): pack of \(pack.count) bytes")
+
+        let database = path("server.sqlite")
+        let token = try harness.createToken(database: database, name: "bench")
+
+        // 1. Publish: the editor imports the pack into a replica, then pushes it.
+        var server = try RunningServer.start(harness, database: database)
+        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
+        let (_, imported) = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
+        result.importSeconds = imported.seconds
+        let (pushed, push) = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
+        result.publishSeconds = push.seconds
+        result.publishBodyBytes = pushed["bytesSent"] as? Int ?? 0
+        guard pushed["applied"] as? Int == size else { throw BenchError("publish applied \(pushed["applied"] ?? "?") of \(size)") }
+        result.publishServerPeak = server.stop()
+        log("n=\(size): published in \(push.seconds) s")
+
+        // 2. First sync: a fresh server process, so its peak memory is the sync's.
+        server = try RunningServer.start(harness, database: database)
+        try harness.setServer(ofReplica: path("publisher.sqlite"), to: server.url)
+        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
+        let (synced, sync) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
+        guard synced["pulledRecords"] as? Int == size else { throw BenchError("first sync pulled \(synced["pulledRecords"] ?? "?")") }
+        result.firstSyncSeconds = sync.seconds
+        result.firstSyncPages = synced["pages"] as? Int ?? 0
+        result.firstSyncBodyBytes = synced["bytesReceived"] as? Int ?? 0
+        result.firstSyncClientPeak = sync.peakBytes
+        result.firstSyncServerPeak = server.peakBytes
+        log("n=\(size): first sync in \(sync.seconds) s, \(result.firstSyncBodyBytes) bytes")
+
+        // The same download with the engine in-process, counting bodies inflated and gzipped.
+        do {
+            let counting = CountingTransport()
+            let replica = try Replica.create(
+                at: path("replay.sqlite"), server: URL(string: server.url)!, token: token)
+            let api = ServerAPI(server: URL(string: server.url)!, token: token, transport: counting)
+            _ = try await SyncEngine(replica: replica, api: api).sync()
+            result.firstSyncInflatedBytes = counting.inflated
+            result.firstSyncInflatedCompressed = counting.compressed
+        }
+        try? FileManager.default.removeItem(atPath: path("replay.sqlite"))
+
+        // 7. Floors: the same rows into the same schema in one transaction; gzip of the records.
+        let rows = try harness.replicaRows(path("reader.sqlite"))
+        let json = recordsJSON(rows)
+        result.jsonBytes = json.count
+        result.gzipFloorBytes = try gzipSize(json)
+        (result.rawInsertSeconds, result.rawIndexSeconds) = try rawInsert(rows, into: path("raw.sqlite"))
+        log("n=\(size): raw insert \(result.rawInsertSeconds) s, gzip floor \(result.gzipFloorBytes)")
+
+        return (result, server, token)
+    }
+
     static let searchQueries = ["shelter", "Hanawon centre", "여성 정착", "broker river", "강제북송", "counselling"]
     static let shortQueries = ["탈북", "빚"]
 
@@ -227,8 +226,6 @@ struct Measurements {
         return Percentiles(times)
     }
 
-    /// Inserts `rows` as they are into a new replica file (same schema, same pragmas) in one
-    /// transaction: what a first sync must do at the least.
     /// The floor of a first sync: the same rows into a replica of the same schema in one
     /// transaction, the search index deferred as a download of everything defers it; then, timed
     /// apart, that index built in one pass.
@@ -261,50 +258,9 @@ struct Measurements {
         }.1
         return (insert, index)
     }
+}
 
-    // MARK: - Slow link
-
-    func slowLink(log: (String) -> Void) async throws -> SlowLinkResult {
-        var result = SlowLinkResult()
-        let dir = harness.path("slow")
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        func path(_ name: String) -> String { "\(dir)/\(name)" }
-        var generator = DataGenerator(seed: seed &+ 1)
-        let records = generator.records(stories: 1000, resources: 500)
-        result.records = records.count
-        try JSONEncoder().encode(ContentPack(records: records)).write(to: URL(fileURLWithPath: path("pack.json")))
-        let database = path("server.sqlite")
-        let token = try harness.createToken(database: database, name: "slow")
-        let server = try RunningServer.start(harness, database: database)
-        defer { server.stop() }
-        _ = try harness.haven(["init", "--replica", path("publisher.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
-        _ = try harness.haven(["import", "--replica", path("publisher.sqlite"), path("pack.json")])
-        _ = try harness.haven(["push", "--replica", path("publisher.sqlite"), "--json"])
-
-        let proxy = try FaultProxy(
-            upstreamPort: server.port, profile: .init(latency: result.latency, bandwidth: result.bandwidth))
-        defer { proxy.stop() }
-        _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", proxy.url, "--token", token, "--no-encryption"])
-        let (summary, run) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
-        guard summary["pulledRecords"] as? Int == records.count else { throw BenchError("slow link pulled \(summary)") }
-        let counters = proxy.counters()
-        result.seconds = run.seconds
-        result.wireDown = counters.toClient
-        result.wireUp = counters.toServer
-        result.bodyBytes = summary["bytesReceived"] as? Int ?? 0
-        result.pages = summary["pages"] as? Int ?? 0
-        let rows = try harness.replicaRows(path("reader.sqlite"))
-        result.gzipFloorBytes = try gzipSize(Data(("[" + rows.map(\.state).joined(separator: ",") + "]").utf8))
-        log("slow link: \(run.seconds) s, \(counters.toClient) bytes down")
-
-        let reader = try Replica.open(at: path("reader.sqlite"))
-        var times: [Double] = []
-        for _ in 0..<30 {
-            let (stories, seconds) = try timed { try reader.records(.story) }
-            guard stories.count == 1000 else { throw BenchError("listed \(stories.count) stories") }
-            times.append(seconds)
-        }
-        result.list = Percentiles(times)
-        return result
-    }
+/// The records of a replica's rows as one JSON array, as the gzip floor compresses them.
+func recordsJSON(_ rows: [(id: String, kind: String, state: String, deleted: Bool)]) -> Data {
+    Data(("[" + rows.map(\.state).joined(separator: ",") + "]").utf8)
 }

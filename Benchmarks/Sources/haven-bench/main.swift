@@ -1,13 +1,18 @@
 import Foundation
 import HavenCore
 
-/// haven-bench [--sizes 1000,10000,100000] [--no-slow-link] [--bin DIR] [--output FILE] [--seed N]
+/// haven-bench [--sizes 1000,10000,100000] [--no-slow-link] [--issue20-stories N] [--bin DIR] [--output FILE]
+///             [--seed N]
 /// haven-bench --pack N FILE [--seed N]
 /// haven-bench --signed-set [--sizes …]
 ///
 /// Drives the release `haven-server` and `haven` binaries over loopback, measures the seven
-/// figures of issue 6 with their floors, and writes them between the markers of FILE
-/// (BENCHMARKS.md), leaving the prose around them as it is. With `--pack`, it only writes the
+/// figures of issue 6 with their floors at each size, then issue 20's rows: publish and first
+/// sync of its data set (N short stories, 10,000 by default, 0 to skip, and 500
+/// resources) and the slow link clean, with resets and with blackouts; and writes them, with
+/// issue 20's comparison with Kinto, between the markers of FILE (BENCHMARKS.md), leaving the
+/// prose around them as it is. An empty `--sizes ""` measures issue 20's rows alone (its search
+/// rows come from the size 10,000). With `--pack`, it only writes the
 /// content pack of N records the run would use (for profiling one step by hand). With
 /// `--signed-set`, it only measures the signed published set in-process and prints its table
 /// (BENCHMARKS.md, "Signed content").
@@ -18,6 +23,7 @@ var seed: UInt64 = 6
 var binaries = FileManager.default.currentDirectoryPath + "/.build-release/release"
 var pack: (size: Int, file: String)?
 var signedSet = false
+var issue20Stories = 10_000
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     switch argument {
@@ -28,6 +34,7 @@ while let argument = arguments.popFirst() {
     case "--bin": binaries = arguments.popFirst()!
     case "--pack": pack = (Int(arguments.popFirst()!)!, arguments.popFirst()!)
     case "--signed-set": signedSet = true
+    case "--issue20-stories": issue20Stories = Int(arguments.popFirst()!)!
     default:
         FileHandle.standardError.write(Data("unknown argument \(argument)\n".utf8))
         exit(64)
@@ -62,8 +69,11 @@ var results: [SizeResult] = []
 for size in sizes {
     results.append(try await measurements.run(size: size, log: log))
 }
+let issue20 = issue20Stories > 0 ? try await measurements.issue20(stories: issue20Stories, log: log) : nil
 let slow = slowLink ? try await measurements.slowLink(log: log) : nil
-let report = Report(sizes: results, slow: slow, seconds: Date().timeIntervalSince(started), seed: seed).markdown
+let report = Report(
+    sizes: results, issue20: issue20, slow: slow, seconds: Date().timeIntervalSince(started), seed: seed
+).markdown
 print(report)
 if let output {
     try Report.write(report, into: output)

@@ -38,16 +38,37 @@ public struct HTTPClientTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
-        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
-        outgoing.method = HTTPMethod(rawValue: request.method)
-        for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
-        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
         let deadline = NIODeadline.now() + .milliseconds(Int64((request.timeout * 1000).rounded(.up)))
-        let response = try await Self.client.execute(outgoing, deadline: deadline)
+        let response = try await Self.client.execute(Self.outgoing(request), deadline: deadline)
         let status = Int(response.status.code)
         let headers = try answerHeaders(status: status, response.headers, for: request)
         let wire = try await read(response.body, declaredLength: headers["content-length"].flatMap { Int($0) })
         return HTTPResponse(status: status, headers: headers, body: try inflate(wire, encoding: headers["content-encoding"]))
+    }
+
+    /// Rules 1 and 3 hold; rule 2 holds for an answer other than 2xx, while a 2xx body is handed
+    /// on as it arrives; rule 4 does not: the caller bounds each wait for the next piece.
+    public func stream(_ request: HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws
+        -> HTTPResponse
+    {
+        let response = try await Self.client.execute(Self.outgoing(request), deadline: .distantFuture)
+        let status = Int(response.status.code)
+        let headers = try answerHeaders(status: status, response.headers, for: request)
+        guard (200..<300).contains(status) else {
+            let wire = try await read(response.body, declaredLength: headers["content-length"].flatMap { Int($0) })
+            return HTTPResponse(status: status, headers: headers, body: try inflate(wire, encoding: headers["content-encoding"]))
+        }
+        let inflater = try BodyInflater(encoding: headers["content-encoding"])
+        for try await chunk in response.body { try await inflater.inflate(chunk, emit: receive) }
+        return HTTPResponse(status: status, headers: headers, body: Data())
+    }
+
+    private static func outgoing(_ request: HTTPRequest) -> HTTPClientRequest {
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for (name, value) in request.headers { outgoing.headers.replaceOrAdd(name: name, value: value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        return outgoing
     }
 
     /// The answer's headers, names in lowercase, once a redirect is refused (rule 1).

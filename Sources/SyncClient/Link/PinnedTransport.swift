@@ -28,16 +28,31 @@ public struct PinnedTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await Self.withDeadline(seconds: request.timeout) {
+            try await exchange(request, receive: nil)
+        }
+    }
+
+    /// As ``send(_:)``, with a 2xx body handed on as it arrives (``HTTPClientTransport``'s
+    /// `stream`); no deadline over the whole exchange: the caller bounds each wait.
+    public func stream(_ request: HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws
+        -> HTTPResponse
+    {
+        try await withoutActuallyEscaping(receive) { receive in try await exchange(request, receive: receive) }
+    }
+
+    /// One request over a new connection to the pinned key; a key other than the pin is named.
+    private func exchange(_ request: HTTPRequest, receive: ((HTTPBodyPiece) async throws -> Void)?) async throws
+        -> HTTPResponse
+    {
         let seen = SeenKey()
         let pin = self.pin
         do {
-            return try await Self.withDeadline(seconds: request.timeout) {
-                let channel = try await TLSConnection.open(to: request.url) { key in
-                    seen.key.withLock { $0 = key }
-                    return key == pin
-                }
-                return try await exchange(request, over: channel)
+            let channel = try await TLSConnection.open(to: request.url) { key in
+                seen.key.withLock { $0 = key }
+                return key == pin
             }
+            return try await exchange(request, over: channel, receive: receive)
         } catch {
             if let key = seen.key.withLock({ $0 }), key != pin { throw ClientError.keyChanged(pinned: pin, found: key) }
             throw error
@@ -94,7 +109,9 @@ public struct PinnedTransport: HTTPTransport {
         }
     }
 
-    private func exchange(_ request: HTTPRequest, over channel: TLSConnection.Channel) async throws -> HTTPResponse {
+    private func exchange(
+        _ request: HTTPRequest, over channel: TLSConnection.Channel, receive: ((HTTPBodyPiece) async throws -> Void)?
+    ) async throws -> HTTPResponse {
         try await channel.executeThenClose { inbound, outbound in
             var head = HTTPRequestHead(
                 version: .http1_1, method: HTTPMethod(rawValue: request.method), uri: Self.target(of: request.url))
@@ -109,15 +126,23 @@ public struct PinnedTransport: HTTPTransport {
             var status: Int?
             var headers: [String: String] = [:]
             var wire = ByteBuffer()
+            // Set when a 2xx body is handed on as it arrives.
+            var inflater: BodyInflater?
             reading: for try await part in inbound {
                 switch part {
                 case .head(let answer):
                     status = Int(answer.status.code)
                     headers = try bounds.answerHeaders(status: Int(answer.status.code), answer.headers, for: request)
-                    if let length = headers["content-length"].flatMap({ Int($0) }), length > bounds.maxBytes {
+                    if receive != nil, (200..<300).contains(Int(answer.status.code)) {
+                        inflater = try BodyInflater(encoding: headers["content-encoding"])
+                    } else if let length = headers["content-length"].flatMap({ Int($0) }), length > bounds.maxBytes {
                         throw ProtocolViolation.tooLarge(limit: bounds.maxBytes)
                     }
                 case .body(let chunk):
+                    if let inflater, let receive {
+                        try await inflater.inflate(chunk, emit: receive)
+                        continue
+                    }
                     guard wire.readableBytes + chunk.readableBytes <= bounds.maxBytes else {
                         throw ProtocolViolation.tooLarge(limit: bounds.maxBytes)
                     }
@@ -127,6 +152,7 @@ public struct PinnedTransport: HTTPTransport {
                 }
             }
             guard let status else { throw HTTPClientError.remoteConnectionClosed }
+            if inflater != nil { return HTTPResponse(status: status, headers: headers, body: Data()) }
             return HTTPResponse(
                 status: status, headers: headers, body: try bounds.inflate(wire, encoding: headers["content-encoding"]))
         }

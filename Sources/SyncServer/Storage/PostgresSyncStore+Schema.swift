@@ -70,6 +70,11 @@ extension PostgresSyncStore {
                 created_at BIGINT NOT NULL)
             """,
         ],
+        [
+            // What a pull counts for `remaining`, covered (as on SQLite).
+            "CREATE INDEX records_by_last_seq_visibility ON records (last_seq, is_public, creator)",
+            "DROP INDEX records_by_last_seq",
+        ],
     ]
 
     /// Computes the published set's digest from the records and stores it, once: a database

@@ -23,6 +23,9 @@ public struct SQLiteSyncStore: SyncStore {
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Deleted and overwritten content is zeroed on disk: purged testimony leaves no trace.
             try db.execute(sql: "PRAGMA secure_delete = ON")
+            // Pages read through a map of the file rather than copied by pread: a sixth of the
+            // server's CPU in a first sync of 10,000 records went to those copies.
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)

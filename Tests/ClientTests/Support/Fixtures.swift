@@ -65,11 +65,15 @@ func makeEmptyReplica(
 
 /// A sync engine for `replica` over `transport`, with the replica's server and token, on a
 /// clock that never waits, drawing `random` for every backoff's jitter (the longest wait unless
-/// told).
+/// told). It pulls page by page unless `streams` (the suites of the paged pull look at each
+/// page; the streamed pull has its own, and the end-to-end suites run it through `haven`).
 func makeEngine(
     _ replica: Replica, _ transport: any HTTPTransport, _ configuration: SyncEngine.Configuration = .init(),
-    clock: ManualClock = ManualClock(0), random: Double = 1, progress: (@Sendable (SyncProgress) -> Void)? = nil
+    clock: ManualClock = ManualClock(0), random: Double = 1, streams: Bool = false,
+    progress: (@Sendable (SyncProgress) -> Void)? = nil
 ) throws -> SyncEngine {
+    var configuration = configuration
+    configuration.streams = streams
     let settings = try replica.settings()
     return SyncEngine(
         replica: replica, api: ServerAPI(server: settings.server, token: settings.token, transport: transport),
