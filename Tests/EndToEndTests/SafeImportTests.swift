@@ -4,10 +4,6 @@ import HavenCore
 import Testing
 import TestSupport
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Content packs as editors use them (issue 15): an old pack never silently undoes a later fix or
 /// re-publishes what was unpublished, `--dry-run` shows every change and saves nothing, records
 /// without ids get ids that stay theirs, and every bad record is listed with one numbering.
@@ -158,16 +154,7 @@ struct SafeImportTests {
         try SamplePack.make(stories: 3_000, resources: 0, seed: 41).canonicalJSON().write(to: URL(fileURLWithPath: pack))
 
         // When `haven import` is killed once its transaction spills into the WAL
-        let importing = try launch(
-            Binaries.url("haven"), ["import", pack], environment: ["HAVEN_REPLICA": editor.replica], in: directory)
-        let wal = editor.replica + "-wal"
-        try Polling.until("the import writing 2 MB to the WAL", limit: 300) {
-            let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
-            return size > 2 << 20 || !importing.process.isRunning
-        }
-        #expect(importing.process.isRunning, "the import ended before it was killed: \(importing.result().stdout)")
-        kill(importing.process.processIdentifier, SIGKILL)
-        importing.process.waitUntilExit()
+        try editor.importKilledMidTransaction(pack)
 
         // Then the replica is whole and as it was: no record, change or setting of the import, and
         // its search triggers all there
