@@ -81,7 +81,7 @@ public struct ContentPack: Sendable, Hashable, Codable {
         for (index, raw) in document.records.enumerated() {
             let number = index + 1
             do throws(Problem) {
-                var record = try raw.record(number: number)
+                var record = try raw.record()
                 if record.id.isEmpty {
                     record.id = makeID()
                     reading.generatedIDs.append(number)
@@ -155,23 +155,43 @@ public struct ContentPack: Sendable, Hashable, Codable {
         var records: [RawRecord]
     }
 
+    /// One element of `records`, read straight into a ``Record`` or the problem with it: a bad
+    /// record is named by its number, and never stops the others being read.
     private struct RawRecord: Decodable {
-        var value: JSONValue
-        init(from decoder: any Decoder) throws { value = try JSONValue(from: decoder) }
+        var read: Result<Record, Problem>
 
-        func record(number: Int) throws(Problem) -> Record {
-            guard case .object(var object) = value else {
+        private enum CodingKeys: String, CodingKey { case id, kind, fields, version }
+
+        init(from decoder: any Decoder) {
+            do throws(Problem) {
+                read = .success(try Self.record(decoder))
+            } catch {
+                read = .failure(error)
+            }
+        }
+
+        func record() throws(Problem) -> Record { try read.get() }
+
+        private static func record(_ decoder: any Decoder) throws(Problem) -> Record {
+            guard let container = try? decoder.container(keyedBy: CodingKeys.self) else {
                 throw Problem(Words("not an object", korean: "JSON 객체({…})가 아닙니다"))
             }
-            // A missing id is given one by the caller; an empty one is not an id.
-            if case .string("") = object["id"] { throw Problem.notAnID("") }
-            if object["id"] == nil || object["id"] == .null { object["id"] = .string("") }
             let record: Record
             do {
-                let data = try JSONEncoder().encode(JSONValue.object(object))
-                record = try JSONDecoder().decode(Record.self, from: data)
+                // A missing id is given one by the caller; an empty one is not an id.
+                var id = ""
+                if container.contains(.id), !(try container.decodeNil(forKey: .id)) {
+                    id = try container.decode(String.self, forKey: .id)
+                    if id.isEmpty { throw Problem.notAnID("") }
+                }
+                record = Record(
+                    id: id, kind: try container.decode(RecordKind.self, forKey: .kind),
+                    fields: try container.decode([String: JSONValue].self, forKey: .fields),
+                    version: try container.decodeIfPresent(Timestamp.self, forKey: .version))
+            } catch let problem as Problem {
+                throw problem
             } catch {
-                throw Problem(Words(verbatim: describe(error)))
+                throw Problem(Words(verbatim: describe(error, below: decoder.codingPath.count)))
             }
             guard record.id.isEmpty || RecordID.isValid(record.id) else {
                 throw Problem.notAnID(record.id)
@@ -219,16 +239,19 @@ public struct ContentPackError: Error, Sendable, CustomStringConvertible {
 }
 
 /// A short description of a decoding error that names the path, never the values.
-public func describe(_ error: any Error) -> String {
+///
+/// - Parameter depth: how many keys of the path to leave out: those of the value being read
+///   inside a larger document.
+public func describe(_ error: any Error, below depth: Int = 0) -> String {
     guard let error = error as? DecodingError else { return "\(error)" }
     func path(_ context: DecodingError.Context) -> String {
-        let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        let keys = context.codingPath.dropFirst(depth).map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         return keys.isEmpty ? "the document" : String(keys.drop(while: { $0 == "." }))
     }
     switch error {
     case .dataCorrupted(let context):
         // Haven's own types describe the expected form without quoting the value.
-        return context.codingPath.isEmpty ? "invalid JSON" : "\(path(context)): \(context.debugDescription)"
+        return context.codingPath.count <= depth ? "invalid JSON" : "\(path(context)): \(context.debugDescription)"
     case .keyNotFound(let key, let context):
         let parent = path(context)
         return "\(parent == "the document" ? "" : parent + ".")\(key.stringValue): missing"

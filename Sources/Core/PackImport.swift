@@ -212,6 +212,15 @@ public struct ImportSummary: Sendable, Hashable, Codable {
 }
 
 extension ImportStep {
+    /// The field values the step writes (`null` clears a field); nil when it writes nothing.
+    public var writtenValues: [String: JSONValue]? {
+        switch self {
+        case .add(let values): values
+        case .update(let changes): Dictionary(uniqueKeysWithValues: changes.map { ($0.field, $0.new) })
+        case .unchanged, .keptDeleted, .skipped: nil
+        }
+    }
+
     /// The step as `--dry-run` prints it: one line for the record, one per changed field.
     public func preview(number: Int, id: String, kind: RecordKind) -> [String] {
         func show(_ value: JSONValue) -> String { Self.shortJSON(value) }

@@ -17,25 +17,28 @@ extension RecordSchema {
     /// checks and `GET /v1/me` states.
     public static func fieldLimits(of kind: RecordKind) -> [String: FieldLimit] {
         switch kind {
-        case .story:
-            [
-                "title": FieldLimit(characters: 200), "summary": FieldLimit(characters: 1_000),
-                "body": FieldLimit(characters: 100_000), "language": FieldLimit(characters: 35),
-                "tags": FieldLimit(entries: 32), "author": FieldLimit(characters: 100),
-                "region": FieldLimit(characters: 100), "media": FieldLimit(entries: 64),
-                "reviewComment": FieldLimit(characters: 2_000),
-            ]
-        case .resource:
-            [
-                "name": FieldLimit(characters: 200), "description": FieldLimit(characters: 20_000),
-                "country": FieldLimit(characters: 100), "region": FieldLimit(characters: 100),
-                "address": FieldLimit(characters: 500), "phone": FieldLimit(characters: 32),
-                "url": FieldLimit(characters: 2_000), "languages": FieldLimit(entries: 32),
-                "hours": FieldLimit(characters: 500), "verifiedAt": FieldLimit(characters: 40),
-                "reviewComment": FieldLimit(characters: 2_000),
-            ]
+        case .story: storyLimits
+        case .resource: resourceLimits
         }
     }
+
+    // Built once: every field of every record validated looks its limit up.
+    private static let storyLimits: [String: FieldLimit] = [
+        "title": FieldLimit(characters: 200), "summary": FieldLimit(characters: 1_000),
+        "body": FieldLimit(characters: 100_000), "language": FieldLimit(characters: 35),
+        "tags": FieldLimit(entries: 32), "author": FieldLimit(characters: 100),
+        "region": FieldLimit(characters: 100), "media": FieldLimit(entries: 64),
+        "reviewComment": FieldLimit(characters: 2_000),
+    ]
+
+    private static let resourceLimits: [String: FieldLimit] = [
+        "name": FieldLimit(characters: 200), "description": FieldLimit(characters: 20_000),
+        "country": FieldLimit(characters: 100), "region": FieldLimit(characters: 100),
+        "address": FieldLimit(characters: 500), "phone": FieldLimit(characters: 32),
+        "url": FieldLimit(characters: 2_000), "languages": FieldLimit(entries: 32),
+        "hours": FieldLimit(characters: 500), "verifiedAt": FieldLimit(characters: 40),
+        "reviewComment": FieldLimit(characters: 2_000),
+    ]
 
     /// The limit of one field, nil when it has none (an enumerated or unknown field).
     public static func fieldLimit(_ field: String, kind: RecordKind) -> FieldLimit? {

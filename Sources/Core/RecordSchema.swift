@@ -154,8 +154,11 @@ public enum RecordSchema {
 
     /// Field names: a letter, then letters, digits or underscores, 64 at most.
     public static func isValidFieldName(_ name: String) -> Bool {
-        guard let first = name.first, first.isASCII, first.isLetter, name.count <= 64 else { return false }
-        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        // Byte by byte: every character allowed is one ASCII byte, so bytes are characters.
+        func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        let bytes = name.utf8
+        guard let first = bytes.first, isLetter(first), bytes.count <= 64 else { return false }
+        return bytes.allSatisfy { isLetter($0) || (0x30...0x39).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
     /// A BCP 47 language tag in its common form: `en`, `ko`, `zh-Hant`, `en-GB`.

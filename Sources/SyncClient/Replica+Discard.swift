@@ -23,12 +23,13 @@ extension Replica {
     /// Keeps `record` as the server's state before its first local write (rule 1); a record
     /// that already has changes in the outbox keeps what was kept then.
     func keepServerState(_ db: Database, of record: RecordState, isNew: Bool) throws {
-        try db.execute(
+        // Cached: an import runs it once a record.
+        try db.cachedStatement(
             sql: """
                 INSERT OR IGNORE INTO server_states (id, state)
                 SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE record_id = ?)
-                """,
-            arguments: [record.id, isNew ? nil : try Self.json(record), record.id])
+                """
+        ).execute(arguments: [record.id, isNew ? nil : try Self.json(record), record.id])
     }
 
     /// Merges `registers`, which the server now holds, into the kept state of their record (rule 2).

@@ -104,39 +104,13 @@ extension Replica {
     }
 
     /// Stamps the registers `makeChange` writes, merges them and queues them, in the caller's
-    /// transaction, once ``LocalAdmission`` allows the change.
-    ///
-    /// The record's rejected changes are folded in: what they wrote and the record still holds is
-    /// sent again with this change, stamped now, unless this change writes it anew.
+    /// transaction, once ``LocalAdmission`` allows the change (``LocalWriter``).
     func write(
         _ db: Database, record: RecordState, makeChange: (RecordState, Timestamp) -> RecordState
     ) throws {
-        var settings = try ReplicaSettings.load(db)
-        let isNew = record.fields.isEmpty && record.deleted == nil
-        try keepServerState(db, of: record, isNew: isNew)
-        var clock = clock(settings)
-        // The new write must win over every register the record already holds.
-        if let latest = record.latestStamp { clock.witness(latest) }
-        let stamp = clock.now()
-        var delta = makeChange(record, stamp)
-        let rejected = try takeRejected(db, of: record)
-        for (name, register) in rejected.fields where delta.fields[name] == nil {
-            delta.fields[name] = Register(register.value, stamp: stamp)
-        }
-        if delta.deleted == nil, let deleted = rejected.deleted {
-            delta.deleted = Register(deleted.value, stamp: stamp)
-        }
-        try save(db, record.merged(with: delta))
-        settings.counter += 1
-        let change = Change(id: "\(settings.replicaID)-\(settings.counter)", base: settings.cursor, record: delta)
-        // Refused here, in the server's words, rather than saved and refused at sync; the
-        // transaction is rolled back, rejected changes taken above included.
-        if let refusal = LocalAdmission(settings).refusal(of: change, existing: isNew ? nil : record) { throw refusal }
-        try db.execute(
-            sql: "INSERT INTO outbox (change_id, record_id, body) VALUES (?, ?, ?)",
-            arguments: [change.id, record.id, try Self.json(change)])
-        try ReplicaSettings.set(db, .counter, String(settings.counter))
-        try ReplicaSettings.set(db, .clock, clock.last.description)
+        var writer = try LocalWriter(db, replica: self)
+        try writer.write(db, record: record, makeChange: makeChange)
+        try writer.finish(db)
     }
 
     /// Stores `record`; a deleted one keeps its registers' delete flag only. Content deleted

@@ -21,8 +21,12 @@ extension Replica {
     ) throws -> ImportSummary {
         func run(_ db: Database) throws -> ImportSummary {
             var summary = ImportSummary()
+            // One writer for the whole pack: settings read once, the clock and counter stored once.
+            var writer = dryRun ? nil : try LocalWriter(db, replica: self)
+            if writer != nil, try Self.defersSearchIndex(db, importing: pack.records.count) { try Self.deferSearchIndex(db) }
+            let find = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
             for (index, record) in pack.records.enumerated() {
-                let current = try self.current(db, record.id)
+                let current = try String.fetchOne(find, arguments: [record.id]).map { try Self.decode(RecordState.self, $0) }
                 let step: ImportStep
                 do throws(ValidationError) {
                     step = try pack.step(for: record, current: current, overwrite: overwrite)
@@ -32,12 +36,17 @@ extension Replica {
                             "record \(index + 1) (\(record.id)): \(error.words.english); nothing was imported",
                             korean: "\(index + 1)번째 기록 (\(record.id)): \(error.words.korean). 아무것도 가져오지 않았습니다"))
                 }
-                if !dryRun { try self.apply(db, step, to: record) }
+                if let values = step.writtenValues {
+                    try writer?.write(db, record: current ?? RecordState(id: record.id, kind: record.kind)) { state, stamp in
+                        RecordState(id: state.id, kind: state.kind, fields: values.mapValues { Register($0, stamp: stamp) })
+                    }
+                }
                 summary.count(step, number: index + 1, id: record.id)
                 preview?(index + 1, record, step)
                 if (index + 1) % Self.importProgressInterval == 0 { progress?(index + 1) }
             }
             if pack.records.count % Self.importProgressInterval != 0 { progress?(pack.records.count) }
+            try writer?.finish(db)
             return summary
         }
         return try dryRun ? database.read { try run($0) } : database.write { try run($0) }
@@ -46,22 +55,15 @@ extension Replica {
     /// Records between two progress reports.
     static let importProgressInterval = 500
 
-    private func current(_ db: Database, _ id: String) throws -> RecordState? {
-        try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id]).map {
-            try Self.decode(RecordState.self, $0)
-        }
-    }
+    /// The fewest records for which an import builds the search index once at the end rather
+    /// than row by row (Replica+Search.swift).
+    static let deferredIndexMinimum = 1_000
 
-    private func apply(_ db: Database, _ step: ImportStep, to record: ContentPack.Record) throws {
-        let values: [String: JSONValue]
-        switch step {
-        case .add(let added): values = added
-        case .update(let changes): values = Dictionary(uniqueKeysWithValues: changes.map { ($0.field, $0.new) })
-        case .unchanged, .keptDeleted, .skipped: return
-        }
-        let current = try current(db, record.id) ?? RecordState(id: record.id, kind: record.kind)
-        try write(db, record: current) { state, stamp in
-            RecordState(id: state.id, kind: state.kind, fields: values.mapValues { Register($0, stamp: stamp) })
-        }
+    /// Whether importing `count` records builds the search index in one pass afterwards: when
+    /// they are many, and at least as many as the index holds already, since the pass indexes
+    /// every record again. Indexing row by row costs most of an import's time otherwise.
+    private static func defersSearchIndex(_ db: Database, importing count: Int) throws -> Bool {
+        guard count >= deferredIndexMinimum else { return false }
+        return try count >= Int.fetchOne(db, sql: "SELECT count(*) FROM search_documents") ?? 0
     }
 }

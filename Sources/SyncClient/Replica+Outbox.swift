@@ -117,8 +117,9 @@ extension Replica {
     /// theirs that the record still holds, in the caller's transaction (rule 2).
     func takeRejected(_ db: Database, of record: RecordState) throws -> RecordState {
         var kept = RecordState(id: record.id, kind: record.kind)
+        // Cached: an import runs it once a record.
         let bodies = try String.fetchAll(
-            db, sql: "SELECT body FROM outbox WHERE record_id = ? AND status = 'rejected' ORDER BY seq",
+            db.cachedStatement(sql: "SELECT body FROM outbox WHERE record_id = ? AND status = 'rejected' ORDER BY seq"),
             arguments: [record.id])
         guard !bodies.isEmpty else { return kept }
         for body in bodies {

@@ -44,10 +44,11 @@ extension Replica {
     /// The record as the server holds it, as far as this replica has seen (rule 1); nil when the
     /// server has no such record.
     static func serverView(_ db: Database, of id: String) throws -> RecordState? {
-        if let kept = try Row.fetchOne(db, sql: "SELECT state FROM server_states WHERE id = ?", arguments: [id]) {
+        // Cached: a push's answer asks for every record it sent.
+        if let kept = try Row.fetchOne(db.cachedStatement(sql: "SELECT state FROM server_states WHERE id = ?"), arguments: [id]) {
             return try (kept["state"] as String?).map { try decode(RecordState.self, $0) }
         }
-        return try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id])
+        return try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?"), arguments: [id])
             .map { try decode(RecordState.self, $0) }
     }
 

@@ -24,24 +24,20 @@ extension Replica {
     public func acknowledge(_ response: PushResponse) throws -> Int {
         try database.write { db in
             var dropped = 0
-            let answered = try response.results.compactMap {
-                try String.fetchOne(db, sql: "SELECT record_id FROM outbox WHERE change_id = ?", arguments: [$0.id])
-            }
             // Prepared once for the batch, not once a change.
+            let find = try db.cachedStatement(sql: "SELECT record_id, body FROM outbox WHERE change_id = ?")
             let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE change_id = ?")
+            var answered: [String] = []
+            var delivered: [(recordID: String, body: String)] = []
             for result in response.results {
+                guard let row = try Row.fetchOne(find, arguments: [result.id]) else { continue }
+                let recordID: String = row["record_id"]
+                answered.append(recordID)
                 switch result.status {
                 case .applied, .duplicate:
-                    if let body = try String.fetchOne(
-                        db, sql: "SELECT body FROM outbox WHERE change_id = ?", arguments: [result.id])
-                    {
-                        try mergeIntoServerState(db, try Self.decode(Change.self, body).record)
-                    }
+                    delivered.append((recordID, row["body"]))
                     try delete.execute(arguments: [result.id])
                 case .rejected where result.error?.code == .recordPurged:
-                    guard let recordID = try String.fetchOne(
-                        db, sql: "SELECT record_id FROM outbox WHERE change_id = ?", arguments: [result.id])
-                    else { continue }
                     try db.execute(sql: "DELETE FROM outbox WHERE record_id = ?", arguments: [recordID])
                     dropped += db.changesCount
                     try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [recordID])
@@ -50,6 +46,12 @@ extension Replica {
                         sql: "UPDATE outbox SET status = 'rejected', error = ? WHERE change_id = ?",
                         arguments: [Self.rejectionText(result.error), result.id])
                 }
+            }
+            // What the server took merges into the kept state of records that still have changes
+            // in the outbox; the kept states of the others are dropped next (Replica+Discard.swift).
+            let unsettled = try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE record_id = ? LIMIT 1")
+            for (recordID, body) in delivered where try Bool.fetchOne(unsettled, arguments: [recordID]) != nil {
+                try mergeIntoServerState(db, try Self.decode(Change.self, body).record)
             }
             try dropSettledServerStates(db)
             // A record whose kept server state went now has its row as the server's values.

@@ -156,6 +156,16 @@ public struct Replica: Sendable {
         String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
+    /// A record as the replica stores it: the text `encoder` writes, without its cost.
+    static func json(_ record: RecordState) throws -> String {
+        String(decoding: try CompactJSON.encode(record, style: .replica), as: UTF8.self)
+    }
+
+    /// A change as the outbox stores it: the text `encoder` writes, without its cost.
+    static func json(_ change: Change) throws -> String {
+        String(decoding: try CompactJSON.encode(change, style: .replica), as: UTF8.self)
+    }
+
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }

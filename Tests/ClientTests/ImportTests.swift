@@ -221,6 +221,78 @@ struct ImportTests {
         #expect(try replica.status().unsentChanges == 2_000)
         #expect(try replica.search(SearchQuery("Story 1999")).map(\.id) == [records[1_999].id])
     }
+
+    /// `count` stories numbered from `first`, with ids to match, in English and Korean.
+    private static func stories(_ count: Int, from first: Int = 0) -> [ContentPack.Record] {
+        (first..<first + count).map { number in
+            ContentPack.Record(
+                id: String(format: "%08x-0000-4000-8000-%012x", number, number), kind: .story,
+                fields: Fixtures.story(
+                    number % 2 == 0 ? "Story \(number) of the river" : "이야기 \(number): 국경을 넘어",
+                    body: number % 3 == 0 ? "We crossed at night, \(number) of us." : "밤에 강을 건넜다. 탈북 \(number)."))
+        }
+    }
+
+    @Test func aLargeImportIndexesOnceAndSearchFindsWhatRowByRowImportsFind() throws {
+        // Given the same 1,200 stories imported into one replica at once, and into another in
+        // parts too small to leave the index for later
+        let records = Self.stories(1_200)
+        let atOnce = try makeEmptyReplica(named: "at-once.sqlite")
+        try atOnce.importPack(ContentPack(records: records))
+        let inParts = try makeEmptyReplica(named: "in-parts.sqlite")
+        for start in stride(from: 0, to: records.count, by: 400) {
+            try inParts.importPack(ContentPack(records: Array(records[start..<start + 400])))
+        }
+
+        // Then only the large import left the index to be built in one pass
+        #expect(try atOnce.isSearchIndexDeferred())
+        #expect(try !inParts.isSearchIndexDeferred())
+
+        // And every search finds the same records, in the same order, with the same snippets
+        for query in ["Story 11", "국경을", "night", "탈북", "river 1198"] {
+            let found = try atOnce.search(SearchQuery(query, limit: 50)).map { [$0.id, $0.title, $0.snippet] }
+            #expect(!found.isEmpty, "\(query)")
+            #expect(try inParts.search(SearchQuery(query, limit: 50)).map { [$0.id, $0.title, $0.snippet] } == found, "\(query)")
+        }
+        #expect(try atOnce.status().unsentChanges == 1_200)
+    }
+
+    @Test func aSmallImportIntoALargerReplicaKeepsIndexingRowByRow() throws {
+        // Given a replica holding 1,500 stories, indexed
+        let replica = try makeEmptyReplica()
+        try replica.importPack(ContentPack(records: Self.stories(1_500)))
+        try replica.buildDeferredSearchIndex()
+
+        // When 1,000 more are imported: fewer than it holds, so indexing them costs less than indexing all
+        try replica.importPack(ContentPack(records: Self.stories(1_000, from: 1_500)))
+
+        // Then the index was kept up to date as they were written
+        #expect(try !replica.isSearchIndexDeferred())
+        #expect(try replica.search(SearchQuery("Story 2498")).map(\.id) == [Self.stories(1, from: 2_498)[0].id])
+    }
+
+    @Test func aLargeImportWithOneBadRecordSavesNothingAndKeepsTheIndexLive() throws {
+        // Given a replica holding a story, and 1,500 stories of which number 1,100 is a resource
+        // with that story's id
+        let replica = try makeEmptyReplica()
+        try replica.add(.story, values: Fixtures.story("Crossing alone"), id: RecordIDs.first)
+        var records = Self.stories(1_500)
+        records[1_099] = .init(id: RecordIDs.first, kind: .resource, fields: ["name": "N", "category": "other", "country": "KR"])
+
+        // When they are imported
+        let error = #expect(throws: ClientError.self) { try replica.importPack(ContentPack(records: records)) }
+
+        // Then the bad record is named and nothing of the pack is saved
+        #expect(error?.message == "record 1100 (\(RecordIDs.first)): it is a story here, not a resource; nothing was imported")
+        #expect(try replica.records().map(\.id) == [RecordIDs.first])
+        #expect(try replica.status().unsentChanges == 1)
+
+        // And the index is still kept row by row: the next edit is found without a rebuild
+        #expect(try !replica.isSearchIndexDeferred())
+        try replica.edit(RecordIDs.first, values: ["title": "Crossing together"])
+        #expect(try !replica.isSearchIndexDeferred())
+        #expect(try replica.search(SearchQuery("together")).map(\.id) == [RecordIDs.first])
+    }
 }
 
 extension ContentPack {

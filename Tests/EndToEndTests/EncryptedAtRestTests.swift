@@ -37,16 +37,7 @@ struct EncryptedAtRestTests {
         // once its writes to the WAL show it is well under way
         let pack = directory.path("big.json")
         try bigPack().canonicalJSON().write(to: URL(fileURLWithPath: pack))
-        let importing = try launch(
-            Binaries.url("haven"), ["import", pack], environment: ["HAVEN_REPLICA": device.replica], in: directory)
-        let wal = device.replica + "-wal"
-        try Polling.until("the import writing 2 MB to the WAL", limit: 300) {
-            let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
-            return size > 2 << 20 || !importing.process.isRunning
-        }
-        #expect(importing.process.isRunning, "the import ended before it was killed: \(importing.result().stdout)")
-        kill(importing.process.processIdentifier, SIGKILL)
-        importing.process.waitUntilExit()
+        let importing = try device.importKilledMidTransaction(pack)
         #expect(importing.result().reason == .uncaughtSignal)
 
         // Then no phrase, lowercased or in UTF-16, nor the token is anywhere under the replica's directory
@@ -73,5 +64,26 @@ struct EncryptedAtRestTests {
                         "status": "published",
                     ])
             })
+    }
+}
+
+extension Device {
+    /// Runs `haven import PACK` on this replica and kills it with SIGKILL once its transaction
+    /// has written 2 MB to the WAL: mid-transaction, well under way. Returns the killed process.
+    @discardableResult
+    func importKilledMidTransaction(_ pack: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> RunningProcess {
+        let importing = try launch(
+            Binaries.url("haven"), ["import", pack], environment: ["HAVEN_REPLICA": replica], in: directory)
+        let wal = replica + "-wal"
+        try Polling.until("the import writing 2 MB to the WAL", limit: 300) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: wal)[.size] as? Int) ?? 0
+            return size > 2 << 20 || !importing.process.isRunning
+        }
+        #expect(
+            importing.process.isRunning, "the import ended before it was killed: \(importing.result().stdout)",
+            sourceLocation: sourceLocation)
+        kill(importing.process.processIdentifier, SIGKILL)
+        importing.process.waitUntilExit()
+        return importing
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HavenCore
 import Testing
 import TestSupport
@@ -132,6 +133,62 @@ struct SafeImportTests {
         #expect(result.stderr.contains("record 3 (22222222-0000-4000-8000-000000000003): language:"), "\(result.stderr)")
         #expect(result.stderr.contains("nothing was imported"), "\(result.stderr)")
         #expect(try device.json(ReplicaStatusView.self, "status").unsentChanges == 0)
+    }
+
+    @Test func anImportKilledWhileItWritesLeavesTheReplicaAsItWas() throws {
+        // Given an editor's replica holding one imported story (plaintext: the test reads its
+        // tables), and a pack of 3,000 stories: enough for the import to build the search index
+        // once at the end
+        let directory = try TemporaryDirectory()
+        let server = ServerProcess(in: directory)
+        try server.start()
+        defer { server.stop() }
+        let editor = Device("editor", in: directory)
+        let token = try directory.write(server.token(role: "editor", name: "editor"), to: "token.txt")
+        try editor.haven("init", "--no-encryption", "--server", server.url, "--token-file", token)
+        let first = directory.path("first.json")
+        try SamplePack.make(stories: 1, resources: 0, seed: 42).canonicalJSON().write(to: URL(fileURLWithPath: first))
+        try editor.haven("import", first)
+        let before = try ReplicaTables(editor.replica)
+        let pack = directory.path("big.json")
+        try SamplePack.make(stories: 3_000, resources: 0, seed: 41).canonicalJSON().write(to: URL(fileURLWithPath: pack))
+
+        // When `haven import` is killed once its transaction spills into the WAL
+        try editor.importKilledMidTransaction(pack)
+
+        // Then the replica is whole and as it was: no record, change or setting of the import, and
+        // its search triggers all there
+        let after = try ReplicaTables(editor.replica)
+        #expect(after.integrity == "ok")
+        #expect(after == before)
+
+        // And the same import then runs to the end, and what it brought is found
+        #expect(try editor.haven("import", pack).contains("3000 added"))
+        #expect(try editor.json(ReplicaStatusView.self, "status").unsentChanges == 3_001)
+        #expect(try editor.haven("search", "Crossing 2998").contains("Crossing 2998"))
+    }
+}
+
+/// What a replica file holds, table by table, read with SQLite itself.
+private struct ReplicaTables: Equatable {
+    var integrity: String?
+    var schema: [String]
+    var meta: [String]
+    var records: [String]
+    var outbox: [String]
+    var serverStates: [String]
+
+    init(_ path: String) throws {
+        (integrity, schema, meta, records, outbox, serverStates) = try DatabaseQueue(path: path).read { db in
+            (
+                try String.fetchOne(db, sql: "PRAGMA integrity_check"),
+                try String.fetchAll(db, sql: "SELECT type || ' ' || name FROM sqlite_master ORDER BY type, name"),
+                try String.fetchAll(db, sql: "SELECT key || '=' || value FROM meta ORDER BY key"),
+                try String.fetchAll(db, sql: "SELECT id || ' ' || state FROM records ORDER BY id"),
+                try String.fetchAll(db, sql: "SELECT change_id || ' ' || body FROM outbox ORDER BY seq"),
+                try String.fetchAll(db, sql: "SELECT id || ' ' || coalesce(state, 'NULL') FROM server_states ORDER BY id")
+            )
+        }
     }
 }
 

@@ -59,7 +59,7 @@ extension ChangeLog {
                     ))
                     continue
                 }
-                guard let values = Self.values(written: outcomes[outcomes.count - 1].step) else { continue }
+                guard let values = outcomes[outcomes.count - 1].step.writtenValues else { continue }
                 if let latest = current?.latestStamp { clock.witness(latest) }
                 let stamp = clock.now()
                 let change = Change(
@@ -75,14 +75,5 @@ extension ChangeLog {
         clock = end
         if !dryRun && !outcomes.isEmpty { storage.commits.signal() }
         return outcomes
-    }
-
-    /// The field values a step writes, nil when it writes nothing.
-    private static func values(written step: ImportStep) -> [String: JSONValue]? {
-        switch step {
-        case .add(let values): values
-        case .update(let changes): Dictionary(uniqueKeysWithValues: changes.map { ($0.field, $0.new) })
-        case .unchanged, .keptDeleted, .skipped: nil
-        }
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import HavenCore
-import HavenServer
 import Testing
 
 struct CompactJSONTests {
@@ -62,17 +61,27 @@ struct CompactJSONTests {
         }
     }
 
+    @Test func theReplicaStyleIsTheTextTheReplicasEncoderWrites() throws {
+        // The replica's encoder: keys sorted, slashes as they are (Replica.swift).
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let mixedKeys = RecordState(
+            id: storyID, kind: .resource,
+            fields: [
+                "name": Self.register("Hana / 하나", 1), "Zeta": Self.register(.object(["b/c": 1, "B": [.null], "a10": "x", "a9": "y"]), 2),
+                "_x": Self.register(true, 3), "a1": Self.register(.double(0.25), 4),
+            ])
+        func text(_ bytes: some Sequence<UInt8>) -> String { String(decoding: Array(bytes), as: UTF8.self) }
+        for change in [Self.change, Change(id: "x-1", base: nil, record: mixedKeys)] {
+            #expect(try text(CompactJSON.encode(change, style: .replica)) == text(encoder.encode(change)))
+            #expect(try text(CompactJSON.encode(change.record, style: .replica)) == text(encoder.encode(change.record)))
+        }
+    }
+
     @Test func aNumberJSONCannotCarryIsRefused() {
         let change = Change(
             id: "x-1", base: nil,
             record: RecordState(id: storyID, kind: .story, fields: ["n": Self.register(.double(.nan), 1)]))
         #expect(throws: CompactJSON.InvalidNumber.self) { try CompactJSON.encode(change) }
     }
-}
-
-/// A record id and stamps for these tests.
-private let storyID = "0b1c2d3e-4f50-4617-8899-aabbccddeeff"
-
-private func stamp(_ physical: UInt64, _ counter: UInt16 = 0, _ replica: String) -> Timestamp {
-    Timestamp(physical: physical, counter: counter, replica: ReplicaID(replica)!)
 }

@@ -1,22 +1,30 @@
-import HavenCore
-
-/// A direct JSON writer for the types the server stores on every push and sends on every pull:
-/// the same compact text `JSONEncoder()` (default options) writes for them, byte for byte in
-/// length, without its intermediate tree of boxed values. It costs a fraction of `JSONEncoder` on
-/// Linux (BENCHMARKS.md, publish and first sync).
+/// A direct JSON writer for the types stored and sent on every push, pull and import: the same
+/// compact text `JSONEncoder()` (default options) writes for them, byte for byte in length,
+/// without its intermediate tree of boxed values. It costs a fraction of `JSONEncoder` on Linux
+/// (BENCHMARKS.md, publish and first sync).
 ///
 /// As `JSONEncoder` does: struct keys in declaration order, nil optionals left out, dictionary
 /// keys in the dictionary's order, `/` written `\/`, control characters escaped, a whole-number
-/// double written without `.0`, and a NaN or infinite double refused.
+/// double written without `.0`, and a NaN or infinite double refused. ``Style/replica`` writes
+/// what the replica stores instead (the replica's `JSONEncoder` with `.sortedKeys` and
+/// `.withoutEscapingSlashes`): every key sorted, a struct's as a dictionary's, `/` as it is.
 package enum CompactJSON {
+    /// How keys are ordered and slashes written.
+    package enum Style: Sendable {
+        /// As `JSONEncoder()` writes: the server's log and wire.
+        case server
+        /// Every key sorted, `/` unescaped: the replica's records and outbox.
+        case replica
+    }
+
     /// A double JSON cannot carry (NaN or infinite).
     package struct InvalidNumber: Error, Sendable {
         package var value: Double
     }
 
     /// `change` as JSON.
-    package static func encode(_ change: Change) throws -> [UInt8] {
-        var writer = Writer()
+    package static func encode(_ change: Change, style: Style = .server) throws -> [UInt8] {
+        var writer = Writer(style: style)
         try writer.write(change)
         return writer.bytes
     }
@@ -29,8 +37,8 @@ package enum CompactJSON {
     }
 
     /// `state` as JSON: a pulled record, or the part of one a page carries.
-    package static func encode(_ state: RecordState) throws -> [UInt8] {
-        var writer = Writer()
+    package static func encode(_ state: RecordState, style: Style = .server) throws -> [UInt8] {
+        var writer = Writer(style: style)
         try writer.write(state)
         return writer.bytes
     }
@@ -44,10 +52,15 @@ package enum CompactJSON {
 
     struct Writer {
         var bytes: [UInt8] = []
+        let style: Style
 
-        init() { bytes.reserveCapacity(4096) }
+        init(style: Style = .server) {
+            self.style = style
+            bytes.reserveCapacity(4096)
+        }
 
         mutating func write(_ change: Change) throws {
+            guard style == .server else { return try writeSorted(change) }
             raw(#"{"id":"#)
             string(change.id)
             if let base = change.base {
@@ -60,6 +73,7 @@ package enum CompactJSON {
         }
 
         mutating func write(_ state: RecordState) throws {
+            guard style == .server else { return try writeSorted(state) }
             raw(#"{"id":"#)
             string(state.id)
             raw(#","kind":"#)
@@ -138,20 +152,33 @@ package enum CompactJSON {
             bytes.append(UInt8(ascii: "}"))
         }
 
-        /// A JSON object of `members`, in the dictionary's order.
+        /// A JSON object of `members`, in the dictionary's order, or sorted by key in the
+        /// replica's style.
         private mutating func object<Value>(_ members: [String: Value], _ write: (inout Writer, Value) throws -> Void)
             rethrows
         {
             bytes.append(UInt8(ascii: "{"))
-            var first = true
-            for (name, member) in members {
-                if !first { bytes.append(UInt8(ascii: ",")) }
-                first = false
-                string(name)
-                bytes.append(UInt8(ascii: ":"))
-                try write(&self, member)
+            if style == .replica {
+                for (index, (name, member)) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+                    try self.member(name, member, first: index == 0, write)
+                }
+            } else {
+                var first = true
+                for (name, member) in members {
+                    try self.member(name, member, first: first, write)
+                    first = false
+                }
             }
             bytes.append(UInt8(ascii: "}"))
+        }
+
+        private mutating func member<Value>(
+            _ name: String, _ value: Value, first: Bool, _ write: (inout Writer, Value) throws -> Void
+        ) rethrows {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            string(name)
+            bytes.append(UInt8(ascii: ":"))
+            try write(&self, value)
         }
 
         private mutating func list<Item>(_ items: [Item], _ write: (inout Writer, Item) throws -> Void) rethrows {
@@ -164,10 +191,50 @@ package enum CompactJSON {
         }
 
         mutating func write(_ register: Register) throws {
+            guard style == .server else {
+                raw(#"{"stamp":"#)
+                string(register.stamp.description)
+                raw(#","value":"#)
+                try write(register.value)
+                bytes.append(UInt8(ascii: "}"))
+                return
+            }
             raw(#"{"value":"#)
             try write(register.value)
             raw(#","stamp":"#)
             string(register.stamp.description)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        /// A change in the replica's style: its keys, and its record's, sorted.
+        private mutating func writeSorted(_ change: Change) throws {
+            bytes.append(UInt8(ascii: "{"))
+            if let base = change.base {
+                raw(#""base":"#)
+                string(base.description)
+                bytes.append(UInt8(ascii: ","))
+            }
+            raw(#""id":"#)
+            string(change.id)
+            raw(#","record":"#)
+            try writeSorted(change.record)
+            bytes.append(UInt8(ascii: "}"))
+        }
+
+        /// A record in the replica's style: its keys sorted.
+        private mutating func writeSorted(_ state: RecordState) throws {
+            bytes.append(UInt8(ascii: "{"))
+            if let deleted = state.deleted {
+                raw(#""deleted":"#)
+                try write(deleted)
+                bytes.append(UInt8(ascii: ","))
+            }
+            raw(#""fields":"#)
+            try object(state.fields) { try $0.write($1) }
+            raw(#","id":"#)
+            string(state.id)
+            raw(#","kind":"#)
+            string(state.kind.rawValue)
             bytes.append(UInt8(ascii: "}"))
         }
 
@@ -220,13 +287,14 @@ package enum CompactJSON {
         /// A JSON string, escaped as `JSONEncoder` escapes it; runs needing no escape are copied whole.
         mutating func string(_ text: String) {
             bytes.append(UInt8(ascii: "\""))
+            let escapesSlashes = style == .server
             var text = text
             text.withUTF8 { utf8 in
                 var start = 0
                 for index in 0..<utf8.count {
                     let byte = utf8[index]
                     guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-                        || byte == UInt8(ascii: "/")
+                        || (byte == UInt8(ascii: "/") && escapesSlashes)
                     else { continue }
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
                     escape(byte)
