@@ -113,10 +113,9 @@ extension Replica {
         try writer.finish(db)
     }
 
-    /// Stores `record`; a deleted one keeps its registers' delete flag only. Content deleted
-    /// because it endangers someone must not stay on a device that may be searched; a restore
-    /// brings it back from the server, which sends a restored record whole.
-    /// Stores `record`; returns it as stored (a deleted record keeps its flag alone).
+    /// Stores `record` and returns it as stored: a deleted one keeps its registers' delete flag
+    /// only. Content deleted because it endangers someone must not stay on a device that may be
+    /// searched; a restore brings it back from the server, which sends a restored record whole.
     @discardableResult
     func save(_ db: Database, _ record: RecordState) throws -> RecordState {
         var record = record
