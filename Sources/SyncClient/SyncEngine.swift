@@ -39,7 +39,8 @@ import HavenTrust
 /// one request brings every page, and the pages that have arrived whole are applied with their
 /// cursors, several in one transaction when they arrived during the last commit (``PageQueue``).
 /// A cut loses only the page under way: the pages before it are applied, and the stream resumes
-/// from the last one. A server without the stream (404) is pulled page by page (rule 4).
+/// from the last one. A server without the stream (404), or a transport that cannot stream, is
+/// pulled page by page (rule 4).
 public struct SyncEngine: Sendable {
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise. A server whose page limit
@@ -359,6 +360,8 @@ public struct SyncEngine: Sendable {
             } catch let failure as LocalFailure {
                 // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
                 throw failure.error
+            } catch is StreamingUnsupported {
+                return false
             } catch let error as ServerError where error.status == 404 {
                 countTraffic(&summary)
                 return false

@@ -14,17 +14,18 @@ public protocol HTTPTransport: Sendable {
 }
 
 extension HTTPTransport {
-    /// A transport that cannot stream hands the whole body over as one piece.
+    /// A transport that does not stream says so: the sync engine then pulls page by page, each
+    /// answer held to the bounds of ``send(_:)``.
     public func stream(_ request: HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws
         -> HTTPResponse
     {
-        var response = try await send(request)
-        guard (200..<300).contains(response.status) else { return response }
-        let wire = response.header("Content-Length").flatMap { Int($0) } ?? response.body.count
-        try await receive(HTTPBodyPiece(bytes: response.body, wireBytes: wire))
-        response.body = Data()
-        return response
+        throw StreamingUnsupported()
     }
+}
+
+/// Thrown by a transport that cannot hand a body over as it arrives.
+public struct StreamingUnsupported: Error, Sendable {
+    public init() {}
 }
 
 /// Part of a streamed body: its bytes inflated, and how many bytes of the wire they took.

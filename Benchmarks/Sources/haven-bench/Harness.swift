@@ -125,6 +125,17 @@ final class CountingTransport: HTTPTransport, @unchecked Sendable {
         }
         return response
     }
+
+    func stream(_ request: HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws -> HTTPResponse {
+        lock.withLock { requests += 1 }
+        return try await inner.stream(request) { piece in
+            lock.withLock {
+                inflated += piece.bytes.count
+                compressed += piece.wireBytes
+            }
+            try await receive(piece)
+        }
+    }
 }
 
 /// gzip at the server's level (CompressNIO's default, as CompressionMiddleware uses).

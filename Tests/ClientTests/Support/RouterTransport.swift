@@ -49,6 +49,17 @@ final class RouterTransport: HTTPTransport {
         kept.withLock { $0.append(Exchange(request: request, response: response)) }
         return response
     }
+
+    /// The router answers whole: a streamed answer is handed over as one piece.
+    func stream(_ request: HavenClient.HTTPRequest, receive: (HTTPBodyPiece) async throws -> Void) async throws
+        -> HavenClient.HTTPResponse
+    {
+        var response = try await send(request)
+        guard response.status == 200 else { return response }
+        try await receive(HTTPBodyPiece(bytes: response.body, wireBytes: HavenClient.ServerAPI.wireBytes(of: response)))
+        response.body = Data()
+        return response
+    }
 }
 
 extension RouterTransport {
