@@ -24,29 +24,27 @@ package enum CompactJSON {
 
     /// `change` as JSON.
     package static func encode(_ change: Change, style: Style = .server) throws -> [UInt8] {
-        var writer = Writer(style: style)
-        try writer.write(change)
-        return writer.bytes
+        try written(style: style) { try $0.write(change) }
     }
 
     /// `record` as JSON.
     package static func encode(_ record: TrackedRecord) throws -> [UInt8] {
-        var writer = Writer()
-        try writer.write(record)
-        return writer.bytes
+        try written { try $0.write(record) }
     }
 
     /// `state` as JSON: a pulled record, or the part of one a page carries.
     package static func encode(_ state: RecordState, style: Style = .server) throws -> [UInt8] {
-        var writer = Writer(style: style)
-        try writer.write(state)
-        return writer.bytes
+        try written(style: style) { try $0.write(state) }
     }
 
     /// A pull answer as JSON, its empty lists left out as `PullResponse.encode(to:)` leaves them.
     package static func encode(_ response: PullResponse) throws -> [UInt8] {
-        var writer = Writer()
-        try writer.write(response)
+        try written { try $0.write(response) }
+    }
+
+    private static func written(style: Style = .server, _ write: (inout Writer) throws -> Void) throws -> [UInt8] {
+        var writer = Writer(style: style)
+        try write(&writer)
         return writer.bytes
     }
 

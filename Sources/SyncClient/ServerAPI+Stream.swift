@@ -30,7 +30,7 @@ extension ServerAPI {
         components.queryItems = query.isEmpty ? nil : query
         let request = HTTPRequest(
             method: "GET", url: components.url!, headers: Self.headers([:], token: token), timeout: timeout)
-        let heard = Counter()
+        let heard = LastHeard()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var lines = LineSplitter(maxLine: ProtocolLimits.answerBytes)
@@ -50,7 +50,7 @@ extension ServerAPI {
                     try await receive(page)
                 }
                 let response = try await transport.stream(request) { piece in
-                    heard.add()
+                    heard.now()
                     traffic.count(sent: 0, received: piece.wireBytes)
                     for line in try lines.append(piece.bytes) { try await take(line) }
                 }
@@ -62,12 +62,11 @@ extension ServerAPI {
             }
             // Nothing heard for `timeout` seconds: the link is gone, whatever TCP believes.
             group.addTask { [timeout] in
-                var last = 0
+                let limit = Duration.milliseconds(Int64(timeout * 1000))
                 while true {
-                    try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                    let now = heard.value
-                    if now == last { throw HTTPClientError.readTimeout }
-                    last = now
+                    let deadline = heard.instant + limit
+                    guard deadline > .now else { throw HTTPClientError.readTimeout }
+                    try await Task.sleep(until: deadline)
                 }
             }
             defer { group.cancelAll() }
@@ -84,11 +83,11 @@ public struct StreamCut: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A count two tasks share.
-private final class Counter: Sendable {
-    private let count = Mutex(0)
-    var value: Int { count.withLock { $0 } }
-    func add() { count.withLock { $0 += 1 } }
+/// When the stream last brought bytes, shared by the reader and its watchdog.
+private final class LastHeard: Sendable {
+    private let last = Mutex(ContinuousClock.now)
+    var instant: ContinuousClock.Instant { last.withLock { $0 } }
+    func now() { last.withLock { $0 = .now } }
 }
 
 /// Cuts a byte stream into lines, holding each to a bound while it is incomplete.

@@ -301,7 +301,7 @@ public struct SyncEngine: Sendable {
         var retriedCheck = false
         var progress = PullProgress()
         var counted = api.traffic.reading
-        // Bytes are counted as they arrive, whether the stream ends well or not.
+        // Bytes are counted after each commit, and as each stream ends, well or not.
         func countTraffic(_ summary: inout Summary) {
             let now = api.traffic.reading
             summary.bytesSent += now.sent - counted.sent
@@ -316,6 +316,7 @@ public struct SyncEngine: Sendable {
             let queue = PageQueue(capacity: 16)
             var last: PullResponse?
             do {
+                defer { countTraffic(&summary) }
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask { [api, configuration] in
                         do {
@@ -356,25 +357,21 @@ public struct SyncEngine: Sendable {
                         }
                     }
                 }
-                countTraffic(&summary)
             } catch let failure as LocalFailure {
                 // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
                 throw failure.error
             } catch is StreamingUnsupported {
                 return false
             } catch let error as ServerError where error.status == 404 {
-                countTraffic(&summary)
                 return false
             } catch let error as ServerError where error.status == 410 && cursor != nil {
                 // As in a paged pull (rule 4's 410): download everything again.
-                countTraffic(&summary)
                 retry.succeeded()
                 try replica.forgetCursor()
                 reached = []
                 summary.redownloaded = true
                 continue
             } catch {
-                countTraffic(&summary)
                 try await recover(from: error, step: Words("pulling changes", korean: "변경 받기"), retry: &retry, summary: &summary)
                 continue
             }
