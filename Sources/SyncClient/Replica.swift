@@ -169,4 +169,9 @@ public struct Replica: Sendable {
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         try decoder.decode(type, from: Data(text.utf8))
     }
+
+    /// Records and changes, read without `JSONDecoder`'s cost (``JSONReader``).
+    static func decode<T: JSONReadable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONReader.decode(type, from: text)
+    }
 }

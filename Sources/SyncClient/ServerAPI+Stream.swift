@@ -40,7 +40,7 @@ extension ServerAPI {
                     guard !ended else { return }  // Nothing follows the last page.
                     let page: PullResponse
                     do {
-                        page = try JSONDecoder().decode(PullResponse.self, from: line)
+                        page = try JSONReader.decode(PullResponse.self, from: line)
                     } catch {
                         throw UnreadableAnswer(reason: describe(error))
                     }

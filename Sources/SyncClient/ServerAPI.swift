@@ -94,6 +94,9 @@ public struct ServerAPI: Sendable {
         traffic.count(sent: body?.count ?? 0, received: Self.wireBytes(of: response))
         try Self.check(response)
         do {
+            if let readable = Answer.self as? any JSONReadable.Type {
+                return try JSONReader.decode(readable, from: response.body) as! Answer
+            }
             return try JSONDecoder().decode(Answer.self, from: response.body)
         } catch {
             throw UnreadableAnswer(reason: describe(error))

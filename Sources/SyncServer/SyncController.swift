@@ -74,7 +74,7 @@ struct SyncController {
         try limits.checkJSON(buffer)
         let body: PushRequest
         do {
-            body = try JSONDecoder().decode(PushRequest.self, from: Data(buffer.readableBytesView))
+            body = try JSONReader.decode(PushRequest.self, from: Data(buffer.readableBytesView))
         } catch {
             throw APIError.badRequest(.invalidJSON, "body: \(describe(error))")
         }

@@ -4,6 +4,7 @@ import HavenCore
 /// haven-bench [--sizes 1000,10000,100000] [--no-slow-link] [--issue20-stories N] [--bin DIR] [--output FILE]
 ///             [--seed N]
 /// haven-bench --pack N FILE [--seed N]
+/// haven-bench --issue20-pack N FILE [--seed N]
 /// haven-bench --signed-set [--sizes …]
 ///
 /// Drives the release `haven-server` and `haven` binaries over loopback, measures the seven
@@ -13,7 +14,8 @@ import HavenCore
 /// issue 20's comparison with Kinto, between the markers of FILE (BENCHMARKS.md), leaving the
 /// prose around them as it is. An empty `--sizes ""` measures issue 20's rows alone (its search
 /// rows come from the size 10,000). With `--pack`, it only writes the
-/// content pack of N records the run would use (for profiling one step by hand). With
+/// content pack of N records the run would use (for profiling one step by hand); with
+/// `--issue20-pack`, issue 20's data set of N short stories and 500 resources. With
 /// `--signed-set`, it only measures the signed published set in-process and prints its table
 /// (BENCHMARKS.md, "Signed content").
 var sizes = [1_000, 10_000, 100_000]
@@ -22,6 +24,7 @@ var output: String?
 var seed: UInt64 = 6
 var binaries = FileManager.default.currentDirectoryPath + "/.build-release/release"
 var pack: (size: Int, file: String)?
+var issue20Pack = false
 var signedSet = false
 var issue20Stories = 10_000
 var arguments = CommandLine.arguments.dropFirst()
@@ -33,6 +36,9 @@ while let argument = arguments.popFirst() {
     case "--seed": seed = UInt64(arguments.popFirst()!)!
     case "--bin": binaries = arguments.popFirst()!
     case "--pack": pack = (Int(arguments.popFirst()!)!, arguments.popFirst()!)
+    case "--issue20-pack":
+        pack = (Int(arguments.popFirst()!)!, arguments.popFirst()!)
+        issue20Pack = true
     case "--signed-set": signedSet = true
     case "--issue20-stories": issue20Stories = Int(arguments.popFirst()!)!
     default:
@@ -42,9 +48,9 @@ while let argument = arguments.popFirst() {
 }
 
 if let pack {
-    var generator = DataGenerator(seed: seed)
-    try JSONEncoder().encode(ContentPack(records: generator.records(pack.size)))
-        .write(to: URL(fileURLWithPath: pack.file))
+    var generator = DataGenerator(seed: seed, storyBodyBytes: issue20Pack ? DataGenerator.shortStories : DataGenerator.longStories)
+    let records = issue20Pack ? generator.records(stories: pack.size, resources: 500) : generator.records(pack.size)
+    try JSONEncoder().encode(ContentPack(records: records)).write(to: URL(fileURLWithPath: pack.file))
     exit(0)
 }
 

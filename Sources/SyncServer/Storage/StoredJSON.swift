@@ -24,4 +24,9 @@ enum StoredJSON {
     static func decode<Value: Decodable>(_ type: Value.Type, from text: String) throws -> Value {
         try decoder.decode(type, from: Data(text.utf8))
     }
+
+    /// Records and changes, read without `JSONDecoder`'s cost (``JSONReader``).
+    static func decode<Value: JSONReadable>(_ type: Value.Type, from text: String) throws -> Value {
+        try JSONReader.decode(type, from: text)
+    }
 }
