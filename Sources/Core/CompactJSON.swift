@@ -38,8 +38,9 @@ package enum CompactJSON {
     }
 
     /// A pull answer as JSON, its empty lists left out as `PullResponse.encode(to:)` leaves them.
-    package static func encode(_ response: PullResponse) throws -> [UInt8] {
-        try written { try $0.write(response) }
+    /// `encodedChanges`, records as ``encode(_:style:)`` wrote them, follow its changes.
+    package static func encode(_ response: PullResponse, encodedChanges: [String] = []) throws -> [UInt8] {
+        try written { try $0.write(response, encodedChanges: encodedChanges) }
     }
 
     private static func written(style: Style = .server, _ write: (inout Writer) throws -> Void) throws -> [UInt8] {
@@ -85,15 +86,24 @@ package enum CompactJSON {
             bytes.append(UInt8(ascii: "}"))
         }
 
-        mutating func write(_ response: PullResponse) throws {
+        mutating func write(_ response: PullResponse, encodedChanges: [String] = []) throws {
             var separator = "{"
             func key(_ name: String) {
                 raw(separator + "\"" + name + "\":")
                 separator = ","
             }
-            if !response.changes.isEmpty {
+            if !response.changes.isEmpty || !encodedChanges.isEmpty {
                 key("changes")
-                try list(response.changes) { try $0.write($1) }
+                bytes.append(UInt8(ascii: "["))
+                for (index, change) in response.changes.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    try write(change)
+                }
+                for (index, change) in encodedChanges.enumerated() {
+                    if index > 0 || !response.changes.isEmpty { bytes.append(UInt8(ascii: ",")) }
+                    raw(change)
+                }
+                bytes.append(UInt8(ascii: "]"))
             }
             if !response.removed.isEmpty {
                 key("removed")

@@ -37,9 +37,19 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
 public enum RecordID {
     /// Whether `text` is a lowercase UUID in its 8-4-4-4-12 form.
     public static func isValid(_ text: String) -> Bool {
-        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
-        return groups.map(\.count) == [8, 4, 4, 4, 12]
-            && groups.allSatisfy { $0.allSatisfy(\.isLowercaseHexDigit) }
+        // Read as bytes: every record of every page is checked (Character methods cost a
+        // Unicode lookup each).
+        let utf8 = text.utf8
+        guard utf8.count == 36 else { return false }
+        for (offset, byte) in utf8.enumerated() {
+            let isDash = offset == 8 || offset == 13 || offset == 18 || offset == 23
+            let valid =
+                isDash
+                ? byte == UInt8(ascii: "-")
+                : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+            guard valid else { return false }
+        }
+        return true
     }
 
     /// A new random id.

@@ -68,8 +68,8 @@ extension Replica {
             if let old { digest.remove(seed: old) }
             if let new {
                 digest.add(seed: new)
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO published_elements (id, seed) VALUES (?, ?)", arguments: [id, Data(new)])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO published_elements (id, seed) VALUES (?, ?)")
+                    .execute(arguments: [id, Data(new)])
             } else {
                 try db.execute(sql: "DELETE FROM published_elements WHERE id = ?", arguments: [id])
             }

@@ -53,11 +53,9 @@ extension SyncController {
                 var sizing = sizing
                 var page = first
                 while true {
-                    let json = try CompactJSON.encode(
-                        PullResponse(
-                            changes: page.changes, removed: page.removed, conflicts: page.conflicts, cursor: page.cursor,
-                            more: page.more, serverTime: clock(), remaining: page.remaining, signature: page.signature))
-                    sizing.record(bytes: json.count, records: page.changes.count + page.removed.count)
+                    let json = try page.answer(serverTime: clock())
+                    sizing.record(
+                        bytes: json.count, records: page.states.count + page.wholeRecords.count + page.removed.count)
                     try await writer.write(try encoder.line(json))
                     guard page.more else { break }
                     do {

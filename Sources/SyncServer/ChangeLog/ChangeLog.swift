@@ -107,7 +107,7 @@ package struct ChangeLog: Sendable {
         let since = cursor?.seq ?? 0
         let position = cursor?.position ?? since
         let rows = try await storage.pullRows(
-            after: position, limit: limit + 1, recipient: caller.tokenID, readable: Readable(caller))
+            after: position, limit: limit + 1, recipient: caller.tokenID, readable: Readable(caller), whole: since == 0)
         // A database restored from an older copy: pulling on would skip the changes that refill
         // the positions the cursor has already passed.
         if position > rows.head { throw CursorExpired(.aheadOfLog) }
@@ -122,7 +122,7 @@ package struct ChangeLog: Sendable {
         let through = page.more ? page.lastSeq : rows.head
         let conflicts = rows.conflicts.filter { $0.seq <= through }.map { Self.namingWinner(of: $0.conflict, rows.tokenNames) }
         return PullPage(
-            changes: page.changes, removed: page.removed, conflicts: conflicts,
+            states: page.states, wholeRecords: page.wholeRecords, removed: page.removed, conflicts: conflicts,
             cursor: page.more
                 ? SyncCursor(epoch: epoch, seq: since, position: through) : SyncCursor(epoch: epoch, seq: through),
             more: page.more, remaining: page.more ? max(0, rows.recordsAfterPosition - page.readableTaken) : nil,
@@ -165,7 +165,11 @@ package struct ChangeLog: Sendable {
 
 /// One page of a pull, before the server adds its clock.
 package struct PullPage: Sendable, Hashable {
-    package var changes: [RecordState]
+    /// Records the page carries as values: deltas, and whole records without a wire form.
+    package var states: [RecordState]
+    /// Records sent whole as their stored wire form (``PulledRecord/whole(_:)``), written into
+    /// the answer as they are, after ``states``.
+    package var wholeRecords: [String] = []
     package var removed: [String]
     package var conflicts: [Conflict]
     package var cursor: SyncCursor
@@ -177,5 +181,21 @@ package struct PullPage: Sendable, Hashable {
     package var signature: PublishedSetSignature? = nil
 
     /// Whether the page tells the caller nothing new.
-    package var isEmpty: Bool { changes.isEmpty && removed.isEmpty && conflicts.isEmpty && !more }
+    package var isEmpty: Bool { states.isEmpty && wholeRecords.isEmpty && removed.isEmpty && conflicts.isEmpty && !more }
+
+    /// Every record the page carries, decoded: what a client reads of it. The routes write
+    /// ``answer(serverTime:)`` instead.
+    package var changes: [RecordState] {
+        // Text this server wrote from a record it had decoded: it reads back.
+        states + wholeRecords.map { try! JSONReader.decode(RecordState.self, from: $0) }
+    }
+
+    /// The page as the answer's JSON, its whole records copied as stored.
+    package func answer(serverTime: UInt64) throws -> [UInt8] {
+        try CompactJSON.encode(
+            PullResponse(
+                changes: states, removed: removed, conflicts: conflicts, cursor: cursor, more: more,
+                serverTime: serverTime, remaining: remaining, signature: signature),
+            encodedChanges: wholeRecords)
+    }
 }

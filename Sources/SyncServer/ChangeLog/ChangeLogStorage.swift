@@ -43,7 +43,10 @@ package protocol ChangeLogStorage: Sendable {
     ///   - limit: at most this many records.
     ///   - recipient: the token id whose conflicts are read, from above `position` to the head.
     ///   - readable: which records ``PullRows/recordsAfterPosition`` counts.
-    func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws -> PullRows
+    ///   - whole: the caller pulls from scratch and gets each record whole: records are read as
+    ///     ``PulledRecord/whole(_:)`` where their state as sent is stored.
+    func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool) async throws
+        -> PullRows
 
     /// Reads what compaction looks at, calls `decide`, and purges what it returns, in one
     /// transaction (rule 1); then reclaims the space the purged rows took (rule 5).
@@ -84,6 +87,42 @@ package struct StoredRecord: Sendable, Hashable {
     /// Whether every role may read the record now; stored beside it, so that a pull counts
     /// what remains for a caller without reading hidden records.
     package var isPublic: Bool { Visibility.isPublic(record) }
+}
+
+/// A record as a pull reads it.
+package enum PulledRecord: Sendable, Hashable {
+    /// Decoded, with where each register was set: what a delta is made from.
+    case stored(StoredRecord)
+    /// For a pull from scratch: the record's state exactly as a page carries it, stored beside
+    /// the record when it was written (its wire form), so that a first sync sends stored text
+    /// instead of decoding every record and writing it again (BENCHMARKS.md, issue 20).
+    case whole(WholeRecord)
+}
+
+/// A live record's wire form, with what visibility is decided from.
+package struct WholeRecord: Sendable, Hashable {
+    package var id: String
+    package var lastSeq: Int64
+    package var creator: String
+    package var isPublic: Bool
+    /// The record's state as `CompactJSON` writes it: what ``TrackedRecord/state`` encodes to.
+    package var wire: String
+
+    package init(id: String, lastSeq: Int64, creator: String, isPublic: Bool, wire: String) {
+        self.id = id
+        self.lastSeq = lastSeq
+        self.creator = creator
+        self.isPublic = isPublic
+        self.wire = wire
+    }
+}
+
+extension StoredRecord {
+    /// What the wire column holds for this record: its state as a page carries it; nil for a
+    /// deleted record, which a pull from scratch never sends.
+    package func wireForm() throws -> String? {
+        record.isDeleted ? nil : String(decoding: try CompactJSON.encode(record.state), as: UTF8.self)
+    }
 }
 
 /// Which stored records a caller may read, as the store filters them when counting.
@@ -149,7 +188,7 @@ package struct PullRows: Sendable {
     /// The highest `last_seq` of any purged record: cursors below it may have missed a delete.
     package var horizon: Int64
     /// Records changed after the position, in `last_seq` order, at most the limit.
-    package var records: [StoredRecord]
+    package var records: [PulledRecord]
     /// How many records the recipient may read changed after the position.
     package var recordsAfterPosition: Int
     /// The recipient's conflicts after the position, in the order they were made.

@@ -13,7 +13,8 @@ struct PullPageBuilder {
     let caller: Caller
     let maxBytes: Int
     let limit: Int
-    private(set) var changes: [RecordState] = []
+    private(set) var states: [RecordState] = []
+    private(set) var wholeRecords: [String] = []
     private(set) var removed: [String] = []
     private(set) var more = false
     /// The `last_seq` of the last record taken into the page.
@@ -32,22 +33,33 @@ struct PullPageBuilder {
         self.limit = limit
     }
 
-    /// Takes `stored` into the page; returns false, and marks `more`, when the page is full.
-    mutating func add(_ stored: StoredRecord) -> Bool {
+    /// Takes `pulled` into the page; returns false, and marks `more`, when the page is full.
+    mutating func add(_ pulled: PulledRecord) -> Bool {
         if taken == limit {
             more = true
             return false
         }
+        switch pulled {
+        case .stored(let stored): return add(stored)
+        case .whole(let whole):
+            // Only a pull from scratch reads records whole: each live one it may see goes whole.
+            if Visibility.canSee(isPublic: whole.isPublic, creator: whole.creator, caller: caller) {
+                guard fits(whole.wire.utf8.count) else { return false }
+                wholeRecords.append(whole.wire)
+                readableTaken += 1
+            }
+            taken += 1
+            lastSeq = whole.lastSeq
+            return true
+        }
+    }
+
+    private mutating func add(_ stored: StoredRecord) -> Bool {
         let record = stored.record
         if Visibility.canSee(stored, caller: caller) {
             if let entry = entry(for: record) {
-                let size = (try? CompactJSON.encode(entry).count) ?? 0
-                if taken > 0, bytes + size > maxBytes {
-                    more = true
-                    return false
-                }
-                bytes += size
-                changes.append(entry)
+                guard fits((try? CompactJSON.encode(entry).count) ?? 0) else { return false }
+                states.append(entry)
             }
             readableTaken += 1
         } else if mayHaveBeenSent(stored) {
@@ -57,6 +69,17 @@ struct PullPageBuilder {
         }
         taken += 1
         lastSeq = record.lastSeq
+        return true
+    }
+
+    /// Counts `size` bytes into the page, unless they would overfill it: then marks `more`.
+    /// The first record always fits.
+    private mutating func fits(_ size: Int) -> Bool {
+        if taken > 0, bytes + size > maxBytes {
+            more = true
+            return false
+        }
+        bytes += size
         return true
     }
 

@@ -5,9 +5,13 @@ import HavenCore
 /// stories reach only editors, admins and their author.
 enum Visibility {
     static func canSee(_ stored: StoredRecord, caller: Caller) -> Bool {
+        canSee(isPublic: isPublic(stored.record), creator: stored.creator, caller: caller)
+    }
+
+    /// The same, from what is stored beside a record: whether it is public and who created it.
+    static func canSee(isPublic: Bool, creator: String, caller: Caller) -> Bool {
         if caller.role.seesEverything { return true }
-        let isOwn = caller.role == .field && stored.creator == caller.tokenID
-        return isOwn || isPublic(stored.record)
+        return isPublic || (caller.role == .field && creator == caller.tokenID)
     }
 
     /// Whether every role may read the record (``Publication``, rule 1).

@@ -75,6 +75,10 @@ extension PostgresSyncStore {
             "CREATE INDEX records_by_last_seq_visibility ON records (last_seq, is_public, creator)",
             "DROP INDEX records_by_last_seq",
         ],
+        [
+            // Each live record's state as a page carries it (as on SQLite).
+            "ALTER TABLE records ADD COLUMN wire TEXT",
+        ],
     ]
 
     /// Computes the published set's digest from the records and stores it, once: a database

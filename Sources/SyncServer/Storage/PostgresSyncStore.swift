@@ -142,16 +142,18 @@ public final class PostgresSyncStore: SyncStore {
         let records = writes.records.map(\.record)
         try await connection.query(
             """
-            INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public)
-            SELECT id, kind, creator, state, last_seq, NULLIF(claimed_seq, -1), NULLIF(first_public_seq, -1), is_public
+            INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
+            SELECT id, kind, creator, state, last_seq, NULLIF(claimed_seq, -1), NULLIF(first_public_seq, -1), is_public,
+                NULLIF(wire, '')
             FROM unnest(\(records.map(\.id))::text[], \(records.map(\.kind.rawValue))::text[],
                 \(writes.records.map(\.creator))::text[], \(try records.map { try StoredJSON.encode($0) })::text[],
                 \(records.map(\.lastSeq))::bigint[], \(writes.records.map { $0.claimedSeq ?? -1 })::bigint[],
                 \(writes.records.map { $0.firstPublicSeq ?? -1 })::bigint[],
-                \(writes.records.map { Int64($0.isPublic ? 1 : 0) })::bigint[])
-                AS given (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public)
+                \(writes.records.map { Int64($0.isPublic ? 1 : 0) })::bigint[],
+                \(try writes.records.map { try $0.wireForm() ?? "" })::text[])
+                AS given (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
-                first_public_seq = excluded.first_public_seq, is_public = excluded.is_public
+                first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = excluded.wire
             """, logger: logger)
         if !writes.replicaOwners.isEmpty {
             let owners = writes.replicaOwners.sorted { $0.key < $1.key }
@@ -181,17 +183,39 @@ public final class PostgresSyncStore: SyncStore {
         try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(commitChannel)"), logger: logger)
     }
 
-    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws
-        -> PullRows
+    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool)
+        async throws -> PullRows
     {
         let logger = self.logger
         return try await readSnapshot { connection in
             let head = try await connection.one("SELECT seq FROM log_head", as: Int64.self, logger)
-            let records = try await Self.storedRecords(
-                """
-                SELECT \(unescaped: Self.recordColumns) FROM records WHERE last_seq > \(position)
-                ORDER BY last_seq LIMIT \(Int64(limit))
-                """, connection, logger)
+            let records: [PulledRecord]
+            if whole {
+                // As on SQLite: a stored wire form stands for the record; its state is read only
+                // where there is none.
+                records = try await connection.rows(
+                    """
+                    SELECT id, last_seq, is_public, wire, CASE WHEN wire IS NULL THEN state END,
+                        creator, claimed_seq, first_public_seq
+                    FROM records WHERE last_seq > \(position) ORDER BY last_seq LIMIT \(Int64(limit))
+                    """, as: (String, Int64, Int64, String?, String?, String, Int64?, Int64?).self, logger
+                ).map { id, lastSeq, isPublic, wire, state, creator, claimedSeq, firstPublicSeq in
+                    if let wire {
+                        return .whole(WholeRecord(id: id, lastSeq: lastSeq, creator: creator, isPublic: isPublic == 1, wire: wire))
+                    }
+                    return .stored(
+                        StoredRecord(
+                            record: try StoredJSON.decode(TrackedRecord.self, from: state ?? ""), creator: creator,
+                            claimedSeq: claimedSeq, firstPublicSeq: firstPublicSeq))
+                }
+            } else {
+                records = try await Self.storedRecords(
+                    """
+                    SELECT \(unescaped: Self.recordColumns) FROM records WHERE last_seq > \(position)
+                    ORDER BY last_seq LIMIT \(Int64(limit))
+                    """, connection, logger
+                ).map(PulledRecord.stored)
+            }
             let count: Int64
             switch readable {
             case .all:

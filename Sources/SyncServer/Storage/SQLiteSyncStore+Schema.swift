@@ -112,6 +112,11 @@ extension SQLiteSyncStore {
                     DROP INDEX records_by_last_seq;
                     """)
         }
+        migrator.registerMigration("v8") { db in
+            // Each live record's state as a page carries it (``PulledRecord/whole(_:)``). Rows
+            // written before have none until their next change, and are decoded as before.
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN wire TEXT")
+        }
         return migrator
     }
 }

@@ -82,16 +82,16 @@ public struct SQLiteSyncStore: SyncStore {
         }
         let save = try db.cachedStatement(
             sql: """
-                INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
-                    first_public_seq = excluded.first_public_seq, is_public = excluded.is_public
+                    first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = excluded.wire
                 """)
         for stored in writes.records {
             let record = stored.record
             try save.execute(arguments: [
                 record.id, record.kind.rawValue, stored.creator, try StoredJSON.encode(record), record.lastSeq,
-                stored.claimedSeq, stored.firstPublicSeq, stored.isPublic,
+                stored.claimedSeq, stored.firstPublicSeq, stored.isPublic, try stored.wireForm(),
             ])
         }
         let bind = try db.cachedStatement(sql: "INSERT INTO replicas (id, token_id) VALUES (?, ?)")
@@ -108,16 +108,30 @@ public struct SQLiteSyncStore: SyncStore {
         }
     }
 
-    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable) async throws
-        -> PullRows
+    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool)
+        async throws -> PullRows
     {
         try await database.read { db in
             let head = try Self.head(db)
+            // From scratch, a record's stored wire form stands for it: its state is read only
+            // where there is none (a deleted record, or one not written since the column came).
             let records = try Row.fetchAll(
                 db.cachedStatement(
-                    sql: "SELECT \(Self.recordColumns) FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?"),
+                    sql: whole
+                        ? """
+                        SELECT id, last_seq, is_public, wire, CASE WHEN wire IS NULL THEN state END AS state,
+                            creator, claimed_seq, first_public_seq
+                        FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?
+                        """
+                        : "SELECT \(Self.recordColumns) FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?"),
                 arguments: [position, limit]
-            ).map(Self.storedRecord)
+            ).map { row in
+                if whole, let wire = row["wire"] as String? {
+                    return PulledRecord.whole(
+                        WholeRecord(id: row["id"], lastSeq: row["last_seq"], creator: row["creator"], isPublic: row["is_public"], wire: wire))
+                }
+                return .stored(try Self.storedRecord(row))
+            }
             let count: Int
             switch readable {
             case .all:
