@@ -61,6 +61,15 @@ struct CompactJSONTests {
         }
     }
 
+    @Test func stampsAtTheirLimitsAreWrittenAsTheirDescription() throws {
+        for (physical, counter) in [(UInt64(0), UInt16(0)), (Timestamp.maxPhysical, UInt16.max), (0xabc, 0x1f)] {
+            let register = Register(.null, stamp: stamp(physical, counter, "z9"))
+            let text = String(decoding: try CompactJSON.encode(RecordState(id: storyID, kind: .story, fields: ["f": register])), as: UTF8.self)
+            #expect(text.contains("\"stamp\":\"\(register.stamp.description)\""))
+            #expect(try JSONDecoder().decode(RecordState.self, from: Data(text.utf8)).fields["f"] == register)
+        }
+    }
+
     @Test func theReplicaStyleIsTheTextTheReplicasEncoderWrites() throws {
         // The replica's encoder: keys sorted, slashes as they are (Replica.swift).
         let encoder = JSONEncoder()
