@@ -56,7 +56,7 @@ public struct ContentPack: Sendable, Hashable, Codable {
     public static func read(_ data: Data, makeID: () -> String = RecordID.random) throws(ContentPackError) -> PackReading {
         let document: Document
         do {
-            document = try JSONDecoder().decode(Document.self, from: data)
+            document = try JSONReader.decode(Document.self, from: data)
         } catch {
             throw ContentPackError(
                 message: Words("not a content pack: \(describe(error))", korean: "콘텐츠 팩이 아닙니다: \(describe(error))").text)
@@ -149,10 +149,29 @@ public struct ContentPack: Sendable, Hashable, Codable {
 
     /// The pack as its file holds it: records are decoded one by one, so that each problem is
     /// named by the record's number.
-    private struct Document: Decodable {
+    private struct Document: Decodable, JSONReadable {
         var format: String
         var date: String?
         var records: [RawRecord]
+
+        /// A pack read directly; one with any record at fault is read again by `JSONDecoder`,
+        /// which names each problem.
+        init(reading reader: inout JSONReader) throws {
+            var format: String?
+            var date: String?
+            var records: [RawRecord]?
+            try reader.readMembers(["format", "date", "records"]) { reader, key in
+                switch key {
+                case 0: format = try reader.readString()
+                case 1: date = reader.readNull() ? nil : try reader.readString()
+                default: records = try reader.readArray { try RawRecord(reading: &$0) }
+                }
+            }
+            guard let format, let records else { throw reader.unreadable() }
+            self.format = format
+            self.date = date
+            self.records = records
+        }
     }
 
     /// One element of `records`, read straight into a ``Record`` or the problem with it: a bad
@@ -171,6 +190,29 @@ public struct ContentPack: Sendable, Hashable, Codable {
         }
 
         func record() throws(Problem) -> Record { try read.get() }
+
+        /// A record with nothing at fault, as ``record(_:)`` reads it; anything else is left
+        /// to `JSONDecoder`.
+        init(reading reader: inout JSONReader) throws {
+            var id = ""
+            var kind: RecordKind?
+            var fields: [String: JSONValue]?
+            var version: Timestamp?
+            try reader.readMembers(["id", "kind", "fields", "version"]) { reader, key in
+                switch key {
+                case 0:
+                    // An empty id is at fault, not missing: JSONDecoder's reading names it.
+                    guard !reader.readNull() else { return }
+                    id = try reader.readString()
+                    if id.isEmpty { throw reader.unreadable() }
+                case 1: kind = try RecordKind(reading: &reader)
+                case 2: fields = try reader.readDictionary { try $0.readValue() }
+                default: version = reader.readNull() ? nil : try Timestamp(reading: &reader)
+                }
+            }
+            guard let kind, let fields, id.isEmpty || RecordID.isValid(id) else { throw reader.unreadable() }
+            read = .success(Record(id: id, kind: kind, fields: fields, version: version))
+        }
 
         private static func record(_ decoder: any Decoder) throws(Problem) -> Record {
             guard let container = try? decoder.container(keyedBy: CodingKeys.self) else {

@@ -44,6 +44,23 @@ struct ContentPackTests {
         json(#"{"format":"\#(format)","records":[\#(records.joined(separator: ","))]}"#)
     }
 
+    /// Packs are read without JSONDecoder unless something is unusual; the edges read the same.
+    @Test func theEdgesOfAPackReadAsJSONDecoderReadsThem() throws {
+        // A null id is a missing one: the record is given an id.
+        let generated = try ContentPack.read(pack([#"{"id":null,"kind":"story","fields":{"title":"T","body":"B","language":"en"}}"#]), makeID: { Self.firstID })
+        #expect(generated.pack.records.map(\.id) == [Self.firstID])
+        #expect(generated.generatedIDs == [1])
+        // An empty id is at fault, named as before.
+        #expect(decodeError(pack([story("")]))?.contains("record 1") == true)
+        // A repeated key reads as JSONDecoder reads it.
+        let repeated = #"{"id":"\#(Self.secondID)","kind":"story","kind":"resource","fields":{"title":"T","title":"U","body":"B","language":"en"}}"#
+        let reference = try JSONDecoder().decode(ContentPack.Record.self, from: json(repeated))
+        #expect(try ContentPack.read(pack([repeated])).pack.records == [reference])
+        // Whitespace, unknown keys and a null version change nothing.
+        let spaced = " { \"records\" : [ {\"version\":null, \"x\":[1,{}], \"id\":\"\(Self.secondID)\",\"kind\":\"story\",\"fields\":{\"title\":\"T\",\"body\":\"B\",\"language\":\"en\"}} ], \"format\":\"haven-pack/1\", \"date\":null } "
+        #expect(try ContentPack.read(json(spaced)).pack == ContentPack.decode(pack([story(Self.secondID)])))
+    }
+
     /// The message of the error `ContentPack.decode` throws for `data`.
     private func decodeError(_ data: Data) -> String? {
         let error = #expect(throws: ContentPackError.self) { try ContentPack.decode(data) }
