@@ -114,8 +114,17 @@ struct SignedContentTests {
             state["fields"] = fields
             state["lastSeq"] = head + 1
             let altered = String(decoding: try JSONSerialization.data(withJSONObject: state), as: UTF8.self)
+            // The record as a page carries it (its wire form), altered alike: what a download
+            // from scratch sends.
+            let wireText = try String.fetchOne(db, sql: "SELECT wire FROM records WHERE id = ?", arguments: [world.hotline])!
+            var wire = try JSONSerialization.jsonObject(with: Data(wireText.utf8)) as! [String: Any]
+            var wireFields = wire["fields"] as! [String: Any]
+            wireFields["phone"] = register
+            wire["fields"] = wireFields
+            let alteredWire = String(decoding: try JSONSerialization.data(withJSONObject: wire), as: UTF8.self)
             try db.execute(
-                sql: "UPDATE records SET state = ?, last_seq = ? WHERE id = ?", arguments: [altered, head + 1, world.hotline])
+                sql: "UPDATE records SET state = ?, wire = ?, last_seq = ? WHERE id = ?",
+                arguments: [altered, alteredWire, head + 1, world.hotline])
             return head
         }
         #expect(head > 0)

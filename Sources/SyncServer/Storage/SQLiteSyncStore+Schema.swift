@@ -113,8 +113,11 @@ extension SQLiteSyncStore {
                     """)
         }
         migrator.registerMigration("v8") { db in
-            // Each live record's state as a page carries it (``PulledRecord/whole(_:)``). Rows
-            // written before have none until their next change, and are decoded as before.
+            // Each live record's state as a page carries it (``PulledRecord/whole(_:)``), written
+            // with `state` by the one statement that writes records: a record changed by hand in
+            // one column and not the other is sent as the other says (the publisher's signature
+            // catches either). Rows written before have none until their next change, and are
+            // decoded as before.
             try db.execute(sql: "ALTER TABLE records ADD COLUMN wire TEXT")
         }
         return migrator
