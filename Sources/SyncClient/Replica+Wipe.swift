@@ -172,6 +172,7 @@ func zeroFill(_ path: String, until deadline: ContinuousClock.Instant, clock: Co
 
 /// What a wipe would destroy.
 public struct WipeInventory: Sendable, Hashable, Codable {
+    /// The replica file's path.
     public var replica: String
     /// The files that exist: the replica and those beside it.
     public var files: [String]
@@ -189,8 +190,11 @@ public struct WipeInventory: Sendable, Hashable, Codable {
 
 /// What a wipe destroyed.
 public struct WipeReport: Sendable, Hashable, Codable {
+    /// The replica file's path.
     public var replica: String
+    /// The files removed, the replica's and those beside it.
     public var removedFiles: [String]
+    /// The directories removed: those `haven init` made for the replica, once empty.
     public var removedDirectories: [String]
     /// Whether the replica was encrypted, its key file destroyed first.
     public var encrypted: Bool
@@ -200,5 +204,6 @@ public struct WipeReport: Sendable, Hashable, Codable {
     public var unsentChanges: Int?
     /// Whether every file was overwritten with zeros before it was unlinked.
     public var overwritten: Bool
+    /// How long the wipe took.
     public var milliseconds: Int
 }

@@ -10,6 +10,7 @@ import HavenCore
 /// instant leaves either all of an edit (record and outbox entry) or none of it.
 public struct Replica: Sendable {
     let database: ReplicaDatabase
+    /// The replica file's path.
     public let path: String
     /// Wall time before the server offset is added; tests inject their own.
     let wallClock: HybridLogicalClock.WallClock

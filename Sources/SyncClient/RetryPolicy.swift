@@ -42,6 +42,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// No wait after a failure of the link is drawn from a range longer than this, in seconds.
     public var linkCap: Double
 
+    /// A policy; waits are in seconds, and a nil `budget` or `maxAttempts` sets no bound.
     public init(
         base: Double = 0.5, cap: Double = 30, budget: Double? = 300, maxAttempts: Int? = nil, linkBase: Double = 0.1,
         linkCap: Double = 0.5

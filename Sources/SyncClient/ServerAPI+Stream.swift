@@ -45,6 +45,7 @@ extension ServerAPI {
                         throw UnreadableAnswer(reason: describe(error))
                     }
                     try page.validate()
+                    pageReceived?(page)
                     ended = !page.more
                     pages += 1
                     try await receive(page)
@@ -78,6 +79,7 @@ extension ServerAPI {
 /// A streamed pull whose answer ended without a single page: cut by something on the link that
 /// closed it as if it were whole. Pulling again either goes on or gets the reason as an answer.
 public struct StreamCut: Error, Sendable, CustomStringConvertible {
+    /// What happened, in the person's language.
     public var description: String {
         Words("the server's answer ended before its first page", korean: "서버의 답이 첫 페이지 전에 끊겼습니다").text
     }

@@ -5,6 +5,7 @@ import HavenCore
 
 /// `haven`: a replica that works offline and syncs when a link comes back.
 public struct HavenCommand: AsyncParsableCommand {
+    /// The `haven` command and its subcommands.
     public static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "haven",
@@ -24,6 +25,7 @@ public struct HavenCommand: AsyncParsableCommand {
             ])
     }
 
+    /// A command with no options parsed yet.
     public init() {}
 
     /// Parses the process arguments and runs the chosen subcommand, async ones included, in the

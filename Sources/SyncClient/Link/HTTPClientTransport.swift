@@ -37,6 +37,7 @@ public struct HTTPClientTransport: HTTPTransport {
         self.maxBytes = maxBytes
     }
 
+    /// Sends `request` by the rules above and returns the answer, whatever its status.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let deadline = NIODeadline.now() + .milliseconds(Int64((request.timeout * 1000).rounded(.up)))
         let response = try await Self.client.execute(Self.outgoing(request), deadline: deadline)
