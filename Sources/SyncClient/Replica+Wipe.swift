@@ -72,8 +72,10 @@ extension Replica {
 
     /// Overwrites and removes the replica at `path` and everything beside it.
     ///
-    /// - Parameter overwriteBudget: how long overwriting may take before the files are unlinked
-    ///   without finishing it.
+    /// - Parameters:
+    ///   - path: the replica file.
+    ///   - overwriteBudget: how long overwriting may take before the files are unlinked
+    ///     without finishing it.
     /// - Returns: what was destroyed, counted before.
     /// - Throws: ``ClientError`` when the file is not a replica, or a file could not be removed.
     @discardableResult

@@ -59,7 +59,7 @@ public struct ReplicaSettings: Sendable {
     /// The largest change the server takes, in bytes, as it last stated it.
     public var recordBytes: Int?
     /// How many people publishing needs on the server, as it last stated it; nil before it was
-    /// asked, or from an older server: the stricter ``ReviewPolicy/two`` is assumed then.
+    /// asked, or from an older server: the stricter `ReviewPolicy/two` is assumed then.
     public var review: ReviewPolicy?
 
     static func load(_ db: Database) throws -> ReplicaSettings {

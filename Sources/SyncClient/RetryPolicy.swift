@@ -1,7 +1,7 @@
 /// When to try a failed request again, and when to stop (DESIGN §5).
 ///
 /// Rule 1. Only transient failures are retried: the link dropped or timed out, or the server
-/// answered 408, 429 or 5xx. Any other answer stops the sync at once (see ``SyncFailure``).
+/// answered 408, 429 or 5xx. Any other answer stops the sync at once (see SyncFailure.swift).
 ///
 /// Rule 2. The n-th retry in a row waits a random time between zero and
 /// `min(cap, base × 2ⁿ⁻¹)` ("full jitter"), so that many devices cut off together do not all come

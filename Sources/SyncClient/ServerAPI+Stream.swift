@@ -6,12 +6,14 @@ import Synchronization
 extension ServerAPI {
     /// `GET /v1/changes/stream?since=…[&chunk=…]`: the whole download in one answer, each page
     /// handed to `receive` as soon as its line has arrived whole and been checked
-    /// (``PullResponse/validate()``). A line is held to ``ProtocolLimits/answerBytes``; nothing
+    /// (`PullResponse/validate()`). A line is held to `ProtocolLimits/answerBytes`; nothing
     /// bounds the whole answer, which is a download of everything.
     ///
     /// - Parameters:
+    ///   - cursor: where the download starts; nil for the beginning.
     ///   - limit: the most records a page holds; nil for the server's page limit.
     ///   - chunkBytes: the JSON bytes a page should stay near; nil for the server's choice.
+    ///   - receive: called with each page, in order; a page is not received twice.
     /// An answer that ends cleanly after a page with `more` has said all it will: the caller
     /// streams again from that page's cursor.
     ///

@@ -90,7 +90,7 @@ public struct ServerAPI: Sendable {
     }
 
     /// `GET /v1/me`: the token's name and role and the server's limits, checked: a name a
-    /// person can read, limits that are numbers a client can hold (``Account/checked()``).
+    /// person can read, limits that are numbers a client can hold (`Account/checked()`).
     public func me() async throws -> Account {
         let account: Account = try await send("GET", url: server.appendingPathComponent("v1/me"), headers: [:], body: nil)
         return try account.checked()

@@ -96,7 +96,12 @@ public struct SyncEngine: Sendable {
     let random: @Sendable () -> Double
     let progress: (@Sendable (SyncProgress) -> Void)?
 
+    /// A sync of `replica` with the server `api` reaches, sized and retried by `configuration`.
+    ///
     /// - Parameters:
+    ///   - replica: the replica to sync.
+    ///   - api: its server, with its token (``ReplicaSettings/serverAPI()``).
+    ///   - configuration: sizes, retries and waits.
     ///   - clock: monotonic time and sleep; tests pass one that does not wait.
     ///   - random: numbers in 0..<1 for the backoff's jitter.
     ///   - progress: called after every page, batch and failure.
@@ -285,7 +290,9 @@ public struct SyncEngine: Sendable {
 
     /// Pulls pages until the server says there is no more; each page is applied with its cursor.
     ///
-    /// - Parameter wait: seconds the server may hold an empty answer open for new changes.
+    /// - Parameters:
+    ///   - summary: what the sync has done so far; the pull adds to it.
+    ///   - wait: seconds the server may hold an empty answer open for new changes.
     public func pull(into summary: inout Summary, wait: Double = 0) async throws {
         if wait == 0, configuration.streams, try await pullStreamed(into: &summary) { return }
         try await pullPaged(into: &summary, wait: wait)

@@ -29,7 +29,7 @@ public struct HavenCommand: AsyncParsableCommand {
     public init() {}
 
     /// Parses the process arguments and runs the chosen subcommand, async ones included, in the
-    /// language the environment asks for (``Language``).
+    /// language the environment asks for (`Language`).
     public static func runMain() async {
         await Language.$current.withValue(Language(environment: ProcessInfo.processInfo.environment)) {
             await runInLanguage()

@@ -25,7 +25,13 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
 
     /// libpq's `sslmode` values that Haven takes, with libpq's meanings.
     public enum SSLMode: String, Sendable, CaseIterable {
-        case disable, prefer, require
+        /// No TLS.
+        case disable
+        /// TLS when the server offers it, its certificate not checked.
+        case prefer
+        /// TLS, its certificate not checked.
+        case require
+        /// TLS, the certificate and host name checked against the system's trust store.
         case verifyFull = "verify-full"
     }
 
