@@ -9,12 +9,15 @@
 public struct Account: Sendable, Hashable, Codable {
     /// The token's name, shown to others as the author of its writes.
     public var name: String
+    /// The token's role: what it may read and write.
     public var role: Role
+    /// The limits the server enforces, for the client to refuse the same before saving.
     public var limits: ServerLimits
     /// How many people publishing needs on this server; nil from a server older than review
     /// before publish, which a client treats as ``ReviewPolicy/two`` (the stricter).
     public var review: ReviewPolicy?
 
+    /// An account answer for a token named `name` with `role` on a server with `limits`.
     public init(name: String, role: Role, limits: ServerLimits, review: ReviewPolicy? = .two) {
         self.name = name
         self.role = role
@@ -40,6 +43,7 @@ public struct ServerLimits: Sendable, Hashable, Codable {
     /// Field length limits by record kind and field name (``RecordSchema/fieldLimits(of:)``).
     public var fields: [String: [String: RecordSchema.FieldLimit]]
 
+    /// Limits with the server's defaults unless given (``ProtocolLimits``); field limits from the schema.
     public init(
         recordBytes: Int = ProtocolLimits.recordBytes, requestBytes: Int = ProtocolLimits.requestBytes,
         batchChanges: Int = ProtocolLimits.batchChanges, pageRecords: Int = ProtocolLimits.pageRecords,

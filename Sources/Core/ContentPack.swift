@@ -15,12 +15,16 @@ public struct ContentPack: Sendable, Hashable, Codable {
 
     /// One record of a pack.
     public struct Record: Sendable, Hashable, Codable {
+        /// The record's id, a lowercase UUID.
         public var id: String
+        /// Whether it is a story or a resource.
         public var kind: RecordKind
+        /// Its fields' values; a null value clears the field.
         public var fields: [String: JSONValue]
         /// The latest stamp the record had when it was exported; nil in hand-made packs.
         public var version: Timestamp?
 
+        /// A record `id` of `kind` with `fields`, exported at `version` (nil for hand-made packs).
         public init(id: String, kind: RecordKind, fields: [String: JSONValue], version: Timestamp? = nil) {
             self.id = id
             self.kind = kind
@@ -29,12 +33,15 @@ public struct ContentPack: Sendable, Hashable, Codable {
         }
     }
 
+    /// Always ``currentFormat``.
     public var format: String
     /// When a hand-made pack was made: an ISO 8601 date (`2026-12-01`) or date and time
     /// (`2026-12-01T09:30:00Z`). Records changed after it are not overwritten by default.
     public var date: String?
+    /// The pack's records, sorted by id when the pack is written.
     public var records: [Record]
 
+    /// A pack of `records`, made on `date` when it is hand-made.
     public init(records: [Record], date: String? = nil) {
         self.format = Self.currentFormat
         self.date = date
@@ -256,6 +263,7 @@ public struct ContentPack: Sendable, Hashable, Codable {
 
 /// A pack as ``ContentPack/read(_:makeID:)`` found it.
 public struct PackReading: Sendable {
+    /// The pack, every record valid.
     public var pack: ContentPack
     /// The numbers (from 1) of the records that had no id and were given one.
     public var generatedIDs: [Int] = []
@@ -268,6 +276,7 @@ public struct ContentPackError: Error, Sendable, CustomStringConvertible {
     /// One line per problem, each starting with the record's number when it is about a record.
     public let problems: [String]
 
+    /// An error with one problem, `message`.
     public init(message: String) { problems = [message] }
 
     init(problems: [String], of total: Int) {
@@ -276,7 +285,9 @@ public struct ContentPackError: Error, Sendable, CustomStringConvertible {
         self.problems = problems.count == 1 ? problems : [heading.text] + problems.map { "  " + $0 }
     }
 
+    /// Every problem, one a line.
     public var message: String { problems.joined(separator: "\n") }
+    /// The same as ``message``.
     public var description: String { message }
 }
 

@@ -6,10 +6,13 @@
 /// if result.error?.code == .clockAhead { restampUnsentChanges() }
 /// ```
 public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The code as it travels: lowercase words joined by `_`, such as `clock_ahead`.
     public let rawValue: String
 
+    /// The code `rawValue`, known here or not (a newer server may send new ones).
     public init(rawValue: String) { self.rawValue = rawValue }
 
+    /// The code as it travels, such as `clock_ahead`.
     public var description: String { rawValue }
 
     // Changes refused in a push, one by one.
@@ -68,11 +71,14 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let invalidWait = ErrorCode(rawValue: "invalid_wait")
     /// The body is not the JSON expected.
     public static let invalidJSON = ErrorCode(rawValue: "invalid_json")
-    /// A header's value is malformed.
+    /// A header's value is malformed, or names a protocol version newer than the server's.
     public static let invalidHeader = ErrorCode(rawValue: "invalid_header")
     /// The request is not valid HTTP/1.1: its request line or its chunked body cannot be parsed.
     /// The server closes the connection after answering.
     public static let invalidRequest = ErrorCode(rawValue: "invalid_request")
+    /// The client speaks a protocol version older than the server still answers
+    /// (``ProtocolVersion/oldestSupported``), answered with 426: update haven.
+    public static let upgradeRequired = ErrorCode(rawValue: "upgrade_required")
     /// The body is not valid gzip.
     public static let invalidEncoding = ErrorCode(rawValue: "invalid_encoding")
     /// The body nests arrays and objects too deeply.

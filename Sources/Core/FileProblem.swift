@@ -9,8 +9,11 @@ public enum FileProblem {
     public struct Purpose: Sendable {
         let words: Words
 
+        /// Any file.
         public static let file = Purpose(words: Words("the file", korean: "파일"))
+        /// A file holding a token.
         public static let tokenFile = Purpose(words: Words("the token file", korean: "토큰 파일"))
+        /// A content pack.
         public static let pack = Purpose(words: Words("the pack", korean: "콘텐츠 팩"))
     }
 

@@ -1,5 +1,6 @@
 /// A hybrid logical clock (Kulkarni et al., 2014): stamps that follow wall time but never go
-/// backwards, and that order every write after the writes its replica had seen.
+/// backwards, and that order every write after the writes its replica had seen
+/// (<doc:TheClock>).
 ///
 /// The clock is a plain value. Wall time comes from an injected source so that tests control it,
 /// and its state is `last`, which the owner persists: a clock restored from a saved `last`
@@ -97,6 +98,7 @@ public enum ClockError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The stamp is ahead of wall time by more than the allowed drift (milliseconds given).
     case ahead(Timestamp, by: UInt64)
 
+    /// What was refused and by how much, in English.
     public var description: String {
         switch self {
         case .ahead(let stamp, let by):

@@ -3,14 +3,22 @@
 /// Integers and fractional numbers are kept apart so that an integer written by one replica
 /// reads back as the same integer on every other.
 public enum JSONValue: Sendable, Codable {
+    /// JSON `null`: a field set to nothing.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without a fraction, within 64 bits.
     case int(Int64)
+    /// A number with a fraction, or beyond 64-bit integers.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object, by key.
     case object([String: JSONValue])
 
+    /// Reads any JSON value, keeping integers apart from fractional numbers.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         // Strings first: nearly every field is one, and each failed `try?` costs a thrown error.
@@ -34,6 +42,7 @@ public enum JSONValue: Sendable, Codable {
         }
     }
 
+    /// Writes the value as the JSON it came from.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
@@ -87,6 +96,7 @@ extension JSONValue: Hashable {
         }
     }
 
+    /// Hashes a whole-number double as the integer it equals, as `==` compares them.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)
@@ -104,8 +114,12 @@ extension JSONValue: Hashable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, ExpressibleByIntegerLiteral,
     ExpressibleByArrayLiteral
 {
+    /// A string value: `"title": "Shelter"` in a literal.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// A Boolean value.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An integer value.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// An array of values.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
 }

@@ -17,7 +17,9 @@
 /// Language(environment: ["LC_ALL": "C", "LANG": "ko_KR.UTF-8"])  // .english
 /// ```
 public enum Language: String, Sendable, Hashable, CaseIterable {
+    /// English, the protocol's language.
     case english = "en"
+    /// Korean.
     case korean = "ko"
 
     /// The language for this task: English unless the `haven` command chose another from its

@@ -12,20 +12,28 @@ import Foundation
 ///   is skipped unless overwriting: an old pack never silently undoes a later fix or re-publishes
 ///   what was unpublished.
 public enum ImportStep: Sendable, Hashable {
+    /// A record new here, added with these fields.
     case add([String: JSONValue])
+    /// A record here whose fields the pack changes.
     case update([FieldChange])
+    /// A record the pack would not change.
     case unchanged
+    /// A record deleted here, left deleted and untouched.
     case keptDeleted
+    /// A record changed here after the pack was made, left as it is, with the fields the pack would have changed.
     case skipped(SkipReason, [FieldChange])
 }
 
 /// One field an import changes.
 public struct FieldChange: Sendable, Hashable, Codable {
+    /// The field's name.
     public var field: String
     /// The value here before (`null` when unset).
     public var old: JSONValue
+    /// The value the import writes.
     public var new: JSONValue
 
+    /// The field `field`, from `old` to `new`.
     public init(field: String, old: JSONValue, new: JSONValue) {
         self.field = field
         self.old = old
@@ -42,6 +50,7 @@ public enum SkipReason: Sendable, Hashable, CustomStringConvertible {
     /// The pack says neither version nor date, so a change here may be newer.
     case packUndated
 
+    /// ``words`` in the person's language.
     public var description: String { words.text }
 
     /// Why, in every language.
@@ -122,14 +131,18 @@ public struct ImportSummary: Sendable, Hashable, Codable {
 
     /// A record left as it is; `--json` gives its reason in English, the words a machine keeps.
     public struct Skipped: Sendable, Hashable, Codable {
+        /// The record's number in the pack, from 1.
         public var number: Int
+        /// The record's id.
         public var id: String
         /// Why, in every language (``SkipReason/words``).
         public var reason: Words
+        /// The fields the pack would have changed.
         public var fields: [String]
 
         private enum CodingKeys: String, CodingKey { case number, id, reason, fields }
 
+        /// The record `number` with `id`, left as it is for `reason`.
         public init(number: Int, id: String, reason: Words, fields: [String]) {
             self.number = number
             self.id = id
@@ -137,6 +150,7 @@ public struct ImportSummary: Sendable, Hashable, Codable {
             self.fields = fields
         }
 
+        /// Reads a skipped record, its reason in English as `--json` writes it.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             let reason = try container.decode(String.self, forKey: .reason)
@@ -145,6 +159,7 @@ public struct ImportSummary: Sendable, Hashable, Codable {
                 reason: Words(verbatim: reason), fields: try container.decode([String].self, forKey: .fields))
         }
 
+        /// Writes the skipped record, its reason in English.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(number, forKey: .number)
@@ -154,15 +169,20 @@ public struct ImportSummary: Sendable, Hashable, Codable {
         }
     }
 
+    /// A record that had no id, and the id it was given.
     public struct GeneratedID: Sendable, Hashable, Codable {
+        /// The record's number in the pack, from 1.
         public var number: Int
+        /// The id it was given.
         public var id: String
+        /// The record `number`, given `id`.
         public init(number: Int, id: String) {
             self.number = number
             self.id = id
         }
     }
 
+    /// An empty summary, before any record is counted.
     public init() {}
 
     /// Counts one record's step.

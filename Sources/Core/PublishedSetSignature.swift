@@ -14,6 +14,7 @@ public struct PublishedSetSignature: Sendable, Hashable, Codable {
     /// The Ed25519 signature, base64.
     public var signature: String
 
+    /// A signature by the key `key` over `digest`, the published set at `seq`.
     public init(key: String, seq: Int64, digest: String, signature: String) {
         self.key = key
         self.seq = seq
@@ -26,8 +27,10 @@ public struct PublishedSetSignature: Sendable, Hashable, Codable {
 /// signs now. Each key after the first is endorsed by the one before it, so a client that pinned
 /// any of them can follow the chain to the current key.
 public struct PublisherKeys: Sendable, Hashable, Codable {
+    /// Every signing key, oldest first; the last one signs now.
     public var keys: [PublisherKeyEntry]
 
+    /// The chain of `keys`, oldest first.
     public init(keys: [PublisherKeyEntry]) { self.keys = keys }
 }
 
@@ -41,6 +44,7 @@ public struct PublisherKeyEntry: Sendable, Hashable, Codable {
     /// base64; nil for the first key.
     public var endorsement: String?
 
+    /// A key with its fingerprint, its raw public key and its predecessor's endorsement, all base64 but `id`.
     public init(id: String, publicKey: String, endorsement: String?) {
         self.id = id
         self.publicKey = publicKey

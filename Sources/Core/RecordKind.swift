@@ -2,9 +2,12 @@ import Foundation
 
 /// What a record is: a story (testimony, news, guidance) or a resource (a place or line of help).
 public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    /// A story: testimony, news or guidance.
     case story
+    /// A resource: a hotline, shelter or other help.
     case resource
 
+    /// `story` or `resource`.
     public var description: String { rawValue }
 
     /// The kind as a person reads it, one record: story (이야기), resource (지원 정보). Both Korean
@@ -24,6 +27,7 @@ public enum RecordKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
         }
     }
 
+    /// Reads `story` or `resource`, and throws for anything else.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         guard let kind = RecordKind(rawValue: try container.decode(String.self)) else {

@@ -7,6 +7,7 @@ extension RecordSchema {
         /// Most entries of a list field.
         public var entries: Int?
 
+        /// A limit of `characters` for a text field, or of `entries` for a list field.
         public init(characters: Int? = nil, entries: Int? = nil) {
             self.characters = characters
             self.entries = entries

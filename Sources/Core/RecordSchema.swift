@@ -28,8 +28,11 @@ public enum RecordSchema {
         }
     }
 
+    /// The values of `status`, in the order review moves a record.
     public static let statuses = ["draft", "review", "published"]
+    /// The values of a story's `sensitivity`: restricted stories reach only editors, admins and their author.
     public static let sensitivities = ["public", "restricted"]
+    /// The values of a resource's `category`.
     public static let categories = [
         "hotline", "shelter", "legal", "counselling", "medical", "education", "employment", "resettlement", "other",
     ]

@@ -5,12 +5,14 @@
 public struct RecordState: Sendable, Hashable, Codable {
     /// Lowercase UUID.
     public let id: String
+    /// Whether the record is a story or a resource; it never changes.
     public let kind: RecordKind
     /// Field name → register. Unknown field names are kept as they are.
     public var fields: [String: Register]
     /// The `deleted` register; nil means never deleted.
     public var deleted: Register?
 
+    /// A record `id` of `kind` holding `fields` and, if ever deleted, the `deleted` register.
     public init(id: String, kind: RecordKind, fields: [String: Register] = [:], deleted: Register? = nil) {
         self.id = id
         self.kind = kind

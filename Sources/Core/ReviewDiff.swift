@@ -7,12 +7,14 @@
 public struct ReviewDiff: Sendable, Hashable, Codable {
     /// One content field that differs.
     public struct Field: Sendable, Hashable, Codable {
+        /// The field's name.
         public var name: String
         /// The published value; nil when the published version did not have the field.
         public var published: JSONValue?
         /// The value now; nil when the field was cleared.
         public var now: JSONValue?
 
+        /// The field `name`, as published and as it is now.
         public init(name: String, published: JSONValue?, now: JSONValue?) {
             self.name = name
             self.published = published
@@ -20,7 +22,9 @@ public struct ReviewDiff: Sendable, Hashable, Codable {
         }
     }
 
+    /// The record's id.
     public var id: String
+    /// The record's kind.
     public var kind: RecordKind
     /// The log position of the change that published the version compared with; nil when the
     /// history holds no published version.

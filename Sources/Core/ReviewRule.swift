@@ -46,6 +46,7 @@ public enum ReviewRule {
         /// The record's kind, to name the command that submits it.
         public var kind: RecordKind
 
+        /// A status move from `before` to `after` (nil counts as a draft), by a change that alters content or not.
         public init(
             kind: RecordKind, before: String?, after: String?, changesContent: Bool, written: String?,
             byLastEditor: Bool?

@@ -15,6 +15,7 @@ public struct SyncCursor: Sendable, Hashable, Codable, CustomStringConvertible {
     /// While a paged pull is under way: the position of the last record sent, beyond `seq`.
     public let position: Int64?
 
+    /// The cursor at `seq` of the store `epoch`, and while a paged pull is under way its `position`.
     public init(epoch: String, seq: Int64, position: Int64? = nil) {
         self.epoch = epoch
         self.seq = seq
@@ -37,8 +38,10 @@ public struct SyncCursor: Sendable, Hashable, Codable, CustomStringConvertible {
         self.init(epoch: String(parts[0]), seq: seq, position: position)
     }
 
+    /// The cursor as it travels: `epoch.seq`, and `.position` during a paged pull.
     public var description: String { "\(epoch).\(seq)" + (position.map { ".\($0)" } ?? "") }
 
+    /// Reads a cursor's string form, and throws when it is not one.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -48,6 +51,7 @@ public struct SyncCursor: Sendable, Hashable, Codable, CustomStringConvertible {
         self = cursor
     }
 
+    /// Writes the cursor's string form.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

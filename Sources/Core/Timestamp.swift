@@ -20,6 +20,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// The largest physical time a stamp can carry: twelve hex digits.
     public static let maxPhysical: UInt64 = 0xFFFF_FFFF_FFFF
 
+    /// A stamp at `physical` milliseconds, `counter` within them, by `replica`.
     public init(physical: UInt64, counter: UInt16, replica: ReplicaID) {
         precondition(physical <= Self.maxPhysical, "physical time beyond 48 bits")
         self.physical = physical
@@ -61,14 +62,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return value
     }
 
+    /// The stamp's string form, which sorts as the stamp does: `0193a1b2c3d4-0000-<replica>`.
     public var description: String {
         hex(physical, width: 12) + "-" + hex(UInt64(counter), width: 4) + "-" + replica.rawValue
     }
 
+    /// Whether `lhs` orders before `rhs`: by physical time, then counter, then replica id.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         (lhs.physical, lhs.counter, lhs.replica.rawValue) < (rhs.physical, rhs.counter, rhs.replica.rawValue)
     }
 
+    /// Reads a stamp's string form, and throws when it is not one.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -79,6 +83,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self = stamp
     }
 
+    /// Writes the stamp's string form.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
@@ -87,6 +92,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
 /// The id of one replica: 1 to 32 lowercase letters and digits.
 public struct ReplicaID: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    /// The id's text: 1 to 32 of `0-9` and `a-z`.
     public let rawValue: String
 
     /// Accepts 1 to 32 characters from `0-9` and `a-z`.
@@ -111,9 +117,12 @@ public struct ReplicaID: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return ReplicaID(hex(generator.next(), width: 16))!
     }
 
+    /// The id's text.
     public var description: String { rawValue }
+    /// Whether `lhs` sorts before `rhs`, as their text does.
     public static func < (lhs: ReplicaID, rhs: ReplicaID) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Reads an id, and throws when it is not 1 to 32 of `a-z` and `0-9`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
@@ -123,6 +132,7 @@ public struct ReplicaID: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self = id
     }
 
+    /// Writes the id's text.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)

@@ -3,12 +3,14 @@
 public struct TrackedRecord: Sendable, Hashable, Codable {
     /// A register with its log position and author.
     public struct Entry: Sendable, Hashable, Codable {
+        /// The value and its stamp.
         public var register: Register
         /// The `seq` of the change that set this register.
         public var seq: Int64
         /// The id of the author (a token id on the server) whose change set it.
         public var author: String
 
+        /// `register`, set by the change at `seq` from `author`.
         public init(_ register: Register, seq: Int64, author: String) {
             self.register = register
             self.seq = seq
@@ -16,9 +18,13 @@ public struct TrackedRecord: Sendable, Hashable, Codable {
         }
     }
 
+    /// Lowercase UUID.
     public let id: String
+    /// Whether the record is a story or a resource; it never changes.
     public let kind: RecordKind
+    /// Field name → register, with where in the log each was set.
     public var fields: [String: Entry]
+    /// The `deleted` register; nil when the record was never deleted.
     public var deleted: Entry?
     /// The largest `seq` among the registers: the last change that altered this record.
     public var lastSeq: Int64
@@ -85,7 +91,7 @@ public struct TrackedRecord: Sendable, Hashable, Codable {
             if fields[name]?.seq == seq, isDeleted, let tombstone = deleted, tombstone.seq > seen,
                 tombstone.register.stamp.replica != register.stamp.replica
             {
-                // Rule 2: an edit landing on a tombstone stays invisible and is reported.
+                // A delete is sticky (HavenCore.docc/MergeRules.md, rule 3): reported to the edit's author.
                 conflicts.append(conflict(field: name, loser: fields[name]!, winner: tombstone, reason: .deleted))
             }
         }
@@ -125,7 +131,9 @@ public struct Conflict: Sendable, Hashable, Codable {
         case deleted
     }
 
+    /// The record the write was about.
     public var recordID: String
+    /// The record's kind.
     public var kind: RecordKind
     /// The field that lost (`"deleted"` for the flag).
     public var field: String
@@ -137,10 +145,12 @@ public struct Conflict: Sendable, Hashable, Codable {
     public var winner: Timestamp
     /// Who made the winning write.
     public var winnerAuthor: String
+    /// Why the write lost.
     public var reason: Reason
     /// Who made the losing write and should hear about it.
     public var recipient: String
 
+    /// A conflict: `recipient`'s write of `value` at `stamp` to `field` of `recordID` lost to `winnerAuthor`'s at `winner`.
     public init(
         recordID: String, kind: RecordKind, field: String, value: JSONValue, stamp: Timestamp, winner: Timestamp,
         winnerAuthor: String, reason: Reason, recipient: String

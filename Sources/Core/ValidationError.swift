@@ -13,6 +13,7 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     /// What is wrong in English, the protocol's language: what the server answers.
     public var message: String { words.english }
 
+    /// An error about `field` (nil for the whole record) with `code`, said in `words`.
     public init(field: String?, code: ErrorCode, words: Words) {
         self.field = field
         self.code = code

@@ -23,6 +23,7 @@ public struct Words: Sendable, Hashable, CustomStringConvertible {
     /// What it says in Korean.
     public let korean: String
 
+    /// Words said in English and in Korean, side by side.
     public init(_ english: String, korean: String) {
         self.english = english
         self.korean = korean
@@ -44,6 +45,7 @@ public struct Words: Sendable, Hashable, CustomStringConvertible {
     /// What it says in the language of this task (``Language/current``).
     public var text: String { text(in: .current) }
 
+    /// The words in the language of this task (``text``).
     public var description: String { text }
 
     /// These words followed by `other`, each language with its own.

@@ -1,17 +1,11 @@
-/// Which writes each role may make (DESIGN §4), as pure rules: the server refuses a pushed change
-/// with them, and a client refuses the same edit before saving it, in the same words, once it
-/// knows its role (`GET /v1/me`).
-///
-/// Rule 1. Admins and editors may write anything.
-///
-/// Rule 2. Readers write nothing.
-///
-/// Rule 3. Field staff write stories only, never publish, and edit only their own stories while
-/// they are unpublished; a story an editor deleted only an editor restores.
+/// Which writes each role may make, as pure functions of the rule that
+/// <doc:RolesAndVisibility> states (rule 2): the server refuses a pushed change with them, and a
+/// client refuses the same edit before saving it, in the same words, once it knows its role
+/// (`GET /v1/me`).
 ///
 /// A field token sees only published content and its own stories, so a client holding an
 /// unpublished story knows it is its own; who deleted a record it cannot know, so that part of
-/// rule 3 is the server's alone.
+/// the rule is the server's alone.
 public enum WritePermission {
     /// What the rules need to know of a record as stored.
     public struct Existing: Sendable, Hashable {
@@ -22,6 +16,7 @@ public enum WritePermission {
         /// Whether the record is deleted, and by someone other than the writer.
         public var deletedByOther: Bool
 
+        /// A record with this `status` (nil counts as a draft), created by the writer or not.
         public init(status: String?, isOwn: Bool, deletedByOther: Bool = false) {
             self.status = status ?? "draft"
             self.isOwn = isOwn
@@ -41,7 +36,7 @@ public enum WritePermission {
     }
 
     /// Why `role` may not write `change` (the registers written) whatever the record holds, or
-    /// nil: rules 1, 2 and the part of 3 that needs no stored record.
+    /// nil: the parts of the rule that need no stored record.
     public static func refusal(of change: RecordState, by role: Role) -> Refusal? {
         switch role {
         case .admin, .editor:
@@ -62,7 +57,8 @@ public enum WritePermission {
         }
     }
 
-    /// Why `role` may not write `change` to the record `existing` describes, or nil (rule 3).
+    /// Why `role` may not write `change` to the record `existing` describes, or nil: the field
+    /// staff's own unpublished stories, and restores.
     public static func editRefusal(of change: RecordState, by role: Role, existing: Existing) -> Refusal? {
         guard role == .field else { return nil }
         let id = change.id

@@ -7,12 +7,14 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     public let words: Words
     /// What `--json` prints as the error's code; the same in every language.
     public let code: ErrorCode
+    /// An error saying `words`, with `code` for `--json`.
     public init(_ words: Words, code: ErrorCode = .commandFailed) {
         self.words = words
         self.code = code
     }
     /// What went wrong, in the language of this task.
     public var message: String { words.text }
+    /// The same as ``message``.
     public var description: String { message }
 
     static func noReplica(_ path: String) -> ClientError {
@@ -32,7 +34,9 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
 
 /// An error answered by the server, with its HTTP status.
 public struct ServerError: Error, Sendable, CustomStringConvertible {
+    /// The HTTP status of the answer.
     public let status: Int
+    /// The error code and message from the answer's body.
     public let detail: ErrorDetail
     /// Seconds the server asked the client to wait (`Retry-After`), if it did.
     public var retryAfter: Double?
@@ -82,6 +86,10 @@ public struct ServerError: Error, Sendable, CustomStringConvertible {
             Words(
                 "check the server address this replica uses ('haven status')",
                 korean: "이 복제본이 쓰는 서버 주소를 확인하세요 ('haven status')")
+        case 426 where detail.code == .upgradeRequired:
+            Words(
+                "this version of haven is too old for the server: update haven, then sync again; unsent changes are kept",
+                korean: "이 haven 버전은 서버에 비해 너무 오래되었습니다: haven을 업데이트한 뒤 다시 동기화하세요. 보내지 않은 변경은 그대로 남아 있습니다")
         case 410:
             Words("run 'haven sync' again to download everything", korean: "'haven sync'를 다시 실행해 모두 새로 내려받으세요")
         case 429 where detail.code == .tooManyAttempts:

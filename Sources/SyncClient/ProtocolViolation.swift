@@ -16,6 +16,7 @@ public struct ProtocolViolation: Error, Sendable, CustomStringConvertible {
     /// What the server did, in the language of this task.
     public var message: String { words.text }
 
+    /// The same as ``message``.
     public var description: String { message }
 
     /// What every violation but a redirect ends with.

@@ -12,10 +12,12 @@ public struct RecordFilter: Sendable, Hashable {
     public var category: String?
     /// Only records changed at or after this time, milliseconds since 1970.
     public var changedSince: UInt64?
+    /// How the records are ordered.
     public var sort: Sort = .id
     /// At most this many, after sorting.
     public var limit: Int?
 
+    /// An order of records.
     public enum Sort: String, Sendable, CaseIterable {
         /// By id: stable, the order of earlier versions.
         case id
@@ -27,6 +29,7 @@ public struct RecordFilter: Sendable, Hashable {
         case status
     }
 
+    /// A filter that passes every record, by id.
     public init() {}
 
     /// The records that pass, sorted, at most ``limit`` of them.

@@ -51,13 +51,16 @@ extension Replica {
 
     /// What ``discard(_:)`` did.
     public struct Discarded: Sendable, Equatable {
+        /// The record whose changes were dropped.
         public var recordID: String
+        /// The record's kind.
         public var kind: RecordKind
         /// Unsent and rejected changes dropped.
         public var changes: Int
         /// How the record was left.
         public var outcome: Outcome
 
+        /// What became of a record whose changes were discarded.
         public enum Outcome: Sendable, Equatable {
             /// Put back as the server has it.
             case restored

@@ -6,7 +6,7 @@ import HavenCore
 extension Replica {
     /// Adds a new record and returns its id.
     ///
-    /// - Throws: ``ValidationError`` naming the field at fault; nothing is saved then.
+    /// - Throws: `ValidationError` naming the field at fault; nothing is saved then.
     @discardableResult
     public func add(_ kind: RecordKind, values: [String: JSONValue], id: String = RecordID.random()) throws -> String {
         let values = values.filter { $0.value != .null }
@@ -24,7 +24,7 @@ extension Replica {
 
     /// Sets the given fields (null clears an optional one) and returns the names that changed.
     ///
-    /// - Throws: ``ValidationError`` for a bad value, ``ClientError`` for a missing or deleted record.
+    /// - Throws: `ValidationError` for a bad value, ``ClientError`` for a missing or deleted record.
     @discardableResult
     public func edit(_ id: String, kind: RecordKind? = nil, values: [String: JSONValue]) throws -> [String] {
         try database.write { db in

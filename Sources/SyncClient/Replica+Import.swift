@@ -8,7 +8,9 @@ extension Replica {
     /// Imports the pack in one transaction, or with `dryRun` decides the same without writing.
     ///
     /// - Parameters:
-    ///   - overwrite: replace records changed here after the pack was made (``ImportStep`` rule 4).
+    ///   - pack: the records to import.
+    ///   - dryRun: decide every step, write nothing.
+    ///   - overwrite: replace records changed here after the pack was made (`ImportStep` rule 4).
     ///   - preview: called with each record's step, in pack order, numbered from 1.
     ///   - progress: called with the number of records done, every few hundred.
     /// - Throws: ``ClientError`` naming the record at fault (its number in the pack and its id);

@@ -5,18 +5,14 @@ import HavenCore
 /// The outbox beyond a plain push: rejected changes kept and re-queued, changes too large to
 /// send, stamps corrected after `clock_ahead`, and the sizes and times a sync leaves behind.
 ///
-/// Rule 1. Nothing a person typed leaves the outbox unless the server has it (applied or
-/// duplicate) or its record was purged for good. A refused change stays, marked `rejected` with
-/// the server's code and message, until an edit of its record folds it into a new change, or
-/// `haven retry` queues it again.
+/// Rule 1. What leaves the outbox and what stays: <doc:SyncAndResume>, rule 2.
 ///
 /// Rule 2. An edit of a record with rejected changes re-sends what they wrote: every register
 /// of theirs that the record still holds goes into the new change, stamped now. Registers a
 /// later write has replaced are not re-sent; they would lose to that write anyway.
 ///
-/// Rule 3. After `clock_ahead`, every unsent change stamped ahead of the server's clock is
-/// stamped again from the corrected clock, keeping its id (the server never logged it), and
-/// the replica's clock is moved back to match.
+/// Rule 3. After `clock_ahead` (<doc:SyncAndResume>, rule 5), every unsent change stamped ahead
+/// of the server's clock is stamped again, and the replica's clock is moved back to match.
 ///
 /// Rule 4. A replica that finds it was copied or restored (``Replica/takeNewIdentity()``)
 /// stamps and names every unsent change again under a new replica id, so that two devices never
@@ -31,7 +27,9 @@ extension Replica {
         /// Whether `maxBytes` ended the batch before `limit` did.
         public var cutByBytes: Bool
 
+        /// Whether the outbox had nothing to send.
         public var isEmpty: Bool { ids.isEmpty }
+        /// How many changes the batch holds.
         public var count: Int { ids.count }
 
         /// The body of `POST /v1/changes` for these changes: `{"changes":[…]}`, built from the

@@ -110,7 +110,9 @@ extension Replica {
 public struct RejectedChange: Sendable, Codable {
     /// The change's id and its record's.
     public var changeID: String
+    /// The id of the record the change wrote.
     public var recordID: String
+    /// The record's kind.
     public var kind: RecordKind
     /// The registers the change wrote ("deleted" for the flag).
     public var fields: [String]
@@ -135,23 +137,33 @@ public struct RejectedChange: Sendable, Codable {
 
 /// The replica's state at a glance.
 public struct ReplicaStatus: Sendable, Codable {
+    /// The replica file's path.
     public var replica: String
     /// Whether the replica is encrypted at rest (a key file beside it).
     public var encrypted: Bool
+    /// The server's address.
     public var server: String
+    /// The id in every stamp this replica makes.
     public var replicaID: String
     /// The token as the server last stated it, such as "amina's field token"; nil before it was asked.
     public var account: String?
     /// The token's account name and role, as the server last stated them; nil before it was asked.
     public var accountName: String?
+    /// The token's role as the server last stated it; nil before it was asked.
     public var role: Role?
+    /// Stories held, deleted ones not counted.
     public var stories: Int
+    /// Resources held, deleted ones not counted.
     public var resources: Int
+    /// Changes waiting to be sent.
     public var unsentChanges: Int
+    /// Changes the server refused, kept until an edit or `haven retry` sends them again.
     public var rejectedChanges: Int
+    /// Conflicts reported for this replica's writes.
     public var conflicts: Int
     /// When the last complete sync finished, milliseconds since 1970; nil before the first.
     public var lastSync: UInt64?
+    /// Where the next pull starts; nil before the first.
     public var cursor: String?
     /// When a pull last reached the end of the server's log, milliseconds since 1970.
     public var lastPull: UInt64?
@@ -159,6 +171,7 @@ public struct ReplicaStatus: Sendable, Codable {
     public var cursorAgeSeconds: Int?
     /// The sizes the next sync starts from, as the link last allowed.
     public var batchSize: Int
+    /// The pull page size the next sync starts from.
     public var pageSize: Int
     /// The rejected changes themselves.
     public var rejected: [RejectedChange]

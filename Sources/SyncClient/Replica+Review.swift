@@ -8,8 +8,13 @@ extension Replica {
     /// `comment` as its `reviewComment` (nil clears the previous one, so that an old comment does
     /// not read as this move's), and returns the record's full id.
     ///
-    /// - Parameter from: the status the record must have, when the move is only for it (approve
-    ///   and decline take a record in review).
+    /// - Parameters:
+    ///   - id: the record's id.
+    ///   - kind: the kind the record must be; nil for either.
+    ///   - status: `review`, `published` or `draft`.
+    ///   - comment: the review comment; nil clears it.
+    ///   - from: the status the record must have, when the move is only for it (approve
+    ///     and decline take a record in review).
     /// - Throws: ``ClientError`` for a missing or deleted record, one already in `status` or not
     ///   in `from`, or a move the token's role may not make.
     @discardableResult

@@ -248,11 +248,14 @@ extension Replica {
 public struct SearchQuery: Sendable, Hashable {
     /// Words to find, all of them; "double quotes" keep words together as one term.
     public var text: String
+    /// Only records of this kind; nil for both.
     public var kind: RecordKind?
     /// A language tag: a story's language, or one of a resource's languages (`zh` finds `zh-Hant`).
     public var language: String?
+    /// At most this many results, best first.
     public var limit: Int
 
+    /// A search for `text`, in records of `kind` and `language` when given, best `limit` first.
     public init(_ text: String, kind: RecordKind? = nil, language: String? = nil, limit: Int = 20) {
         self.text = text
         self.kind = kind
@@ -280,7 +283,9 @@ public struct SearchQuery: Sendable, Hashable {
 
 /// One record found by ``Replica/search(_:)``.
 public struct SearchResult: Sendable, Hashable, Codable {
+    /// The record's id.
     public var id: String
+    /// Whether it is a story or a resource.
     public var kind: RecordKind
     /// A story's language, or a resource's languages.
     public var languages: [String]

@@ -66,7 +66,8 @@ extension Replica {
         /// Records dropped because the token may no longer see them.
         public var removed = 0
         /// Records the token may no longer see, kept because they have unsent or rejected
-        /// changes: the person's edits are never dropped without a word (DESIGN §3, rule 4).
+        /// changes: the person's edits are never dropped without a word (HavenCore's article
+        /// *Conflicts*).
         public var kept: [String] = []
     }
 

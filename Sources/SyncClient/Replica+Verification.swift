@@ -55,6 +55,8 @@ extension Replica {
     /// `cursor` (rules 1 and 2), and on a failure keeps the last verified state (rule 3).
     ///
     /// - Parameters:
+    ///   - signature: the signature the page that reached the head carried; nil when it had none.
+    ///   - cursor: that page's cursor.
     ///   - chain: the server's keys, when the signature names a key other than the pinned one
     ///     (or none is pinned).
     ///   - retried: whether this sync downloaded again after a failed check already.

@@ -72,8 +72,10 @@ extension Replica {
 
     /// Overwrites and removes the replica at `path` and everything beside it.
     ///
-    /// - Parameter overwriteBudget: how long overwriting may take before the files are unlinked
-    ///   without finishing it.
+    /// - Parameters:
+    ///   - path: the replica file.
+    ///   - overwriteBudget: how long overwriting may take before the files are unlinked
+    ///     without finishing it.
     /// - Returns: what was destroyed, counted before.
     /// - Throws: ``ClientError`` when the file is not a replica, or a file could not be removed.
     @discardableResult
@@ -172,6 +174,7 @@ func zeroFill(_ path: String, until deadline: ContinuousClock.Instant, clock: Co
 
 /// What a wipe would destroy.
 public struct WipeInventory: Sendable, Hashable, Codable {
+    /// The replica file's path.
     public var replica: String
     /// The files that exist: the replica and those beside it.
     public var files: [String]
@@ -189,8 +192,11 @@ public struct WipeInventory: Sendable, Hashable, Codable {
 
 /// What a wipe destroyed.
 public struct WipeReport: Sendable, Hashable, Codable {
+    /// The replica file's path.
     public var replica: String
+    /// The files removed, the replica's and those beside it.
     public var removedFiles: [String]
+    /// The directories removed: those `haven init` made for the replica, once empty.
     public var removedDirectories: [String]
     /// Whether the replica was encrypted, its key file destroyed first.
     public var encrypted: Bool
@@ -200,5 +206,6 @@ public struct WipeReport: Sendable, Hashable, Codable {
     public var unsentChanges: Int?
     /// Whether every file was overwritten with zeros before it was unlinked.
     public var overwritten: Bool
+    /// How long the wipe took.
     public var milliseconds: Int
 }

@@ -10,6 +10,7 @@ import HavenCore
 /// instant leaves either all of an edit (record and outbox entry) or none of it.
 public struct Replica: Sendable {
     let database: ReplicaDatabase
+    /// The replica file's path.
     public let path: String
     /// Wall time before the server offset is added; tests inject their own.
     let wallClock: HybridLogicalClock.WallClock
@@ -17,8 +18,14 @@ public struct Replica: Sendable {
     /// Creates a new replica file for `server`, refusing to overwrite an existing one; the file
     /// and the directories made for it are the owner's alone (Replica+FileMode.swift).
     ///
-    /// - Parameter encryptionKey: the 32-byte data key that seals every page of the replica
-    ///   (Encryption/EncryptedVFS.swift); nil for a plaintext replica.
+    /// - Parameters:
+    ///   - path: the file to create.
+    ///   - server: the server's address.
+    ///   - token: the token the replica syncs with.
+    ///   - link: how the server is reached: its pinned key, or plain HTTP allowed.
+    ///   - encryptionKey: the 32-byte data key that seals every page of the replica
+    ///     (Encryption/EncryptedVFS.swift); nil for a plaintext replica.
+    ///   - wallClock: the wall time its clock reads; tests inject their own.
     public static func create(
         at path: String, server: URL, token: String, link: Link = Link(), encryptionKey: SymmetricKey? = nil,
         wallClock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
@@ -46,7 +53,10 @@ public struct Replica: Sendable {
 
     /// Opens an existing replica file, taking from its files any permission but the owner's.
     ///
-    /// - Parameter encryptionKey: the replica's data key; nil for a plaintext replica.
+    /// - Parameters:
+    ///   - path: the replica file.
+    ///   - encryptionKey: the replica's data key; nil for a plaintext replica.
+    ///   - wallClock: the wall time its clock reads; tests inject their own.
     /// - Throws: ``ClientError`` when the key does not fit the file: "this replica is not
     ///   encrypted", "wrong key or damaged replica at page 1", or, without a key, that the file
     ///   is encrypted.

@@ -27,8 +27,10 @@ public struct ReplicaSettings: Sendable {
         case verifiedSignature = "verified_signature", verificationFailure = "verification_failure"
     }
 
+    /// The server this replica syncs with.
     public var server: URL
     var token: String
+    /// The id in every stamp this replica makes.
     public var replicaID: ReplicaID
     /// Where the next pull starts; nil before the first.
     public var cursor: SyncCursor?
@@ -44,6 +46,7 @@ public struct ReplicaSettings: Sendable {
     public var lastPull: UInt64?
     /// The push batch and pull page sizes the link last allowed; nil before they first adapted.
     public var batchSize: Int?
+    /// The pull page size the link last allowed; nil before it first adapted.
     public var pageSize: Int?
     /// The server key trusted; nil for an http:// server.
     public var pin: PinnedKey?
@@ -51,11 +54,12 @@ public struct ReplicaSettings: Sendable {
     public var insecureHTTP: Bool
     /// The token's name and role as the server last stated them; nil before it was asked.
     public var accountName: String?
+    /// The token's role as the server last stated it; nil before it was asked.
     public var role: Role?
     /// The largest change the server takes, in bytes, as it last stated it.
     public var recordBytes: Int?
     /// How many people publishing needs on the server, as it last stated it; nil before it was
-    /// asked, or from an older server: the stricter ``ReviewPolicy/two`` is assumed then.
+    /// asked, or from an older server: the stricter `ReviewPolicy/two` is assumed then.
     public var review: ReviewPolicy?
 
     static func load(_ db: Database) throws -> ReplicaSettings {

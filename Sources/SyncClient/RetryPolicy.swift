@@ -1,7 +1,7 @@
 /// When to try a failed request again, and when to stop (DESIGN §5).
 ///
 /// Rule 1. Only transient failures are retried: the link dropped or timed out, or the server
-/// answered 408, 429 or 5xx. Any other answer stops the sync at once (see ``SyncFailure``).
+/// answered 408, 429 or 5xx. Any other answer stops the sync at once (see SyncFailure.swift).
 ///
 /// Rule 2. The n-th retry in a row waits a random time between zero and
 /// `min(cap, base × 2ⁿ⁻¹)` ("full jitter"), so that many devices cut off together do not all come
@@ -42,6 +42,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// No wait after a failure of the link is drawn from a range longer than this, in seconds.
     public var linkCap: Double
 
+    /// A policy; waits are in seconds, and a nil `budget` or `maxAttempts` sets no bound.
     public init(
         base: Double = 0.5, cap: Double = 30, budget: Double? = 300, maxAttempts: Int? = nil, linkBase: Double = 0.1,
         linkCap: Double = 0.5

@@ -6,12 +6,14 @@ import Synchronization
 extension ServerAPI {
     /// `GET /v1/changes/stream?since=…[&chunk=…]`: the whole download in one answer, each page
     /// handed to `receive` as soon as its line has arrived whole and been checked
-    /// (``PullResponse/validate()``). A line is held to ``ProtocolLimits/answerBytes``; nothing
+    /// (`PullResponse/validate()`). A line is held to `ProtocolLimits/answerBytes`; nothing
     /// bounds the whole answer, which is a download of everything.
     ///
     /// - Parameters:
+    ///   - cursor: where the download starts; nil for the beginning.
     ///   - limit: the most records a page holds; nil for the server's page limit.
     ///   - chunkBytes: the JSON bytes a page should stay near; nil for the server's choice.
+    ///   - receive: called with each page, in order; a page is not received twice.
     /// An answer that ends cleanly after a page with `more` has said all it will: the caller
     /// streams again from that page's cursor.
     ///
@@ -45,6 +47,7 @@ extension ServerAPI {
                         throw UnreadableAnswer(reason: describe(error))
                     }
                     try page.validate()
+                    pageReceived?(page)
                     ended = !page.more
                     pages += 1
                     try await receive(page)
@@ -78,6 +81,7 @@ extension ServerAPI {
 /// A streamed pull whose answer ended without a single page: cut by something on the link that
 /// closed it as if it were whole. Pulling again either goes on or gets the reason as an answer.
 public struct StreamCut: Error, Sendable, CustomStringConvertible {
+    /// What happened, in the person's language.
     public var description: String {
         Words("the server's answer ended before its first page", korean: "서버의 답이 첫 페이지 전에 끊겼습니다").text
     }

@@ -17,6 +17,14 @@ public struct ServerAPI: Sendable {
     public var compressionThreshold = 1024
     /// Bytes sent and received so far, bodies only.
     public let traffic = TrafficMeter()
+    /// Called with each pulled page as it arrives, once checked and before the replica applies
+    /// it: how an app shows changes while a sync is under way.
+    ///
+    /// For example:
+    /// ```swift
+    /// api.pageReceived = { page in for change in page.changes { print(change.id) } }
+    /// ```
+    public var pageReceived: (@Sendable (PullResponse) -> Void)?
 
     /// An API for `server` with `token`, over ``HTTPClientTransport`` unless a test gives another transport.
     public init(server: URL, token: String, transport: any HTTPTransport = HTTPClientTransport()) {
@@ -29,6 +37,7 @@ public struct ServerAPI: Sendable {
     public struct UnreadableAnswer: Error, Sendable, CustomStringConvertible {
         /// What was wrong with the body (a path, never its values).
         public var reason: String
+        /// What could not be read, in the person's language.
         public var description: String {
             Words("the server's answer could not be read: \(reason)", korean: "서버의 답을 읽을 수 없습니다: \(reason)").text
         }
@@ -66,6 +75,7 @@ public struct ServerAPI: Sendable {
         components.queryItems = query
         let page: PullResponse = try await send("GET", url: components.url!, headers: [:], body: nil, extraTime: wait)
         try page.validate()
+        pageReceived?(page)
         return page
     }
 
@@ -80,7 +90,7 @@ public struct ServerAPI: Sendable {
     }
 
     /// `GET /v1/me`: the token's name and role and the server's limits, checked: a name a
-    /// person can read, limits that are numbers a client can hold (``Account/checked()``).
+    /// person can read, limits that are numbers a client can hold (`Account/checked()`).
     public func me() async throws -> Account {
         let account: Account = try await send("GET", url: server.appendingPathComponent("v1/me"), headers: [:], body: nil)
         return try account.checked()
@@ -103,7 +113,9 @@ public struct ServerAPI: Sendable {
         }
     }
 
-    /// `headers` with what every request carries. Only what the server reads, and a short
+    /// `headers` with what every request carries: the token, the protocol version
+    /// (``ProtocolVersion``, so that a server that no longer speaks it says `upgrade_required`
+    /// instead of misreading it), gzip. Only what the server reads, and a short
     /// User-Agent instead of libcurl's: a poll with nothing new stays under 500 bytes both ways
     /// (BENCHMARKS.md).
     static func headers(_ headers: [String: String], token: String) -> [String: String] {
@@ -111,6 +123,7 @@ public struct ServerAPI: Sendable {
         headers["Authorization"] = "Bearer \(token)"
         headers["Accept-Encoding"] = "gzip"
         headers["User-Agent"] = "haven"
+        headers[ProtocolVersion.headerName] = String(ProtocolVersion.current)
         return headers
     }
 

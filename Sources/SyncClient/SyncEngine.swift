@@ -2,25 +2,21 @@ import Foundation
 import HavenCore
 import HavenTrust
 
-/// Push the outbox in batches, then pull pages until the server has nothing more (DESIGN §5).
+/// Push the outbox in batches, then pull pages until the server has nothing more, by the rules
+/// of <doc:SyncAndResume>.
 ///
 /// The engine holds no state of its own between steps: the outbox, the cursor and the adaptive
-/// sizes live in the replica and move forward one transaction at a time, so a sync killed at
-/// any point resumes where it stopped, re-sending at most one batch (answered `duplicate`) and
-/// one page.
+/// sizes live in the replica and move forward one transaction at a time (<doc:SyncAndResume>,
+/// rule 3).
 ///
-/// Rule 1. A transient failure (the link, a timeout, 408, 429, 5xx) is retried after a backoff
-/// with full jitter, honouring `Retry-After` (``RetryPolicy``): sub-second for the link, longer
-/// for a server that answered; the request that failed is the only one repeated. Any other error
-/// stops the sync at once.
+/// Rule 1. Transient failures: <doc:SyncAndResume>, rule 4.
 ///
 /// Rule 2. Sizes follow the link (``AdaptiveSize``): a failure or an answer slower than
 /// ``Configuration/slowRequest`` halves the next request; a full one faster than
 /// ``Configuration/quickRequest`` grows it by half. 413 halves the batch and sends it again; a
 /// single change still too large is marked rejected and the rest goes on.
 ///
-/// Rule 3. Changes refused as `clock_ahead` are stamped again from the clock the server's time
-/// corrects and sent once more in the same push; refused again, they stay rejected.
+/// Rule 3. `clock_ahead`: <doc:SyncAndResume>, rule 5, within the same push.
 ///
 /// Rule 4. A page is asked to stay under ``Configuration/pageBytes``, or a twentieth of what
 /// the pull has received so far if that is more (the limit in records is set from the bytes per
@@ -37,15 +33,17 @@ import HavenTrust
 ///
 /// Rule 6. A pull that does not wait streams (``ServerAPI/pullStream(since:limit:chunkBytes:receive:)``):
 /// one request brings every page, and the pages that have arrived whole are applied with their
-/// cursors, several in one transaction when they arrived during the last commit (``PageQueue``).
+/// cursors, several in one transaction when they arrived during the last commit (PageQueue.swift).
 /// A cut loses only the page under way: the pages before it are applied, and the stream resumes
 /// from the last one. A server without the stream (404), or a transport that cannot stream, is
 /// pulled page by page (rule 4).
 public struct SyncEngine: Sendable {
+    /// How a sync sizes its requests, retries and waits.
     public struct Configuration: Sendable {
         /// The largest batch and page unless a command says otherwise. A server whose page limit
         /// is lower serves its own limit instead: the client need not know it.
         public static let defaultBatchSize = 1000
+        /// The most records a pull page asks for, unless a command says otherwise.
         public static let defaultPageLimit = 500
         /// The JSON a push request is asked to stay under (before gzip): a quarter of the
         /// server's default body limit, so a batch is a few requests' worth of fsyncs, not hundreds.
@@ -98,7 +96,12 @@ public struct SyncEngine: Sendable {
     let random: @Sendable () -> Double
     let progress: (@Sendable (SyncProgress) -> Void)?
 
+    /// A sync of `replica` with the server `api` reaches, sized and retried by `configuration`.
+    ///
     /// - Parameters:
+    ///   - replica: the replica to sync.
+    ///   - api: its server, with its token (``ReplicaSettings/serverAPI()``).
+    ///   - configuration: sizes, retries and waits.
     ///   - clock: monotonic time and sleep; tests pass one that does not wait.
     ///   - random: numbers in 0..<1 for the backoff's jitter.
     ///   - progress: called after every page, batch and failure.
@@ -133,6 +136,7 @@ public struct SyncEngine: Sendable {
         public var restamped = 0
         /// Records received, and records dropped because the token may no longer see them.
         public var pulledRecords = 0
+        /// Records dropped because the token may no longer see them.
         public var removedRecords = 0
         /// Records the token may no longer see, kept because they hold changes the server has not
         /// accepted yet (see ``Replica/AppliedPage/kept``).
@@ -145,6 +149,7 @@ public struct SyncEngine: Sendable {
         public var redownloaded = false
         /// Body bytes on the wire, compressed where they were.
         public var bytesSent = 0
+        /// Body bytes received, compressed where they were.
         public var bytesReceived = 0
         /// Requests repeated after a failure or a 413.
         public var retries = 0
@@ -152,6 +157,7 @@ public struct SyncEngine: Sendable {
         public var elapsed = 0.0
         /// The sizes the link allowed at the end, which the next sync starts from.
         public var batchSize = 0
+        /// The pull page size the link allowed at the end.
         public var pageSize = 0
         /// What the last check of the publisher's signature found (Replica+Verification.swift);
         /// nil when no pull reached the head.
@@ -284,7 +290,9 @@ public struct SyncEngine: Sendable {
 
     /// Pulls pages until the server says there is no more; each page is applied with its cursor.
     ///
-    /// - Parameter wait: seconds the server may hold an empty answer open for new changes.
+    /// - Parameters:
+    ///   - summary: what the sync has done so far; the pull adds to it.
+    ///   - wait: seconds the server may hold an empty answer open for new changes.
     public func pull(into summary: inout Summary, wait: Double = 0) async throws {
         if wait == 0, configuration.streams, try await pullStreamed(into: &summary) { return }
         try await pullPaged(into: &summary, wait: wait)
@@ -632,10 +640,12 @@ public struct SyncProgress: Sendable {
         public var remainingRecords: Int
         /// Bytes this pull has received, and the whole pull's, as far as can be told.
         public var receivedBytes: Int
+        /// The bytes the whole pull should take, as far as can be told.
         public var expectedBytes: Int
         /// Seconds the rest should take at the pace so far; nil before it can be told.
         public var secondsLeft: Double?
 
+        /// An estimate of the rest of a pull.
         public init(remainingRecords: Int, receivedBytes: Int, expectedBytes: Int, secondsLeft: Double?) {
             self.remainingRecords = remainingRecords
             self.receivedBytes = receivedBytes
@@ -644,6 +654,7 @@ public struct SyncProgress: Sendable {
         }
     }
 
+    /// Progress: `summary` so far, and while waiting after a failure, how long and why.
     public init(
         summary: SyncEngine.Summary, retryingIn: Double? = nil, lastFailure: String? = nil, pull: PullEstimate? = nil
     ) {

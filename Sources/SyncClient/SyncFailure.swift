@@ -50,6 +50,7 @@ public struct RetryBudgetExhausted: Error, Sendable, CustomStringConvertible {
     /// A description of the last failure.
     public var lastError: Words
 
+    /// What happened, in the person's language.
     public var description: String { words.text }
 
     /// ``description`` in every language.

@@ -25,6 +25,7 @@ extension HTTPTransport {
 
 /// Thrown by a transport that cannot hand a body over as it arrives.
 public struct StreamingUnsupported: Error, Sendable {
+    /// The error a transport that cannot stream throws.
     public init() {}
 }
 
@@ -35,6 +36,7 @@ public struct HTTPBodyPiece: Sendable {
     /// The bytes on the wire this piece accounts for (0 for the later pieces of one wire read).
     public var wireBytes: Int
 
+    /// A piece of `bytes`, inflated, that took `wireBytes` on the wire.
     public init(bytes: Data, wireBytes: Int) {
         self.bytes = bytes
         self.wireBytes = wireBytes
@@ -43,9 +45,13 @@ public struct HTTPBodyPiece: Sendable {
 
 /// A request as the sync protocol makes it: small, in memory, with a deadline.
 public struct HTTPRequest: Sendable {
+    /// The HTTP method, such as `GET`.
     public var method: String
+    /// The full URL, query included.
     public var url: URL
+    /// Header fields by name.
     public var headers: [String: String]
+    /// The body; nil for none.
     public var body: Data?
     /// Seconds before the whole exchange is abandoned.
     public var timeout: Double
@@ -62,6 +68,7 @@ public struct HTTPRequest: Sendable {
 
 /// An answer of any status, with its headers and its (inflated) body.
 public struct HTTPResponse: Sendable {
+    /// The HTTP status code.
     public var status: Int
     /// Header fields, names in lowercase.
     public var headers: [String: String]

@@ -4,15 +4,20 @@ import Hummingbird
 
 /// An error answered to the client as `{"error":{"code","message"}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable {
+    /// The HTTP status answered.
     public let status: HTTPResponse.Status
+    /// The error's code and message, answered as the JSON body.
     public let detail: ErrorDetail
+    /// Further header fields of the answer, such as `Retry-After`.
     public var headers: HTTPFields = [:]
 
+    /// An error answered with `status`, `code` and `message` (which names the bad input).
     public init(_ status: HTTPResponse.Status, code: ErrorCode, message: String) {
         self.status = status
         self.detail = ErrorDetail(code: code, message: message)
     }
 
+    /// The answer: the JSON error body with ``status`` and ``headers``.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = jsonResponse(ErrorBody(detail), status: status)
         response.headers.append(contentsOf: headers)

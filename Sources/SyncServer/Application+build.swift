@@ -79,6 +79,8 @@ package func buildRouter(
     // First, so that it counts the final status of every request, errors included.
     router.add(middleware: RequestMetricsMiddleware(metrics: metrics))
     router.add(middleware: ErrorAndClockMiddleware(clock: clock))
+    // Before any work: a client this server no longer speaks to is told to update, and nothing else.
+    router.add(middleware: ProtocolVersionMiddleware())
     // Before anything reads a body: a declared length above the limit is refused unread.
     router.add(middleware: RequestLimits(configuration))
     router.add(middleware: CompressionMiddleware())

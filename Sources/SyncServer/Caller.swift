@@ -6,8 +6,10 @@ public struct Caller: Sendable, Hashable {
     public let tokenID: String
     /// The token's name, shown to others as the author of winning writes.
     public let name: String
+    /// What the token may do.
     public let role: Role
 
+    /// The caller whose token has the id `tokenID`, the name `name` and the role `role`.
     public init(tokenID: String, name: String, role: Role) {
         self.tokenID = tokenID
         self.name = name

@@ -18,6 +18,7 @@ public final class ChangeSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// A signal no pull waits on yet.
     public init() {}
 
     /// Increases with every signal.

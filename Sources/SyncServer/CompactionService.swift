@@ -9,12 +9,14 @@ import ServiceLifecycle
 /// server. Graceful shutdown lets a running compaction finish (it is one transaction) and ends
 /// the wait for the next one.
 public struct CompactionService: Service {
+    /// How often compaction runs, and what it keeps.
     public struct Configuration: Sendable {
         /// How long deletes, superseded log entries and conflicts are kept, in milliseconds.
         public var retention: UInt64
         /// The time between two compactions.
         public var interval: Swift.Duration
 
+        /// A schedule that keeps `retention` milliseconds (30 days by default) and runs every `interval` (an hour).
         public init(retention: UInt64 = 30 * 86_400_000, interval: Swift.Duration = .seconds(3_600)) {
             self.retention = retention
             self.interval = interval
@@ -36,6 +38,7 @@ public struct CompactionService: Service {
         self.logger = logger
     }
 
+    /// Compacts at once, then every ``Configuration/interval`` until graceful shutdown.
     public func run() async throws {
         let (interval, log) = (configuration.interval, self.log)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {

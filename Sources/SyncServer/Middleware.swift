@@ -4,7 +4,8 @@ import Hummingbird
 import HTTPTypes
 import Logging
 
-/// Turns every error into the JSON error shape, adds the server's clock to every response, and
+/// Turns every error into the JSON error shape, adds the server's clock and protocol version
+/// (``ProtocolVersion/current``) to every response, and
 /// logs one line per request with its id, route pattern, status and duration: never paths,
 /// queries, bodies or tokens.
 struct ErrorAndClockMiddleware: RouterMiddleware {
@@ -29,6 +30,7 @@ struct ErrorAndClockMiddleware: RouterMiddleware {
                 .response(from: request, context: context)
         }
         response.headers[.serverTime] = String(clock())
+        response.headers[.havenProtocol] = String(ProtocolVersion.current)
         // A HEAD answer has headers only; a body would be read as the start of the next response.
         if request.method == .head { response = response.createHeadResponse() }
         context.logger.info(

@@ -3,7 +3,9 @@ import NIOSSL
 
 /// Everything `haven-server serve` can be told, with defaults for a single machine.
 public struct ServerConfiguration: Sendable {
+    /// The address to listen on (`--host`).
     public var host: String
+    /// The port to listen on (`--port`); 0 for any free one.
     public var port: Int
     /// The certificate and key to serve HTTPS with; nil for plain HTTP (behind a TLS reverse proxy,
     /// or on loopback).
@@ -49,6 +51,7 @@ public struct ServerConfiguration: Sendable {
     /// editor approves); `single` lets editors and admins sign off their own work.
     public var review: ReviewPolicy = .two
 
+    /// A configuration with the defaults of ``ProtocolLimits`` unless given.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ProtocolLimits.requestBytes,
         maxBatchSize: Int = ProtocolLimits.batchChanges, pageLimit: Int = ProtocolLimits.pageRecords, pageBytes: Int = ProtocolLimits.pageBytes, maxDrift: UInt64 = 10 * 60 * 1000

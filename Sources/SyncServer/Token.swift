@@ -4,12 +4,17 @@ import HavenCore
 
 /// An access token as stored: its secret is kept only as a SHA-256 hash.
 public struct TokenInfo: Sendable, Hashable, Codable {
+    /// The token's id: the author of its changes, never secret.
     public var id: String
+    /// The name it was created with, shown as the author of its writes.
     public var name: String
+    /// What the token may do.
     public var role: Role
     /// Milliseconds since 1970.
     public var createdAt: UInt64
+    /// When it stops working, milliseconds since 1970; nil for never.
     public var expiresAt: UInt64?
+    /// When it was revoked, milliseconds since 1970; nil while it is not.
     public var revokedAt: UInt64?
     /// When the token last authenticated a request, to within ``lastUseResolution``; nil if never.
     public var lastUsedAt: UInt64?
@@ -18,6 +23,7 @@ public struct TokenInfo: Sendable, Hashable, Codable {
     /// minute), never once per request.
     public static let lastUseResolution: UInt64 = 60_000
 
+    /// A stored token; times in milliseconds since 1970.
     public init(
         id: String, name: String, role: Role, createdAt: UInt64, expiresAt: UInt64?, revokedAt: UInt64?,
         lastUsedAt: UInt64? = nil

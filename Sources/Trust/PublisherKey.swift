@@ -27,6 +27,7 @@ public struct PublisherKey: Sendable, Hashable, CustomStringConvertible {
         "ed25519:" + SHA256.hash(data: rawKey).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// The key's fingerprint, ``id``.
     public var description: String { id }
 
     /// The key as `GET /v1/publisher` lists it.

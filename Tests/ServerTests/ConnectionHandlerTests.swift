@@ -106,6 +106,7 @@ struct ConnectionHandlerTests {
         #expect(head.headerFields[.contentType] == "application/json")
         #expect(head.headerFields[.connection] == "close")
         #expect(head.headerFields[HTTPField.Name("X-Haven-Server-Time")!] == "1750000000000")
+        #expect(head.headerFields[HTTPField.Name(ProtocolVersion.headerName)!] == String(ProtocolVersion.current))
     }
 
     @Test func otherAnswersPassUntouched() throws {

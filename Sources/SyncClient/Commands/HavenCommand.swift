@@ -5,6 +5,7 @@ import HavenCore
 
 /// `haven`: a replica that works offline and syncs when a link comes back.
 public struct HavenCommand: AsyncParsableCommand {
+    /// The `haven` command and its subcommands.
     public static var configuration: CommandConfiguration {
         CommandConfiguration(
             commandName: "haven",
@@ -24,10 +25,11 @@ public struct HavenCommand: AsyncParsableCommand {
             ])
     }
 
+    /// A command with no options parsed yet.
     public init() {}
 
     /// Parses the process arguments and runs the chosen subcommand, async ones included, in the
-    /// language the environment asks for (``Language``).
+    /// language the environment asks for (`Language`).
     public static func runMain() async {
         await Language.$current.withValue(Language(environment: ProcessInfo.processInfo.environment)) {
             await runInLanguage()

@@ -36,6 +36,19 @@ extension Replica {
     /// Whether the replica at `path` is encrypted, as far as asking its passphrase goes (rule 1).
     public static func hasKeyFile(at path: String) -> Bool { ReplicaKeyFile.exists(beside: path) }
 
+    /// Opens the replica at `path` that `haven init` made, with its passphrase when it is
+    /// encrypted, as every `haven` command opens it (the duress passphrase included).
+    ///
+    /// For example:
+    /// ```swift
+    /// let replica = try Replica.open(at: "field.sqlite", passphrase: try String(contentsOfFile: keyPath))
+    /// ```
+    ///
+    /// - Throws: ``ClientError`` for a missing replica or a wrong passphrase.
+    public static func open(at path: String, passphrase: String) throws -> Replica {
+        try open(at: path, passphrase: { Passphrase(reading: Data(passphrase.utf8)) })
+    }
+
     /// Opens the replica at `path`, asking `passphrase` only when it is encrypted.
     static func open(at path: String, passphrase: () throws -> Passphrase, now: Date = Date()) throws -> Replica {
         guard hasKeyFile(at: path) else { return try open(at: path) }

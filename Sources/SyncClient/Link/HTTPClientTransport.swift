@@ -12,7 +12,7 @@ import NIOPosix
 /// names where it pointed, so the bearer token only ever goes to the server the replica was made for.
 ///
 /// Rule 2. A body is read chunk by chunk and refused as soon as it passes `maxBytes`
-/// (``ProtocolLimits/answerBytes``); a `Content-Length` past it is refused before reading.
+/// (`ProtocolLimits/answerBytes`); a `Content-Length` past it is refused before reading.
 ///
 /// Rule 3. A gzip body is inflated here, not by the HTTP stack, and refused as soon as it
 /// inflates past `maxBytes`; one that is not gzip after all is named as such.
@@ -37,6 +37,7 @@ public struct HTTPClientTransport: HTTPTransport {
         self.maxBytes = maxBytes
     }
 
+    /// Sends `request` by the rules above and returns the answer, whatever its status.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let deadline = NIODeadline.now() + .milliseconds(Int64((request.timeout * 1000).rounded(.up)))
         let response = try await Self.client.execute(Self.outgoing(request), deadline: deadline)

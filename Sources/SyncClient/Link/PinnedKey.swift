@@ -25,5 +25,6 @@ public struct PinnedKey: Sendable, Equatable, CustomStringConvertible {
         digest = Array(bytes)
     }
 
+    /// The key as `haven pin` shows it: `sha256/` and the base64 of the digest.
     public var description: String { "sha256/" + Data(digest).base64EncodedString() }
 }

@@ -27,6 +27,7 @@ public struct PinnedTransport: HTTPTransport {
         self.bounds = HTTPClientTransport(maxBytes: maxBytes)
     }
 
+    /// Sends `request` over TLS to the pinned key only, and returns the answer, whatever its status.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         try await Self.withDeadline(seconds: request.timeout) {
             try await exchange(request, receive: nil)

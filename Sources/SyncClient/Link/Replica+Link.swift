@@ -10,6 +10,7 @@ extension Replica {
         /// Plain http:// to another machine allowed (`--insecure-http`).
         public var insecureHTTP: Bool
 
+        /// A link that trusts `pin` for an https:// server, and allows plain http:// to another machine only with `insecureHTTP`.
         public init(pin: PinnedKey? = nil, insecureHTTP: Bool = false) {
             self.pin = pin
             self.insecureHTTP = insecureHTTP
@@ -37,5 +38,18 @@ extension ReplicaSettings {
                     korean: "이 복제본에는 https:// 서버의 고정된 키가 없습니다: 'haven pin update'로 키를 받아 오세요"))
         }
         return PinnedTransport(pin: pin)
+    }
+
+    /// The API of this replica's server, with its token, over ``transport()``: what a
+    /// ``SyncEngine`` syncs through.
+    ///
+    /// For example:
+    /// ```swift
+    /// let engine = SyncEngine(replica: replica, api: try replica.settings().serverAPI())
+    /// ```
+    ///
+    /// - Throws: ``ClientError`` when the link's rules refuse the server's address.
+    public func serverAPI() throws -> ServerAPI {
+        ServerAPI(server: server, token: token, transport: try transport())
     }
 }

@@ -3,25 +3,23 @@ import HavenTrust
 import ServiceLifecycle
 
 /// The server's sync algorithm, written once for every backend: push, pull and compaction of the
-/// append-only change log (DESIGN §4), over a ``ChangeLogStorage`` that only reads and writes rows.
+/// append-only change log, over a ``ChangeLogStorage`` that only reads and writes rows. The rules
+/// are HavenCore's article *The change log and cursors* (Sources/Core/HavenCore.docc); here is
+/// where each is kept.
 ///
-/// Rule 1. A pushed change is answered `applied` (appended at the next `seq` and merged into its
-/// record), `duplicate` (its id is already in the log: at least for the retention window), or
-/// `rejected` with a code; one refused change never affects the rest of its batch.
+/// Rule 1. Push: the article's rules 1 and 2, answered `applied`, `duplicate` or `rejected`
+/// change by change.
 ///
 /// Rule 2. Who may write what is decided by ``ChangeAdmission`` before anything is written; who
 /// may read what by ``Visibility`` as a page is filled. Ownership is the stored `creator`.
 ///
-/// Rule 3. A pull from cursor `c` sends, per record changed after `c`, the registers changed after
-/// `c`; a record whose visibility may have changed is sent whole, or as `removed`. Pages are
-/// bounded by count and bytes; a full page's cursor keeps its base and carries its position.
+/// Rule 3. Pull: the article's rule 3; a full page's cursor keeps its base and carries its position.
 ///
-/// Rule 4. A cursor from another database, ahead of the log, or behind the compaction horizon
-/// cannot be caught up with deltas: the pull throws ``CursorExpired``.
+/// Rule 4. A cursor the log cannot catch up with (the article's rule 5): the pull throws
+/// ``CursorExpired``.
 ///
-/// Rule 5. Compaction (``CompactionPlan``) purges deletes and superseded entries older than the
-/// retention window; a purged record's id stays, so it never comes back. It never changes the
-/// published set: only deleted records and superseded entries go.
+/// Rule 5. Compaction (``CompactionPlan``): the article's rule 5. It never changes the published
+/// set: only deleted records and superseded entries go.
 ///
 /// Rule 6. Each push keeps the published set's digest (``PublishedSetDigest``) in its
 /// transaction (``PushBatch/logWrites``); a page that brings its caller to the head carries the

@@ -9,6 +9,7 @@ public struct CompactionSummary: Sendable, Hashable, Codable {
     /// The horizon after compaction: a pull from a cursor below it is answered `410 cursor_expired`.
     public var horizon: Int64 = 0
 
+    /// A summary of what one compaction purged.
     public init(purgedRecords: Int = 0, logEntries: Int = 0, conflicts: Int = 0, horizon: Int64 = 0) {
         self.purgedRecords = purgedRecords
         self.logEntries = logEntries

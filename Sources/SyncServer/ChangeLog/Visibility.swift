@@ -1,8 +1,7 @@
 import HavenCore
 
-/// Which records a caller may read (DESIGN §4): editors and admins see everything; others see
-/// public content (published, not restricted), field staff also their own stories; restricted
-/// stories reach only editors, admins and their author.
+/// Which records a caller may read: HavenCore's article *Roles and visibility*, rule 4
+/// (Sources/Core/HavenCore.docc/RolesAndVisibility.md).
 enum Visibility {
     static func canSee(_ stored: StoredRecord, caller: Caller) -> Bool {
         canSee(isPublic: isPublic(stored.record), creator: stored.creator, caller: caller)
@@ -14,7 +13,7 @@ enum Visibility {
         return isPublic || (caller.role == .field && creator == caller.tokenID)
     }
 
-    /// Whether every role may read the record (``Publication``, rule 1).
+    /// Whether every role may read the record (``Publication``).
     static func isPublic(_ record: TrackedRecord) -> Bool {
         Publication.isPublic(
             kind: record.kind, status: record.fields["status"]?.register.value,

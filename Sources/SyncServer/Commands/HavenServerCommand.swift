@@ -4,6 +4,7 @@ import Logging
 
 /// `haven-server`: serve the sync API and manage its database.
 public struct HavenServerCommand: AsyncParsableCommand {
+    /// The `haven-server` command and its subcommands.
     public static let configuration = CommandConfiguration(
         commandName: "haven-server",
         abstract: "The Haven sync server: an append-only change log behind an HTTP API.",
@@ -11,6 +12,7 @@ public struct HavenServerCommand: AsyncParsableCommand {
             ServeCommand.self, TokenCommand.self, ImportCommand.self, CompactCommand.self, SigningKeyCommand.self,
         ])
 
+    /// A command with no options parsed yet.
     public init() {}
 }
 

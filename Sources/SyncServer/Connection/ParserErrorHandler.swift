@@ -43,6 +43,7 @@ final class ParserErrorHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head.headerFields[.contentType] = "application/json"
             head.headerFields[.contentLength] = String(json.readableBytes)
             head.headerFields[.serverTime] = String(clock())
+            head.headerFields[.havenProtocol] = String(ProtocolVersion.current)
             body = json
             context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .end(let trailers) where body != nil:

@@ -9,16 +9,29 @@ import PostgresNIO
 /// `verify-full` (TLS, certificate and host name checked against the system's trust store).
 /// A `host` query item names a Unix socket directory, as in libpq.
 public struct PostgresLocation: Sendable, CustomStringConvertible {
+    /// The role to connect as.
     public var username: String
     var password: String?
+    /// The server's host name or address; unused with a ``socketDirectory``.
     public var host: String
+    /// The server's port (5432 unless the URL says otherwise).
     public var port: Int
+    /// The database's name.
     public var database: String
+    /// The directory of the server's Unix socket (the URL's `host` query item); nil for TCP.
     public var socketDirectory: String?
+    /// Whether and how TLS is used (the URL's `sslmode`).
     public var sslMode: SSLMode
 
+    /// libpq's `sslmode` values that Haven takes, with libpq's meanings.
     public enum SSLMode: String, Sendable, CaseIterable {
-        case disable, prefer, require
+        /// No TLS.
+        case disable
+        /// TLS when the server offers it, its certificate not checked.
+        case prefer
+        /// TLS, its certificate not checked.
+        case require
+        /// TLS, the certificate and host name checked against the system's trust store.
         case verifyFull = "verify-full"
     }
 

@@ -17,7 +17,9 @@ import ServiceLifecycle
 public final class PostgresSyncStore: SyncStore {
     let client: PostgresClient
     let logger: Logger
+    /// The random id of this database, in every cursor it issues.
     public let epoch: String
+    /// Where the database is; its description has no password.
     public let location: PostgresLocation
     package let commits = ChangeSignal()
 

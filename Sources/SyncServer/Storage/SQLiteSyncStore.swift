@@ -12,6 +12,7 @@ import ServiceLifecycle
 /// compaction empties the WAL, so the file keeps no copy of a purged record.
 public struct SQLiteSyncStore: SyncStore {
     let database: any DatabaseWriter
+    /// The random id of this database, in every cursor it issues.
     public let epoch: String
     package let commits = ChangeSignal()
 

@@ -1,0 +1,31 @@
+import Foundation
+import HavenClient
+
+// Syncs the replica that `haven init` made, printing each change as it arrives.
+// Usage: follow-changes REPLICA [PASSPHRASE_FILE]
+let arguments = CommandLine.arguments
+guard arguments.count > 1 else {
+    print("usage: follow-changes REPLICA [PASSPHRASE_FILE]")
+    exit(2)
+}
+do {
+    let passphrase = arguments.count > 2 ? try String(contentsOfFile: arguments[2], encoding: .utf8) : ""
+    let replica = try Replica.open(at: arguments[1], passphrase: passphrase)
+    var api = try replica.settings().serverAPI()
+    api.pageReceived = { page in
+        for change in page.changes {
+            let title = change.fields["title"]?.value.stringValue ?? change.fields["name"]?.value.stringValue
+            print("\(change.kind.rawValue) \(change.id): \(change.isDeleted ? "deleted" : title ?? "changed")")
+        }
+    }
+    let engine = SyncEngine(replica: replica, api: api, progress: { progress in
+        let line = "\rsyncing: \(progress.summary.pushed) sent, \(progress.summary.pulledRecords) received"
+        FileHandle.standardError.write(Data(line.utf8))
+    })
+    let summary = try await engine.sync()
+    FileHandle.standardError.write(Data("\n".utf8))
+    print("synced: \(summary.pushed) sent, \(summary.pulledRecords) received")
+} catch {
+    FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    exit(1)
+}
