@@ -19,6 +19,13 @@ import time
 import traceback
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    """Serves the other site's page without a line per request."""
+
+    def log_message(self, format, *args):
+        pass
 from pathlib import Path
 
 from selenium import webdriver
@@ -248,7 +255,7 @@ def test_a_form_from_another_site_is_refused(world, editor: Person):
         f"""<!doctype html><form method="post" action="{world.url}/console/records/new">
         <input name="kind" value="resource"><input name="name" value="Planted"><input name="category" value="hotline">
         <input name="country" value="KR"><input name="status" value="published"><button id="go">go</button></form>""")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(site)))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(QuietHandler, directory=str(site)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         editor.driver.get(f"http://localhost:{server.server_address[1]}/index.html")
