@@ -288,6 +288,31 @@ def test_korean_interface_and_operator_pages(world, editor: Person):
     editor.driver.set_window_size(1200, 1000)
 
 
+def test_no_console_serves_no_console(world):
+    """`serve --no-console`: the console's paths are not served, the API is."""
+    import urllib.error
+    import urllib.request
+    output = open(world.dir / "no-console.out", "w+")
+    server = subprocess.Popen(
+        [world.bin / "haven-server", "serve", "--database", world.database, "--port", "0", "--no-console",
+         "--log-level", "warning"], stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        def listening():
+            assert server.poll() is None, (world.dir / "no-console.out").read_text()
+            lines = [line for line in (world.dir / "no-console.out").read_text().splitlines() if "listening on " in line]
+            return lines[0].split()[-1] if lines else None
+        url = wait_for(listening, "haven-server --no-console listening")
+        for path, status in [("/console/signin", 404), ("/healthz", 200)]:
+            try:
+                answer = urllib.request.urlopen(url + path).status
+            except urllib.error.HTTPError as error:
+                answer = error.code
+            assert answer == status, f"{path}: {answer}"
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def main():
     bin_dir = Path(sys.argv[1])
     world = World(bin_dir)
@@ -301,6 +326,7 @@ def main():
         partial(test_korean_interface_and_operator_pages, world, editor),
         partial(test_revoking_a_token_ends_its_session, world, admin),
         partial(test_a_field_token_cannot_open_an_editor_page, world),
+        partial(test_no_console_serves_no_console, world),
     ]
     failures = 0
     try:
