@@ -10,8 +10,8 @@ import HTTPTypes
 ///
 /// A post is refused when the browser says it came from another site: `Sec-Fetch-Site` other
 /// than `same-origin` (or `none`, typed by the person), or an `Origin` whose host is not the one
-/// the request was sent to (HTTP/1's `Host`, the request's authority). The session's form key (``ConsoleSessions``) is checked besides, by
-/// each handler that changes something.
+/// the request was sent to (HTTP/1's `Host`, the request's authority). The session's form key
+/// (``ConsoleSessions``) is checked besides, by each handler that changes something.
 struct ConsoleGuard: RouterMiddleware {
     typealias Context = HavenRequestContext
 

@@ -15,6 +15,14 @@ struct ConsoleBrowser {
 
     init(_ client: any TestClientProtocol) { self.client = client }
 
+    /// A browser signed in with `token`, on the form of a new resource.
+    static func atNewResource(_ client: any TestClientProtocol, token: String) async throws -> ConsoleBrowser {
+        var browser = ConsoleBrowser(client)
+        try await browser.signIn(token)
+        _ = try await browser.get("/console/records/new?kind=resource")
+        return browser
+    }
+
     /// Signs in with `token`; returns the sign-in answer.
     @discardableResult
     mutating func signIn(_ token: String, headers: HTTPFields = [:]) async throws -> TestResponse {

@@ -4,6 +4,7 @@ import HavenCore
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import TestSupport
 
 @testable import HavenServer
 
@@ -18,9 +19,7 @@ struct ConsoleEditingTests {
     @Test func aBadPhoneIsNamedBesideItsFieldAndWhatWasTypedIsKept() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            var browser = ConsoleBrowser(client)
-            try await browser.signIn(server["editor"])
-            _ = try await browser.get("/console/records/new?kind=resource")
+            let browser = try await ConsoleBrowser.atNewResource(client, token: server["editor"])
 
             // When a resource is posted with a phone number made of words
             let answer = try await browser.post("/console/records/new", Self.badResource)
@@ -42,9 +41,7 @@ struct ConsoleEditingTests {
     @Test func aCreatedRecordIsWrittenAsAPushByTheEditorsToken() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            var browser = ConsoleBrowser(client)
-            try await browser.signIn(server["editor"])
-            _ = try await browser.get("/console/records/new?kind=resource")
+            let browser = try await ConsoleBrowser.atNewResource(client, token: server["editor"])
 
             // When the phone is corrected and the form posted again
             let answer = try await browser.post(
@@ -63,8 +60,8 @@ struct ConsoleEditingTests {
         }
     }
 
-    @Test func anEditWritesOnlyWhatChangedAndDeleteAndRestoreWork() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func anEditWritesOnlyWhatChangedAndDeleteAndRestoreWork(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         var device = Device("d1")
         let id = RecordID.random()
         let created = [device.change(id, .resource, Fields.resource("Old name").merging(["extra": "kept"]) { $1 })]
@@ -99,8 +96,8 @@ struct ConsoleEditingTests {
         }
     }
 
-    @Test func searchFindsKoreanTextAndFiltersNarrowIt() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func searchFindsKoreanTextAndFiltersNarrowIt(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         var device = Device("d1")
         let created = [
             device.change(RecordID.random(), .story, Fields.story("탈북 여성의 이야기", language: "ko")),
@@ -126,8 +123,8 @@ struct ConsoleEditingTests {
         }
     }
 
-    @Test func asAUserShowsExactlyWhatThatTokenPulls() async throws {
-        let server = try await TestServer.make()
+    @Test(arguments: StorageBackend.all) func asAUserShowsExactlyWhatThatTokenPulls(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
         var device = Device("d1")
         var field = Device("f1")
         let byEditor = [

@@ -12,6 +12,9 @@ import Testing
 /// post, pages a field token cannot open, sessions that end with their token, stored script
 /// shown as text.
 struct ConsoleSecurityTests {
+    /// A whole resource, as its form posts it.
+    static let hotline = ["kind": "resource", "name": "Hotline", "category": "hotline", "country": "KR"]
+
     @Test func signingInSetsAnHttpOnlyStrictExpiringCookie() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
@@ -63,10 +66,8 @@ struct ConsoleSecurityTests {
     @Test func aPostWithoutItsSessionsFormKeyIsRefused() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            var browser = ConsoleBrowser(client)
-            try await browser.signIn(server["editor"])
-            _ = try await browser.get("/console/records/new?kind=resource")
-            let fields = ["kind": "resource", "name": "Hotline", "category": "hotline", "country": "KR"]
+            let browser = try await ConsoleBrowser.atNewResource(client, token: server["editor"])
+            let fields = Self.hotline
 
             // When a form comes without the key, or with another session's
             let missing = try await browser.post("/console/records/new", fields, formKey: false)
@@ -87,10 +88,8 @@ struct ConsoleSecurityTests {
     @Test func aFormPostedFromAnotherSiteIsRefused() async throws {
         let server = try await TestServer.make()
         try await server.test { client in
-            var browser = ConsoleBrowser(client)
-            try await browser.signIn(server["editor"])
-            _ = try await browser.get("/console/records/new?kind=resource")
-            let fields = ["kind": "resource", "name": "Hotline", "category": "hotline", "country": "KR"]
+            let browser = try await ConsoleBrowser.atNewResource(client, token: server["editor"])
+            let fields = Self.hotline
 
             // When the browser says the post comes from another site, with the right key even
             let fromOrigin = try await browser.post(
