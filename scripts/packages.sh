@@ -4,6 +4,9 @@
 # GRDB links the system SQLite; Foundation's URLSession uses libcurl; compress-nio uses zlib.
 # The TLS tests make their certificates with openssl.
 HAVEN_PACKAGES=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev openssl)
+# The console's browser tests (scripts/test only): a headless Chromium, its WebDriver, pip for Selenium,
+# and a Korean font for the screenshots.
+BROWSER_TEST_PACKAGES=(chromium chromium-driver python3-pip fonts-nanum)
 
 install_missing() {
     local missing=()

@@ -23,7 +23,8 @@ public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertibl
     /// What is wrong in the language of this task: what `haven` shows a person.
     public var description: String { words.text }
 
-    static func missing(_ field: String, kind: RecordKind) -> ValidationError {
+    /// A required field that is absent.
+    public static func missing(_ field: String, kind: RecordKind) -> ValidationError {
         let noun = kind.noun.korean
         return ValidationError(
             field: field, code: .missingField,

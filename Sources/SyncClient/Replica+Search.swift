@@ -263,22 +263,8 @@ public struct SearchQuery: Sendable, Hashable {
         self.limit = limit
     }
 
-    /// The terms of the query, in canonical (NFC) form, as stored text usually is.
-    var terms: [String] {
-        var terms: [String] = []
-        for (index, part) in text.precomposedStringWithCanonicalMapping.split(
-            separator: "\"", omittingEmptySubsequences: false
-        )
-        .enumerated() {
-            if index % 2 == 1 {
-                let phrase = part.trimmingCharacters(in: .whitespacesAndNewlines)
-                if !phrase.isEmpty { terms.append(phrase) }
-            } else {
-                terms += part.split(whereSeparator: \.isWhitespace).map(String.init)
-            }
-        }
-        return terms
-    }
+    /// The terms of the query (``SearchTerms``, rule 1).
+    var terms: [String] { SearchTerms.split(text) }
 }
 
 /// One record found by ``Replica/search(_:)``.

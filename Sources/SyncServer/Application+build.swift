@@ -32,7 +32,8 @@ package func buildApplication(
     let log = ChangeLog(storage: store, clock: waitClock)
     var services: [any Service] = [store]
     if let compaction {
-        services.append(CompactionService(log: log, configuration: compaction, logger: logger, clock: clock))
+        services.append(CompactionService(
+                log: log, configuration: compaction, logger: logger, clock: clock, activity: metrics.activity))
     }
     return Application(
         router: buildRouter(
@@ -90,9 +91,16 @@ package func buildRouter(
     let inflation = RequestInflationMiddleware(maxBodyBytes: configuration.maxBodyBytes)
     let v1 = router.group("v1").add(middleware: auth).add(middleware: inflation)
     let log = ChangeLog(storage: store, clock: waitClock)
-    SyncController(log: log, configuration: configuration, clock: clock, metrics: metrics, tokens: store).addRoutes(to: v1)
+    let sync = SyncController(log: log, configuration: configuration, clock: clock, metrics: metrics, tokens: store)
+    sync.addRoutes(to: v1)
     HistoryController(log: log).addRoutes(to: v1)
     PublisherController(store: store).addRoutes(to: v1)
     AccountController(configuration: configuration).addRoutes(to: v1)
+    if configuration.console {
+        ConsoleController(
+            store: store, log: log, writer: sync, configuration: configuration, clock: clock, auth: auth,
+            activity: metrics.activity)
+            .addRoutes(to: router)
+    }
     return router
 }

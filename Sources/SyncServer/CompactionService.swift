@@ -27,11 +27,15 @@ public struct CompactionService: Service {
     let configuration: Configuration
     let clock: HybridLogicalClock.WallClock
     let logger: Logger
+    /// Where the last compaction is noted, for the console's health page.
+    let activity: ServerActivity?
 
     package init(
         log: ChangeLog, configuration: Configuration = .init(), logger: Logger,
-        clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock
+        clock: @escaping HybridLogicalClock.WallClock = HybridLogicalClock.systemWallClock,
+        activity: ServerActivity? = nil
     ) {
+        self.activity = activity
         self.log = log
         self.configuration = configuration
         self.clock = clock
@@ -62,6 +66,7 @@ public struct CompactionService: Service {
                     "purged_records": "\(summary.purgedRecords)", "log_entries": "\(summary.logEntries)",
                     "conflicts": "\(summary.conflicts)", "horizon": "\(summary.horizon)",
                 ])
+            activity?.compacted(summary, at: clock())
             return summary
         } catch {
             // The type only: a database error may quote bound values.

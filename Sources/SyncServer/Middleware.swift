@@ -81,12 +81,20 @@ struct AuthMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        var context = context
+        context.caller = try await authenticate(request.headers[.authorization], of: request, context: context)
+        return try await next(request, context)
+    }
+
+    /// The caller of an `Authorization` value sent with `request`, counting a failure against its
+    /// address: what every route behind this middleware runs, and what the console's sign-in runs
+    /// with the token typed into its form.
+    ///
+    /// - Throws: ``APIError`` 401 `unauthorized`, or 429 `too_many_attempts` while the address is blocked.
+    func authenticate(_ header: String?, of request: Request, context: Context) async throws -> Caller {
         let now = clock()
-        let header = request.headers[.authorization]
         if let header, let caller = try await tokens.caller(forAuthorization: header, now: now) {
-            var context = context
-            context.caller = caller
-            return try await next(request, context)
+            return caller
         }
         let address = clientAddress(of: request, context: context)
         if let wait = throttle.retryAfter(for: address, now: now) {

@@ -50,6 +50,8 @@ public struct ServerConfiguration: Sendable {
     /// How many people publishing needs: by default two (an editor or admin other than the last
     /// editor approves); `single` lets editors and admins sign off their own work.
     public var review: ReviewPolicy = .two
+    /// Whether the editors' console is served at `/console` (`serve --no-console` turns it off).
+    public var console = true
 
     /// A configuration with the defaults of ``ProtocolLimits`` unless given.
     public init(

@@ -35,10 +35,14 @@ struct SyncController {
             wait = value
         }
         let page: PullPage
-        do {
-            page = try await log.pull(
+        let read = {
+            try await log.pull(
                 since: since, limit: limit, maxBytes: configuration.pageBytes, for: caller,
                 wait: .milliseconds(Int64(wait * 1000)))
+        }
+        do {
+            // A long-poll is counted while it waits, for the console's health page.
+            page = try await wait > 0 ? metrics.activity.waiting(read) : read()
         } catch let expired as CursorExpired {
             throw APIError.gone(expired)
         }
@@ -80,20 +84,27 @@ struct SyncController {
                 .contentTooLarge, code: .batchTooLarge,
                 message: "changes: \(body.changes.count) in one push, at most \(configuration.maxBatchSize)")
         }
+        let results = try await write(body.changes, by: caller)
+        let applied = results.filter { $0.status == .applied }.count
+        context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
+        return jsonResponse(PushResponse(results: results, serverTime: clock()))
+    }
+
+    /// Writes `changes` to the change log as `caller`: the one write path of the server, for a
+    /// push and for an edit in the console alike. One result per change, in order.
+    func write(_ changes: [Change], by caller: Caller) async throws -> [PushResult] {
         // A change too large to store is rejected alone; the others go on (DESIGN §4).
-        let (admitted, rejected) = limits.partition(body.changes)
+        let (admitted, rejected) = RequestLimits(configuration).partition(changes)
         let stored =
             admitted.isEmpty
             ? [] : try await log.push(
                 admitted.map(\.1), by: caller, now: clock(), maxDrift: configuration.maxDrift, review: configuration.review)
-        var slots = [PushResult?](repeating: nil, count: body.changes.count)
+        var slots = [PushResult?](repeating: nil, count: changes.count)
         for ((index, _), result) in zip(admitted, stored) { slots[index] = result }
         for (index, result) in rejected { slots[index] = result }
         let results = slots.compactMap { $0 }
-        let applied = results.filter { $0.status == .applied }.count
         metrics.countPush(results)
-        context.logger.info("push", metadata: ["changes": "\(results.count)", "applied": "\(applied)"])
-        return jsonResponse(PushResponse(results: results, serverTime: clock()))
+        return results
     }
 
     /// The `limit` parameter: records per page, held to the server's page limit.

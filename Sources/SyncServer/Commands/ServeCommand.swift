@@ -12,7 +12,7 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the sync API.",
-        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY, HAVEN_TLS_CERTIFICATE, HAVEN_TLS_KEY, HAVEN_REVIEW.")
+        discussion: "Every option can also be set by its environment variable: HAVEN_DATABASE, HAVEN_HOST, HAVEN_PORT, HAVEN_RETENTION, HAVEN_COMPACT_EVERY, HAVEN_TLS_CERTIFICATE, HAVEN_TLS_KEY, HAVEN_REVIEW, HAVEN_NO_CONSOLE.")
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup(title: "Limits") var limits: LimitOptions
@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
             'single', editors and admins sign off their own work, for small teams (HAVEN_REVIEW).
             """)
     var review: String = ProcessEnvironment.value("HAVEN_REVIEW") ?? ReviewPolicy.two.rawValue
+    @Flag(help: "Do not serve the editors' console at /console (HAVEN_NO_CONSOLE=1).")
+    var noConsole = ProcessEnvironment.value("HAVEN_NO_CONSOLE") == "1"
     @Option(
         help:
             "On SIGTERM or SIGINT, wait this long for requests in flight, then cancel the rest (HAVEN_SHUTDOWN_GRACE).")
@@ -61,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(host: host, port: port)
         limits.apply(to: &configuration)
         configuration.review = ReviewPolicy(rawValue: review) ?? .two
+        configuration.console = !noConsole
         timeouts.apply(to: &configuration)
         let https = try tls.load()
         configuration.tls = https?.configuration

@@ -23,6 +23,8 @@ public struct ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// The swift-metrics factory writing into ``registry``.
     public let factory: PrometheusMetricsFactory
+    /// Long-polls waiting and the last compaction, for the console's health page.
+    public let activity = ServerActivity()
 
     /// `haven_push_duration_seconds`: successful `POST /v1/changes`, from request to response.
     let pushDuration: CoreMetrics.Timer
