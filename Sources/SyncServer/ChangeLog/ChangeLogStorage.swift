@@ -189,6 +189,10 @@ package struct PullRows: Sendable {
     package var horizon: Int64
     /// Records changed after the position, in `last_seq` order, at most the limit.
     package var records: [PulledRecord]
+    /// ``records`` read decoded (`whole` false): every one of them.
+    package var storedRecords: [StoredRecord] {
+        records.compactMap { if case .stored(let stored) = $0 { stored } else { nil } }
+    }
     /// How many records the recipient may read changed after the position.
     package var recordsAfterPosition: Int
     /// The recipient's conflicts after the position, in the order they were made.

@@ -51,7 +51,7 @@ extension ConsoleController {
     func health(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let signedIn = try await editor(request)
         let page = ConsolePage(request, signedIn: signedIn)
-        let rows = try await store.pullRows(after: 0, limit: 1, recipient: "", readable: .publicOnly)
+        let rows = try await store.pullRows(after: 0, limit: 1, recipient: "", readable: .publicOnly, whole: false)
         let size = try await store.logSize()
         func row(_ words: Words, _ value: String) -> HTML {
             "<tr><th scope=\"row\">\(page.text(words))</th><td>\(value)</td></tr>"

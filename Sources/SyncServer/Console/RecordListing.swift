@@ -42,11 +42,12 @@ struct RecordListing: Sendable {
         let page = 1_000
         while true {
             let rows = try await storage.pullRows(
-                after: position, limit: page, recipient: caller.tokenID, readable: Readable(caller))
-            records += rows.records.filter { stored in
+                after: position, limit: page, recipient: caller.tokenID, readable: Readable(caller), whole: false)
+            let stored = rows.storedRecords
+            records += stored.filter { stored in
                 Visibility.canSee(stored, caller: caller) && (caller.role.seesEverything || !stored.record.isDeleted)
             }
-            guard rows.records.count == page, let last = rows.records.last else { return records }
+            guard stored.count == page, let last = stored.last else { return records }
             position = last.record.lastSeq
         }
     }
