@@ -92,5 +92,9 @@ package func buildRouter(
     HistoryController(log: log).addRoutes(to: v1)
     PublisherController(store: store).addRoutes(to: v1)
     AccountController(configuration: configuration).addRoutes(to: v1)
+    let media = MediaLibrary(
+        storage: store,
+        limits: MediaLimits(fileBytes: configuration.mediaFileBytes, quotaBytes: configuration.mediaQuotaBytes))
+    MediaController(library: media, clock: clock).addRoutes(to: v1)
     return router
 }

@@ -48,6 +48,10 @@ public struct ServerConfiguration: Sendable {
     /// How many people publishing needs: by default two (an editor or admin other than the last
     /// editor approves); `single` lets editors and admins sign off their own work.
     public var review: ReviewPolicy = .two
+    /// The largest media file stored, in bytes; a larger one is refused `media_too_large`.
+    public var mediaFileBytes: Int64 = ProtocolLimits.mediaFileBytes
+    /// The most bytes of media one token may have uploaded (its quota).
+    public var mediaQuotaBytes: Int64 = ProtocolLimits.mediaQuotaBytes
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = ProtocolLimits.requestBytes,
