@@ -112,7 +112,8 @@ extension SQLiteSyncStore {
                     DROP INDEX records_by_last_seq;
                     """)
         }
-        migrator.registerMigration("v8") { db in
+        // "v9": main has a "v8" of its own (the records' `wire` column); the two merge side by side.
+        migrator.registerMigration("v9") { db in
             try db.execute(
                 sql: """
                     -- Media (issue 17): blobs named by the SHA-256 of their bytes, stored once; the
