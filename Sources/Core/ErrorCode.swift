@@ -55,6 +55,10 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     /// The last editor of a record approves or declines it: another editor or admin must.
     public static let selfReview = ErrorCode(rawValue: "self_review")
 
+    /// The change's `media` names a blob the server does not hold complete and verified, or
+    /// one this account has not uploaded: upload the file first, then push the change.
+    public static let mediaMissing = ErrorCode(rawValue: "media_missing")
+
     // Whole requests.
 
     /// No valid bearer token.
@@ -97,6 +101,17 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public static let recordNotFound = ErrorCode(rawValue: "record_not_found")
     /// The route does not answer this method; see `Allow`.
     public static let methodNotAllowed = ErrorCode(rawValue: "method_not_allowed")
+    /// No blob or upload with this id, or none the caller may see.
+    public static let mediaNotFound = ErrorCode(rawValue: "media_not_found")
+    /// An upload's `Upload-Offset` is not where the server's copy ends; the answer's
+    /// `Upload-Offset` says where it does: send from there.
+    public static let offsetMismatch = ErrorCode(rawValue: "offset_mismatch")
+    /// The uploaded bytes do not hash to the blob's id: the upload was discarded.
+    public static let hashMismatch = ErrorCode(rawValue: "hash_mismatch")
+    /// A file is larger than the server stores, or would take the account past its quota.
+    public static let mediaTooLarge = ErrorCode(rawValue: "media_too_large")
+    /// A `Range` header asks for bytes the blob does not have.
+    public static let invalidRange = ErrorCode(rawValue: "invalid_range")
     /// The database does not answer.
     public static let unavailable = ErrorCode(rawValue: "unavailable")
     /// The server failed; nothing about the request is at fault.

@@ -20,4 +20,10 @@ public enum ProtocolLimits {
     /// inside it; the margin leaves room for conflicts, `removed` ids and a server configured
     /// with larger pages or records.
     public static let answerBytes = 8 * (pageBytes + recordBytes)
+    /// The largest media file a server stores by default.
+    public static let mediaFileBytes: Int64 = 64 << 20
+    /// The most bytes of media one token may have uploaded, by default.
+    public static let mediaQuotaBytes: Int64 = 2 << 30
+    /// The most bytes one upload request appends; a client sends a file in pieces of at most this.
+    public static let mediaPieceBytes = 1 << 20
 }

@@ -28,7 +28,7 @@ extension RecordSchema {
         "title": FieldLimit(characters: 200), "summary": FieldLimit(characters: 1_000),
         "body": FieldLimit(characters: 100_000), "language": FieldLimit(characters: 35),
         "tags": FieldLimit(entries: 32), "author": FieldLimit(characters: 100),
-        "region": FieldLimit(characters: 100), "media": FieldLimit(entries: 64),
+        "region": FieldLimit(characters: 100), "media": FieldLimit(entries: 32),
         "reviewComment": FieldLimit(characters: 2_000),
     ]
 
@@ -38,7 +38,7 @@ extension RecordSchema {
         "address": FieldLimit(characters: 500), "phone": FieldLimit(characters: 32),
         "url": FieldLimit(characters: 2_000), "languages": FieldLimit(entries: 32),
         "hours": FieldLimit(characters: 500), "verifiedAt": FieldLimit(characters: 40),
-        "reviewComment": FieldLimit(characters: 2_000),
+        "media": FieldLimit(entries: 32), "reviewComment": FieldLimit(characters: 2_000),
     ]
 
     /// The limit of one field, nil when it has none (an enumerated or unknown field).

@@ -23,7 +23,7 @@ public enum RecordSchema {
         case .resource:
             [
                 "name", "category", "description", "country", "region", "address", "phone", "url", "languages",
-                "hours", "verifiedAt", "status", "reviewComment",
+                "hours", "verifiedAt", "status", "media", "reviewComment",
             ]
         }
     }
@@ -105,14 +105,8 @@ public enum RecordSchema {
                 (1...50).contains(tag.count)
                     ? nil : Words("each tag must have 1 to 50 characters", korean: "각 태그는 1글자에서 50글자까지여야 합니다")
             }
-        case (.story, "media"):
-            try list(field, value, limit) { ref in
-                isMediaReference(ref)
-                    ? nil
-                    : Words(
-                        "each reference must be 'sha256:' and 64 hex digits",
-                        korean: "각 참조는 'sha256:' 다음에 16진수 64자리가 오는 형식이어야 합니다")
-            }
+        case (_, "media"):
+            try media(field, value, limit)
         case (_, "status"):
             try oneOf(field, value, statuses)
         case (.story, "sensitivity"):
@@ -175,10 +169,6 @@ public enum RecordSchema {
         }
     }
 
-    private static func isMediaReference(_ ref: String) -> Bool {
-        ref.hasPrefix("sha256:") && ref.count == 71 && ref.dropFirst(7).allSatisfy(\.isLowercaseHexDigit)
-    }
-
     private static func isDate(_ text: String) -> Bool {
         let parts = text.prefix(10).split(separator: "-", omittingEmptySubsequences: false)
         guard text.count == 10, parts.map(\.count) == [4, 2, 2],
@@ -223,6 +213,31 @@ public enum RecordSchema {
         guard let string = value.stringValue, allowed.contains(string) else {
             let choices = allowed.joined(separator: ", ")
             throw .invalid(field, Words("must be one of \(choices)", korean: "다음 중 하나여야 합니다: \(choices)"))
+        }
+    }
+
+    /// A `media` field: a list of ``MediaReference``s with distinct names.
+    private static func media(_ field: String, _ value: JSONValue, _ limit: FieldLimit?) throws(ValidationError) {
+        guard case .array(let items) = value else {
+            throw .invalid(field, Words("must be a list of files", korean: "파일 목록이어야 합니다"))
+        }
+        let max = limit?.entries ?? Int.max
+        if items.count > max {
+            throw .invalid(
+                field,
+                Words("must have at most \(max) files (has \(items.count))", korean: "파일은 \(max)개까지입니다 (지금 \(items.count)개)"))
+        }
+        var names: Set<String> = []
+        for item in items {
+            let reference: MediaReference
+            do {
+                reference = try MediaReference.reference(from: item)
+            } catch {
+                throw .invalid(field, error.words)
+            }
+            guard names.insert(reference.name).inserted else {
+                throw .invalid(field, Words("two files are named the same", korean: "이름이 같은 파일이 둘 있습니다"))
+            }
         }
     }
 

@@ -27,35 +27,38 @@ extension Replica {
     /// - Throws: `ValidationError` for a bad value, ``ClientError`` for a missing or deleted record.
     @discardableResult
     public func edit(_ id: String, kind: RecordKind? = nil, values: [String: JSONValue]) throws -> [String] {
-        try database.write { db in
-            let current = try loadRecord(db, matching: id, kind: kind)
-            if current.isDeleted {
-                let restore = "haven \(current.kind.commandName) restore \(current.id)"
-                throw ClientError(
-                    Words(
-                        "record \(current.id) is deleted: restore it first ('\(restore)')",
-                        korean: "기록 \(current.id): 삭제된 기록입니다. 먼저 되살리세요 ('\(restore)')"))
-            }
-            // A field that is not set reads as null, so clearing it changes nothing.
-            var changed = values.filter { (current.fields[$0.key]?.value ?? .null) != $0.value }
-            guard !changed.isEmpty else { return [] }
-            // Review before publish, rule 1: an edit sends a record in review (or published) back
-            // to draft, in the same change and so with the same stamp.
-            let settings = try ReplicaSettings.load(db)
-            if changed["status"] == nil, changed.keys.contains(where: ReviewRule.isContent),
-                let status = ReviewRule.statusForEdit(
-                    of: current.values["status"]?.stringValue, by: settings.role, policy: settings.review ?? .two)
-            {
-                changed["status"] = .string(status)
-            }
-            for (field, value) in changed.sorted(by: { $0.key < $1.key }) {
-                try RecordSchema.validate(field: field, value: value, kind: current.kind)
-            }
-            try write(db, record: current) { state, stamp in
-                RecordState(id: state.id, kind: state.kind, fields: changed.mapValues { Register($0, stamp: stamp) })
-            }
-            return changed.keys.sorted()
+        try database.write { db in try edit(db, id, kind: kind, values: values) }
+    }
+
+    /// ``edit(_:kind:values:)`` in the caller's transaction.
+    func edit(_ db: Database, _ id: String, kind: RecordKind?, values: [String: JSONValue]) throws -> [String] {
+        let current = try loadRecord(db, matching: id, kind: kind)
+        if current.isDeleted {
+            let restore = "haven \(current.kind.commandName) restore \(current.id)"
+            throw ClientError(
+                Words(
+                    "record \(current.id) is deleted: restore it first ('\(restore)')",
+                    korean: "기록 \(current.id): 삭제된 기록입니다. 먼저 되살리세요 ('\(restore)')"))
         }
+        // A field that is not set reads as null, so clearing it changes nothing.
+        var changed = values.filter { (current.fields[$0.key]?.value ?? .null) != $0.value }
+        guard !changed.isEmpty else { return [] }
+        // Review before publish, rule 1: an edit sends a record in review (or published) back
+        // to draft, in the same change and so with the same stamp.
+        let settings = try ReplicaSettings.load(db)
+        if changed["status"] == nil, changed.keys.contains(where: ReviewRule.isContent),
+            let status = ReviewRule.statusForEdit(
+                of: current.values["status"]?.stringValue, by: settings.role, policy: settings.review ?? .two)
+        {
+            changed["status"] = .string(status)
+        }
+        for (field, value) in changed.sorted(by: { $0.key < $1.key }) {
+            try RecordSchema.validate(field: field, value: value, kind: current.kind)
+        }
+        try write(db, record: current) { state, stamp in
+            RecordState(id: state.id, kind: state.kind, fields: changed.mapValues { Register($0, stamp: stamp) })
+        }
+        return changed.keys.sorted()
     }
 
     /// Deletes a record (a sticky tombstone) and returns its full id.

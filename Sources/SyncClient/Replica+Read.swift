@@ -78,7 +78,11 @@ extension Replica {
                 verifiedSeq: try ReplicaSettings.string(db, .verifiedSignature)
                     .map { try Self.decode(PublishedSetSignature.self, $0).seq },
                 verificationFailed: try ReplicaSettings.string(db, .verificationFailure) == "failed",
-                unverifiedRecords: try count("SELECT COUNT(*) FROM unverified"))
+                unverifiedRecords: try count("SELECT COUNT(*) FROM unverified"),
+                failingMedia: try failingMedia(db).map { file, names in
+                    ReplicaStatus.FailingMedia(
+                        id: file.id, names: names, size: file.size, failures: file.failures, reason: file.lastError ?? "")
+                })
         }
     }
 
@@ -184,4 +188,16 @@ public struct ReplicaStatus: Sendable, Codable {
     public var verificationFailed: Bool
     /// Records no verified signature covers now.
     public var unverifiedRecords: Int
+    /// Media files whose upload keeps failing, with the reason: the changes naming them wait.
+    public var failingMedia: [FailingMedia] = []
+
+    /// One media file that failed to upload.
+    public struct FailingMedia: Sendable, Codable, Equatable {
+        public var id: String
+        /// The names records give it.
+        public var names: [String]
+        public var size: Int64
+        public var failures: Int
+        public var reason: String
+    }
 }

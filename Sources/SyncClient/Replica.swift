@@ -138,6 +138,8 @@ public struct Replica: Sendable {
             try createPublishedSet(db)
             try refreshPublished(db, ids: try String.fetchAll(db, sql: "SELECT id FROM records UNION SELECT id FROM server_states"))
         }
+        // Media files (Replica+Media.swift).
+        migrator.registerMigration("v6") { db in try createMedia(db) }
         return migrator
     }
 

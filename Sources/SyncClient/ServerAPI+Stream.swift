@@ -88,7 +88,7 @@ public struct StreamCut: Error, Sendable, CustomStringConvertible {
 }
 
 /// When the stream last brought bytes, shared by the reader and its watchdog.
-private final class LastHeard: Sendable {
+final class LastHeard: Sendable {
     private let last = Mutex(ContinuousClock.now)
     var instant: ContinuousClock.Instant { last.withLock { $0 } }
     func now() { last.withLock { $0 = .now } }

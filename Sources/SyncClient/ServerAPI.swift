@@ -96,7 +96,7 @@ public struct ServerAPI: Sendable {
         return try account.checked()
     }
 
-    private func send<Answer: Decodable>(
+    func send<Answer: Decodable>(
         _ method: String, url: URL, headers: [String: String], body: Data?, extraTime: Double = 0
     ) async throws -> Answer {
         let response = try await transport.send(

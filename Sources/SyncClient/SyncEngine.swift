@@ -164,6 +164,13 @@ public struct SyncEngine: Sendable {
         public var publishedSet: Replica.PublishedSetCheck?
         /// Records no verified signature covers after the sync.
         public var unverifiedRecords = 0
+        /// Media files uploaded and downloaded whole, and their bytes (pieces sent again included).
+        public var mediaUploaded = 0
+        public var mediaDownloaded = 0
+        public var mediaBytesSent = 0
+        public var mediaBytesReceived = 0
+        /// Media files whose upload failed; the changes naming them wait (``Replica/failingMedia()``).
+        public var mediaFailed = 0
 
         /// An empty summary, to add a push or a pull to.
         public init() {}
@@ -174,6 +181,7 @@ public struct SyncEngine: Sendable {
         var summary = Summary()
         try await push(into: &summary)
         try await pull(into: &summary)
+        try replica.dropUnnamedMedia()
         try replica.recordSyncFinished()
         return summary
     }
@@ -212,10 +220,14 @@ public struct SyncEngine: Sendable {
         var retry = RetryState(policy: configuration.retry)
         var restamped = false
         var renamed = false
+        var failedMedia: Set<String> = []
         while true {
             // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
-            let changes = try replica.pendingBatch(
+            let pending = try replica.pendingBatch(
                 limit: sizes.batch.current, maxBytes: configuration.batchBytes ?? .max)
+            guard !pending.isEmpty else { return }
+            // The files the changes name go first; a change naming one that failed waits.
+            let changes = try await uploadMedia(for: pending, failed: &failedMedia, into: &summary)
             guard !changes.isEmpty else { return }
             let response: PushResponse
             let seconds: Double
@@ -562,7 +574,7 @@ public struct SyncEngine: Sendable {
     /// Runs one request, adding its bytes to the summary whether it succeeds or not.
     ///
     /// - Returns: the answer and the seconds it took.
-    private func exchange<Answer>(_ summary: inout Summary, _ request: () async throws -> Answer) async throws
+    func exchange<Answer>(_ summary: inout Summary, _ request: () async throws -> Answer) async throws
         -> (Answer, Double)
     {
         let before = api.traffic.reading
@@ -579,7 +591,7 @@ public struct SyncEngine: Sendable {
     /// Waits before a retry of a transient failure (rule 1); throws the error itself when it is
     /// permanent, ``RetryBudgetExhausted`` when the budget is spent, `CancellationError` when
     /// the task was cancelled.
-    private func recover(from error: any Error, step: Words, retry: inout RetryState, summary: inout Summary)
+    func recover(from error: any Error, step: Words, retry: inout RetryState, summary: inout Summary)
         async throws
     {
         if error is CancellationError || Task.isCancelled { throw CancellationError() }
@@ -604,11 +616,11 @@ public struct SyncEngine: Sendable {
         }
     }
 
-    private func report(
+    func report(
         _ summary: Summary, pull: SyncProgress.PullEstimate? = nil, retryingIn delay: Double? = nil,
-        after failure: String? = nil
+        after failure: String? = nil, media: SyncProgress.MediaTransfer? = nil
     ) {
-        progress?(SyncProgress(summary: summary, retryingIn: delay, lastFailure: failure, pull: pull))
+        progress?(SyncProgress(summary: summary, retryingIn: delay, lastFailure: failure, pull: pull, media: media))
     }
 
     /// Why a change that is too large alone stays behind, and what to do.
@@ -633,6 +645,27 @@ public struct SyncProgress: Sendable {
     public var lastFailure: String?
     /// While a pull has more pages to come: how much, as the server's `remaining` says.
     public var pull: PullEstimate?
+    /// While a media file is on its way: which, how far, how fast.
+    public var media: MediaTransfer?
+
+    /// One media file on its way.
+    public struct MediaTransfer: Sendable, Equatable {
+        public var name: String
+        /// Up (true) or down.
+        public var uploading: Bool
+        public var bytes: Int64
+        public var total: Int64
+        /// The pace so far; nil before it can be told.
+        public var bytesPerSecond: Double?
+
+        public init(name: String, uploading: Bool, bytes: Int64, total: Int64, bytesPerSecond: Double?) {
+            self.name = name
+            self.uploading = uploading
+            self.bytes = bytes
+            self.total = total
+            self.bytesPerSecond = bytesPerSecond
+        }
+    }
 
     /// The rest of a pull, from the server's `remaining` count and the pace so far.
     public struct PullEstimate: Sendable, Equatable {
@@ -656,9 +689,11 @@ public struct SyncProgress: Sendable {
 
     /// Progress: `summary` so far, and while waiting after a failure, how long and why.
     public init(
-        summary: SyncEngine.Summary, retryingIn: Double? = nil, lastFailure: String? = nil, pull: PullEstimate? = nil
+        summary: SyncEngine.Summary, retryingIn: Double? = nil, lastFailure: String? = nil, pull: PullEstimate? = nil,
+        media: MediaTransfer? = nil
     ) {
         self.summary = summary
+        self.media = media
         self.retryingIn = retryingIn
         self.lastFailure = lastFailure
         self.pull = pull

@@ -102,5 +102,9 @@ package func buildRouter(
             activity: metrics.activity)
             .addRoutes(to: router)
     }
+    let media = MediaLibrary(
+        storage: store,
+        limits: MediaLimits(fileBytes: configuration.mediaFileBytes, quotaBytes: configuration.mediaQuotaBytes))
+    MediaController(library: media, clock: clock).addRoutes(to: v1)
     return router
 }

@@ -14,7 +14,10 @@ struct CompressionMiddleware: RouterMiddleware {
         async throws -> Response
     {
         var response = try await next(request, context)
+        // Media files go as they are: photos and voice notes are compressed already, and a
+        // `Range` counts the file's own bytes.
         guard Self.accepts(request.headers[.acceptEncoding]), response.headers[.contentEncoding] == nil,
+            response.headers[.contentType] != "application/octet-stream",
             let length = response.body.contentLength, length >= minimumResponseBytes
         else { return response }
         var plain = try await collect(response.body)

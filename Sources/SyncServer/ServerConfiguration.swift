@@ -52,6 +52,10 @@ public struct ServerConfiguration: Sendable {
     public var review: ReviewPolicy = .two
     /// Whether the editors' console is served at `/console` (`serve --no-console` turns it off).
     public var console = true
+    /// The largest media file stored, in bytes; a larger one is refused `media_too_large`.
+    public var mediaFileBytes: Int64 = ProtocolLimits.mediaFileBytes
+    /// The most bytes of media one token may have uploaded (its quota).
+    public var mediaQuotaBytes: Int64 = ProtocolLimits.mediaQuotaBytes
 
     /// A configuration with the defaults of ``ProtocolLimits`` unless given.
     public init(

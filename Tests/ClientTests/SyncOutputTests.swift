@@ -83,7 +83,8 @@ struct SyncOutputTests {
             Set(object.keys) == [
                 "pushed", "applied", "duplicate", "rejected", "purged", "restamped", "pulledRecords",
                 "removedRecords", "keptRecords", "pages", "newConflicts", "redownloaded", "bytesSent", "bytesReceived",
-                "retries", "elapsed", "batchSize", "pageSize", "publishedSet", "unverifiedRecords",
+                "retries", "elapsed", "batchSize", "pageSize", "publishedSet", "unverifiedRecords", "mediaUploaded",
+                "mediaDownloaded", "mediaBytesSent", "mediaBytesReceived", "mediaFailed",
             ])
         #expect(object["pushed"] as? Int == 1)
         // A server without a signing key: nothing to verify, and nothing unverified

@@ -50,6 +50,15 @@ struct RecordSchemaTests {
         Case(.story, "tags", [""]),
         Case(.story, "tags", .array(Array(repeating: "t", count: 33))),
         Case(.story, "media", ["sha256:abc"]),
+        Case(.story, "media", .array([.string("sha256:" + String(repeating: "ab", count: 32))])),
+        Case(.story, "media", .array([media(type: "application/x-msdownload")])),
+        Case(.story, "media", .array([media(size: 0)])),
+        Case(.story, "media", .array([media(size: .int(MediaReference.maxSize + 1))])),
+        Case(.story, "media", .array([media(name: "../../etc/passwd")])),
+        Case(.story, "media", .array([media(name: .string(String(repeating: "x", count: 201)))])),
+        Case(.story, "media", .array([media(id: "AB")])),
+        Case(.story, "media", .array([media(), media()])),
+        Case(.resource, "media", .array(Array(repeating: media(), count: 33))),
         Case(.resource, "languages", "ko"),
         Case(.resource, "languages", ["english"]),
         Case(.resource, "url", "ftp://x"),
@@ -82,7 +91,8 @@ struct RecordSchemaTests {
         Case(.story, "tags", ["routes", "china"]),
         Case(.story, "status", "published"),
         Case(.story, "sensitivity", "restricted"),
-        Case(.story, "media", .array([.string("sha256:" + String(repeating: "ab", count: 32))])),
+        Case(.story, "media", .array([media(), media(name: "map.png")])),
+        Case(.resource, "media", .array([media(name: "지도.jpg")])),
         Case(.story, "title", .string(String(repeating: "x", count: 200))),
         Case(.story, "summary", ""),
         Case(.resource, "country", "CN"),
@@ -269,5 +279,13 @@ struct RecordSchemaTests {
     @Test(arguments: ["", "e", "engl", "en-", "en_GB", "en-G", "-en", "en-abcdefghi", "한국"])
     func rejectsOtherLanguageTags(_ tag: String) {
         #expect(!RecordSchema.isLanguageTag(tag))
+    }
+
+    /// One entry of a `media` field, valid unless a part is given otherwise.
+    static func media(
+        id: String = String(repeating: "ab", count: 32), type: String = "image/jpeg", size: JSONValue = .int(48_213),
+        name: JSONValue = "leaflet.jpg"
+    ) -> JSONValue {
+        .object(["id": .string(id), "type": .string(type), "size": size, "name": name])
     }
 }

@@ -21,7 +21,7 @@ public struct HavenCommand: AsyncParsableCommand {
                 RetryCommand.self, DiscardCommand.self, SearchCommand.self, HistoryCommand.self, ReviewCommand.self,
                 ImportCommand.self,
                 ExportCommand.self, WipeCommand.self, PinCommand.self, EncryptCommand.self, PassphraseCommand.self,
-                DuressCommand.self, VerifyCommand.self,
+                DuressCommand.self, VerifyCommand.self, MediaCommand.self,
             ])
     }
 

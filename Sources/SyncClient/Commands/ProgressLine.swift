@@ -88,6 +88,15 @@ final class ProgressLine: Sendable {
                     "received \(records) record\(records == 1 ? "" : "s") (\(bytes)) in \(pages) page\(pages == 1 ? "" : "s")",
                     korean: "기록 \(records)개 받음 (\(bytes), 페이지 \(pages)개)"))
         }
+        if let media = progress.media {
+            let (done, total) = (byteCount(Int(media.bytes)), byteCount(Int(media.total)))
+            let rate = media.bytesPerSecond.map { " (\(byteCount(Int($0)))/s)" } ?? ""
+            let name = TerminalText.escaped(media.name)
+            parts.append(
+                media.uploading
+                    ? Words("sending \(name): \(done) of \(total)\(rate)", korean: "\(name) 보내는 중: \(total) 중 \(done)\(rate)")
+                    : Words("receiving \(name): \(done) of \(total)\(rate)", korean: "\(name) 받는 중: \(total) 중 \(done)\(rate)"))
+        }
         if summary.pushed > 0 {
             parts.append(
                 Words(

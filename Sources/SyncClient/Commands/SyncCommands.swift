@@ -321,14 +321,22 @@ struct SyncCommand: AsyncParsableCommand {
                 "Keep syncing until interrupted: wait for changes on the server and send new edits.",
                 korean: "멈출 때까지 계속 동기화합니다: 서버의 변경을 기다리고 새 편집을 보냅니다.")))
     var watch = false
+    @Option(
+        help: ArgumentHelp(
+            Words(
+                "Media files to download after the sync: none (the default: each on demand with 'haven media get'), all, or those up to a size such as 2MB.",
+                korean: "동기화 뒤에 받을 미디어 파일: none (기본값: 'haven media get'으로 그때그때), all, 또는 2MB처럼 크기 이하인 것."),
+            valueName: "none|all|size"))
+    var media: MediaPolicy = .none
 
     func run() async throws {
         let replica = try replica.open()
         let line = ProgressLine.forTerminal()
         let engine = try options.engine(for: replica, retryForever: watch, progress: line)
-        let summary: SyncEngine.Summary
+        var summary: SyncEngine.Summary
         do {
             summary = watch ? try await Self.watchUntilInterrupted(engine) : try await engine.sync()
+            if let limit = media.limit { try await engine.downloadMedia(upTo: limit, into: &summary) }
         } catch {
             line.finish()
             throw error
@@ -463,6 +471,14 @@ struct StatusCommand: ParsableCommand {
                         + "kept here, listed below: fix and re-send, or 'haven discard ID' to drop.",
                     korean: "서버가 거부한 변경 \(rejected)개를 여기 남겨 두었습니다 (아래 목록): 고쳐서 다시 보내거나, "
                         + "'haven discard ID'로 버리세요."))
+        }
+        for file in status.failingMedia {
+            let name = TerminalText.escaped(file.names.first ?? String(file.id.prefix(12)))
+            let reason = TerminalText.escaped(file.reason)
+            lines.append(
+                Words(
+                    "Media file \(name) could not be sent (\(count(file.failures, "attempt"))): \(reason); the changes naming it wait. 'haven sync' tries again.",
+                    korean: "미디어 파일 \(name)을 보내지 못했습니다 (\(file.failures)번 시도): \(reason). 이 파일을 가리키는 변경은 기다립니다. 'haven sync'로 다시 시도합니다."))
         }
         lines.append(
             status.conflicts == 0

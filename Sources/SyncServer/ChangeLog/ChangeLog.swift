@@ -56,7 +56,8 @@ package struct ChangeLog: Sendable {
         let epoch = storage.epoch
         let keys = PushKeys(
             author: caller.tokenID, changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id),
-            replicaIDs: Array(changes.reduce(into: Set()) { $0.formUnion(PushBatch.replicas(in: $1)) }))
+            replicaIDs: Array(changes.reduce(into: Set()) { $0.formUnion(PushBatch.replicas(in: $1)) }),
+            blobIDs: Array(Set(changes.flatMap { MediaReference.blobIDs(writtenBy: $0.record) ?? [] })))
         let results = try await storage.push(keys) { rows in
             var batch = PushBatch(rows: rows, admission: admission, epoch: epoch)
             let results = changes.map { batch.add($0) }
@@ -144,11 +145,11 @@ package struct ChangeLog: Sendable {
             let plan = CompactionPlan(oldEntries: rows.oldEntries, horizon: rows.horizon) { rows.records[$0] }
             return PurgeWrites(
                 purgedRecords: plan.purgedRecords, supersededEntries: plan.supersededEntries, conflictCutoff: cutoff,
-                horizon: plan.horizon)
+                horizon: plan.horizon, now: now)
         }
         return CompactionSummary(
             purgedRecords: purge.purgedRecords.count, logEntries: counts.logEntries, conflicts: counts.conflicts,
-            horizon: purge.horizon)
+            blobs: counts.blobs, horizon: purge.horizon)
     }
 
     /// `conflict` with its winner's token id replaced by the token's name.

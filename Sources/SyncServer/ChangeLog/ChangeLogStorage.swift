@@ -49,7 +49,9 @@ package protocol ChangeLogStorage: Sendable {
         -> PullRows
 
     /// Reads what compaction looks at, calls `decide`, and purges what it returns, in one
-    /// transaction (rule 1); then reclaims the space the purged rows took (rule 5).
+    /// transaction (rule 1); in the same transaction collects media (``MediaCollection``, from
+    /// ``MediaCollectionRows`` read after the purge); then reclaims the space the purged rows
+    /// took (rule 5).
     ///
     /// - Parameter cutoff: log entries received before it, in milliseconds since 1970, are read.
     func compact(receivedBefore cutoff: UInt64, decide: @escaping @Sendable (CompactionRows) throws -> PurgeWrites)
@@ -142,6 +144,8 @@ package struct PushKeys: Sendable {
     package var recordIDs: [String]
     /// The replica ids the batch's stamps carry.
     package var replicaIDs: [String]
+    /// The blob ids the batch's `media` fields name.
+    package var blobIDs: [String] = []
 }
 
 /// The rows a push decides from.
@@ -158,6 +162,8 @@ package struct PushRows: Sendable {
     package var purgedRecordIDs: Set<String> = []
     /// The stored records among the batch's record ids, by id.
     package var records: [String: StoredRecord] = [:]
+    /// Those of the batch's blob ids that are complete and that the author uploaded.
+    package var uploadedBlobs: Set<String> = []
 }
 
 /// One change as the log keeps it.
@@ -180,6 +186,8 @@ package struct LogWrites: Sendable {
     package var replicaOwners: [String: String] = [:]
     /// The published set's new digest; nil when the push leaves the set as it was.
     package var publishedDigest: PublishedSetDigest?
+    /// Record id → the blob ids its `media` field names now, for each record whose field changed.
+    package var recordMedia: [String: [String]] = [:]
 }
 
 /// The rows a pull page is made from (``ChangeLogStorage/pullRows(after:limit:recipient:)``).
@@ -224,6 +232,8 @@ package struct PurgeWrites: Sendable {
     package var conflictCutoff: UInt64 = 0
     /// The new horizon.
     package var horizon: Int64 = 0
+    /// The compaction's clock, milliseconds since 1970: when blobs found unreferenced are marked.
+    package var now: UInt64 = 0
 }
 
 /// What a record's history is made from (``ChangeLogStorage/historyRows(of:)``).
@@ -242,4 +252,5 @@ package struct HistoryRows: Sendable {
 package struct PurgeCounts: Sendable {
     package var logEntries = 0
     package var conflicts = 0
+    package var blobs = 0
 }

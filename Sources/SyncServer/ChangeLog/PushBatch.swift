@@ -20,6 +20,10 @@ struct PushBatch {
     private let before: [String: StoredRecord]
     private let digest: PublishedSetDigest
     private var replicaOwners: [String: String]
+    /// Blob ids of the batch that are complete and that the author uploaded.
+    private let uploadedBlobs: Set<String>
+    /// Ids of the records whose `media` field a change of the batch wrote.
+    private var mediaChanged: Set<String> = []
     /// Ids of the records changed so far, in the order first changed.
     private var changedRecords: [String] = []
     private var changedSet: Set<String> = []
@@ -35,6 +39,7 @@ struct PushBatch {
         self.before = rows.records
         self.digest = rows.publishedDigest
         self.replicaOwners = rows.replicaOwners
+        self.uploadedBlobs = rows.uploadedBlobs
     }
 
     /// What the store writes for the changes added so far: with the published set's digest
@@ -51,6 +56,10 @@ struct PushBatch {
             if let new { published.add(new) }
         }
         writes.publishedDigest = published == digest ? nil : published
+        for id in mediaChanged {
+            writes.recordMedia[id] = MediaReference.references(in: records[id]?.record.fields["media"]?.register.value)
+                .map(\.id)
+        }
         return writes
     }
 
@@ -79,6 +88,9 @@ struct PushBatch {
         {
             return PushResult(id: change.id, status: .rejected, error: problem)
         }
+        if let problem = missingMedia(in: change, existing: existing) {
+            return PushResult(id: change.id, status: .rejected, error: problem)
+        }
         let seq = head + 1
         var record = existing?.record ?? TrackedRecord(id: recordID, kind: change.record.kind)
         let found = record.apply(change.record, seq: seq, author: author, seen: seen)
@@ -96,6 +108,7 @@ struct PushBatch {
             writes.replicaOwners[replica] = author
         }
         if changedSet.insert(recordID).inserted { changedRecords.append(recordID) }
+        if change.record.fields["media"] != nil { mediaChanged.insert(recordID) }
         let firstPublic = existing?.firstPublicSeq ?? (Visibility.isPublic(record) ? seq : nil)
         let claimed = admission.caller.role == .field ? seq : nil
         records[recordID] = StoredRecord(
@@ -104,6 +117,18 @@ struct PushBatch {
         writes.entries.append(LogEntry(seq: seq, change: change, author: author, receivedAt: admission.now))
         writes.conflicts += found.map { (seq, $0) }
         return PushResult(id: change.id, status: .applied)
+    }
+
+    /// Why a change naming a media file the author has not uploaded whole is refused (issue 17):
+    /// nobody may receive a reference to a missing file, nor claim a file by its hash alone. Files
+    /// the record already names may stay.
+    private func missingMedia(in change: Change, existing: StoredRecord?) -> ErrorDetail? {
+        guard let ids = MediaReference.blobIDs(writtenBy: change.record) else { return nil }
+        let named = Set(MediaReference.references(in: existing?.record.fields["media"]?.register.value).map(\.id))
+        guard let missing = ids.first(where: { !named.contains($0) && !uploadedBlobs.contains($0) }) else { return nil }
+        return ErrorDetail(
+            code: .mediaMissing,
+            message: "record \(change.record.id): media file \(missing) is not on the server as uploaded by this account: upload it first, then push the change again")
     }
 
     /// The replica ids a change's stamps carry.

@@ -38,6 +38,7 @@ struct CompactCommand: AsyncParsableCommand {
         var line =
             "purged \(count(summary.purgedRecords, "deleted record")); removed \(count(summary.logEntries, "log entry", "log entries")) "
             + "and \(count(summary.conflicts, "conflict"))"
+        if summary.blobs > 0 { line += "; removed \(count(summary.blobs, "media file"))" }
         if summary.horizon > 0 {
             line += "; replicas that last synced before log position \(summary.horizon) will download everything again"
         }

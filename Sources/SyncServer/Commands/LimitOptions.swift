@@ -1,5 +1,6 @@
 import ArgumentParser
 import HTTPTypes
+import HavenCore
 
 /// The request limits and the failed-token throttle of `haven-server serve`, each also read from
 /// the environment variable named in its help.
@@ -14,6 +15,12 @@ struct LimitOptions: ParsableArguments {
     var maxRecordBytes: Int = LimitOptions.number("HAVEN_MAX_RECORD_BYTES") ?? LimitOptions.defaults.maxRecordBytes
     @Option(help: "Deepest nesting of arrays and objects in a request body (HAVEN_MAX_NESTING_DEPTH).")
     var maxNestingDepth: Int = LimitOptions.number("HAVEN_MAX_NESTING_DEPTH") ?? LimitOptions.defaults.maxNestingDepth
+    @Option(help: "Largest media file, in bytes (HAVEN_MAX_MEDIA_BYTES).")
+    var maxMediaBytes: Int =
+        LimitOptions.number("HAVEN_MAX_MEDIA_BYTES") ?? Int(LimitOptions.defaults.mediaFileBytes)
+    @Option(help: "Most bytes of media one token may upload (HAVEN_MEDIA_QUOTA_BYTES).")
+    var mediaQuotaBytes: Int =
+        LimitOptions.number("HAVEN_MEDIA_QUOTA_BYTES") ?? Int(LimitOptions.defaults.mediaQuotaBytes)
     @Option(
         help: "Failed authentications that block an address for a window; 0 turns this off (HAVEN_FAILED_AUTH_LIMIT).")
     var failedAuthLimit: Int = LimitOptions.number("HAVEN_FAILED_AUTH_LIMIT") ?? LimitOptions.defaults.failedAuthLimit
@@ -37,7 +44,7 @@ struct LimitOptions: ParsableArguments {
     /// The variables read as numbers, for `validate()`.
     private static let numericVariables = [
         "HAVEN_MAX_BODY_BYTES", "HAVEN_MAX_BATCH_SIZE", "HAVEN_MAX_RECORD_BYTES", "HAVEN_MAX_NESTING_DEPTH",
-        "HAVEN_FAILED_AUTH_LIMIT", "HAVEN_FAILED_AUTH_WINDOW",
+        "HAVEN_FAILED_AUTH_LIMIT", "HAVEN_FAILED_AUTH_WINDOW", "HAVEN_MAX_MEDIA_BYTES", "HAVEN_MEDIA_QUOTA_BYTES",
     ]
 
     func validate() throws {
@@ -49,6 +56,10 @@ struct LimitOptions: ParsableArguments {
         guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes must be at least 1") }
         guard maxBatchSize >= 1 else { throw ValidationError("--max-batch-size must be at least 1") }
         guard maxRecordBytes >= 1 else { throw ValidationError("--max-record-bytes must be at least 1") }
+        guard (1...Int(MediaReference.maxSize)).contains(maxMediaBytes) else {
+            throw ValidationError("--max-media-bytes must be from 1 to \(MediaReference.maxSize)")
+        }
+        guard mediaQuotaBytes >= 0 else { throw ValidationError("--media-quota-bytes must be 0 or more") }
         // A push of one register already nests 6 deep; the decoder itself stops at 512.
         guard (8...512).contains(maxNestingDepth) else {
             throw ValidationError("--max-nesting-depth must be from 8 to 512")
@@ -68,6 +79,8 @@ struct LimitOptions: ParsableArguments {
         configuration.maxBatchSize = maxBatchSize
         configuration.maxRecordBytes = maxRecordBytes
         configuration.maxNestingDepth = maxNestingDepth
+        configuration.mediaFileBytes = Int64(maxMediaBytes)
+        configuration.mediaQuotaBytes = Int64(mediaQuotaBytes)
         configuration.failedAuthLimit = failedAuthLimit
         configuration.failedAuthWindow = UInt64(failedAuthWindow) * 1000
         configuration.clientAddressHeader = addressHeader

@@ -79,6 +79,29 @@ extension PostgresSyncStore {
             // Each live record's state as a page carries it (as on SQLite).
             "ALTER TABLE records ADD COLUMN wire TEXT",
         ],
+        [
+            // Media (issue 17): blobs, uploads, their bytes in chunks, uploaders, and which blobs
+            // each record names now (as on SQLite).
+            """
+            CREATE TABLE media_blobs (
+                id TEXT PRIMARY KEY, size BIGINT NOT NULL, created_at BIGINT NOT NULL, unreferenced_since BIGINT)
+            """,
+            """
+            CREATE TABLE media_uploads (
+                token_id TEXT NOT NULL, blob_id TEXT NOT NULL, size BIGINT NOT NULL, received BIGINT NOT NULL,
+                created_at BIGINT NOT NULL, PRIMARY KEY (token_id, blob_id))
+            """,
+            "CREATE INDEX media_uploads_by_created_at ON media_uploads (created_at)",
+            "CREATE TABLE media_uploaders (blob_id TEXT NOT NULL, token_id TEXT NOT NULL, PRIMARY KEY (blob_id, token_id))",
+            "CREATE INDEX media_uploaders_by_token ON media_uploaders (token_id)",
+            """
+            CREATE TABLE media_chunks (
+                key TEXT NOT NULL, start BIGINT NOT NULL, size BIGINT NOT NULL, data BYTEA NOT NULL,
+                PRIMARY KEY (key, start))
+            """,
+            "CREATE TABLE record_media (record_id TEXT NOT NULL, blob_id TEXT NOT NULL, PRIMARY KEY (record_id, blob_id))",
+            "CREATE INDEX record_media_by_blob ON record_media (blob_id)",
+        ],
     ]
 
     /// Computes the published set's digest from the records and stores it, once: a database

@@ -125,6 +125,7 @@ public final class PostgresSyncStore: SyncStore {
                     "SELECT id, token_id FROM replicas WHERE id = ANY(\(keys.replicaIDs))", as: (String, String).self,
                     logger),
                 uniquingKeysWith: { first, _ in first })
+            rows.uploadedBlobs = try await Self.uploadedBlobs(keys.blobIDs, by: keys.author, connection, logger)
             let (writes, output) = try decide(rows)
             try await Self.write(writes, connection, logger)
             return output
@@ -133,6 +134,7 @@ public final class PostgresSyncStore: SyncStore {
 
     private static func write(_ writes: LogWrites, _ connection: PostgresConnection, _ logger: Logger) async throws {
         guard let last = writes.entries.last else { return }
+        try await writeRecordMedia(writes.recordMedia, connection, logger)
         let entries = writes.entries
         try await connection.query(
             """
@@ -273,9 +275,9 @@ public final class PostgresSyncStore: SyncStore {
         }
         // Dead rows keep purged content until vacuumed: reclaim them now rather than whenever
         // autovacuum comes by. Best effort: a failure leaves that to autovacuum.
-        if !result.0.purgedRecords.isEmpty || result.1.logEntries + result.1.conflicts > 0 {
+        if !result.0.purgedRecords.isEmpty || result.1.logEntries + result.1.conflicts + result.1.blobs > 0 {
             do {
-                try await client.query("VACUUM records, change_log, conflicts", logger: logger)
+                try await client.query("VACUUM records, change_log, conflicts, media_chunks", logger: logger)
             } catch {
                 logger.warning("vacuum after compaction failed", metadata: ["error": "\(describeStoreError(error))"])
             }
@@ -287,6 +289,7 @@ public final class PostgresSyncStore: SyncStore {
         -> PurgeCounts
     {
         var counts = PurgeCounts()
+        counts.blobs = try await collectMedia(purge, connection, logger)
         let purged = purge.purgedRecords
         counts.conflicts += try await connection.count(
             "DELETE FROM conflicts WHERE seq IN (SELECT seq FROM change_log WHERE record_id = ANY(\(purged)))", logger)
@@ -373,10 +376,10 @@ public final class PostgresSyncStore: SyncStore {
     }
 
     /// The columns ``storedRecords(_:_:_:)`` reads.
-    private static let recordColumns = "state, creator, claimed_seq, first_public_seq"
+    static let recordColumns = "state, creator, claimed_seq, first_public_seq"
 
     /// The records `query` selects, as ``recordColumns``.
-    private static func storedRecords(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger)
+    static func storedRecords(_ query: PostgresQuery, _ connection: PostgresConnection, _ logger: Logger)
         async throws -> [StoredRecord]
     {
         try await connection.rows(query, as: (String, String, Int64?, Int64?).self, logger).map { row in

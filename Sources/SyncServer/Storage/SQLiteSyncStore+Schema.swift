@@ -120,6 +120,30 @@ extension SQLiteSyncStore {
             // decoded as before.
             try db.execute(sql: "ALTER TABLE records ADD COLUMN wire TEXT")
         }
+        migrator.registerMigration("v9") { db in
+            try db.execute(
+                sql: """
+                    -- Media (issue 17): blobs named by the SHA-256 of their bytes, stored once; the
+                    -- bytes of blobs and of open uploads in chunks; who uploaded each blob; which
+                    -- blobs each record names now (visibility and collection follow them).
+                    CREATE TABLE media_blobs (
+                        id TEXT PRIMARY KEY, size INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                        unreferenced_since INTEGER);
+                    CREATE TABLE media_uploads (
+                        token_id TEXT NOT NULL, blob_id TEXT NOT NULL, size INTEGER NOT NULL,
+                        received INTEGER NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (token_id, blob_id));
+                    CREATE INDEX media_uploads_by_created_at ON media_uploads (created_at);
+                    CREATE TABLE media_uploaders (
+                        blob_id TEXT NOT NULL, token_id TEXT NOT NULL, PRIMARY KEY (blob_id, token_id));
+                    CREATE INDEX media_uploaders_by_token ON media_uploaders (token_id);
+                    CREATE TABLE media_chunks (
+                        key TEXT NOT NULL, start INTEGER NOT NULL, size INTEGER NOT NULL, data BLOB NOT NULL,
+                        PRIMARY KEY (key, start));
+                    CREATE TABLE record_media (
+                        record_id TEXT NOT NULL, blob_id TEXT NOT NULL, PRIMARY KEY (record_id, blob_id));
+                    CREATE INDEX record_media_by_blob ON record_media (blob_id);
+                    """)
+        }
         return migrator
     }
 }

@@ -66,6 +66,7 @@ public struct SQLiteSyncStore: SyncStore {
             for id in keys.replicaIDs {
                 rows.replicaOwners[id] = try String.fetchOne(replica, arguments: [id])
             }
+            rows.uploadedBlobs = try Self.uploadedBlobs(keys.blobIDs, by: keys.author, db)
             let (writes, output) = try decide(rows)
             try Self.write(writes, db)
             return output
@@ -107,6 +108,7 @@ public struct SQLiteSyncStore: SyncStore {
             try db.execute(
                 sql: "UPDATE meta SET value = ? WHERE key = ?", arguments: [digest.stored, PublishedSetDigest.metaKey])
         }
+        try writeRecordMedia(writes.recordMedia, db)
     }
 
     package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool)
@@ -194,6 +196,7 @@ public struct SQLiteSyncStore: SyncStore {
 
     private static func purge(_ purge: PurgeWrites, _ db: Database) throws -> PurgeCounts {
         var counts = PurgeCounts()
+        counts.blobs = try collectMedia(purge, db)
         for id in purge.purgedRecords {
             // A conflict is about the record its change was applied to, so the record's log
             // entries find every conflict that may quote its content.
@@ -289,9 +292,9 @@ public struct SQLiteSyncStore: SyncStore {
     }
 
     /// The columns ``storedRecord(_:)`` reads.
-    private static let recordColumns = "state, creator, claimed_seq, first_public_seq"
+    static let recordColumns = "state, creator, claimed_seq, first_public_seq"
 
-    private static func storedRecord(_ row: Row) throws -> StoredRecord {
+    static func storedRecord(_ row: Row) throws -> StoredRecord {
         StoredRecord(
             record: try StoredJSON.decode(TrackedRecord.self, from: row["state"]), creator: row["creator"],
             claimedSeq: row["claimed_seq"], firstPublicSeq: row["first_public_seq"])
