@@ -13,6 +13,7 @@ public enum ByteRange: Sendable, Hashable {
     /// Not one range of bytes: the whole file is sent, as RFC 9110 allows.
     case ignored
 
+    /// The range a `Range` header asks of a file of `size` bytes.
     public init(_ header: String, size: Int64) {
         guard header.hasPrefix("bytes="), !header.contains(",") else {
             self = .ignored

@@ -25,6 +25,7 @@ public struct MediaReference: Sendable, Hashable, Codable {
     /// What a person calls the file, unique within the record: `leaflet.jpg`.
     public var name: String
 
+    /// A reference to the file whose SHA-256 is `id`.
     public init(id: String, type: String, size: Int64, name: String) {
         self.id = id
         self.type = type

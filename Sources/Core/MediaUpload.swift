@@ -5,6 +5,7 @@ public struct MediaUploadRequest: Sendable, Hashable, Codable {
     /// The file's length in bytes.
     public var size: Int64
 
+    /// A request to open, or ask the offset of, the upload of the file `id` of `size` bytes.
     public init(id: String, size: Int64) {
         self.id = id
         self.size = size
@@ -24,6 +25,7 @@ public struct MediaUpload: Sendable, Hashable, Codable {
     /// Whether the server holds the whole file and its hash matched the id.
     public var complete: Bool
 
+    /// The state of an upload: `offset` bytes of `size` held, `complete` once verified.
     public init(id: String, size: Int64, offset: Int64, complete: Bool) {
         self.id = id
         self.size = size

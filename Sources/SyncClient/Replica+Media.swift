@@ -20,7 +20,9 @@ extension Replica {
 
     /// A media file as the replica holds it.
     public struct LocalMedia: Sendable, Hashable {
+        /// The file's id: the SHA-256 of its bytes.
         public var id: String
+        /// The file's length in bytes.
         public var size: Int64
         /// Bytes held, from the start.
         public var received: Int64
@@ -28,6 +30,7 @@ extension Replica {
         public var onServer: Bool
         /// Failed attempts to upload it, and the last reason, while it is not on the server.
         public var failures: Int
+        /// Why the last attempt failed, in words; nil before any failed.
         public var lastError: String?
 
         /// Whether every byte is here.

@@ -193,11 +193,15 @@ public struct ReplicaStatus: Sendable, Codable {
 
     /// One media file that failed to upload.
     public struct FailingMedia: Sendable, Codable, Equatable {
+        /// The file's id: the SHA-256 of its bytes.
         public var id: String
         /// The names records give it.
         public var names: [String]
+        /// The file's length in bytes.
         public var size: Int64
+        /// How many attempts to upload it failed.
         public var failures: Int
+        /// Why the last attempt failed, in words.
         public var reason: String
     }
 }

@@ -164,10 +164,13 @@ public struct SyncEngine: Sendable {
         public var publishedSet: Replica.PublishedSetCheck?
         /// Records no verified signature covers after the sync.
         public var unverifiedRecords = 0
-        /// Media files uploaded and downloaded whole, and their bytes (pieces sent again included).
+        /// Media files uploaded whole.
         public var mediaUploaded = 0
+        /// Media files downloaded whole.
         public var mediaDownloaded = 0
+        /// Bytes of media sent, pieces sent again included.
         public var mediaBytesSent = 0
+        /// Bytes of media received, pieces received again included.
         public var mediaBytesReceived = 0
         /// Media files whose upload failed; the changes naming them wait (``Replica/failingMedia()``).
         public var mediaFailed = 0
@@ -650,14 +653,18 @@ public struct SyncProgress: Sendable {
 
     /// One media file on its way.
     public struct MediaTransfer: Sendable, Equatable {
+        /// The file's name, as its record gives it.
         public var name: String
         /// Up (true) or down.
         public var uploading: Bool
+        /// Bytes moved so far, from the start of the file.
         public var bytes: Int64
+        /// The file's length in bytes.
         public var total: Int64
         /// The pace so far; nil before it can be told.
         public var bytesPerSecond: Double?
 
+        /// A transfer of `bytes` of `total` so far.
         public init(name: String, uploading: Bool, bytes: Int64, total: Int64, bytesPerSecond: Double?) {
             self.name = name
             self.uploading = uploading

@@ -40,8 +40,12 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) ->
 }
 
 /// `value` as the JSON of a response body; an `internal` error body if it cannot be encoded.
+///
+/// Keys sorted: `JSONEncoder` otherwise writes an object's keys in its dictionary's order, which
+/// differs from one answer to the next, and two answers that must be indistinguishable (a media
+/// file hidden or missing) would differ in their bytes.
 func jsonBytes(_ value: some Encodable) -> Data {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.withoutEscapingSlashes]
+    encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
     return (try? encoder.encode(value)) ?? Data(#"{"error":{"code":"internal","message":"encoding failed"}}"#.utf8)
 }
