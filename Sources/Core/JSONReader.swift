@@ -163,14 +163,10 @@ package struct JSONReader {
         return value
     }
 
+    /// A number that is a whole `UInt64` up to `Int64.max`; a larger one is left to `JSONDecoder`.
     package mutating func readUInt64() throws -> UInt64 {
-        skipWhitespace()
-        let start = index
-        if case .int(let value) = try readNumber(), value >= 0 { return UInt64(value) }
-        // Above Int64.max: only plain digits are read here; anything else goes to JSONDecoder.
-        let digits = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-        guard let value = UInt64(String(decoding: digits, as: UTF8.self)) else { throw unreadable() }
-        return value
+        guard case .int(let value) = try readNumber(), value >= 0 else { throw unreadable() }
+        return UInt64(value)
     }
 
     /// Any JSON value, as ``JSONValue`` decodes it.
@@ -276,7 +272,9 @@ package struct JSONReader {
     }
 
     /// A JSON number as ``JSONValue`` decodes it: a whole number that fits `Int64` as `.int`
-    /// (`2.0` and `2e0` too), any other finite number as `.double`.
+    /// (`2.0` and `2e0` too), any other finite number as `.double`. A number from 2^53 to 10^19
+    /// that is not written as a plain `Int64` (`92233720368547758.7`, `-1e17`) is left to
+    /// `JSONDecoder`, which reads some of them as an `Int64` that a `Double` cannot hold.
     private mutating func readNumber() throws -> JSONValue {
         skipWhitespace()
         let start = index
@@ -300,7 +298,9 @@ package struct JSONReader {
         }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
-        guard let value = Double(text), value.isFinite else { throw unreadable() }
+        guard let value = Double(text), value.isFinite, !(0x20_0000_0000_0000..<1e19).contains(value.magnitude) else {
+            throw unreadable()
+        }
         if let whole = Int64(exactly: value) { return .int(whole) }
         return .double(value)
     }

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// The id of a media file: the SHA-256 of its bytes, in lowercase hex (``MediaReference``).
+/// The id of a media file: the SHA-256 of its bytes, in lowercase hex (`MediaReference`).
 public enum MediaHash {
     /// The id of the file whose content is `bytes`.
     public static func id(of bytes: Data) -> String {

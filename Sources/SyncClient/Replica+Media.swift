@@ -53,7 +53,7 @@ extension Replica {
     /// field, in one transaction (rule 1).
     ///
     /// - Returns: the reference added.
-    /// - Throws: ``ValidationError`` when the field would break the schema (too many files, a
+    /// - Throws: `ValidationError` when the field would break the schema (too many files, a
     ///   name taken, a type not allowed), ``ClientError`` for a missing or deleted record.
     @discardableResult
     public func addMedia(to recordID: String, bytes: Data, name: String, type: String) throws -> MediaReference {

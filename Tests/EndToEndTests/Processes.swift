@@ -61,8 +61,8 @@ func launch(
     let name = UUID().uuidString
     let stdoutURL = directory.url.appendingPathComponent("\(name).out")
     let stderrURL = directory.url.appendingPathComponent("\(name).err")
-    FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
