@@ -38,6 +38,7 @@ extension SyncController {
         }
         let sizing = ChunkSizing(bytes: chunkBytes, pageLimit: try limit(in: query))
         let first = try await page(since: since, sizing: sizing, for: caller)
+        metrics.activity.count(.pull, at: clock())
         let gzip = CompressionMiddleware.accepts(request.headers[.acceptEncoding])
         var headers: HTTPFields = [.contentType: "application/x-ndjson"]
         if gzip {

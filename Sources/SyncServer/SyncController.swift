@@ -47,6 +47,7 @@ struct SyncController {
             throw APIError.gone(expired)
         }
         if wait > 0 { try await confirmCaller(of: request) }
+        metrics.activity.count(.pull, at: clock())
         // Written directly: a page is megabytes, and JSONEncoder was a third of a first sync's CPU.
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
@@ -104,6 +105,7 @@ struct SyncController {
         for (index, result) in rejected { slots[index] = result }
         let results = slots.compactMap { $0 }
         metrics.countPush(results)
+        metrics.activity.count(.push, at: clock())
         return results
     }
 

@@ -30,14 +30,19 @@ extension ChangeLog {
     ///   - clock: stamps the edits; it witnesses each record's latest stamp first, so an import
     ///     wins over every register it overwrites.
     ///   - changeID: the log change id of the record numbered so in the pack.
+    ///   - review: the review policy the edits are judged by. The operator at the server's shell
+    ///     imports and publishes in one step (DESIGN §6): whoever can run `haven-server import`
+    ///     can change the database, so a second person adds nothing; the console passes the
+    ///     server's own policy.
+    ///   - confirm: called with the outcomes inside the transaction, before anything is written;
+    ///     what it throws ends the import with nothing written.
     package func importRecords(
         _ pack: ContentPack, by caller: Caller,
-        clock: inout HybridLogicalClock, changeID: (Int) -> String, overwrite: Bool, dryRun: Bool, now: UInt64
+        clock: inout HybridLogicalClock, changeID: (Int) -> String, overwrite: Bool, dryRun: Bool, now: UInt64,
+        review: ReviewPolicy = .single, confirm: @escaping @Sendable ([ImportOutcome]) throws -> Void = { _ in }
     ) async throws -> [ImportOutcome] {
-        // The operator at the server's shell imports and publishes in one step (DESIGN §6): whoever
-        // can run haven-server import can change the database, so a second person adds nothing.
         let admission = ChangeAdmission(
-            caller: caller, now: now, maxDrift: HybridLogicalClock.defaultMaxDrift, review: .single)
+            caller: caller, now: now, maxDrift: HybridLogicalClock.defaultMaxDrift, review: review)
         let epoch = storage.epoch
         let changeIDs = pack.records.indices.map { changeID($0 + 1) }
         let keys = PushKeys(
@@ -70,6 +75,7 @@ extension ChangeLog {
                 }
             }
             guard refusals.isEmpty else { throw PackRefused(refusals: refusals) }
+            try confirm(outcomes)
             return (dryRun ? LogWrites() : push.logWrites, (outcomes, clock))
         }
         clock = end

@@ -67,7 +67,8 @@ extension ConsoleController {
     {
         var form = form
         guard form.validate() else { return formPage(form, record: record, page: page, status: .unprocessableContent) }
-        guard let change = form.change(to: record, id: id, by: page.signedIn!.caller, now: clock(), base: base) else {
+        guard let change = form.change(to: record, id: id, by: page.signedIn!.caller, now: clock(), base: base, review: configuration.review
+        ) else {
             return Self.redirect("/console/records/\(id)")
         }
         let result = try await writer.write([change], by: page.signedIn!.caller).first

@@ -66,6 +66,7 @@ extension ConsoleController {
             \(row(Words("Long-polls waiting now", korean: "지금 기다리는 롱 폴링"), String(activity.longPolls)))
             \(row(Words("Last compaction", korean: "마지막 정리"), lastCompaction(page)))
             </tbody></table>
+            \(TrafficChart(hours: activity.lastDay(now: clock())).figure(on: page))
             """)
     }
 

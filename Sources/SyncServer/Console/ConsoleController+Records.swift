@@ -15,11 +15,15 @@ extension ConsoleController {
         let page = ConsolePage(request, signedIn: signedIn)
         let listing = RecordListing(request.uri.queryParameters)
         let found = listing.apply(to: try await RecordListing.visible(to: signedIn.caller, in: store))
+        let exportLink: HTML =
+            signedIn.caller.role.seesEverything
+            ? "<p><a href=\"/console/export\(request.uri.query.map { "?" + $0 } ?? "")\" download>\(page.text(Words("Export these records as a pack", korean: "이 기록들을 팩으로 내보내기")))</a></p>"
+            : ""
         return page.response(
             Words("Records", korean: "기록"),
             """
             \(filterForm(listing, page: page))
-            \(recordTable(found, page: page))
+            \(recordTable(found, page: page))\(exportLink)
             """)
     }
 
@@ -42,6 +46,17 @@ extension ConsoleController {
                 ? ("restore", Words("Restore", korean: "되살리기")) : ("delete", Words("Delete", korean: "삭제"))
             actions.append("<a href=\"/console/records/\(record.id)/edit\">\(page.text(Words("Edit", korean: "편집")))</a>")
             actions.append("<a href=\"/console/records/\(record.id)/history\">\(page.text(Words("History", korean: "이력")))</a>")
+            let status = Visibility.status(of: record)
+            if !record.isDeleted, status == "draft" {
+                actions.append(
+                    """
+                    <form method="post" action="/console/records/\(record.id)/submit" class="inline">\(page.formKey)\
+                    <input type="hidden" name="base" value="\(base)">\
+                    <button type="submit">\(page.text(Words("Submit for review", korean: "검토 요청")))</button></form>
+                    """)
+            } else if !record.isDeleted, status == "review" {
+                actions.append("<a href=\"/console/review/\(record.id)\">\(page.text(Words("Review", korean: "검토")))</a>")
+            }
             actions.append(
                 """
                 <form method="post" action="/console/records/\(record.id)/\(action)" class="inline">\(page.formKey)\

@@ -32,6 +32,8 @@ struct ConsoleController {
         console.post("signout", use: signOut)
         addRecordRoutes(to: console)
         addEditRoutes(to: console)
+        addReviewRoutes(to: console)
+        addImportRoutes(to: console)
         addTokenRoutes(to: console)
         addOperatorRoutes(to: console)
     }

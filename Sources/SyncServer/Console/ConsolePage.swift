@@ -56,6 +56,8 @@ struct ConsolePage {
             if signedIn.caller.role.seesEverything {
                 links.append(link("/console/records/new?kind=story", Words("New story", korean: "새 이야기")))
                 links.append(link("/console/records/new?kind=resource", Words("New resource", korean: "새 지원 정보")))
+                links.append(link("/console/review", Words("Review", korean: "검토")))
+                links.append(link("/console/import", Words("Import", korean: "가져오기")))
                 links.append(link("/console/as", Words("As a user", korean: "사용자로 보기")))
                 links.append(link("/console/health", Words("Health", korean: "서버 상태")))
             }

@@ -30,6 +30,11 @@ enum ConsoleStyle {
         .filters label{margin-top:0}
         .badge{display:inline-block;padding:0 .4rem;border-radius:4px;background:#e6e6e6;font-size:.85em}
         .value{white-space:pre-wrap;overflow-wrap:anywhere}
+        .diff .old{background:#fdeeee}
+        .diff .new{background:#eef6ee}
+        .chart{max-width:100%;height:auto}
+        .swatch.push{color:#12355b}
+        .swatch.pull{color:#d4760a}
         code{overflow-wrap:anywhere}
         @media (max-width:40rem){table,tbody,tr,td,th{display:block}thead{display:none}tr{border-bottom:2px solid #ccc}}
         """

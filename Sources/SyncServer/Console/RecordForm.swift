@@ -60,8 +60,12 @@ struct RecordForm: Sendable {
 
     /// The change that makes `record` (nil for a new one) say what the form says: the known
     /// fields whose value differs, each stamped after the record's newest write; nil when
-    /// nothing differs. Fields this version does not know are left as they are.
-    func change(to record: TrackedRecord?, id: String, by caller: Caller, now: UInt64, base: SyncCursor?) -> Change? {
+    /// nothing differs. Fields this version does not know are left as they are. An edit of
+    /// content that leaves the status as it was sends a record in review or published back to
+    /// draft, as a client's edit does (``ReviewRule``, rule 1).
+    func change(to record: TrackedRecord?, id: String, by caller: Caller, now: UInt64, base: SyncCursor?, review: ReviewPolicy)
+        -> Change?
+    {
         let current = record?.state.values ?? [:]
         let values = values
         var written: [String: JSONValue] = [:]
@@ -69,10 +73,28 @@ struct RecordForm: Sendable {
             written[field] = values[field] ?? .null
         }
         guard !written.isEmpty else { return nil }
+        if record != nil, written["status"] == nil, written.keys.contains(where: ReviewRule.isContent),
+            let status = ReviewRule.statusForEdit(of: current["status"]?.stringValue, by: caller.role, policy: review)
+        {
+            written["status"] = .string(status)
+        }
         let stamp = Self.stamp(after: record?.state.latestStamp, by: caller, now: now)
         return Change(
             id: Self.changeID(), base: base,
             record: RecordState(id: id, kind: kind, fields: written.mapValues { Register($0, stamp: stamp) }))
+    }
+
+    /// The change that moves `record` to `status` with `comment` as its review comment (nil
+    /// clears an earlier one, so that it does not read as this move's): the move a `haven review`
+    /// or `submit` command pushes.
+    static func statusMove(
+        of record: TrackedRecord, to status: String, comment: String?, by caller: Caller, now: UInt64, base: SyncCursor?
+    ) -> Change {
+        let stamp = stamp(after: record.state.latestStamp, by: caller, now: now)
+        let values: [String: JSONValue] = ["status": .string(status), ReviewRule.commentField: comment.map(JSONValue.string) ?? .null]
+        return Change(
+            id: changeID(), base: base,
+            record: RecordState(id: record.id, kind: record.kind, fields: values.mapValues { Register($0, stamp: stamp) }))
     }
 
     /// The change that deletes (or restores) `record`.

@@ -9,10 +9,26 @@ public final class ServerActivity: Sendable {
         public var summary: CompactionSummary
     }
 
+    /// The requests of one hour: pushes (and console edits, which take the push's path) and
+    /// pulls (a page, or a streamed pull).
+    public struct Hour: Sendable, Hashable {
+        /// The hour's start, milliseconds since 1970.
+        public var start: UInt64
+        public var pushes = 0
+        public var pulls = 0
+    }
+
+    /// Which count a request adds to.
+    enum Traffic { case push, pull }
+
     private struct State {
         var longPolls = 0
         var lastCompaction: Compaction?
+        /// The last day's hours that saw a request, oldest first.
+        var hours: [Hour] = []
     }
+
+    static let hour: UInt64 = 3_600_000
 
     private let state = Mutex(State())
 
@@ -29,6 +45,31 @@ public final class ServerActivity: Sendable {
         state.withLock { $0.longPolls += 1 }
         defer { state.withLock { $0.longPolls -= 1 } }
         return try await wait()
+    }
+
+    /// Counts one request of `kind` at `now` (milliseconds since 1970).
+    func count(_ kind: Traffic, at now: UInt64) {
+        let start = now - now % Self.hour
+        state.withLock { state in
+            if state.hours.last?.start != start { state.hours.append(Hour(start: start)) }
+            switch kind {
+            case .push: state.hours[state.hours.count - 1].pushes += 1
+            case .pull: state.hours[state.hours.count - 1].pulls += 1
+            }
+            state.hours.removeAll { $0.start + 24 * Self.hour <= start }
+        }
+    }
+
+    /// The 24 hours up to `now`'s, oldest first, each with what this server counted in it (none
+    /// before it started).
+    public func lastDay(now: UInt64) -> [Hour] {
+        let current = now - now % Self.hour
+        let counted = state.withLock { $0.hours }
+        return (0..<24).map { back in
+            let offset = UInt64(23 - back) * Self.hour
+            let start = current > offset ? current - offset : 0
+            return counted.first { $0.start == start } ?? Hour(start: start)
+        }
     }
 
     /// Notes a compaction that ended at `at`.

@@ -55,6 +55,32 @@ struct ConsoleBrowser {
         return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
+    /// A `multipart/form-data` post, as a form with a file input sends it, with the session
+    /// cookie and the last form key.
+    func postFile(_ uri: String, _ fields: [String: String], file: (name: String, filename: String, content: Data))
+        async throws -> TestResponse
+    {
+        var fields = fields
+        if fields["form_key"] == nil { fields["form_key"] = formKey }
+        let boundary = "----haven\(UInt32.random(in: 0...UInt32.max))"
+        var body = Data()
+        for (name, value) in fields.sorted(by: { $0.key < $1.key }) {
+            body += Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+        }
+        body += Data(
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(file.name)\"; filename=\"\(file.filename)\"\r\nContent-Type: application/json\r\n\r\n".utf8)
+        body += file.content + Data("\r\n--\(boundary)--\r\n".utf8)
+        var headers: HTTPFields = [.contentType: "multipart/form-data; boundary=\(boundary)"]
+        if let cookie { headers[.cookie] = cookie }
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    /// The value of the hidden input `name` in `page`.
+    static func hidden(_ name: String, in page: String) -> String? {
+        guard let range = page.range(of: "name=\"\(name)\" value=\"") else { return nil }
+        return String(page[range.upperBound...].prefix { $0 != "\"" })
+    }
+
     static func encode(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }

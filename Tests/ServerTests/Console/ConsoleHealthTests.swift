@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HummingbirdTesting
 import Logging
 import Testing
 
@@ -33,5 +34,41 @@ struct ConsoleHealthTests {
             clock: { TestServer.now }, activity: activity)
         let summary = try #require(await service.compactOnce())
         #expect(activity.lastCompaction == ServerActivity.Compaction(at: TestServer.now, summary: summary))
+    }
+
+    @Test func pushesAndPullsAreCountedByHourForTheLastDay() {
+        let activity = ServerActivity()
+        let hour = ServerActivity.hour
+        let start = TestServer.now - TestServer.now % hour
+        activity.count(.push, at: start + 5)
+        activity.count(.pull, at: start + 6)
+        activity.count(.pull, at: start + 2 * hour + 1)
+
+        let day = activity.lastDay(now: start + 2 * hour + 10)
+        #expect(day.count == 24)
+        #expect(day.last == ServerActivity.Hour(start: start + 2 * hour, pushes: 0, pulls: 1))
+        #expect(day[21] == ServerActivity.Hour(start: start, pushes: 1, pulls: 1))
+        #expect(day.dropLast().reduce(0) { $0 + $1.pulls } == 1)
+
+        // A day later the first hour has left the chart
+        activity.count(.push, at: start + 25 * hour)
+        let later = activity.lastDay(now: start + 25 * hour)
+        #expect(later.reduce(0) { $0 + $1.pushes } == 1)
+        #expect(later.reduce(0) { $0 + $1.pulls } == 1)
+    }
+
+    @Test func theHealthPageChartsThePushesAndPullsItServed() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            var device = Device("d1")
+            _ = try await client.push([device.change(RecordID.random(), .resource, Fields.resource("상담"))], token: server["editor"])
+            _ = try await client.pull(token: server["reader"])
+            var browser = ConsoleBrowser(client)
+            try await browser.signIn(server["editor"])
+            let page = try await browser.get("/console/health").text
+            #expect(page.contains("since it started: 1 pushes, 1 pulls."))
+            #expect(page.contains("<svg class=\"chart\" role=\"img\""))
+            #expect(page.components(separatedBy: "<rect ").count - 1 == 48)
+        }
     }
 }
