@@ -65,7 +65,7 @@ class World:
     def start(self):
         self.log = open(self.dir / "server.out", "w+")
         self.server = subprocess.Popen(
-            [self.bin / "haven-server", "serve", "--database", self.database, "--port", "0", "--review", "single",
+            [self.bin / "haven-server", "serve", "--database", self.database, "--port", "0",
              "--log-level", "warning"], stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.url = wait_for(lambda: self.listening(), "haven-server listening")
 
@@ -167,7 +167,7 @@ def test_sign_in_and_search_in_korean(world, editor: Person):
     # A Korean story, made in the console
     editor.open("/console/records/new?kind=story")
     editor.fill({"title": KOREAN_TITLE, "body": "본문에 <script>alert(1)</script> 라고 씁니다.", "language": "ko",
-                 "status": "published"})
+                 "status": "draft"})
     editor.save()
     editor.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), KOREAN_TITLE))
     assert "<script>alert(1)</script>" in editor.driver.find_element(By.TAG_NAME, "main").text, "script shown as text"
@@ -183,7 +183,25 @@ def test_sign_in_and_search_in_korean(world, editor: Person):
     editor.shot("search")
 
 
-def test_bad_phone_then_publish_reaches_a_replica(world, editor: Person):
+def submit_for_review(person: Person, title: str):
+    """On a draft's page: sends it for review, then waits for its review page."""
+    person.wait.until(EC.element_to_be_clickable((By.CSS_SELECTOR, "form[action$='/submit'] button"))).click()
+    person.wait.until(EC.url_contains("/console/review/"))
+    person.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), title))
+
+
+def approve(reviewer: Person, title: str, comment: str):
+    """From the review queue: opens `title`, reads its diff, approves it with `comment`."""
+    reviewer.open("/console/review")
+    reviewer.wait.until(EC.element_to_be_clickable((By.LINK_TEXT, title))).click()
+    reviewer.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.diff")))
+    reviewer.driver.find_element(By.ID, "approve-comment").send_keys(comment)
+    reviewer.driver.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
+    reviewer.wait.until(EC.url_matches(r"/console/records/[^/]+$"))
+    reviewer.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "main"), "published"))
+
+
+def test_bad_phone_then_review_and_approve_reaches_a_replica(world, editor: Person, admin: Person):
     editor.open("/console/records/new?kind=resource")
     editor.wait.until(EC.presence_of_element_located((By.NAME, "phone")))
     editor.fill({"name": "서울 상담전화", "category": "hotline", "country": "KR", "phone": "call us", "status": "draft"})
@@ -194,23 +212,64 @@ def test_bad_phone_then_publish_reaches_a_replica(world, editor: Person):
     phone = editor.driver.find_element(By.NAME, "phone")
     assert phone.get_attribute("aria-invalid") == "true"
     editor.shot("bad-phone")
-    # Fixed and published
-    editor.fill({"phone": "+82 2 1577 0000", "status": "published"})
+    # Fixed, saved as a draft and submitted for review
+    editor.fill({"phone": "+82 2 1577 0000"})
     editor.save()
     editor.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "서울 상담전화"))
     record_id = editor.driver.current_url.rstrip("/").split("/")[-1]
-    # A reader's replica receives it as any published change
+    submit_for_review(editor, "서울 상담전화")
+    # Its author may not approve it: the server's two-person rule, in its words
+    editor.driver.find_element(By.CSS_SELECTOR, "form[action$='/approve'] button").click()
+    editor.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=alert]"), "another editor or admin must approve it"))
+    # Another person reads the diff (nothing published on the left, the new values on the right) and approves
+    admin.sign_in(world.tokens["admin"])
+    admin.open(f"/console/review/{record_id}")
+    new_values = admin.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "table.diff"))).text
+    assert "+82 2 1577 0000" in new_values, new_values
+    admin.shot("review")
+    approve(admin, "서울 상담전화", "번호를 확인했습니다")
+    # A reader's replica receives it as any published change, with the comment
     token_file = world.dir / "reader-token"
     token_file.write_text(world.tokens["reader"] + "\n")
     token_file.chmod(0o600)
     world.haven("init", "--server", world.url, "--token-file", str(token_file))
     world.haven("sync")
     shown = world.haven("resources", "show", record_id)
-    assert "+82 2 1577 0000" in shown and "서울 상담전화" in shown, shown
-    # Its history names the editor
+    assert "+82 2 1577 0000" in shown and "서울 상담전화" in shown and "번호를 확인했습니다" in shown, shown
+    # Its history names the editor and the approver
     editor.open(f"/console/records/{record_id}/history")
-    editor.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "tbody"), "editor"))
+    editor.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "tbody"), "admin"))
+    assert "editor" in editor.driver.find_element(By.TAG_NAME, "tbody").text
     editor.shot("history")
+    # The Korean story of the first test goes through review too, for the pages after
+    editor.open("/console/records?q=" + KOREAN_TITLE)
+    editor.wait.until(EC.element_to_be_clickable((By.LINK_TEXT, KOREAN_TITLE))).click()
+    submit_for_review(editor, KOREAN_TITLE)
+    approve(admin, KOREAN_TITLE, "")
+
+
+def test_import_a_pack_after_its_preview(world, editor: Person):
+    pack = world.dir / "shelters.json"
+    pack.write_text(json.dumps({"format": "haven-pack/1", "records": [
+        {"kind": "resource", "fields": {"name": "부산 쉼터", "category": "shelter", "country": "KR",
+                                        "phone": "+82 51 000 0000", "status": "draft"}}]}, ensure_ascii=False))
+    editor.open("/console/import")
+    editor.wait.until(EC.presence_of_element_located((By.ID, "pack"))).send_keys(str(pack))
+    editor.save()
+    editor.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Preview of the import"))
+    assert "Would add 1" in editor.driver.find_element(By.CSS_SELECTOR, "[role=status]").text
+    editor.shot("import-preview")
+    # Nothing is written before the editor confirms (looked up in another tab)
+    preview = editor.driver.current_window_handle
+    editor.driver.switch_to.new_window("tab")
+    editor.open("/console/records?q=부산")
+    editor.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "0 found"))
+    editor.driver.close()
+    editor.driver.switch_to.window(preview)
+    editor.driver.find_element(By.CSS_SELECTOR, "form[action='/console/import/confirm'] button").click()
+    editor.wait.until(EC.text_to_be_present_in_element((By.TAG_NAME, "h1"), "Imported"))
+    editor.open("/console/records?q=부산")
+    editor.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), "1 found"))
 
 
 def test_revoking_a_token_ends_its_session(world, admin: Person):
@@ -321,7 +380,8 @@ def main():
     admin = Person(world, "admin")
     tests = [
         partial(test_sign_in_and_search_in_korean, world, editor),
-        partial(test_bad_phone_then_publish_reaches_a_replica, world, editor),
+        partial(test_bad_phone_then_review_and_approve_reaches_a_replica, world, editor, admin),
+        partial(test_import_a_pack_after_its_preview, world, editor),
         partial(test_a_form_from_another_site_is_refused, world, editor),
         partial(test_korean_interface_and_operator_pages, world, editor),
         partial(test_revoking_a_token_ends_its_session, world, admin),

@@ -144,7 +144,7 @@ extension ConsoleController {
             <input type="hidden" name="pack" value="\(pack.base64EncodedString())">\
             <input type="hidden" name="overwrite" value="\(overwrite ? "on" : "")">\
             <input type="hidden" name="fingerprint" value="\(preview.fingerprint)">
-            <button type="submit">\(page.text(Words("Import these \(preview.writes) changes", korean: "변경 \(preview.writes)개 가져오기")))</button>
+            <button type="submit">\(page.text(Words("Confirm the import (\(preview.writes) records written)", korean: "가져오기 확인 (기록 \(preview.writes)개 저장)")))</button>
             </form>
             """
         return page.response(

@@ -88,13 +88,13 @@ extension ConsoleController {
             <form method="post" action="/console/review/\(record.id)/approve">\(page.formKey)\
             <input type="hidden" name="base" value="\(base)">
             <label for="approve-comment">\(page.text(Words("Comment (optional)", korean: "의견 (선택)")))</label>
-            <textarea id="approve-comment" name="comment"></textarea>
+            <textarea id="approve-comment" name="comment" class="comment"></textarea>
             <button type="submit" name="decision" value="approve">\(page.text(Words("Approve and publish", korean: "승인하고 게시")))</button>
             </form>
             <form method="post" action="/console/review/\(record.id)/decline">\(page.formKey)\
             <input type="hidden" name="base" value="\(base)">
             <label for="decline-comment">\(page.text(Words("Why it goes back to draft", korean: "초안으로 돌려보내는 이유")))</label>
-            <textarea id="decline-comment" name="comment"></textarea>
+            <textarea id="decline-comment" name="comment" class="comment"></textarea>
             <button type="submit" class="danger">\(page.text(Words("Decline", korean: "거절")))</button>
             </form>
             """ : ""

@@ -17,6 +17,7 @@ enum ConsoleStyle {
         input,select,textarea,button{font:inherit;padding:.4rem;max-width:100%}
         input[type=text],input[type=password],input[type=search],textarea,select{width:100%}
         textarea{min-height:8rem}
+        textarea.comment{min-height:4rem}
         button{background:#12355b;color:#fff;border:0;border-radius:4px;padding:.45rem .9rem;margin-top:.75rem;cursor:pointer}
         button.danger{background:#a4161a}
         form.inline{display:inline}

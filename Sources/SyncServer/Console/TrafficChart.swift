@@ -24,7 +24,7 @@ struct TrafficChart {
         }
         return """
             <figure><figcaption>\(summary)</figcaption>
-            \(svg(label: summary))
+            \(svg(label: summary, endLabel: page.text(Words("now", korean: "지금"))))
             <p><span class="swatch push" aria-hidden="true">■</span> push <span class="swatch pull" aria-hidden="true">■</span> pull</p>
             <details><summary>\(page.text(Words("Numbers", korean: "숫자")))</summary>
             <table><thead><tr><th scope="col">\(page.text(Words("Hour (UTC)", korean: "시각 (UTC)")))</th>\
@@ -34,7 +34,7 @@ struct TrafficChart {
     }
 
     /// Two bars an hour, pushes then pulls, scaled to the busiest hour.
-    private func svg(label: String) -> HTML {
+    private func svg(label: String, endLabel: String) -> HTML {
         let peak = max(1, hours.map { max($0.pushes, $0.pulls) }.max() ?? 1)
         let slot = Double(Self.width) / Double(max(hours.count, 1))
         let bar = slot * 0.4
@@ -47,8 +47,10 @@ struct TrafficChart {
             return HTML(joining: [rect(hour.pushes, x + slot * 0.1, Self.push), rect(hour.pulls, x + slot * 0.5, Self.pull)])
         }
         return """
-            <svg class="chart" role="img" aria-label="\(label)" viewBox="0 0 \(Self.width) \(Self.height)" width="\(Self.width)" height="\(Self.height)">\
-            <line x1="0" y1="\(Self.height - 1)" x2="\(Self.width)" y2="\(Self.height - 1)" stroke="#767676"></line>\(bars)</svg>
+            <svg class="chart" role="img" aria-label="\(label)" viewBox="0 0 \(Self.width) \(Self.height + 18)" width="\(Self.width)" height="\(Self.height + 18)">\
+            <line x1="0" y1="\(Self.height - 1)" x2="\(Self.width)" y2="\(Self.height - 1)" stroke="#767676"></line>\(bars)\
+            <text x="0" y="\(Self.height + 14)" font-size="12" fill="#1a1a1a">−24 h</text>\
+            <text x="\(Self.width)" y="\(Self.height + 14)" font-size="12" fill="#1a1a1a" text-anchor="end">\(endLabel)</text></svg>
             """
     }
 
