@@ -37,6 +37,16 @@ extension ConsoleController {
                 \(uploadForm(page))
                 """)
         }
+        // The confirmation posts the pack back in base64, within the same body limit.
+        guard (data.count + 2) / 3 * 4 + 4_096 <= configuration.maxBodyBytes else {
+            let megabytes = String(format: "%.1f", Double(data.count) / 1_000_000)
+            let tooLarge = Words(
+                "This pack (\(megabytes) MB) is too large to import in the console: import it with 'haven-server import --dry-run', then 'haven-server import', on the server.",
+                korean: "이 팩(\(megabytes) MB)은 콘솔에서 가져오기에 너무 큽니다. 서버에서 'haven-server import --dry-run'으로 확인한 뒤 'haven-server import'로 가져오세요.")
+            return page.response(
+                Words("Import a content pack", korean: "콘텐츠 팩 가져오기"), status: .contentTooLarge,
+                "\(problem(tooLarge, page))\(uploadForm(page))")
+        }
         return try await importAnswer(data, overwrite: posted.text("overwrite") == "on", confirmed: nil, page: page)
     }
 

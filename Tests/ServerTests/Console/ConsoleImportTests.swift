@@ -120,6 +120,12 @@ struct ConsoleImportTests {
             let empty = try await browser.postFile("/console/import", [:], file: ("pack", "", Data()))
             #expect(empty.text.contains("Choose a pack file"))
 
+            // A pack too large to post back for confirmation is sent to haven-server import
+            let large = Data(String(repeating: " ", count: 6_400_000).utf8)
+            let tooLarge = try await browser.postFile("/console/import", [:], file: ("pack", "big.json", large))
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(tooLarge.text.contains("too large to import in the console: import it with &#39;haven-server import --dry-run&#39;"))
+
             // A form without the session's form key (another site's, say) is refused
             browser.formKey = "forged"
             let forged = try await browser.postFile("/console/import", [:], file: ("pack", "p.json", try Self.pack([Self.shelter])))
