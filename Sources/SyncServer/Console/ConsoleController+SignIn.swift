@@ -31,7 +31,7 @@ extension ConsoleController {
                     korean: "받아들일 수 없는 토큰입니다: 없거나, 만료되었거나, 폐기된 토큰입니다. 확인하고 다시 하세요."),
                 status: .unauthorized)
         }
-        let (id, _) = sessions.open(tokenHash: TokenSecret.hash(token), now: clock())
+        let id = try await sessions.open(tokenHash: TokenSecret.hash(token), now: clock())
         var response = Self.redirect("/console/records")
         response.headers[.setCookie] = sessionCookie(id, maxAge: ConsoleSessions.lifetime / 1000)
         return response
@@ -41,7 +41,7 @@ extension ConsoleController {
     func signOut(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let signedIn = try await signedIn(request)
         _ = try await posted(request, by: signedIn)
-        sessions.end(signedIn.sessionID)
+        try await sessions.end(signedIn.sessionID)
         var response = Self.redirect("/console/signin")
         response.headers[.setCookie] = sessionCookie("", maxAge: 0)
         return response

@@ -18,7 +18,8 @@ struct ConsoleController {
     let auth: AuthMiddleware
     /// Long-polls and compactions, for the health page.
     let activity: ServerActivity
-    let sessions = ConsoleSessions()
+    /// The signed-in sessions, kept in ``store``.
+    var sessions: ConsoleSessions { ConsoleSessions(store: store) }
 
     /// The session cookie.
     static let sessionCookie = "haven_session"
@@ -44,11 +45,10 @@ struct ConsoleController {
     ///   revoked or has expired since (the session ends with it).
     func signedIn(_ request: Request) async throws -> SignedIn {
         let now = clock()
-        guard let id = request.cookies[Self.sessionCookie]?.value, let session = sessions.session(id, now: now) else {
-            throw ConsoleProblem.signInNeeded
-        }
+        guard let id = request.cookies[Self.sessionCookie]?.value, let session = try await sessions.session(id, now: now)
+        else { throw ConsoleProblem.signInNeeded }
         guard let caller = try await store.caller(forTokenHash: session.tokenHash, now: now) else {
-            sessions.end(id)
+            try await sessions.end(id)
             throw ConsoleProblem.signInNeeded
         }
         return SignedIn(caller: caller, sessionID: id, formKey: session.formKey)

@@ -26,7 +26,7 @@ struct ConsolePage {
     /// `words` in the page's language.
     func text(_ words: Words) -> String { words.text(in: language) }
 
-    /// The hidden field every form of a session posts back (``ConsoleSessions/Session/formKey``).
+    /// The hidden field every form of a session posts back (``ConsoleSession/formKey``).
     var formKey: HTML {
         guard let signedIn else { return "" }
         return "<input type=\"hidden\" name=\"\(ConsoleForm.formKeyField)\" value=\"\(signedIn.formKey)\">"

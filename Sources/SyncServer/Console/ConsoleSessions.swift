@@ -1,67 +1,39 @@
 import Crypto
 import Foundation
 import HavenCore
-import Synchronization
 
-/// The console's signed-in sessions, in memory: a session is a random id in an `HttpOnly`
-/// cookie, standing for the token it was opened with, until it expires, its person signs out,
-/// or the server restarts.
+/// The console's signed-in sessions: a session is a random id in an `HttpOnly` cookie, standing
+/// for the token it was opened with, until it expires or its person signs out. Sessions are kept
+/// in the database (``ConsoleSessionStore``), so that every instance on one PostgreSQL database
+/// knows them and a restart signs nobody out.
 ///
 /// A session holds the token's hash, never the token, and the token is looked up again on every
 /// request (``ConsoleController/signedIn(_:)``): revoking the token, or its expiry, ends the
 /// session at once. Each session has its own form key, which every form posts back (CSRF).
-final class ConsoleSessions: Sendable {
-    /// One session.
-    struct Session: Sendable {
-        /// The SHA-256 of the token it was opened with.
-        let tokenHash: Data
-        /// The value every form of the session carries and every post must send back.
-        let formKey: String
-        /// Milliseconds since 1970.
-        let expiresAt: UInt64
-    }
+struct ConsoleSessions: Sendable {
+    let store: any ConsoleSessionStore
 
     /// How long a session lasts: a working day.
     static let lifetime: UInt64 = 8 * 3_600_000
-    /// The most sessions kept at once; the oldest go first beyond it.
-    static let capacity = 10_000
-
-    /// By the SHA-256 of the session id: a memory dump holds no cookie.
-    private let sessions = Mutex<[Data: Session]>([:])
 
     /// Opens a session for a token's hash; returns its id, for the cookie.
-    func open(tokenHash: Data, now: UInt64) -> (id: String, session: Session) {
+    func open(tokenHash: Data, now: UInt64) async throws -> String {
         let id = TokenSecret.generate()
-        let session = Session(tokenHash: tokenHash, formKey: TokenSecret.generate(), expiresAt: now + Self.lifetime)
-        sessions.withLock { sessions in
-            if sessions.count >= Self.capacity {
-                sessions = sessions.filter { $0.value.expiresAt > now }
-                while sessions.count >= Self.capacity, let oldest = sessions.min(by: { $0.value.expiresAt < $1.value.expiresAt }) {
-                    sessions[oldest.key] = nil
-                }
-            }
-            sessions[Self.key(id)] = session
-        }
-        return (id, session)
+        let session = ConsoleSession(tokenHash: tokenHash, formKey: TokenSecret.generate(), expiresAt: now + Self.lifetime)
+        try await store.addConsoleSession(session, idHash: Self.key(id), now: now)
+        return id
     }
 
-    /// The session with this id, unless it expired (then it is forgotten).
-    func session(_ id: String, now: UInt64) -> Session? {
-        sessions.withLock { sessions in
-            let key = Self.key(id)
-            guard let session = sessions[key] else { return nil }
-            guard session.expiresAt > now else {
-                sessions[key] = nil
-                return nil
-            }
-            return session
-        }
+    /// The session with this id, unless it expired.
+    func session(_ id: String, now: UInt64) async throws -> ConsoleSession? {
+        try await store.consoleSession(idHash: Self.key(id), now: now)
     }
 
     /// Ends the session with this id, if there is one.
-    func end(_ id: String) {
-        _ = sessions.withLock { $0.removeValue(forKey: Self.key(id)) }
+    func end(_ id: String) async throws {
+        try await store.removeConsoleSession(idHash: Self.key(id))
     }
 
+    /// What the database keeps a session under: the SHA-256 of its id, so it holds no cookie.
     private static func key(_ id: String) -> Data { Data(SHA256.hash(data: Data(id.utf8))) }
 }

@@ -102,6 +102,14 @@ extension PostgresSyncStore {
             "CREATE TABLE record_media (record_id TEXT NOT NULL, blob_id TEXT NOT NULL, PRIMARY KEY (record_id, blob_id))",
             "CREATE INDEX record_media_by_blob ON record_media (blob_id)",
         ],
+        // Console sessions (issue 16), shared by every instance on the database.
+        [
+            """
+            CREATE TABLE console_sessions (
+                id_hash BYTEA PRIMARY KEY, token_hash BYTEA NOT NULL, form_key TEXT NOT NULL, expires_at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
+        ],
     ]
 
     /// Computes the published set's digest from the records and stores it, once: a database

@@ -144,6 +144,17 @@ extension SQLiteSyncStore {
                     CREATE INDEX record_media_by_blob ON record_media (blob_id);
                     """)
         }
+        migrator.registerMigration("v10") { db in
+            // Console sessions (issue 16), under the SHA-256 of their id: in the database, so a
+            // restart signs nobody out.
+            try db.execute(
+                sql: """
+                    CREATE TABLE console_sessions (
+                        id_hash BLOB PRIMARY KEY, token_hash BLOB NOT NULL, form_key TEXT NOT NULL,
+                        expires_at INTEGER NOT NULL);
+                    CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
+                    """)
+        }
         return migrator
     }
 }

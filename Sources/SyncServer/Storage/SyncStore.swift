@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// A store is a `Service`: its `run()` owns what the database needs while the server runs (the
 /// PostgreSQL connection pool and its LISTEN loop) and closes the database when it ends. Commands
 /// that use a store outside a service group run it with ``withRunning(_:)``.
-package protocol SyncStore: ChangeLogStorage, MediaStorage, TokenStore, SigningKeyStore, Service {}
+package protocol SyncStore: ChangeLogStorage, MediaStorage, TokenStore, SigningKeyStore, ConsoleSessionStore, Service {}
 
 extension SyncStore {
     /// Runs the store while `body` uses it, then closes it, also when `body` throws.

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOSSL
 import Testing
+import TestSupport
 
 @testable import HavenServer
 
@@ -165,6 +166,52 @@ struct ConsoleSecurityTests {
             #expect(after.headers[.location] == "/console/signin")
             #expect(try await browser.signIn(server["editor2"]).status == .unauthorized)
         }
+    }
+
+    @Test(arguments: StorageBackend.all) func aSessionIsKnownToAnotherInstanceAndOutlivesARestartUntilSignOut(
+        _ backend: StorageBackend
+    ) async throws {
+        let server = try await TestServer.make(backend: backend)
+        // Given a session opened on one instance
+        let cookie = try await server.test { client in
+            var browser = ConsoleBrowser(client)
+            try await browser.signIn(server["editor"])
+            return try #require(browser.cookie)
+        }
+        #expect(!cookie.isEmpty)
+
+        // When the next request reaches another instance of the same database
+        try await server.test { client in
+            var elsewhere = ConsoleBrowser(client)
+            elsewhere.cookie = cookie
+            // Then it is signed in there, and the form key read there signs it out everywhere
+            let records = try await elsewhere.get("/console/records")
+            #expect(records.status == .ok)
+            #expect(try await elsewhere.post("/console/signout", [:]).status == .seeOther)
+            #expect(try await elsewhere.get("/console/records").headers[.location] == "/console/signin")
+        }
+        try await server.test { client in
+            var again = ConsoleBrowser(client)
+            again.cookie = cookie
+            let records = try await again.get("/console/records")
+            #expect(records.headers[.location] == "/console/signin")
+        }
+    }
+
+    @Test func aSessionEndsWhenItExpires() async throws {
+        let server = try await TestServer.make()
+        let cookie = try await server.test { client in
+            var browser = ConsoleBrowser(client)
+            try await browser.signIn(server["editor"])
+            return try #require(browser.cookie)
+        }
+        let sessions = ConsoleSessions(store: server.store)
+        let id = String(cookie.dropFirst("haven_session=".count))
+        #expect(try await sessions.session(id, now: TestServer.now + ConsoleSessions.lifetime - 1) != nil)
+        #expect(try await sessions.session(id, now: TestServer.now + ConsoleSessions.lifetime) == nil)
+        // A session opened later sweeps the expired one out of the database
+        _ = try await sessions.open(tokenHash: Data(), now: TestServer.now + ConsoleSessions.lifetime)
+        #expect(try await sessions.session(id, now: 0) == nil)
     }
 
     @Test func aStoredScriptIsShownAsText() async throws {
