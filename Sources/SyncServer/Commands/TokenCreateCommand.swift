@@ -26,7 +26,7 @@ extension TokenCommand {
             let secret = TokenSecret.generate()
             let token = TokenInfo(
                 id: TokenSecret.generateID(), name: name, role: role, createdAt: now,
-                expiresAt: expires.map { now + $0.milliseconds }, revokedAt: nil)
+                expiresAt: expires.map { expiry(after: $0.milliseconds, from: now) }, revokedAt: nil)
             do {
                 try await database.withStore { try await $0.addToken(token, hash: TokenSecret.hash(secret)) }
             } catch let taken as TokenNameTaken {

@@ -33,10 +33,21 @@ extension ConsoleController {
         let page = ConsolePage(request, signedIn: signedIn)
         let stored = try await visibleRecord(request, context: context, for: signedIn.caller)
         let record = stored.record
-        let fields = RecordForm.displayOrder(of: record).map { name -> HTML in
+        // The schema's words for what is wrong with the record as stored (written by an older
+        // version, say), beside each field: what an edit must fix before it is saved.
+        var form = RecordForm(kind: record.kind, record: record)
+        let valid = record.isDeleted || form.validate()
+        let names = RecordForm.displayOrder(of: record) + form.problems.keys.filter { record.fields[$0] == nil }.sorted()
+        let fields = names.map { name -> HTML in
             let value = record.fields[name].map { RecordForm.display($0.register.value) } ?? ""
-            return "<tr><th scope=\"row\">\(name)</th><td class=\"value\">\(value)</td></tr>"
+            let problem: HTML = form.problems[name].map { "<p class=\"error\">\(page.text($0))</p>" } ?? ""
+            return "<tr><th scope=\"row\">\(name)</th><td class=\"value\">\(value)\(problem)</td></tr>"
         }
+        let invalid: HTML =
+            valid
+            ? ""
+            : "<p class=\"problem\">\(page.text(Words("This record breaks the schema (see the fields marked): an edit must fix it before it is saved.", korean: "이 기록은 스키마에 맞지 않습니다 (표시된 필드를 보세요): 편집해서 고쳐야 저장됩니다.")))</p>"
+
         var actions: [HTML] = []
         if signedIn.caller.role.seesEverything {
             let base = SyncCursor(epoch: store.epoch, seq: record.lastSeq).description
@@ -70,7 +81,7 @@ extension ConsoleController {
             Words(verbatim: RecordListing.title(of: record)),
             """
             <p><span class="badge">\(record.kind.rawValue)</span> <span class="badge">\(Visibility.status(of: record))</span> \
-            <code>\(record.id)</code></p>\(deleted)
+            <code>\(record.id)</code></p>\(deleted)\(invalid)
             <p>\(actions)</p>
             <table><tbody>\(fields)</tbody></table>
             """)

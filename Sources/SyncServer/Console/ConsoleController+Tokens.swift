@@ -41,7 +41,7 @@ extension ConsoleController {
         let now = clock()
         let secret = TokenSecret.generate()
         let token = TokenInfo(
-            id: TokenSecret.generateID(), name: name, role: role, createdAt: now, expiresAt: lifetime.map { now + $0 },
+            id: TokenSecret.generateID(), name: name, role: role, createdAt: now, expiresAt: lifetime.map { expiry(after: $0, from: now) },
             revokedAt: nil)
         do {
             try await store.addToken(token, hash: TokenSecret.hash(secret))

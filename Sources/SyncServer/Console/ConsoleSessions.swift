@@ -19,7 +19,7 @@ struct ConsoleSessions: Sendable {
     /// Opens a session for a token's hash; returns its id, for the cookie.
     func open(tokenHash: Data, now: UInt64) async throws -> String {
         let id = TokenSecret.generate()
-        let session = ConsoleSession(tokenHash: tokenHash, formKey: TokenSecret.generate(), expiresAt: now + Self.lifetime)
+        let session = ConsoleSession(tokenHash: tokenHash, formKey: TokenSecret.generate(), expiresAt: expiry(after: Self.lifetime, from: now))
         try await store.addConsoleSession(session, idHash: Self.key(id), now: now)
         return id
     }

@@ -18,7 +18,7 @@ extension RecordForm {
     /// right after it.
     func inputs(on page: ConsolePage) -> HTML {
         let required = RecordSchema.requiredFields(of: kind)
-        let fields = RecordSchema.knownFields(of: kind).map { field -> HTML in
+        let fields = Self.fields(of: kind).map { field -> HTML in
             let id = "field-\(field)"
             let value = typed[field] ?? ""
             let problem = problems[field]

@@ -11,7 +11,13 @@ struct RecordForm: Sendable {
     var problems: [String: Words] = [:]
 
     /// Fields typed as a comma-separated list.
-    static let listFields: Set = ["tags", "languages", "media"]
+    static let listFields: Set = ["tags", "languages"]
+
+    /// The fields the form edits: every known one but `media`, whose files are added with
+    /// `haven media add` and which the form keeps as it is.
+    static func fields(of kind: RecordKind) -> [String] {
+        RecordSchema.knownFields(of: kind).filter { $0 != "media" }
+    }
 
     /// The form for `record`'s current values, or an empty one.
     init(kind: RecordKind, record: TrackedRecord?) {
@@ -23,13 +29,13 @@ struct RecordForm: Sendable {
     /// The form as posted.
     init(kind: RecordKind, posted form: ConsoleForm) {
         self.kind = kind
-        typed = Dictionary(uniqueKeysWithValues: RecordSchema.knownFields(of: kind).map { ($0, form.text($0)) })
+        typed = Dictionary(uniqueKeysWithValues: Self.fields(of: kind).map { ($0, form.text($0)) })
     }
 
     /// The known fields' values: an empty field is absent, a list is split at commas.
     var values: [String: JSONValue] {
         var values: [String: JSONValue] = [:]
-        for field in RecordSchema.knownFields(of: kind) {
+        for field in Self.fields(of: kind) {
             let text = (typed[field] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !text.isEmpty else { continue }
             if Self.listFields.contains(field) {
@@ -69,7 +75,7 @@ struct RecordForm: Sendable {
         let current = record?.state.values ?? [:]
         let values = values
         var written: [String: JSONValue] = [:]
-        for field in RecordSchema.knownFields(of: kind) where values[field] != current[field] {
+        for field in Self.fields(of: kind) where values[field] != current[field] {
             written[field] = values[field] ?? .null
         }
         guard !written.isEmpty else { return nil }

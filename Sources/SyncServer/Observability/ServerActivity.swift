@@ -47,16 +47,22 @@ public final class ServerActivity: Sendable {
         return try await wait()
     }
 
-    /// Counts one request of `kind` at `now` (milliseconds since 1970).
+    /// Counts one request of `kind` at `now` (milliseconds since 1970). Any reading of the clock
+    /// is counted: one that went back is counted in its own hour, and none overflows.
     func count(_ kind: Traffic, at now: UInt64) {
         let start = now - now % Self.hour
         state.withLock { state in
-            if state.hours.last?.start != start { state.hours.append(Hour(start: start)) }
-            switch kind {
-            case .push: state.hours[state.hours.count - 1].pushes += 1
-            case .pull: state.hours[state.hours.count - 1].pulls += 1
+            var index = state.hours.firstIndex { $0.start >= start } ?? state.hours.endIndex
+            if index == state.hours.endIndex || state.hours[index].start != start {
+                state.hours.insert(Hour(start: start), at: index)  // Kept oldest first.
             }
-            state.hours.removeAll { $0.start + 24 * Self.hour <= start }
+            switch kind {
+            case .push: state.hours[index].pushes += 1
+            case .pull: state.hours[index].pulls += 1
+            }
+            // A day before the newest hour is forgotten (subtracted, not added: no overflow).
+            let newest = state.hours[state.hours.count - 1].start
+            state.hours.removeAll { newest - $0.start >= 24 * Self.hour }
         }
     }
 

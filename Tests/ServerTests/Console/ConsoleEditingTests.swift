@@ -145,4 +145,37 @@ struct ConsoleEditingTests {
             #expect(try await client.pull(token: server["field"]).changes.count == 2)
         }
     }
+
+    @Test func anEditKeepsTheRecordsMediaAndTheFormDoesNotOfferThem() async throws {
+        let server = try await TestServer.make()
+        try await server.test { client in
+            // Given a resource with a leaflet attached
+            let leaflet = MediaTests.file(2_000)
+            try await client.uploadWhole(leaflet, token: server["editor"])
+            var device = Device("d1")
+            let id = RecordID.random()
+            var fields = Fields.resource("Old name")
+            fields["media"] = MediaReference.field([MediaTests.reference(leaflet)])
+            let created = try await client.push([device.change(id, .resource, fields)], token: server["editor"])
+            try #require(created.statuses == [.applied])
+            var browser = ConsoleBrowser(client)
+            try await browser.signIn(server["editor2"])
+
+            // When its page and its form are read, and the form saved with a new name
+            let page = try await browser.get("/console/records/\(id)").text
+            let form = try await browser.get("/console/records/\(id)/edit").text
+            var posted = ["name": "New name", "category": "hotline", "country": "KR", "phone": "+82 2 1577 0000",
+                          "status": "published"]
+            posted["base"] = try #require(ConsoleBrowser.hidden("base", in: form))
+            let saved = try await browser.post("/console/records/\(id)/edit", posted)
+
+            // Then the record reads as valid, the form has no media input, and the media stay
+            #expect(!page.contains("breaks the schema"))
+            #expect(!form.contains("name=\"media\""))
+            #expect(saved.status == .seeOther)
+            let pulled = try await client.pull(token: server["reader"]).changes
+            #expect(pulled.first?.values["name"] == "New name")
+            #expect(pulled.first?.values["media"] == MediaReference.field([MediaTests.reference(leaflet)]))
+        }
+    }
 }

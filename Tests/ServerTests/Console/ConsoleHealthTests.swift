@@ -57,6 +57,23 @@ struct ConsoleHealthTests {
         #expect(later.reduce(0) { $0 + $1.pulls } == 1)
     }
 
+    @Test func anyReadingOfTheClockIsCountedWithoutOverflow() {
+        // Given a clock at the end of its range, then one that went back an hour, then to zero
+        let activity = ServerActivity()
+        let hour = ServerActivity.hour
+        let last = UInt64.max - UInt64.max % hour
+        activity.count(.pull, at: .max)
+        activity.count(.push, at: last - 1)
+        activity.count(.pull, at: .max - 1)
+        activity.count(.push, at: 0)
+
+        // Then each is counted in its own hour, and the day up to the newest holds the first three
+        let day = activity.lastDay(now: .max)
+        #expect(day.last == ServerActivity.Hour(start: last, pushes: 0, pulls: 2))
+        #expect(day[22] == ServerActivity.Hour(start: last - hour, pushes: 1, pulls: 0))
+        #expect(activity.lastDay(now: 0).last == ServerActivity.Hour(start: 0))
+    }
+
     @Test func theHealthPageChartsThePushesAndPullsItServed() async throws {
         let server = try await TestServer.make()
         try await server.test { client in

@@ -214,6 +214,14 @@ struct ConsoleSecurityTests {
         #expect(try await sessions.session(id, now: 0) == nil)
     }
 
+    @Test func aClockAtTheEndOfItsRangeOpensASessionThatExpiresThere() async throws {
+        let server = try await TestServer.make()
+        let sessions = ConsoleSessions(store: server.store)
+        let id = try await sessions.open(tokenHash: Data(), now: .max)
+        #expect(try await sessions.session(id, now: UInt64(Int64.max) - 1) != nil)
+        #expect(expiry(after: 5, from: 10) == 15)
+    }
+
     @Test func aStoredScriptIsShownAsText() async throws {
         let server = try await TestServer.make()
         var device = Device("d1")
