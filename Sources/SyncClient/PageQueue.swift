@@ -1,6 +1,6 @@
 import HavenCore
 
-/// The pages a streamed pull has received and not yet applied (``SyncEngine``, rule 6).
+/// The pages a streamed pull has received and not yet applied (<doc:SyncAndResume>, rule 8).
 ///
 /// The reader puts each page as its line arrives; the applier takes every page there is at
 /// once, so the pages that arrived while one commit was under way go into the next one

@@ -5,38 +5,16 @@ import HavenTrust
 /// Push the outbox in batches, then pull pages until the server has nothing more, by the rules
 /// of <doc:SyncAndResume>.
 ///
-/// The engine holds no state of its own between steps: the outbox, the cursor and the adaptive
-/// sizes live in the replica and move forward one transaction at a time (<doc:SyncAndResume>,
-/// rule 3).
+/// The engine does the I/O; every decision (retry or stop, the sizes, restamping, forgetting a
+/// cursor, resuming) is ``SyncStateMachine``'s, which it asks after each answer. It holds no state
+/// of its own between steps: the outbox, the cursor and the adaptive sizes live in the replica
+/// and move forward one transaction at a time (<doc:SyncAndResume>, rule 3).
 ///
-/// Rule 1. Transient failures: <doc:SyncAndResume>, rule 4.
-///
-/// Rule 2. Sizes follow the link (``AdaptiveSize``): a failure or an answer slower than
-/// ``Configuration/slowRequest`` halves the next request; a full one faster than
-/// ``Configuration/quickRequest`` grows it by half. 413 halves the batch and sends it again; a
-/// single change still too large is marked rejected and the rest goes on.
-///
-/// Rule 3. `clock_ahead`: <doc:SyncAndResume>, rule 5, within the same push.
-///
-/// Rule 4. A page is asked to stay under ``Configuration/pageBytes``, or a twentieth of what
-/// the pull has received so far if that is more (the limit in records is set from the bytes per
-/// record seen so far). A page lost to a cut is fetched again whole, so this keeps the bytes
-/// received twice under a tenth of the download even when two cuts land on full pages. Where
-/// round trips are costly (no page of the pull came back in under a quarter of a second) and no
-/// request of the pull has failed yet, a page may be a fifteenth of the whole download from the
-/// start instead: what has arrived plus what the server says remains (`remaining`). A first sync
-/// of 1.9 MB at 32 KiB/s and 600 ms then takes 16 round trips instead of 49.
-///
-/// Rule 5. A pull that reaches the head checks the publisher's signature over the published set
-/// (``Replica/checkPublishedSet(_:cursor:chain:retried:)``); on a failure the replica is back at
-/// its last verified state and the pull downloads once more from there before it gives up.
-///
-/// Rule 6. A pull that does not wait streams (``ServerAPI/pullStream(since:limit:chunkBytes:receive:)``):
+/// A pull that does not wait streams (``ServerAPI/pullStream(since:limit:chunkBytes:receive:)``):
 /// one request brings every page, and the pages that have arrived whole are applied with their
 /// cursors, several in one transaction when they arrived during the last commit (PageQueue.swift).
 /// A cut loses only the page under way: the pages before it are applied, and the stream resumes
-/// from the last one. A server without the stream (404), or a transport that cannot stream, is
-/// pulled page by page (rule 4).
+/// from the last one.
 public struct SyncEngine: Sendable {
     /// How a sync sizes its requests, retries and waits.
     public struct Configuration: Sendable {
@@ -65,9 +43,9 @@ public struct SyncEngine: Sendable {
         /// Seconds the server may hold an empty pull open in ``SyncEngine/watch(into:)``.
         public var longPollWait: Double
         /// The bytes a page is asked to stay under while the pull has received less than ten times
-        /// as much (rule 4); nil asks for ``pageLimit`` records whatever their size.
+        /// as much (``SyncStateMachine``, rule 1); nil asks for ``pageLimit`` records whatever their size.
         public var pageBytes: Int?
-        /// Whether a pull that does not wait streams (rule 6).
+        /// Whether a pull that does not wait streams (<doc:SyncAndResume>, rule 8).
         public var streams = true
         /// The JSON bytes a streamed page should stay near; nil for the server's choice.
         public var streamChunkBytes: Int?
@@ -192,10 +170,10 @@ public struct SyncEngine: Sendable {
     /// Keeps the replica current until the task is cancelled: pushes, pulls, then long-polls
     /// (``Configuration/longPollWait``), pushing new local edits between polls. Cancellation
     /// ends it between transactions, never inside one. It also ends after a pull whose
-    /// publisher's signature failed twice (rule 5): the summary says so.
+    /// publisher's signature failed twice (``SyncStateMachine``, rule 2): the summary says so.
     public func watch(into summary: inout Summary) async throws {
         do {
-            // The first pull catches up without waiting (streamed, rule 6); the next ones long-poll.
+            // The first pull catches up without waiting (streamed, SyncAndResume rule 8); the next ones long-poll.
             var wait = 0.0
             while true {
                 try Task.checkCancellation()
@@ -213,94 +191,11 @@ public struct SyncEngine: Sendable {
 
     /// Sends the outbox, batch by batch, until no pending change is left.
     public func push(into summary: inout Summary) async throws {
-        let started = clock.now()
-        var sizes = try loadSizes()
-        defer {
-            summary.elapsed += clock.now() - started
-            summary.batchSize = sizes.batch.current
-            summary.pageSize = sizes.page.current
-        }
-        var retry = RetryState(policy: configuration.retry)
-        var restamped = false
-        var renamed = false
-        var failedMedia: Set<String> = []
-        while true {
-            // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
-            let pending = try replica.pendingBatch(
-                limit: sizes.batch.current, maxBytes: configuration.batchBytes ?? .max)
-            guard !pending.isEmpty else { return }
-            // The files the changes name go first; a change naming one that failed waits.
-            let changes = try await uploadMedia(for: pending, failed: &failedMedia, into: &summary)
-            guard !changes.isEmpty else { return }
-            let response: PushResponse
-            let seconds: Double
-            do {
-                (response, seconds) = try await exchange(&summary) { try await api.push(changes) }
-            } catch let error as ServerError where error.status == 413 {
-                retry.succeeded()  // An answer came: the link works, the request was too large.
-                if changes.count == 1 {
-                    let change = try changes.change(at: 0)
-                    try replica.rejectLocally(change.id, reason: Self.tooLarge(change, error))
-                    summary.rejected += 1
-                } else {
-                    sizes.batch.shrink(below: changes.count)
-                    try save(sizes)
-                    summary.retries += 1
-                }
-                report(summary)
-                continue
-            } catch {
-                try await recover(from: error, step: Words("pushing changes", korean: "변경 보내기"), retry: &retry, summary: &summary)
-                // A batch cut by bytes was smaller than the size: halve what was sent.
-                if changes.cutByBytes { sizes.batch.shrink(below: changes.count) } else { sizes.batch.shrink() }
-                try save(sizes)
-                continue
-            }
-            retry.succeeded()
-            guard Set(response.results.map(\.id)) == Set(changes.ids) else {
-                // Without an answer for every change the outbox cannot move on; stop, don't loop.
-                throw ClientError(
-                    Words(
-                        "the server answered for \(response.results.count) of \(changes.count) changes; try again later",
-                        korean: "서버가 변경 \(changes.count)개 중 \(response.results.count)개에만 답했습니다: 나중에 다시 해 보세요"))
-            }
-            summary.purged += try replica.acknowledge(response)
-            summary.pushed += changes.count
-            var clockAhead = 0
-            var idConflicts = 0
-            for result in response.results {
-                switch result.status {
-                case .applied: summary.applied += 1
-                case .duplicate: summary.duplicate += 1
-                case .rejected where result.error?.code == .recordPurged: break
-                case .rejected where result.error?.code == .clockAhead: clockAhead += 1
-                case .rejected where result.error?.code == .changeIDConflict: idConflicts += 1
-                case .rejected: summary.rejected += 1
-                }
-            }
-            if clockAhead > 0 {
-                // Once per push: stamped again, they are pending and go in the next batch.
-                let count = restamped ? 0 : try replica.restampChangesAhead()
-                restamped = true
-                summary.restamped += count
-                if count == 0 { summary.rejected += clockAhead }
-            }
-            if idConflicts > 0 {
-                // Another copy of this replica sent other changes under these ids: once per push,
-                // this one takes a new id and sends its changes again under it.
-                let count = renamed ? 0 : try replica.takeNewIdentity()
-                renamed = true
-                summary.restamped += count
-                if count == 0 { summary.rejected += idConflicts }
-            }
-            if changes.cutByBytes, seconds >= configuration.slowRequest {
-                sizes.batch.shrink(below: changes.count)  // Halve what was sent, not the larger size.
-                try save(sizes)
-            } else if adapt(&sizes.batch, full: changes.count >= sizes.batch.current, seconds: seconds) {
-                try save(sizes)
-            }
-            report(summary)
-        }
+        let settings = try replica.settings()
+        var machine = SyncStateMachine(
+            .push, configuration: configuration, batchSize: settings.batchSize, pageSize: settings.pageSize, summary: summary)
+        defer { summary = machine.summary }
+        try await run(&machine)
     }
 
     /// Pulls pages until the server says there is no more; each page is applied with its cursor.
@@ -309,107 +204,181 @@ public struct SyncEngine: Sendable {
     ///   - summary: what the sync has done so far; the pull adds to it.
     ///   - wait: seconds the server may hold an empty answer open for new changes.
     public func pull(into summary: inout Summary, wait: Double = 0) async throws {
-        if wait == 0, configuration.streams, try await pullStreamed(into: &summary) { return }
-        try await pullPaged(into: &summary, wait: wait)
+        let settings = try replica.settings()
+        var machine = SyncStateMachine(
+            .pull(from: settings.cursor, wait: wait), configuration: configuration, batchSize: settings.batchSize,
+            pageSize: settings.pageSize, summary: summary)
+        defer { summary = machine.summary }
+        try await run(&machine)
     }
 
-    /// Pulls everything in streamed answers, resuming after each cut from the last page applied
-    /// (rule 6).
-    ///
-    /// - Returns: false when the server has no stream (404): nothing was pulled.
-    private func pullStreamed(into summary: inout Summary) async throws -> Bool {
+    /// Does what `machine` says until it is finished: the I/O of a push or a pull, whose
+    /// decisions are all the machine's.
+    private func run(_ machine: inout SyncStateMachine) async throws {
         let started = clock.now()
-        defer { summary.elapsed += clock.now() - started }
-        var retry = RetryState(policy: configuration.retry)
-        var retriedCheck = false
-        var progress = PullProgress()
+        var saved = (batch: machine.batchSize, page: machine.pageSize)
+        defer {
+            machine.summary.elapsed += clock.now() - started
+            machine.summary.batchSize = machine.batchSize.current
+            machine.summary.pageSize = machine.pageSize.current
+        }
+        var failedMedia: Set<String> = []
+        var batch = Replica.PendingBatch(ids: [], bodies: [], cutByBytes: false)
+        var lastError: any Error = CancellationError()
+        var action = machine.start()
+        while true {
+            if (machine.batchSize, machine.pageSize) != saved {
+                try replica.saveSyncSizes(batch: machine.batchSize.current, page: machine.pageSize.current)
+                saved = (machine.batchSize, machine.pageSize)
+            }
+            switch action {
+            case .push:
+                // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
+                let pending = try replica.pendingBatch(limit: machine.batchSize.current, maxBytes: configuration.batchBytes ?? .max)
+                // The files the changes name go first; a change naming one that failed waits.
+                batch = pending.isEmpty ? pending : try await uploadMedia(for: pending, failed: &failedMedia, into: &machine.summary)
+                guard !batch.isEmpty else {
+                    action = machine.outboxEmpty()
+                    continue
+                }
+                machine.sending(batch.count)
+                let response: PushResponse
+                let seconds: Double
+                do {
+                    (response, seconds) = try await exchange(&machine.summary) { [batch] in try await api.push(batch) }
+                } catch {
+                    lastError = error
+                    action = try failed(error, &machine)
+                    if action == .rejectAlone || action.isPush { report(machine.summary) }
+                    continue
+                }
+                guard Set(response.results.map(\.id)) == Set(batch.ids) else {
+                    // Without an answer for every change the outbox cannot move on; stop, don't loop.
+                    throw ClientError(
+                        Words(
+                            "the server answered for \(response.results.count) of \(batch.count) changes; try again later",
+                            korean: "서버가 변경 \(batch.count)개 중 \(response.results.count)개에만 답했습니다: 나중에 다시 해 보세요"))
+                }
+                let purged = try replica.acknowledge(response)
+                action = machine.pushAnswered(
+                    .init(response, sent: batch.count, cutByBytes: batch.cutByBytes, seconds: seconds, purged: purged))
+                if action.isPush { report(machine.summary) }
+            case .rejectAlone:
+                let change = try batch.change(at: 0)
+                try replica.rejectLocally(change.id, reason: Self.tooLarge(change, lastError))
+                action = machine.rejectedAlone()
+                report(machine.summary)
+            case .restampChangesAhead:
+                // Stamped again, they are pending and go in the next batch.
+                action = machine.restamped(try replica.restampChangesAhead())
+                if action.isPush { report(machine.summary) }
+            case .takeNewIdentity:
+                // Another copy of this replica sent other changes under these ids: this one takes
+                // a new id and sends its changes again under it.
+                action = machine.renamed(try replica.takeNewIdentity())
+                if action.isPush { report(machine.summary) }
+            case .pullPage(let cursor, let limit, let wait):
+                let bytesBefore = machine.summary.bytesReceived
+                let page: PullResponse
+                let seconds: Double
+                do {
+                    (page, seconds) = try await exchange(&machine.summary) {
+                        try await api.pull(since: cursor, limit: limit, wait: wait)
+                    }
+                } catch {
+                    lastError = error
+                    action = try failed(error, &machine)
+                    continue
+                }
+                try machine.received([page], seconds: seconds)
+                let applied = try replica.apply(page)
+                action = machine.applied(
+                    .init(removed: applied.removed, kept: applied.kept.count), bytes: machine.summary.bytesReceived - bytesBefore)
+                report(machine.summary, pull: machine.pullEstimate(after: clock.now() - started))
+            case .pullStream(let cursor):
+                do {
+                    try await readStream(from: cursor, &machine, started: started)
+                    action = machine.streamEnded(now: clock.now(), random: random())
+                } catch let failure as LocalFailure {
+                    // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
+                    throw failure.error
+                } catch {
+                    lastError = error
+                    action = try failed(error, &machine)
+                }
+            case .forgetCursor:
+                // Unsent changes stay in the outbox and are pushed on the next sync; records
+                // without one are dropped, so that none the server purged survives here.
+                try replica.forgetCursor()
+                action = machine.forgotCursor()
+            case .checkPublishedSet(let page, let retried):
+                let check = try await checkPublishedSet(page, retried: retried)
+                action = machine.checked(check, cursor: try replica.settings().cursor)
+                if action == .finished {
+                    machine.summary.unverifiedRecords = try replica.unverifiedIDs().count
+                    try replica.recordPullFinished()
+                }
+            case .retry(let delay, let next):
+                report(machine.summary, retryingIn: delay, after: describeFailure(lastError, server: api.server).text)
+                try await clock.sleep(delay)
+                action = next
+            case .fail:
+                throw lastError
+            case .giveUp:
+                let step =
+                    machine.isPushing ? Words("pushing changes", korean: "변경 보내기") : Words("pulling changes", korean: "변경 받기")
+                throw RetryBudgetExhausted(
+                    step: step, attempts: machine.retry.failures, seconds: machine.retry.stalled(at: clock.now()),
+                    lastError: describeFailure(lastError, server: api.server))
+            case .readStream:
+                // Said while a stream is read, which readStream does to the end: the end follows.
+                action = machine.streamEnded(now: clock.now(), random: random())
+            case .finished:
+                return
+            }
+        }
+    }
+
+    /// Reads one streamed answer from `cursor` (<doc:SyncAndResume>, rule 8): the pages that
+    /// have arrived whole are applied with their cursors, several in one transaction when they
+    /// arrived during the last commit (PageQueue.swift). Errors of this device come wrapped in ``LocalFailure``.
+    private func readStream(
+        from cursor: SyncCursor?, _ machine: inout SyncStateMachine, started: Double
+    ) async throws {
         var counted = api.traffic.reading
-        // Bytes are counted after each commit, and as each stream ends, well or not.
-        func countTraffic(_ summary: inout Summary) {
+        // Bytes are counted after each commit, and as the stream ends, well or not.
+        func countTraffic(_ summary: inout Summary) -> Int {
             let now = api.traffic.reading
             summary.bytesSent += now.sent - counted.sent
             summary.bytesReceived += now.received - counted.received
-            progress.bytes += now.received - counted.received
-            counted = now
+            defer { counted = now }
+            return now.received - counted.received
         }
-        // Every cursor this pull has been at, across streams: one given again with `more` would loop.
-        var reached = Set([try replica.settings().cursor].compactMap { $0 })
-        while true {
-            let cursor = try replica.settings().cursor
-            let queue = PageQueue(capacity: 16)
-            var last: PullResponse?
-            do {
-                defer { countTraffic(&summary) }
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { [api, configuration] in
-                        do {
-                            try await api.pullStream(
-                                since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes
-                            ) {
-                                try await queue.put($0)
-                            }
-                            await queue.finish(throwing: nil)
-                        } catch {
-                            await queue.finish(throwing: error)
-                        }
+        defer { _ = countTraffic(&machine.summary) }
+        let queue = PageQueue(capacity: 16)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [api, configuration] in
+                do {
+                    try await api.pullStream(since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes) {
+                        try await queue.put($0)
                     }
-                    while let pages = try await queue.take() {
-                        do {
-                            for page in pages where page.more {
-                                guard reached.insert(page.cursor).inserted else {
-                                    throw ProtocolViolation.cursorCameBack(page.cursor)
-                                }
-                            }
-                            let applied = try replica.apply(pages)
-                            retry.succeeded()
-                            countTraffic(&summary)
-                            for page in pages {
-                                progress.items += page.changes.count + page.removed.count + page.conflicts.count
-                                summary.pulledRecords += page.changes.count
-                                summary.newConflicts += page.conflicts.count
-                            }
-                            summary.pages += pages.count
-                            summary.removedRecords += applied.removed
-                            summary.keptRecords += applied.kept.count
-                            last = pages.last
-                            progress.remaining = last?.remaining ?? 0
-                            report(summary, pull: last?.more == true ? progress.estimate(after: clock.now() - started) : nil)
-                        } catch {
-                            await queue.close()
-                            throw LocalFailure(error: error)
-                        }
-                    }
+                    await queue.finish(throwing: nil)
+                } catch {
+                    await queue.finish(throwing: error)
                 }
-            } catch let failure as LocalFailure {
-                // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
-                throw failure.error
-            } catch is StreamingUnsupported {
-                return false
-            } catch let error as ServerError where error.status == 404 {
-                return false
-            } catch let error as ServerError where error.status == 410 && cursor != nil {
-                // As in a paged pull (rule 4's 410): download everything again.
-                retry.succeeded()
-                try replica.forgetCursor()
-                reached = []
-                summary.redownloaded = true
-                continue
-            } catch {
-                try await recover(from: error, step: Words("pulling changes", korean: "변경 받기"), retry: &retry, summary: &summary)
-                continue
             }
-            // An answer that ended cleanly before the head: stream on from its last page.
-            guard let last, !last.more else { continue }
-            let check = try await checkPublishedSet(last, retried: retriedCheck)
-            summary.publishedSet = check
-            if check == .retrying {
-                retriedCheck = true
-                reached = Set([try replica.settings().cursor].compactMap { $0 })
-                continue
+            while let pages = try await queue.take() {
+                do {
+                    try machine.received(pages)
+                    let applied = try replica.apply(pages)
+                    let bytes = countTraffic(&machine.summary)
+                    _ = machine.applied(.init(removed: applied.removed, kept: applied.kept.count), bytes: bytes)
+                    report(machine.summary, pull: machine.pullEstimate(after: clock.now() - started))
+                } catch {
+                    await queue.close()
+                    throw LocalFailure(error: error)
+                }
             }
-            summary.unverifiedRecords = try replica.unverifiedIDs().count
-            try replica.recordPullFinished()
-            return true
         }
     }
 
@@ -418,82 +387,10 @@ public struct SyncEngine: Sendable {
         var error: any Error
     }
 
-    /// Pulls page by page (rule 4): a long-poll, or a server without the stream.
-    private func pullPaged(into summary: inout Summary, wait: Double) async throws {
-        let started = clock.now()
-        var sizes = try loadSizes()
-        defer {
-            summary.elapsed += clock.now() - started
-            summary.batchSize = sizes.batch.current
-            summary.pageSize = sizes.page.current
-        }
-        var retry = RetryState(policy: configuration.retry)
-        var cursor = try replica.settings().cursor
-        // Every cursor this pull has been at: one given again with `more` would loop forever.
-        var reached = Set([cursor].compactMap { $0 })
-        var progress = PullProgress()
-        var retriedCheck = false
-        while true {
-            let limit = pageLimit(sizes.page, progress)
-            let bytesBefore = summary.bytesReceived
-            let page: PullResponse
-            let seconds: Double
-            do {
-                (page, seconds) = try await exchange(&summary) {
-                    try await api.pull(since: cursor, limit: limit, wait: wait)
-                }
-            } catch let error as ServerError where error.status == 410 && cursor != nil {
-                // The server no longer knows our cursor: download everything again. Unsent
-                // changes stay in the outbox and are pushed on the next sync; records without
-                // one are dropped, so that none the server purged survives here.
-                retry.succeeded()
-                try replica.forgetCursor()
-                cursor = nil
-                reached = []
-                summary.redownloaded = true
-                continue
-            } catch {
-                try await recover(from: error, step: Words("pulling changes", korean: "변경 받기"), retry: &retry, summary: &summary)
-                progress.failed = true
-                sizes.page.shrink(below: limit)
-                try save(sizes)
-                continue
-            }
-            retry.succeeded()
-            if page.more, !reached.insert(page.cursor).inserted { throw ProtocolViolation.cursorCameBack(page.cursor) }
-            let applied = try replica.apply(page)
-            progress.bytes += summary.bytesReceived - bytesBefore
-            progress.items += page.changes.count + page.removed.count + page.conflicts.count
-            progress.remaining = page.remaining ?? 0
-            if wait == 0 || page.more { progress.fastestPage = min(progress.fastestPage, seconds) }
-            cursor = page.cursor
-            summary.pages += 1
-            summary.pulledRecords += page.changes.count
-            summary.removedRecords += applied.removed
-            summary.keptRecords += applied.kept.count
-            summary.newConflicts += page.conflicts.count
-            // A long-poll that waited says nothing about the link.
-            if page.more || wait == 0,
-                adapt(&sizes.page, full: page.more && limit == sizes.page.current, seconds: seconds)
-            {
-                try save(sizes)
-            }
-            report(summary, pull: page.more ? progress.estimate(after: clock.now() - started) : nil)
-            if !page.more {
-                let check = try await checkPublishedSet(page, retried: retriedCheck)
-                summary.publishedSet = check
-                if check == .retrying {
-                    // The last verified state is back: download what changed since, once.
-                    retriedCheck = true
-                    cursor = try replica.settings().cursor
-                    reached = Set([cursor].compactMap { $0 })
-                    continue
-                }
-                summary.unverifiedRecords = try replica.unverifiedIDs().count
-                try replica.recordPullFinished()
-                return
-            }
-        }
+    /// Tells `machine` that a request failed with `error`; the cancelled task stops here.
+    private func failed(_ error: any Error, _ machine: inout SyncStateMachine) throws -> SyncStateMachine.Action {
+        if error is CancellationError || Task.isCancelled { throw CancellationError() }
+        return machine.failed(SyncStateMachine.Failure(error), now: clock.now(), random: random())
     }
 
     /// Checks the last page's signature (Replica+Verification.swift), asking the server for its
@@ -506,73 +403,6 @@ public struct SyncEngine: Sendable {
     }
 
     // MARK: - Steps
-
-    private struct Sizes {
-        var batch: AdaptiveSize
-        var page: AdaptiveSize
-    }
-
-    private func loadSizes() throws -> Sizes {
-        let settings = try replica.settings()
-        return Sizes(
-            batch: AdaptiveSize(maximum: configuration.batchSize, current: settings.batchSize),
-            page: AdaptiveSize(maximum: configuration.pageLimit, current: settings.pageSize))
-    }
-
-    private func save(_ sizes: Sizes) throws {
-        try replica.saveSyncSizes(batch: sizes.batch.current, page: sizes.page.current)
-    }
-
-    /// Records to ask for in the next page: the adaptive size, held to the page's byte budget
-    /// (rule 4).
-    private func pageLimit(_ size: AdaptiveSize, _ progress: PullProgress) -> Int {
-        guard let pageBytes = configuration.pageBytes else { return size.current }
-        let share =
-            progress.failed || progress.fastestPage < PullProgress.costlyRoundTrip
-            ? Double(progress.bytes) / 20 : progress.expectedBytes / 15
-        let budget = max(Double(pageBytes), share)
-        return max(1, min(size.current, Int(budget / progress.bytesPerRecord)))
-    }
-
-    /// What a pull has received so far, for sizing its next page (rule 4).
-    struct PullProgress {
-        /// Seconds under which a page answer says round trips are cheap.
-        static let costlyRoundTrip = 0.25
-
-        var bytes = 0
-        var items = 0
-        /// Records the server said were still to come after the last page.
-        var remaining = 0
-        /// Whether a request of this pull has failed.
-        var failed = false
-        /// Seconds of the quickest page answer (infinity before the first).
-        var fastestPage = Double.infinity
-
-        /// Bytes per record seen so far (1 KB before the first page).
-        var bytesPerRecord: Double { items > 0 ? max(1, Double(bytes) / Double(items)) : 1024 }
-        /// The whole download, as far as can be told.
-        var expectedBytes: Double { Double(bytes) + Double(remaining) * bytesPerRecord }
-
-        /// What is left, for a progress line, after `seconds` of pulling at this pace.
-        func estimate(after seconds: Double) -> SyncProgress.PullEstimate {
-            let left = max(0, expectedBytes - Double(bytes))
-            let rate = seconds > 0 ? Double(bytes) / seconds : 0
-            return SyncProgress.PullEstimate(
-                remainingRecords: remaining, receivedBytes: bytes, expectedBytes: Int(min(expectedBytes, 1e15)),
-                secondsLeft: rate > 0 ? min(left / rate, 1e9) : nil)
-        }
-    }
-
-    /// Grows or shrinks `size` after a success that took `seconds` (rule 2); true if it changed.
-    private func adapt(_ size: inout AdaptiveSize, full: Bool, seconds: Double) -> Bool {
-        let before = size
-        if seconds >= configuration.slowRequest {
-            size.shrink()
-        } else if full && seconds <= configuration.quickRequest {
-            size.grow()
-        }
-        return size != before
-    }
 
     /// Runs one request, adding its bytes to the summary whether it succeeds or not.
     ///
@@ -627,13 +457,14 @@ public struct SyncEngine: Sendable {
     }
 
     /// Why a change that is too large alone stays behind, and what to do.
-    private static func tooLarge(_ change: Change, _ error: ServerError) -> ErrorDetail {
+    private static func tooLarge(_ change: Change, _ error: any Error) -> ErrorDetail {
         let bytes = (try? JSONEncoder().encode(change).count).map { "\($0) bytes" } ?? "too large"
+        let said = (error as? ServerError)?.detail.message ?? "413"
         return ErrorDetail(
             code: .tooLarge,
             message:
                 "change \(change.id) to \(change.record.kind) \(change.record.id) is \(bytes), more than the server "
-                + "takes in one request (\(error.detail.message)): shorten it with "
+                + "takes in one request (\(said)): shorten it with "
                 + "'haven \(change.record.kind.commandName) edit \(change.record.id)', then sync again")
     }
 }

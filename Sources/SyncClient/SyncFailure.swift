@@ -38,6 +38,25 @@ enum SyncFailure: Sendable {
     private static let permanentHTTPClientErrors: [HTTPClientError] = [.invalidURL, .emptyHost, .emptyScheme]
 }
 
+extension SyncStateMachine.Failure {
+    /// What `error` from a request means to the sync's rules: the statuses they treat apart, or
+    /// else how ``SyncFailure`` classes it.
+    init(_ error: any Error) {
+        switch error {
+        case let error as ServerError where error.status == 413: self = .tooLarge
+        case let error as ServerError where error.status == 410: self = .cursorGone
+        case let error as ServerError where error.status == 404: self = .notFound
+        case is StreamingUnsupported: self = .notFound
+        default:
+            switch SyncFailure(error) {
+            case .transient(let retryAfter): self = .transient(retryAfter: retryAfter)
+            case .link: self = .link
+            case .permanent: self = .permanent
+            }
+        }
+    }
+}
+
 /// Why a sync stopped retrying: the budget was spent on one stall.
 public struct RetryBudgetExhausted: Error, Sendable, CustomStringConvertible {
     /// What the engine was doing: "pushing changes" (변경 보내기), "pulling changes" (변경 받기);
