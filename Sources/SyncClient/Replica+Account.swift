@@ -16,7 +16,7 @@ extension Replica {
     /// A new token is another account on the server, which refuses stamps of a replica id
     /// another account used (`replica_taken`): the replica takes a new id, and its unsent
     /// changes are stamped and named again under it. With `redownload`, the cursor is forgotten
-    /// as after `410` (``forgetCursor()``).
+    /// as after `410` (`forgetCursor()`).
     ///
     /// - Returns: how many unsent and rejected changes were kept.
     public func login(server: URL, token: String, link: Link, account: Account, redownload: Bool) throws -> Int {

@@ -135,7 +135,7 @@ extension Replica {
     /// - Returns: the bytes held after the append.
     /// - Throws: ``ClientError`` when the whole file does not hash to its id.
     @discardableResult
-    public func appendDownloaded(_ id: String, size: Int64, at offset: Int64, _ bytes: Data) throws -> Int64 {
+    package func appendDownloaded(_ id: String, size: Int64, at offset: Int64, _ bytes: Data) throws -> Int64 {
         let end = try database.write { db in
             let held = try localMedia(db, id)
             if held == nil {
@@ -164,14 +164,14 @@ extension Replica {
     }
 
     /// Files this replica added that the server does not hold yet, among `ids`, with their sizes.
-    public func mediaAwaitingUpload(among ids: some Sequence<String>) throws -> [LocalMedia] {
+    package func mediaAwaitingUpload(among ids: some Sequence<String>) throws -> [LocalMedia] {
         try database.read { db in
             try Set(ids).sorted().compactMap { try localMedia(db, $0) }.filter { !$0.onServer && $0.isComplete }
         }
     }
 
     /// Notes that the server holds the file whole.
-    public func markMediaOnServer(_ id: String) throws {
+    package func markMediaOnServer(_ id: String) throws {
         try database.write { db in
             try db.execute(
                 sql: "UPDATE media_files SET on_server = 1, failures = 0, last_error = NULL WHERE id = ?", arguments: [id])
@@ -179,7 +179,7 @@ extension Replica {
     }
 
     /// Notes a failed attempt to upload the file, and why (rule 2).
-    public func recordMediaFailure(_ id: String, reason: String) throws {
+    package func recordMediaFailure(_ id: String, reason: String) throws {
         try database.write { db in
             try db.execute(
                 sql: "UPDATE media_files SET failures = failures + 1, last_error = ? WHERE id = ?", arguments: [reason, id])
@@ -210,7 +210,7 @@ extension Replica {
     ///
     /// - Returns: how many files were dropped.
     @discardableResult
-    public func dropUnnamedMedia() throws -> Int {
+    package func dropUnnamedMedia() throws -> Int {
         try database.write { db in
             var named: Set<String> = []
             for state in try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0") {
@@ -229,7 +229,7 @@ extension Replica {
     }
 
     /// Files that records of this replica name and that are not all here, smallest first.
-    public func mediaToDownload() throws -> [MediaReference] {
+    package func mediaToDownload() throws -> [MediaReference] {
         try database.read { db in
             var wanted: [String: MediaReference] = [:]
             for state in try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0") {

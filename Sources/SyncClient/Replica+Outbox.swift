@@ -14,7 +14,7 @@ import HavenCore
 /// Rule 3. After `clock_ahead` (<doc:SyncAndResume>, rule 5), every unsent change stamped ahead
 /// of the server's clock is stamped again, and the replica's clock is moved back to match.
 ///
-/// Rule 4. A replica that finds it was copied or restored (``Replica/takeNewIdentity()``)
+/// Rule 4. A replica that finds it was copied or restored (`takeNewIdentity()`)
 /// stamps and names every unsent change again under a new replica id, so that two devices never
 /// send different changes under one id, and each device's writes count as its own.
 extension Replica {
@@ -52,7 +52,7 @@ extension Replica {
 
     /// Up to `limit` unsent changes, oldest first, as stored, stopping before the one that would
     /// take their JSON beyond `maxBytes` (the first one is always taken).
-    public func pendingBatch(limit: Int, maxBytes: Int = .max) throws -> PendingBatch {
+    package func pendingBatch(limit: Int, maxBytes: Int = .max) throws -> PendingBatch {
         try database.read { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT change_id, body FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?",
@@ -75,7 +75,7 @@ extension Replica {
 
     /// Marks one unsent change rejected for `reason`, without the server's word (a single change
     /// answered 413).
-    public func rejectLocally(_ changeID: String, reason: ErrorDetail) throws {
+    package func rejectLocally(_ changeID: String, reason: ErrorDetail) throws {
         try database.write { db in
             try db.execute(
                 sql: "UPDATE outbox SET status = 'rejected', error = ? WHERE change_id = ? AND status = 'pending'",
@@ -138,7 +138,7 @@ extension Replica {
     ///
     /// - Returns: how many changes were stamped again.
     @discardableResult
-    public func restampChangesAhead() throws -> Int {
+    package func restampChangesAhead() throws -> Int {
         try database.write { db in
             let settings = try ReplicaSettings.load(db)
             let serverNow = UInt64(max(0, Int64(wallClock()) + settings.serverOffset))
@@ -160,7 +160,7 @@ extension Replica {
     ///
     /// - Returns: how many changes were named again.
     @discardableResult
-    public func takeNewIdentity() throws -> Int {
+    package func takeNewIdentity() throws -> Int {
         try database.write { db in try takeNewIdentity(db) }
     }
 
@@ -224,7 +224,7 @@ extension Replica {
     }
 
     /// Keeps the sizes the link last allowed, for the next run.
-    public func saveSyncSizes(batch: Int, page: Int) throws {
+    package func saveSyncSizes(batch: Int, page: Int) throws {
         try database.write { db in
             try ReplicaSettings.set(db, .batchSize, String(batch))
             try ReplicaSettings.set(db, .pageSize, String(page))
@@ -232,7 +232,7 @@ extension Replica {
     }
 
     /// Marks a pull that reached the end of the log: the cursor is current as of now.
-    public func recordPullFinished() throws {
+    package func recordPullFinished() throws {
         try database.write { db in try ReplicaSettings.set(db, .lastPull, String(wallClock())) }
     }
 

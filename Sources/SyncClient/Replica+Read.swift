@@ -12,17 +12,19 @@ extension Replica {
 
     /// Records of `kind` (all kinds when nil), tombstones only if asked, sorted by id.
     public func records(_ kind: RecordKind? = nil, includeDeleted: Bool = false) throws -> [RecordState] {
-        try database.read { db in
-            var sql = "SELECT state FROM records WHERE 1"
-            var arguments: StatementArguments = []
-            if let kind {
-                sql += " AND kind = ?"
-                arguments += [kind.rawValue]
-            }
-            if !includeDeleted { sql += " AND deleted = 0" }
-            return try String.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map {
-                try Self.decode(RecordState.self, $0)
-            }
+        try database.read { db in try Self.records(db, kind: kind, includeDeleted: includeDeleted) }
+    }
+
+    static func records(_ db: Database, kind: RecordKind?, includeDeleted: Bool) throws -> [RecordState] {
+        var sql = "SELECT state FROM records WHERE 1"
+        var arguments: StatementArguments = []
+        if let kind {
+            sql += " AND kind = ?"
+            arguments += [kind.rawValue]
+        }
+        if !includeDeleted { sql += " AND deleted = 0" }
+        return try String.fetchAll(db, sql: sql + " ORDER BY id", arguments: arguments).map {
+            try decode(RecordState.self, $0)
         }
     }
 

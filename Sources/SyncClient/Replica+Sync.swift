@@ -6,7 +6,7 @@ import HavenCore
 /// pulled pages. Each step is one transaction, so a sync killed anywhere resumes cleanly.
 extension Replica {
     /// Up to `limit` unsent changes, oldest first.
-    public func pendingChanges(limit: Int) throws -> [Change] {
+    package func pendingChanges(limit: Int) throws -> [Change] {
         try database.read { db in
             try String.fetchAll(
                 db, sql: "SELECT body FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?", arguments: [limit]
@@ -21,7 +21,7 @@ extension Replica {
     ///
     /// - Returns: how many unsent changes were dropped because their record was purged.
     @discardableResult
-    public func acknowledge(_ response: PushResponse) throws -> Int {
+    package func acknowledge(_ response: PushResponse) throws -> Int {
         try database.write { db in
             var dropped = 0
             // Prepared once for the batch, not once a change.
@@ -78,14 +78,14 @@ extension Replica {
     /// can still see and edit what they typed, and it is listed in ``AppliedPage/kept``. Its
     /// changes are sent as usual; the server applies them or says why not.
     @discardableResult
-    public func apply(_ page: PullResponse) throws -> AppliedPage {
+    package func apply(_ page: PullResponse) throws -> AppliedPage {
         try apply([page])
     }
 
-    /// Merges pulled pages in order, each as ``apply(_:)-(PullResponse)`` would, in one
+    /// Merges pulled pages in order, each as `apply(_:)` would, in one
     /// transaction: what a streamed pull has received whole while the last commit was under way.
     @discardableResult
-    public func apply(_ pages: [PullResponse]) throws -> AppliedPage {
+    package func apply(_ pages: [PullResponse]) throws -> AppliedPage {
         try database.write { db in
             var applied = AppliedPage()
             for page in pages {
@@ -161,7 +161,7 @@ extension Replica {
     }
 
     /// Marks the end of a complete sync.
-    public func recordSyncFinished() throws {
+    package func recordSyncFinished() throws {
         try database.write { db in try ReplicaSettings.set(db, .lastSync, String(wallClock())) }
     }
 
@@ -172,11 +172,11 @@ extension Replica {
     /// download brings back every one that still exists, and one the server deleted and purged
     /// (whose delete this replica never saw) must not survive here. Records with unsent changes
     /// stay until those are pushed; if the server then refuses them as `record_purged`,
-    /// ``acknowledge(_:)`` drops them too.
+    /// `acknowledge(_:)` drops them too.
     ///
     /// - Returns: how many records were dropped.
     @discardableResult
-    public func forgetCursor() throws -> Int {
+    package func forgetCursor() throws -> Int {
         try database.write { db in try forgetCursor(db) }
     }
 

@@ -47,7 +47,7 @@ extension Replica {
     }
 
     /// The ids of records no verified signature covers now.
-    public func unverifiedIDs() throws -> Set<String> {
+    package func unverifiedIDs() throws -> Set<String> {
         try database.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM unverified")) }
     }
 
@@ -60,7 +60,7 @@ extension Replica {
     ///   - chain: the server's keys, when the signature names a key other than the pinned one
     ///     (or none is pinned).
     ///   - retried: whether this sync downloaded again after a failed check already.
-    public func checkPublishedSet(
+    package func checkPublishedSet(
         _ signature: PublishedSetSignature?, cursor: SyncCursor, chain: [PublisherKeyEntry]?, retried: Bool = false
     ) throws -> PublishedSetCheck {
         try database.write { db in

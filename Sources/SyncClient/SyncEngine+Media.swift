@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Rule 1. Before a batch of changes is pushed, every file its changes name that this replica
 /// added and the server lacks is uploaded. A file that fails (its retries spent, or refused) is
-/// recorded with its reason (``Replica/recordMediaFailure(_:reason:)``, shown by `haven status`)
+/// recorded with its reason (`Replica.recordMediaFailure(_:reason:)`, shown by `haven status`)
 /// and the batch is sent only up to the first change that names it: nobody receives a reference
 /// to a missing file, and later changes keep their order.
 ///

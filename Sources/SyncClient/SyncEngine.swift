@@ -232,9 +232,9 @@ public struct SyncEngine: Sendable {
                 saved = (machine.batchSize, machine.pageSize)
             }
             switch action {
-            case .push:
+            case .push(let limit):
                 // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
-                let pending = try replica.pendingBatch(limit: machine.batchSize.current, maxBytes: configuration.batchBytes ?? .max)
+                let pending = try replica.pendingBatch(limit: limit, maxBytes: configuration.batchBytes ?? .max)
                 // The files the changes name go first; a change naming one that failed waits.
                 batch = pending.isEmpty ? pending : try await uploadMedia(for: pending, failed: &failedMedia, into: &machine.summary)
                 guard !batch.isEmpty else {
@@ -249,7 +249,7 @@ public struct SyncEngine: Sendable {
                 } catch {
                     lastError = error
                     action = try failed(error, &machine)
-                    if action == .rejectAlone || action.isPush { report(machine.summary) }
+                    if action.isPush { report(machine.summary) }  // A 413 halved the batch.
                     continue
                 }
                 guard Set(response.results.map(\.id)) == Set(batch.ids) else {
@@ -298,6 +298,7 @@ public struct SyncEngine: Sendable {
             case .pullStream(let cursor):
                 do {
                     try await readStream(from: cursor, &machine, started: started)
+                    lastError = StreamCut()  // What the wait says if the stream brought no page.
                     action = machine.streamEnded(now: clock.now(), random: random())
                 } catch let failure as LocalFailure {
                     // Not the link's: a full disk, a cursor that came back. Retrying cannot help.
@@ -332,6 +333,7 @@ public struct SyncEngine: Sendable {
                     lastError: describeFailure(lastError, server: api.server))
             case .readStream:
                 // Said while a stream is read, which readStream does to the end: the end follows.
+                lastError = StreamCut()
                 action = machine.streamEnded(now: clock.now(), random: random())
             case .finished:
                 return
@@ -341,7 +343,8 @@ public struct SyncEngine: Sendable {
 
     /// Reads one streamed answer from `cursor` (<doc:SyncAndResume>, rule 8): the pages that
     /// have arrived whole are applied with their cursors, several in one transaction when they
-    /// arrived during the last commit (PageQueue.swift). Errors of this device come wrapped in ``LocalFailure``.
+    /// arrived during the last commit (PageQueue.swift). Errors of this device come wrapped in
+    /// `LocalFailure`.
     private func readStream(
         from cursor: SyncCursor?, _ machine: inout SyncStateMachine, started: Double
     ) async throws {

@@ -18,13 +18,16 @@ do {
             print("\(change.kind.rawValue) \(change.id): \(change.isDeleted ? "deleted" : title ?? "changed")")
         }
     }
-    let engine = SyncEngine(replica: replica, api: api, progress: { progress in
-        let line = "\rsyncing: \(progress.summary.pushed) sent, \(progress.summary.pulledRecords) received"
-        FileHandle.standardError.write(Data(line.utf8))
-    })
-    let summary = try await engine.sync()
-    FileHandle.standardError.write(Data("\n".utf8))
-    print("synced: \(summary.pushed) sent, \(summary.pulledRecords) received")
+    for try await update in SyncEngine(replica: replica, api: api).updates() {
+        switch update {
+        case .progress(let progress):
+            let line = "\rsyncing: \(progress.summary.pushed) sent, \(progress.summary.pulledRecords) received"
+            FileHandle.standardError.write(Data(line.utf8))
+        case .finished(let summary):
+            FileHandle.standardError.write(Data("\n".utf8))
+            print("synced: \(summary.pushed) sent, \(summary.pulledRecords) received")
+        }
+    }
 } catch {
     FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     exit(1)
