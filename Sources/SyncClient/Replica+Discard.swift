@@ -74,7 +74,7 @@ extension Replica {
 
     /// The unsent and rejected changes `haven discard` would drop for the record `id` (or its
     /// first characters): how many, and which record.
-    package func pendingChanges(of id: String) throws -> (record: RecordState, changes: Int) {
+    public func pendingChanges(of id: String) throws -> (record: RecordState, changes: Int) {
         try database.read { db in
             let record = try loadRecord(db, matching: id, kind: nil)
             return (record, try Int.fetchOne(

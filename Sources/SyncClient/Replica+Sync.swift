@@ -6,7 +6,7 @@ import HavenCore
 /// pulled pages. Each step is one transaction, so a sync killed anywhere resumes cleanly.
 extension Replica {
     /// Up to `limit` unsent changes, oldest first.
-    package func pendingChanges(limit: Int) throws -> [Change] {
+    public func pendingChanges(limit: Int) throws -> [Change] {
         try database.read { db in
             try String.fetchAll(
                 db, sql: "SELECT body FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?", arguments: [limit]

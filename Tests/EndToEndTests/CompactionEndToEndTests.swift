@@ -91,6 +91,41 @@ struct CompactionEndToEndTests {
         #expect(try ContentPack.decode(aliceExport).records.map(\.id).sorted() == [letter, market, offline].sorted())
     }
 
+    /// A compacted record's file is gone from the server, bytes and all, on either backend.
+    @Test(arguments: StorageBackend.all) func aPurgedRecordsFileIsGoneAfterCompaction(_ backend: StorageBackend) throws {
+        // Given a server on this backend
+        let postgres = backend == .postgres ? try PostgresTestDatabase() : nil
+        let directory = try TemporaryDirectory()
+        let server = ServerProcess(in: directory, database: postgres?.url)
+        try server.start()
+        defer { server.stop() }
+        let alice = Device("alice", in: directory)
+        try alice.haven("init", "--server", server.url, "--token", server.token(role: "editor", name: "alice"))
+
+        // And a story with a map attached, sent with its file, then deleted and sent again
+        let story = try alice.haven("stories", "add", "--title", "Route map", "--body", "Drawn by hand.", "--language", "en")
+        let map = directory.path("map.pdf")
+        try Data("%PDF-1.4 a hand-drawn route \(UUID())".utf8).write(to: URL(fileURLWithPath: map))
+        try alice.haven("media", "add", story, map)
+        try alice.haven("sync")
+        let blobs = try server.mediaBlobIDs()
+        #expect(blobs.count == 1, "the map did not reach the server")
+        try alice.haven("stories", "delete", story)
+        try alice.haven("sync")
+
+        // When `haven-server compact` runs once the delete is older than the window
+        try waitUntilOlderThanOneSecond(everythingIn: server)
+        let compacted = try run(
+            Binaries.url("haven-server"), ["compact", "--database", server.database, "--retention", "1s"], in: directory)
+
+        // Then it says so, and the file's row and bytes are gone from the database
+        #expect(compacted.status == 0, "compact failed: \(compacted.stderr)")
+        #expect(compacted.stdout.contains("purged 1 deleted record"), "\(compacted.stdout)")
+        #expect(compacted.stdout.contains("removed 1 media file"), "\(compacted.stdout)")
+        #expect(try server.mediaBlobIDs().isEmpty)
+        #expect(try server.mediaChunkCount() == 0)
+    }
+
     @Test func serveCompactsOnItsSchedule() throws {
         // Given a server that keeps deletes for one second and compacts every second
         let directory = try TemporaryDirectory()
@@ -127,9 +162,12 @@ struct CompactionEndToEndTests {
 /// Waits until the newest change in the server's log was received more than a second ago, by
 /// the wall clock compaction reads: a one-second window then leaves none of the log inside it.
 private func waitUntilOlderThanOneSecond(everythingIn server: ServerProcess) throws {
-    let newest = try server.readOnlyDatabase().read { db in
-        try Int64.fetchOne(db, sql: "SELECT MAX(received_at) FROM change_log")
-    }
+    let sql = "SELECT MAX(received_at) AS newest FROM change_log"
+    struct Newest: Decodable { var newest: Int64? }
+    let newest =
+        server.isPostgres
+        ? try PostgresTestDatabase.rows(Newest.self, sql, at: server.database).first?.newest
+        : try server.readOnlyDatabase().read { db in try Int64.fetchOne(db, sql: sql) }
     let received = try #require(newest, "the server's log is empty")
     try Polling.until("the wall clock passing \(received + 1_000) ms", limit: 60) {
         Int64(Date().timeIntervalSince1970 * 1000) > received + 1_000

@@ -35,6 +35,26 @@ extension ServerProcess {
             })
     }
 
+    /// The ids of the media files the server holds.
+    func mediaBlobIDs() throws -> [String] {
+        let sql = "SELECT id FROM media_blobs ORDER BY id"
+        if isPostgres {
+            struct Row: Decodable { var id: String }
+            return try PostgresTestDatabase.rows(Row.self, sql, at: database).map(\.id)
+        }
+        return try readOnlyDatabase().read { db in try String.fetchAll(db, sql: sql) }
+    }
+
+    /// How many chunks of media bytes (files and open uploads) the server holds.
+    func mediaChunkCount() throws -> Int {
+        let sql = "SELECT COUNT(*) AS n FROM media_chunks"
+        if isPostgres {
+            struct Row: Decodable { var n: Int }
+            return try PostgresTestDatabase.rows(Row.self, sql, at: database).first?.n ?? 0
+        }
+        return try readOnlyDatabase().read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+
     /// How many times each change id is in the server's change log.
     func changeLogCounts() throws -> [String: Int] {
         let sql = "SELECT change_id, COUNT(*) AS n FROM change_log GROUP BY change_id"
