@@ -100,7 +100,7 @@ struct LocalAdmission {
                 policy: review)
             {
                 // The review rules' messages are the server's (English); quoted after what they mean.
-                let said = Words(detail.message, korean: koreanRefusal(detail.code, quoting: detail.message))
+                let said = Words(detail.message, korean: detail.code.koreanRefusal(quoting: detail.message))
                 guard detail.code != .forbidden else { return Self.roleRefusal(said, code: detail.code, role: role) }
                 return ClientError(
                     Words("not saved: \(said.english) (\(detail.code))", korean: "저장하지 않았습니다: \(said.korean) (\(detail.code))"))

@@ -54,38 +54,40 @@ extension Replica {
 
     /// Counts, times and sizes for `haven status`.
     public func status() throws -> ReplicaStatus {
-        try database.read { db in
-            let settings = try ReplicaSettings.load(db)
-            func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
-            let now = wallClock()
-            return ReplicaStatus(
-                replica: path, encrypted: Self.hasKeyFile(at: path), server: settings.server.absoluteString,
-                replicaID: settings.replicaID.rawValue,
-                account: settings.role.map { role in
-                    "\(TerminalText.escaped(settings.accountName ?? "?"))'s \(role.rawValue) token"
-                },
-                accountName: settings.role == nil ? nil : settings.accountName ?? "?", role: settings.role,
-                stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
-                resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
-                unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
-                rejectedChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'rejected'"),
-                conflicts: try count("SELECT COUNT(*) FROM conflicts"),
-                lastSync: settings.lastSync, cursor: settings.cursor?.description,
-                lastPull: settings.lastPull,
-                cursorAgeSeconds: settings.lastPull.map { Int((Int64(now) - Int64($0)) / 1000) },
-                batchSize: settings.batchSize ?? SyncEngine.Configuration.defaultBatchSize,
-                pageSize: settings.pageSize ?? SyncEngine.Configuration.defaultPageLimit,
-                rejected: try rejectedChanges(db),
-                publisherKey: try Self.publisherKey(db)?.id,
-                verifiedSeq: try ReplicaSettings.string(db, .verifiedSignature)
-                    .map { try Self.decode(PublishedSetSignature.self, $0).seq },
-                verificationFailed: try ReplicaSettings.string(db, .verificationFailure) == "failed",
-                unverifiedRecords: try count("SELECT COUNT(*) FROM unverified"),
-                failingMedia: try failingMedia(db).map { file, names in
-                    ReplicaStatus.FailingMedia(
-                        id: file.id, names: names, size: file.size, failures: file.failures, reason: file.lastError ?? "")
-                })
-        }
+        try database.read { db in try status(db) }
+    }
+
+    func status(_ db: Database) throws -> ReplicaStatus {
+        let settings = try ReplicaSettings.load(db)
+        func count(_ sql: String) throws -> Int { try Int.fetchOne(db, sql: sql) ?? 0 }
+        let now = wallClock()
+        return ReplicaStatus(
+            replica: path, encrypted: Self.hasKeyFile(at: path), server: settings.server.absoluteString,
+            replicaID: settings.replicaID.rawValue,
+            account: settings.role.map { role in
+                "\(TerminalText.escaped(settings.accountName ?? "?"))'s \(role.rawValue) token"
+            },
+            accountName: settings.role == nil ? nil : settings.accountName ?? "?", role: settings.role,
+            stories: try count("SELECT COUNT(*) FROM records WHERE kind = 'story' AND deleted = 0"),
+            resources: try count("SELECT COUNT(*) FROM records WHERE kind = 'resource' AND deleted = 0"),
+            unsentChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'pending'"),
+            rejectedChanges: try count("SELECT COUNT(*) FROM outbox WHERE status = 'rejected'"),
+            conflicts: try count("SELECT COUNT(*) FROM conflicts"),
+            lastSync: settings.lastSync, cursor: settings.cursor?.description,
+            lastPull: settings.lastPull,
+            cursorAgeSeconds: settings.lastPull.map { Int((Int64(now) - Int64($0)) / 1000) },
+            batchSize: settings.batchSize ?? SyncEngine.Configuration.defaultBatchSize,
+            pageSize: settings.pageSize ?? SyncEngine.Configuration.defaultPageLimit,
+            rejected: try rejectedChanges(db),
+            publisherKey: try Self.publisherKey(db)?.id,
+            verifiedSeq: try ReplicaSettings.string(db, .verifiedSignature)
+                .map { try Self.decode(PublishedSetSignature.self, $0).seq },
+            verificationFailed: try ReplicaSettings.string(db, .verificationFailure) == "failed",
+            unverifiedRecords: try count("SELECT COUNT(*) FROM unverified"),
+            failingMedia: try failingMedia(db).map { file, names in
+                ReplicaStatus.FailingMedia(
+                    id: file.id, names: names, size: file.size, failures: file.failures, reason: file.lastError ?? "")
+            })
     }
 
     /// Every visible record as a content pack, in canonical form, each with its version (its
@@ -113,7 +115,7 @@ extension Replica {
 
 /// A change the server refused, kept in the outbox until an edit of its record or
 /// `haven retry` sends it again.
-public struct RejectedChange: Sendable, Codable {
+public struct RejectedChange: Sendable, Codable, Equatable {
     /// The change's id and its record's.
     public var changeID: String
     /// The id of the record the change wrote.
@@ -142,7 +144,7 @@ public struct RejectedChange: Sendable, Codable {
 }
 
 /// The replica's state at a glance.
-public struct ReplicaStatus: Sendable, Codable {
+public struct ReplicaStatus: Sendable, Codable, Equatable {
     /// The replica file's path.
     public var replica: String
     /// Whether the replica is encrypted at rest (a key file beside it).

@@ -37,6 +37,25 @@ struct EmbeddingAPITests {
         #expect(try await resources.next() == [])
     }
 
+    @Test func theObservedStatusCountsUnsentChangesUntilASyncSendsThem() async throws {
+        // Given an editor's replica whose status is observed
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        var statuses = replica.observeStatus().makeAsyncIterator()
+        #expect(try await statuses.next()?.unsentChanges == 0)
+
+        // When a story is written here, then sent
+        _ = try replica.add(.story, values: Fixtures.story("Written here"))
+        let written = try #require(try await statuses.next())
+        try await server.run { client in _ = try await makeEngine(replica, RouterTransport(client)).sync() }
+        var sent = try #require(try await statuses.next())
+        while sent.lastSync == nil { sent = try #require(try await statuses.next()) }
+
+        // Then the status counted it unsent, then sent, with the sync's time
+        #expect(written.unsentChanges == 1 && written.stories == 1)
+        #expect(sent.unsentChanges == 0 && sent.stories == 1)
+    }
+
     @Test func aSyncAsASequenceGivesEachProgressThenTheSummary() async throws {
         // Given a server with a story, and an engine whose own progress closure counts
         let server = try await InProcessServer.make()

@@ -171,7 +171,7 @@ struct ReviewMove: ParsableArguments {
                 Words(
                     "not \(status == "published" ? "approved" : "declined"): \(refused.reason); nothing was changed",
                     korean: "\(status == "published" ? "승인" : "반려")하지 못했습니다: "
-                        + "\(koreanRefusal(refused.code, quoting: refused.reason)). 아무것도 바꾸지 않았습니다"))
+                        + "\(refused.code.koreanRefusal(quoting: refused.reason)). 아무것도 바꾸지 않았습니다"))
         }
         if options.json { return try printJSON(["id": recordID, "status": status]) }
         print("\(done.text): \(recordID)")
