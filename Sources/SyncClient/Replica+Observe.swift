@@ -36,7 +36,8 @@ extension Replica {
         -> AsyncThrowingStream<Value, any Error>
     {
         let values = ValueObservation.tracking(fetch).removeDuplicates().values(in: database.pool)
-        return AsyncThrowingStream { continuation in
+        // A reader slower than the writes gets the latest value, not every one in between.
+        return AsyncThrowingStream(bufferingPolicy: .bufferingNewest(1)) { continuation in
             let task = Task {
                 do {
                     for try await value in values { continuation.yield(value) }

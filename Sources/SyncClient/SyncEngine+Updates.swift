@@ -26,7 +26,8 @@ extension SyncEngine {
     /// }
     /// ```
     public func updates(watching: Bool = false) -> AsyncThrowingStream<SyncUpdate, any Error> {
-        AsyncThrowingStream { continuation in
+        // A reader slower than the reports gets the latest ones; the summary, last, always comes.
+        AsyncThrowingStream(bufferingPolicy: .bufferingNewest(16)) { continuation in
             let reported = progress
             let engine = SyncEngine(
                 replica: replica, api: api, configuration: configuration, clock: clock, random: random,

@@ -241,7 +241,7 @@ public struct SyncEngine: Sendable {
                     action = machine.outboxEmpty()
                     continue
                 }
-                machine.sending(batch.count)
+                machine.sending(batch.count, cutByBytes: batch.cutByBytes)
                 let response: PushResponse
                 let seconds: Double
                 do {
@@ -357,7 +357,7 @@ public struct SyncEngine: Sendable {
             defer { counted = now }
             return now.received - counted.received
         }
-        defer { _ = countTraffic(&machine.summary) }
+        defer { machine.streamed(bytes: countTraffic(&machine.summary)) }
         let queue = PageQueue(capacity: 16)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [api, configuration] in

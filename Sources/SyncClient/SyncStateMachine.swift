@@ -163,8 +163,9 @@ public struct SyncStateMachine: Sendable {
     }
 
     private struct Push: Sendable {
-        /// Changes in the push under way.
+        /// Changes in the push under way, and whether the byte limit cut them short.
         var sending = 0
+        var cutByBytes = false
         var restamped = false
         var renamed = false
         var clockAhead = 0
@@ -245,11 +246,12 @@ public struct SyncStateMachine: Sendable {
 
     // MARK: - Push
 
-    /// A push of `count` changes is about to go (fewer than asked when the byte limit cut the
-    /// batch, or a change waits for its media).
-    public mutating func sending(_ count: Int) {
+    /// A push of `count` changes is about to go: fewer than asked when the outbox held fewer, a
+    /// change waits for its media, or the byte limit cut the batch (`cutByBytes`).
+    public mutating func sending(_ count: Int, cutByBytes: Bool = false) {
         guard case .pushing(var push) = phase else { return }
         push.sending = count
+        push.cutByBytes = cutByBytes
         phase = .pushing(push)
     }
 
@@ -320,6 +322,7 @@ public struct SyncStateMachine: Sendable {
             push.idConflicts = 0
         }
         push.sending = batchSize.current
+        push.cutByBytes = false
         return .push(limit: batchSize.current)
     }
 
@@ -377,6 +380,14 @@ public struct SyncStateMachine: Sendable {
         return last.more ? request(&pull) : .checkPublishedSet(last, retried: pull.retriedCheck)
     }
 
+    /// Bytes a stream brought that no applied page counted (the tail of a cut page): the pace,
+    /// for the estimate.
+    mutating func streamed(bytes: Int) {
+        guard case .pulling(var pull) = phase else { return }
+        pull.progress.bytes += bytes
+        phase = .pulling(pull)
+    }
+
     /// The cursor was forgotten: the pull downloads everything again.
     public mutating func forgotCursor() -> Action {
         guard case .pulling(var pull) = phase else { return .fail }
@@ -411,8 +422,10 @@ public struct SyncStateMachine: Sendable {
 
     /// The next request of a pull: the stream from the cursor, or a page sized by rule 1.
     private func request(_ pull: inout Pull) -> Action {
-        pull.last = nil
-        if pull.streaming { return .pullStream(since: pull.cursor) }
+        if pull.streaming {
+            pull.last = nil  // What the new stream brings says how it ended (streamEnded).
+            return .pullStream(since: pull.cursor)
+        }
         pull.limit = pageLimit(pull.progress)
         return .pullPage(since: pull.cursor, limit: pull.limit, wait: pull.wait)
     }
@@ -449,7 +462,8 @@ public struct SyncStateMachine: Sendable {
                 return .fail
             case .transient, .link:
                 guard let delay = backOff(failure, now: now, random: random) else { return .giveUp }
-                batchSize.shrink(below: push.sending)
+                // A batch the byte limit cut was smaller than the size: halve what was sent.
+                if push.cutByBytes { batchSize.shrink(below: push.sending) } else { batchSize.shrink() }
                 return .retry(after: delay, nextPush(&push))
             }
         case .pulling(var pull):
@@ -459,6 +473,7 @@ public struct SyncStateMachine: Sendable {
                 retry.succeeded()
                 return .forgetCursor
             case .notFound where pull.streaming:
+                retry.succeeded()  // An answer came: the server has no stream, pull page by page.
                 pull.streaming = false
                 return request(&pull)
             case .tooLarge, .cursorGone, .notFound, .permanent:

@@ -82,6 +82,27 @@ struct SyncStateMachineTests {
         #expect(machine.failed(.transient(retryAfter: nil), now: 110, random: 1) == .giveUp)
     }
 
+    @Test func aFailedPushHalvesTheBatchSizeOrWhatTheByteLimitLetThrough() {
+        // A push of one change (all the outbox held) that failed halves the size, not the one
+        var few = Self.pushing(batch: 100)
+        few.sending(1)
+        #expect(few.failed(.link, now: 0, random: 0) == .retry(after: 0, .push(limit: 50)))
+        // A batch the byte limit cut to 6 halves to 3
+        var cut = Self.pushing(batch: 100)
+        cut.sending(6, cutByBytes: true)
+        #expect(cut.failed(.link, now: 0, random: 0) == .retry(after: 0, .push(limit: 3)))
+    }
+
+    @Test func aServerWithoutTheStreamEndsTheStallAndIsPulledPageByPage() {
+        let configuration = SyncEngine.Configuration(pageLimit: 100, retry: RetryPolicy(maxAttempts: 2), pageBytes: nil)
+        var machine = Machine(.pull(from: nil, wait: 0), configuration: configuration, batchSize: nil, pageSize: nil)
+        #expect(machine.start() == .pullStream(since: nil))
+        #expect(machine.failed(.link, now: 0, random: 0) == .retry(after: 0, .pullStream(since: nil)))
+        #expect(machine.failed(.notFound, now: 0, random: 0) == .pullPage(since: nil, limit: 100, wait: 0))
+        // The 404 was an answer: the next failure starts a new stall instead of giving up
+        #expect(machine.failed(.link, now: 0, random: 0) == .retry(after: 0, .pullPage(since: nil, limit: 50, wait: 0)))
+    }
+
     // MARK: - Push answers (SyncAndResume, rules 5 and 7)
 
     /// What follows an answer, by what it said.
@@ -216,6 +237,7 @@ struct SyncStateMachineTests {
         #expect(machine.start() == .pullPage(since: nil, limit: 4, wait: 0))
         try machine.received([Self.page(1, more: true, records: 4)], seconds: 1)
         #expect(machine.applied(.init(), bytes: 400) == .pullPage(since: SyncCursor(epoch: "e", seq: 1), limit: 6, wait: 0))
+        #expect(machine.pullEstimate(after: 1)?.remainingRecords == 50)
         try machine.received([Self.page(2, more: true, records: 6)], seconds: 20)
         #expect(machine.applied(.init(), bytes: 600) == .pullPage(since: SyncCursor(epoch: "e", seq: 2), limit: 3, wait: 0))
         #expect(machine.failed(.link, now: 0, random: 0) == .retry(after: 0, .pullPage(since: SyncCursor(epoch: "e", seq: 2), limit: 1, wait: 0)))
