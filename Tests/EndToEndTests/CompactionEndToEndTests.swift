@@ -52,9 +52,7 @@ struct CompactionEndToEndTests {
         try bora.haven("sync")
         // And the server is compacted with a one-second window once the deletes are older than
         // that, as the server's log tells their age
-        try waitUntilOlderThanOneSecond(everythingIn: server)
-        let compacted = try run(
-            Binaries.url("haven-server"), ["compact", "--database", server.database, "--retention", "1s"], in: directory)
+        let compacted = try compactWithAOneSecondWindow(server, in: directory)
         #expect(compacted.status == 0, "compact failed: \(compacted.stderr)")
         #expect(compacted.stdout.contains("purged 2 deleted records"))
         #expect(!compacted.stdout.contains("helpers") && !compacted.stdout.contains(helpers))
@@ -114,9 +112,7 @@ struct CompactionEndToEndTests {
         try alice.haven("sync")
 
         // When `haven-server compact` runs once the delete is older than the window
-        try waitUntilOlderThanOneSecond(everythingIn: server)
-        let compacted = try run(
-            Binaries.url("haven-server"), ["compact", "--database", server.database, "--retention", "1s"], in: directory)
+        let compacted = try compactWithAOneSecondWindow(server, in: directory)
 
         // Then it says so, and the file's row and bytes are gone from the database
         #expect(compacted.status == 0, "compact failed: \(compacted.stderr)")
@@ -157,6 +153,14 @@ struct CompactionEndToEndTests {
         #expect(try bora.haven("sync").contains("everything was downloaded again"))
         #expect(try bora.havenResult(["stories", "show", story]).status != 0)
     }
+}
+
+/// `haven-server compact --retention 1s`, run once everything in the server's log is older than
+/// that window.
+private func compactWithAOneSecondWindow(_ server: ServerProcess, in directory: TemporaryDirectory) throws -> ProcessResult {
+    try waitUntilOlderThanOneSecond(everythingIn: server)
+    return try run(
+        Binaries.url("haven-server"), ["compact", "--database", server.database, "--retention", "1s"], in: directory)
 }
 
 /// Waits until the newest change in the server's log was received more than a second ago, by
