@@ -81,7 +81,6 @@ let package = Package(
             name: "HavenClient",
             dependencies: [
                 "HavenCore", "HavenTrust",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The link (HTTPClientTransport.swift): no redirects, bounded answers, gzip inflated here.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -99,7 +98,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "haven-server", dependencies: ["HavenServer"], swiftSettings: swiftSettings),
-        .executableTarget(name: "haven", dependencies: ["HavenClient"], swiftSettings: swiftSettings),
+        // The `haven` command line: one user of HavenClient's public API, like any app embedding it.
+        .target(
+            name: "HavenCommands",
+            dependencies: [
+                "HavenClient", "HavenCore", "HavenTrust",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/ClientCommands",
+            // No package access: HavenClient's `package` symbols (the engine's sync steps) are out of
+            // its reach, as they are for an app, so the compiler checks that the command line uses
+            // the public API only.
+            packageAccess: false,
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "haven", dependencies: ["HavenCommands"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CoreTests",
             dependencies: ["HavenCore", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -128,7 +141,7 @@ let package = Package(
             name: "ClientTests",
             dependencies: [
                 // HavenServer: the sync engine runs in-process against the real router.
-                "HavenClient", "HavenServer", "HavenTrust", "TestSupport",
+                "HavenClient", "HavenCommands", "HavenServer", "HavenTrust", "TestSupport",
                 // The encrypted replica's data keys.
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HavenCore
 
 /// What went wrong on the client, in words that say what to do next.
@@ -17,7 +18,18 @@ public struct ClientError: Error, Sendable, CustomStringConvertible {
     /// The same as ``message``.
     public var description: String { message }
 
-    static func noReplica(_ path: String) -> ClientError {
+    /// The disk is full, said with what to do, when `error` is SQLite's "disk full"; nil for any
+    /// other error. Each step is one transaction, so what was saved before is intact.
+    public static func diskFull(from error: any Error) -> ClientError? {
+        guard let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL else { return nil }
+        return ClientError(
+            Words(
+                "the disk is full: free some space, then run the command again; everything saved before is kept",
+                korean: "디스크가 가득 찼습니다: 공간을 비운 뒤 명령을 다시 실행하세요. 그전에 저장된 것은 모두 남아 있습니다"))
+    }
+
+    /// "No replica at `path`", with the command that makes one.
+    public static func noReplica(_ path: String) -> ClientError {
         ClientError(
             Words(
                 "no replica at \(path): run 'haven init --server URL --token-file PATH' first",

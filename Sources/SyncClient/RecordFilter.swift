@@ -33,7 +33,7 @@ public struct RecordFilter: Sendable, Hashable {
     public init() {}
 
     /// The records that pass, sorted, at most ``limit`` of them.
-    package func apply(_ records: [RecordState]) -> [RecordState] {
+    public func apply(_ records: [RecordState]) -> [RecordState] {
         let kept = records.filter(matches)
         let sorted: [RecordState]
         switch sort {

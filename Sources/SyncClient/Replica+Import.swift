@@ -55,7 +55,7 @@ extension Replica {
     }
 
     /// Records between two progress reports.
-    static let importProgressInterval = 500
+    public static let importProgressInterval = 500
 
     /// The fewest records for which an import builds the search index once at the end rather
     /// than row by row (Replica+Search.swift).

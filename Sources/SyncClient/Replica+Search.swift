@@ -263,8 +263,8 @@ public struct SearchQuery: Sendable, Hashable {
         self.limit = limit
     }
 
-    /// The terms of the query (``SearchTerms``, rule 1).
-    var terms: [String] { SearchTerms.split(text) }
+    /// The terms of the query as the index splits them (``SearchTerms``, rule 1); empty when there is nothing to search.
+    public var terms: [String] { SearchTerms.split(text) }
 }
 
 /// One record found by ``Replica/search(_:)``.

@@ -46,8 +46,9 @@ extension Replica {
         try database.write { db in try ReplicaSettings.set(db, .publisherKey, Data(key.rawKey).base64EncodedString()) }
     }
 
-    /// The ids of records no verified signature covers now.
-    package func unverifiedIDs() throws -> Set<String> {
+    /// The ids of records no verified signature covers now: a published record altered on the
+    /// way, or not yet covered by a signed set. An app marks them, as `haven list` does.
+    public func unverifiedIDs() throws -> Set<String> {
         try database.read { db in Set(try String.fetchAll(db, sql: "SELECT id FROM unverified")) }
     }
 

@@ -37,6 +37,8 @@ public struct Replica: Sendable {
                     "a replica already exists at \(path): use another --replica path, or 'haven wipe --yes' first",
                     korean: "\(path)에 이미 복제본이 있습니다: 다른 --replica 경로를 쓰거나, 먼저 'haven wipe --yes'를 실행하세요"))
         }
+        // A key file without its replica is left by a creation cut short: it would claim this one.
+        ReplicaKeyFile.destroy(beside: path)
         let createdDirectory = try createPrivately(at: path)
         let replica = try Replica(path: path, encryptionKey: encryptionKey, wallClock: wallClock)
         try replica.database.write { db in

@@ -5,12 +5,12 @@ import HavenCore
 /// server is reachable, it is a Haven server (not another HTTP service at that address), and it
 /// takes the token. A failure says which of the three failed and names the address, so a wrong
 /// port or path fails there, not at the first sync.
-enum ServerCheck {
+public enum ServerCheck {
     /// The token's account on `server`, once all three checks pass.
     ///
     /// - Throws: ``ClientError`` saying which check failed; a changed pinned key as
     ///   ``ClientError/keyChanged(pinned:found:)``.
-    static func account(at server: URL, token: String, transport: any HTTPTransport, timeout: Double = 30)
+    public static func account(at server: URL, token: String, transport: any HTTPTransport, timeout: Double = 30)
         async throws -> Account
     {
         var api = ServerAPI(server: server, token: token, transport: transport)

@@ -85,8 +85,14 @@ public struct RetryBudgetExhausted: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// A failure as a person reads it, naming `server`'s address when given, without tokens or bodies.
-func describeFailure(_ error: any Error, server: URL? = nil) -> Words {
+/// A failure as a person reads it, naming `server`'s address when given, without tokens or bodies:
+/// a timeout, a refused connection, a changed pinned key, a server's refusal in its own words.
+///
+/// For example:
+/// ```swift
+/// do { _ = try await engine.sync() } catch { statusLine = describeFailure(error).text }
+/// ```
+public func describeFailure(_ error: any Error, server: URL? = nil) -> Words {
     let address = server.map(\.absoluteString)
     switch error {
     case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout:

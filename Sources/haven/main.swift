@@ -1,4 +1,4 @@
-import HavenClient
+import HavenCommands
 
 #if canImport(Glibc)
     import Glibc

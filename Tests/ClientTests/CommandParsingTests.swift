@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// `haven` parsed in-process: options, validation messages and what the verbs do to a replica.
 @Suite(.temporaryDirectory)

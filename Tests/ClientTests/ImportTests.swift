@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// `haven import`: content packs as local edits in the outbox.
 @Suite(.temporaryDirectory)

@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// What a Korean-speaking person reads (LANG=ko_KR.UTF-8): every sentence of `status`, of a sync's
 /// summary and progress, of a server's refusal and of a refusal before saving is said in Korean,
@@ -149,7 +150,7 @@ struct KoreanOutputTests {
         // Given every Words(english, korean:) written in Haven's sources
         let entries = try SwiftSourceScan.files().flatMap { SwiftSourceScan.wordsEntries(in: $0.code, file: $0.path) }
         #expect(entries.count > 300, "the scan found only \(entries.count)")
-        #expect(entries.contains { $0.file == "SyncClient/Commands/ArgumentHelp+Words.swift" })
+        #expect(entries.contains { $0.file == "ClientCommands/ArgumentHelp+Words.swift" })
         #expect(entries.contains { $0.file == "Core/PackImport.swift" })
 
         // Then none is left without its Korean, and the Korean is Korean wherever the English has words
@@ -163,7 +164,7 @@ struct KoreanOutputTests {
 
     @Test func theCommandsPrintNoEnglishSentenceThatIsNotInWords() throws {
         // Given the string literals `haven`'s commands print, throw or show as help directly
-        let commands = SwiftSourceScan.sources.appendingPathComponent("SyncClient/Commands")
+        let commands = SwiftSourceScan.sources.appendingPathComponent("ClientCommands")
         let calls = [
             "print(", "ValidationError(", "ClientError(", "abstract: ", "discussion: ", "help: ", "ArgumentHelp(",
             "lines.append(", "Data(",

@@ -5,6 +5,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// Edits refused before saving as the server would refuse them (role and size), what a server's
 /// `/v1/me` may say, and `haven discard` with the exports that leave rejected values out.

@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// Media through the sync engine and the real server in-process (issue 17): files go before the
 /// changes naming them, resume from the server's offset, and a file that keeps failing holds its

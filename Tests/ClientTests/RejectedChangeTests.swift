@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// Changes the server refuses stay in the outbox, are shown, and go out again when their record
 /// is edited or `haven retry` is run; `clock_ahead` ones are stamped again and re-sent at once.

@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// `haven search`: FTS5 trigram search over visible records, and the index following every write.
 @Suite(.temporaryDirectory)

@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// Push in batches, then pull pages until `more` is false, against the real server in-process;
 /// a faulty link only where the server cannot fail the way a test needs.

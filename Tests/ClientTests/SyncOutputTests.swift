@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// What a person (or a script) reads from `haven sync` and `haven status`: the progress line,
 /// the `--json` summary and the status lines.

@@ -6,6 +6,7 @@ import Testing
 import TestSupport
 
 @testable import HavenClient
+@testable import HavenCommands
 
 /// `haven wipe`: the replica and everything beside it gone at once, with a count of what was lost.
 @Suite(.temporaryDirectory)

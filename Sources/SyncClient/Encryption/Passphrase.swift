@@ -2,24 +2,39 @@ import Foundation
 
 /// A passphrase's bytes, zeroed when the last reference goes. Never printed: its description
 /// is a placeholder.
-final class Passphrase: CustomStringConvertible {
+///
+/// A `String` cannot be zeroed and may be copied anywhere; hand the library a passphrase as
+/// bytes read from where the person typed it, and let go of it.
+///
+/// For example:
+/// ```swift
+/// let replica = try Replica.open(at: path) { Passphrase(reading: typedBytes) }
+/// ```
+///
+/// It is `Sendable` because its bytes never change after `init`: only `deinit`, when no one else
+/// holds it, overwrites them.
+public final class Passphrase: CustomStringConvertible, @unchecked Sendable {
     private(set) var bytes: [UInt8]
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// The passphrase `bytes`, as they are.
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
     /// The text a file or a terminal gave, without the one line end after it.
-    convenience init(reading data: Data) {
+    public convenience init(reading data: Data) {
         var bytes = [UInt8](data)
         if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         self.init(bytes)
     }
 
-    var isEmpty: Bool { bytes.isEmpty }
+    /// Whether nothing was typed.
+    public var isEmpty: Bool { bytes.isEmpty }
 
-    func matches(_ other: Passphrase) -> Bool { bytes == other.bytes }
+    /// Whether `other` is the same passphrase, as when a new one is typed twice.
+    public func matches(_ other: Passphrase) -> Bool { bytes == other.bytes }
 
-    var description: String { "(passphrase)" }
+    /// A placeholder, never the passphrase.
+    public var description: String { "(passphrase)" }
 
     deinit {
         bytes.withUnsafeMutableBufferPointer { buffer in

@@ -20,14 +20,16 @@ import HavenCore
 ///    init`: empty, never synced, and its first sync answered "the token is unknown, expired or
 ///    revoked: ask an admin for a new one".
 extension Replica {
-    /// An encrypted replica's key file opened: the data key, and the file that wraps it.
-    struct Unlocked {
-        var path: String
+    /// An encrypted replica's key file opened with its passphrase: what changes the passphrase
+    /// or sets the duress passphrase, and opens the replica.
+    public struct Unlocked {
+        /// The replica file's path.
+        public let path: String
         var keyFile: ReplicaKeyFile
-        var dataKey: SymmetricKey
+        let dataKey: SymmetricKey
 
         /// The replica, opened with the data key; first encrypted, if it is still plaintext (rule 4).
-        func replica() throws -> Replica {
+        public func replica() throws -> Replica {
             if Replica.isEncrypted(at: path) == false { try Replica.encryptInPlace(path: path, key: dataKey) }
             return try Replica.open(at: path, encryptionKey: dataKey)
         }
@@ -49,8 +51,20 @@ extension Replica {
         try open(at: path, passphrase: { Passphrase(reading: Data(passphrase.utf8)) })
     }
 
-    /// Opens the replica at `path`, asking `passphrase` only when it is encrypted.
-    static func open(at path: String, passphrase: () throws -> Passphrase, now: Date = Date()) throws -> Replica {
+    /// Opens the replica at `path`, asking `passphrase` only when it is encrypted; the duress
+    /// passphrase is obeyed as rule 3 says, and nothing tells it apart.
+    ///
+    /// For example:
+    /// ```swift
+    /// let replica = try Replica.open(at: path) { try askThePerson() }  // a Passphrase
+    /// ```
+    ///
+    /// - Throws: ``ClientError`` for a missing replica, a wrong passphrase, or while tries are refused.
+    public static func open(at path: String, passphrase: () throws -> Passphrase) throws -> Replica {
+        try open(at: path, passphrase: passphrase, now: Date())
+    }
+
+    static func open(at path: String, passphrase: () throws -> Passphrase, now: Date) throws -> Replica {
         guard hasKeyFile(at: path) else { return try open(at: path) }
         return try unlock(at: path, passphrase: passphrase(), now: now).replica()
     }
@@ -58,7 +72,16 @@ extension Replica {
     /// Opens the key file of the encrypted replica at `path` with `passphrase` by rules 2 and 3;
     /// the database itself is not opened.
     ///
-    /// - Throws: ``ClientError`` for a wrong passphrase, or while tries are refused.
+    /// `passphrase` is asked only once the file is known to be an encrypted replica.
+    ///
+    /// - Throws: ``ClientError`` for a missing or plaintext replica, a wrong passphrase, or while
+    ///   tries are refused.
+    public static func unlock(at path: String, passphrase: () throws -> Passphrase) throws -> Unlocked {
+        guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
+        guard hasKeyFile(at: path) else { throw notEncrypted(path) }
+        return try unlock(at: path, passphrase: passphrase(), now: Date())
+    }
+
     static func unlock(at path: String, passphrase: Passphrase, now: Date = Date()) throws -> Unlocked {
         guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
         var keyFile = try ReplicaKeyFile.read(beside: path)
@@ -90,9 +113,17 @@ extension Replica {
         }
     }
 
-    /// Creates an encrypted replica whose data key `passphrase` unlocks.
-    static func createEncrypted(
-        at path: String, server: URL, token: String, link: Link, passphrase: Passphrase
+    /// Creates an encrypted replica for `server` whose data key `passphrase` unlocks; the slow
+    /// key derivation (scrypt, a second or so) runs before anything is written.
+    ///
+    /// For example:
+    /// ```swift
+    /// let replica = try Replica.createEncrypted(
+    ///     at: path, server: server, token: token, link: Link(pin: pin), passphrase: passphrase
+    /// ).replica()
+    /// ```
+    public static func createEncrypted(
+        at path: String, server: URL, token: String, link: Link = Link(), passphrase: Passphrase
     ) throws -> Unlocked {
         let dataKey = SymmetricKey(size: .bits256)
         // The slow scrypt runs before anything is written.
@@ -101,6 +132,32 @@ extension Replica {
         _ = try create(at: path, server: server, token: token, link: link, encryptionKey: dataKey)
         try keyFile.write(beside: path)
         return Unlocked(path: path, keyFile: keyFile, dataKey: dataKey)
+    }
+
+    /// Encrypts the plaintext replica at `path` in place, unsent changes kept: the key file is
+    /// written first, then the file is converted, and a conversion cut short is finished by the
+    /// next open with the passphrase (rule 4). `passphrase` is asked only once the file is known
+    /// to be a plaintext replica.
+    ///
+    /// - Throws: ``ClientError`` when there is no replica at `path` or it is already encrypted.
+    public static func encrypt(at path: String, passphrase: () throws -> Passphrase) throws {
+        guard !hasKeyFile(at: path) else {
+            throw ClientError(
+                Words(
+                    "the replica \(path) is already encrypted: 'haven passphrase change' changes its passphrase",
+                    korean: "복제본(\(path))은 이미 암호화되어 있습니다: 암호문구는 'haven passphrase change'로 바꿉니다"))
+        }
+        _ = try open(at: path)  // a replica, not any file: refused here otherwise
+        let dataKey = SymmetricKey(size: .bits256)
+        try ReplicaKeyFile.create(passphrase: passphrase(), dataKey: dataKey).write(beside: path)
+        try encryptInPlace(path: path, key: dataKey)
+    }
+
+    private static func notEncrypted(_ path: String) -> ClientError {
+        ClientError(
+            Words(
+                "the replica \(path) is not encrypted: run 'haven encrypt' first",
+                korean: "복제본(\(path))이 암호화되어 있지 않습니다: 먼저 'haven encrypt'를 실행하세요"))
     }
 
     /// What a server's token looks like (`hvn_` and 256 bits in base64url), but random: no server knows it.
@@ -112,8 +169,11 @@ extension Replica {
 }
 
 extension Replica.Unlocked {
-    /// Wraps the data key under `passphrase` instead, keeping the salt, the cost and the duress slot.
-    mutating func changePassphrase(to passphrase: Passphrase) throws {
+    /// Wraps the data key under `passphrase` instead, keeping the salt, the cost and the duress
+    /// slot; no record is rewritten.
+    ///
+    /// - Throws: ``ClientError`` when `passphrase` is the duress passphrase.
+    public mutating func changePassphrase(to passphrase: Passphrase) throws {
         let wrappingKey = try keyFile.wrappingKey(for: passphrase)
         if case .duress = keyFile.open(with: wrappingKey)?.content {
             throw ClientError(
@@ -125,10 +185,11 @@ extension Replica.Unlocked {
         try keyFile.write(beside: path)
     }
 
-    /// Seals into the duress slot what a fresh replica needs, under `passphrase`.
+    /// Sets the duress passphrase: sealed under it is what a fresh replica for the same server
+    /// needs (rules 3 and 5), replacing any duress passphrase set before.
     ///
     /// - Throws: ``ClientError`` when `passphrase` is the replica's own.
-    mutating func setDuress(_ passphrase: Passphrase) throws {
+    public mutating func setDuress(_ passphrase: Passphrase) throws {
         let wrappingKey = try keyFile.wrappingKey(for: passphrase)
         if case .dataKey = keyFile.open(with: wrappingKey)?.content {
             throw ClientError(

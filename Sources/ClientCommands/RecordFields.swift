@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// The field options of one record kind: what `add` and `edit` accept.

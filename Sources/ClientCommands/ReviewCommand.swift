@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven review list|show|approve|decline`: review before publish, for editors and admins.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// Where `haven init` and `haven login` read the token: `--token-file PATH`, `--token -`

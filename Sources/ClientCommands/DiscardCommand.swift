@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven discard ID`: drops a record's unsent and rejected changes and puts it back as the

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GRDB
+import HavenClient
 import HavenCore
 
 /// `haven`: a replica that works offline and syncs when a link comes back.
@@ -82,14 +82,7 @@ struct CommandFailure: Error, CustomStringConvertible {
     var message: String
 
     init(_ error: any Error) {
-        switch error {
-        case let error as DatabaseError where error.resultCode == .SQLITE_FULL:
-            // Each step is one transaction, so what was saved before the disk filled is intact.
-            code = .commandFailed
-            message = Words(
-                "the disk is full: free some space, then run the command again; everything saved before is kept",
-                korean: "디스크가 가득 찼습니다: 공간을 비운 뒤 명령을 다시 실행하세요. 그전에 저장된 것은 모두 남아 있습니다"
-            ).text
+        switch ClientError.diskFull(from: error) ?? error {
         case let error as ArgumentParser.ValidationError:
             code = .invalidArguments
             message = error.message
@@ -141,14 +134,7 @@ struct ReplicaOptions: ParsableArguments {
 
     /// The encrypted replica's key file opened with its passphrase, for the commands that change it.
     func unlock() throws -> Replica.Unlocked {
-        guard Replica.hasKeyFile(at: path) else {
-            guard FileManager.default.fileExists(atPath: path) else { throw ClientError.noReplica(path) }
-            throw ClientError(
-                Words(
-                    "the replica \(path) is not encrypted: run 'haven encrypt' first",
-                    korean: "복제본(\(path))이 암호화되어 있지 않습니다: 먼저 'haven encrypt'를 실행하세요"))
-        }
-        return try Replica.unlock(at: path, passphrase: passphrase.source().read(prompt: prompt))
+        try Replica.unlock(at: path) { try passphrase.source().read(prompt: prompt) }
     }
 
     private var prompt: String { Words("Passphrase for \(path): ", korean: "\(path)의 암호문구: ").text }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven media add|list|get` (issue 17): files of a record, kept in the replica.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HavenClient
 import HavenCore
 
 /// Which media files `haven sync --media` downloads: none, all, or those up to a size.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven verify`: recomputes the published set's digest from the replica's records and holds it

@@ -1,4 +1,5 @@
 import Foundation
+import HavenClient
 import HavenCore
 import HavenTrust
 

@@ -1,3 +1,4 @@
+import HavenClient
 import HavenCore
 
 /// What every read command says when it shows a record no verified signature covers

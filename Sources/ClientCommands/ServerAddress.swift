@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// The steps `haven init` and `haven login` share to take a server: its address read, its key

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HavenClient
 import HavenCore
 
 /// What is wrong with an option's value, as `validate()` says it: the option's name as typed,

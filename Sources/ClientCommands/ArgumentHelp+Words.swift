@@ -1,4 +1,5 @@
 import ArgumentParser
+import HavenClient
 import HavenCore
 
 /// `--help` in the person's language: ArgumentParser reads a command's `configuration` and its

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven wipe --yes`: destroys the replica at once, for a device in danger.

@@ -1,3 +1,4 @@
+import HavenClient
 import HavenCore
 
 /// Every line the `haven` commands print passes through here: within this module it stands in

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven init`: creates the replica for one server and token, once the server is checked.
@@ -99,9 +100,6 @@ struct InitCommand: AsyncParsableCommand {
             offline
             ? try publisherKey.map(PublisherPin.parseRawKey)
             : try await PublisherPin.fetch(from: url, token: secret, link: link, expected: publisherKey)
-        if !FileManager.default.fileExists(atPath: replica.path) {
-            ReplicaKeyFile.destroy(beside: replica.path)  // left by an init cut short: it would claim the new replica
-        }
         let created =
             try passphrase.map { try Replica.createEncrypted(at: replica.path, server: url, token: secret, link: link, passphrase: $0).replica() }
             ?? Replica.create(at: replica.path, server: url, token: secret, link: link)
@@ -165,7 +163,7 @@ struct SyncOptions: ParsableArguments {
     /// The engine for `replica`, retrying as these options say (or forever), showing `progress`.
     func engine(for replica: Replica, retryForever: Bool = false, progress: ProgressLine? = nil) throws -> SyncEngine {
         let settings = try replica.settings()
-        var api = ServerAPI(server: settings.server, token: settings.token, transport: try settings.transport())
+        var api = try settings.serverAPI()
         api.timeout = timeout
         let retry =
             retryForever
@@ -181,8 +179,7 @@ struct SyncOptions: ParsableArguments {
     /// role an admin changed is what the next edit is checked against. Asked after a sync that
     /// got through; a failure here changes nothing, the sync having said what it had to.
     func refreshAccount(of replica: Replica) async {
-        guard let settings = try? replica.settings(), let transport = try? settings.transport() else { return }
-        var api = ServerAPI(server: settings.server, token: settings.token, transport: transport)
+        guard let settings = try? replica.settings(), var api = try? settings.serverAPI() else { return }
         api.timeout = timeout
         if let account = try? await api.me() { try? replica.saveAccount(account) }
     }

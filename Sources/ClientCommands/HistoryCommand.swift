@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven history ID`: who changed a record, when, and from what to what, as the server's log
@@ -30,7 +31,7 @@ struct HistoryCommand: AsyncParsableCommand {
         // A prefix is resolved locally; a whole id may name a record this replica never held.
         let recordID = RecordID.isValid(id) ? id : try opened.record(id).id
         let settings = try opened.settings()
-        let api = ServerAPI(server: settings.server, token: settings.token, transport: try settings.transport())
+        let api = try settings.serverAPI()
         return try await api.history(of: recordID)
     }
 

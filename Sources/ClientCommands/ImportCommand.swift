@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven import FILE`: a content pack's records as local edits, to send with `haven push`.

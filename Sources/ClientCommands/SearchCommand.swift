@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven search QUERY`: visible stories and resources that contain every word, best first.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Crypto
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven encrypt`: encrypts a plaintext replica in place, under a new passphrase.
@@ -25,18 +25,10 @@ struct EncryptCommand: ParsableCommand {
 
     func run() throws {
         let path = replica.path
-        guard !Replica.hasKeyFile(at: path) else {
-            throw ClientError(
-                Words(
-                    "the replica \(path) is already encrypted: 'haven passphrase change' changes its passphrase",
-                    korean: "복제본(\(path))은 이미 암호화되어 있습니다: 암호문구는 'haven passphrase change'로 바꿉니다"))
+        try Replica.encrypt(at: path) {
+            try replica.passphrase.source().readNew(
+                prompt: Words("New passphrase for \(path): ", korean: "\(path)의 새 암호문구: ").text)
         }
-        _ = try Replica.open(at: path)  // a replica, not any file: refused here otherwise
-        let passphrase = try replica.passphrase.source().readNew(
-            prompt: Words("New passphrase for \(path): ", korean: "\(path)의 새 암호문구: ").text)
-        let dataKey = SymmetricKey(size: .bits256)
-        try ReplicaKeyFile.create(passphrase: passphrase, dataKey: dataKey).write(beside: path)
-        try Replica.encryptInPlace(path: path, key: dataKey)
         print(
             Words(
                 "encrypted the replica \(path): every command now asks for its passphrase",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven stories …` and `haven resources …`: the same verbs for both kinds.

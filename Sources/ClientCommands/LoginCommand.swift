@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenClient
 import HavenCore
 
 /// `haven login`: a new token or server for an existing replica, keeping every unsent change:
