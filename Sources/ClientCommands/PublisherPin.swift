@@ -13,7 +13,7 @@ enum PublisherPin {
     ///   endorsement chain leads from the expected key to it.
     static func fetch(from server: URL, token: String, link: Replica.Link, expected: String?) async throws -> PublisherKey? {
         let transport: any HTTPTransport = link.pin.map { PinnedTransport(pin: $0) } ?? HTTPClientTransport()
-        let chain = try await ServerAPI(server: server, token: token, transport: transport).publisher().keys
+        let chain = try await ServerCheck.publisherKeys(at: server, token: token, transport: transport)
         guard let last = chain.last, let current = PublisherKey(last) else {
             if let expected {
                 throw ClientError(

@@ -5,7 +5,13 @@ import HavenCore
 /// server is reachable, it is a Haven server (not another HTTP service at that address), and it
 /// takes the token. A failure says which of the three failed and names the address, so a wrong
 /// port or path fails there, not at the first sync.
+///
+/// A request the link drops (a reset, a timeout) is tried again at once, up to
+/// ``linkAttempts`` times in all: on a flaky radio link a person should not have to type the
+/// command again. A server's answer, a changed pinned key or a malformed address is final.
 public enum ServerCheck {
+    /// How many times a check's request is sent when the link keeps dropping it.
+    public static let linkAttempts = 4
     /// The token's account on `server`, once all three checks pass.
     ///
     /// - Throws: ``ClientError`` saying which check failed; a changed pinned key as
@@ -16,7 +22,7 @@ public enum ServerCheck {
         var api = ServerAPI(server: server, token: token, transport: transport)
         api.timeout = timeout
         do {
-            return try await api.me()
+            return try await retryingLinkFailures { try await api.me() }
         } catch let error as ServerError {
             throw ClientError(refusal(error, server: server))
         } catch let error as ServerAPI.UnreadableAnswer {
@@ -36,6 +42,26 @@ public enum ServerCheck {
                     "cannot reach the server: \(failure.english); nothing was saved",
                     korean: "서버에 닿을 수 없습니다: \(failure.korean). 아무것도 저장하지 않았습니다"),
                 code: .unreachable)
+        }
+    }
+
+    /// The publisher keys `server` signs with (`GET /v1/publisher`), oldest first; empty when it
+    /// signs nothing. What `haven init` pins.
+    public static func publisherKeys(at server: URL, token: String, transport: any HTTPTransport) async throws -> [PublisherKeyEntry] {
+        let api = ServerAPI(server: server, token: token, transport: transport)
+        return try await retryingLinkFailures { try await api.publisher() }.keys
+    }
+
+    /// `request`, sent again after a short pause each time the link drops it.
+    static func retryingLinkFailures<T>(_ request: () async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await request()
+            } catch where attempt < linkAttempts && SyncFailure(error) == .link {
+                try await Task.sleep(for: .milliseconds(250 * attempt))
+                attempt += 1
+            }
         }
     }
 

@@ -6,7 +6,7 @@ import NIOPosix
 import NIOSSL
 
 /// How the sync engine treats an error from one request: try again, or stop and tell the person.
-enum SyncFailure: Sendable {
+enum SyncFailure: Sendable, Equatable {
     /// The server answered that it may recover: retry after a backoff, at least `retryAfter` seconds.
     case transient(retryAfter: Double?)
     /// No answer came (the link dropped, timed out, or cut a stream short): probe again soon

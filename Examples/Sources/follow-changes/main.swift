@@ -9,8 +9,9 @@ guard arguments.count > 1 else {
     exit(2)
 }
 do {
-    let passphrase = arguments.count > 2 ? try String(contentsOfFile: arguments[2], encoding: .utf8) : ""
-    let replica = try Replica.open(at: arguments[1], passphrase: passphrase)
+    let replica = try Replica.open(at: arguments[1]) {  // the passphrase is read only if it is encrypted
+        Passphrase(reading: try Data(contentsOf: URL(fileURLWithPath: arguments.count > 2 ? arguments[2] : "/dev/stdin")))
+    }
     var api = try replica.settings().serverAPI()
     api.pageReceived = { page in
         for change in page.changes {

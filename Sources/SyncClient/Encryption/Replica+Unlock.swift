@@ -38,25 +38,15 @@ extension Replica {
     /// Whether the replica at `path` is encrypted, as far as asking its passphrase goes (rule 1).
     public static func hasKeyFile(at path: String) -> Bool { ReplicaKeyFile.exists(beside: path) }
 
-    /// Opens the replica at `path` that `haven init` made, with its passphrase when it is
-    /// encrypted, as every `haven` command opens it (the duress passphrase included).
+    /// Opens the replica at `path` that `haven init` made, asking `passphrase` only when it is
+    /// encrypted, as every `haven` command opens it; the duress passphrase is obeyed as rule 3
+    /// says, and nothing tells it apart.
     ///
     /// For example:
     /// ```swift
-    /// let replica = try Replica.open(at: "field.sqlite", passphrase: try String(contentsOfFile: keyPath))
-    /// ```
-    ///
-    /// - Throws: ``ClientError`` for a missing replica or a wrong passphrase.
-    public static func open(at path: String, passphrase: String) throws -> Replica {
-        try open(at: path, passphrase: { Passphrase(reading: Data(passphrase.utf8)) })
-    }
-
-    /// Opens the replica at `path`, asking `passphrase` only when it is encrypted; the duress
-    /// passphrase is obeyed as rule 3 says, and nothing tells it apart.
-    ///
-    /// For example:
-    /// ```swift
-    /// let replica = try Replica.open(at: path) { try askThePerson() }  // a Passphrase
+    /// let replica = try Replica.open(at: "field.sqlite") {
+    ///     Passphrase(reading: try Data(contentsOf: passphraseFile))
+    /// }
     /// ```
     ///
     /// - Throws: ``ClientError`` for a missing replica, a wrong passphrase, or while tries are refused.
