@@ -263,7 +263,7 @@ public struct SearchQuery: Sendable, Hashable {
         self.limit = limit
     }
 
-    /// The terms of the query as the index splits them (``SearchTerms``, rule 1); empty when there is nothing to search.
+    /// The terms of the query as the index splits them (HavenCore's `SearchTerms`); empty when there is nothing to search.
     public var terms: [String] { SearchTerms.split(text) }
 }
 

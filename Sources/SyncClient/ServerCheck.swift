@@ -12,10 +12,11 @@ import HavenCore
 public enum ServerCheck {
     /// How many times a check's request is sent when the link keeps dropping it.
     public static let linkAttempts = 4
+
     /// The token's account on `server`, once all three checks pass.
     ///
-    /// - Throws: ``ClientError`` saying which check failed; a changed pinned key as
-    ///   ``ClientError/keyChanged(pinned:found:)``.
+    /// - Throws: ``ClientError`` saying which check failed, or that the pinned key changed (naming
+    ///   both keys).
     public static func account(at server: URL, token: String, transport: any HTTPTransport, timeout: Double = 30)
         async throws -> Account
     {
