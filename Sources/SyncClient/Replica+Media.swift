@@ -196,13 +196,21 @@ extension Replica {
             .compactMap { try localMedia(db, $0) }
         guard !failing.isEmpty else { return [] }
         var names: [String: [String]] = [:]
-        for state in try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0") {
-            let record = try Self.decode(RecordState.self, state)
-            for reference in MediaReference.references(in: record.values["media"]) {
-                names[reference.id, default: []].append(reference.name)
-            }
-        }
+        for reference in try Self.namedMedia(db) { names[reference.id, default: []].append(reference.name) }
         return failing.map { ($0, names[$0.id] ?? []) }
+    }
+
+    /// The media references of the records here that are not deleted. SQLite picks the records
+    /// whose text mentions `"media"` and reads that field from them: a sync runs this, and
+    /// decoding every record of a 10,000-record replica took half a second each time.
+    static func namedMedia(_ db: Database) throws -> [MediaReference] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT state -> '$.fields.media.value' FROM records
+                WHERE deleted = 0 AND instr(state, '"media"') > 0
+                """
+        ).flatMap { MediaReference.references(in: try Self.decode(JSONValue.self, $0)) }
     }
 
     /// Deletes the files no record here names and no unsent change names: those of records
@@ -212,10 +220,8 @@ extension Replica {
     @discardableResult
     package func dropUnnamedMedia() throws -> Int {
         try database.write { db in
-            var named: Set<String> = []
-            for state in try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0") {
-                named.formUnion(MediaReference.references(in: try Self.decode(RecordState.self, state).values["media"]).map(\.id))
-            }
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_files)") == true else { return 0 }
+            var named = Set(try Self.namedMedia(db).map(\.id))
             for body in try String.fetchAll(db, sql: "SELECT body FROM outbox WHERE status IN ('pending', 'rejected')") {
                 named.formUnion(MediaReference.blobIDs(writtenBy: try Self.decode(Change.self, body).record) ?? [])
             }
@@ -232,10 +238,7 @@ extension Replica {
     package func mediaToDownload() throws -> [MediaReference] {
         try database.read { db in
             var wanted: [String: MediaReference] = [:]
-            for state in try String.fetchAll(db, sql: "SELECT state FROM records WHERE deleted = 0") {
-                let record = try Self.decode(RecordState.self, state)
-                for reference in MediaReference.references(in: record.values["media"]) { wanted[reference.id] = reference }
-            }
+            for reference in try Self.namedMedia(db) { wanted[reference.id] = reference }
             return try wanted.values.filter { try localMedia(db, $0.id)?.isComplete != true }
                 .sorted { ($0.size, $0.id) < ($1.size, $1.id) }
         }

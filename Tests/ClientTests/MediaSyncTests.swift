@@ -77,6 +77,27 @@ struct MediaSyncTests {
         }
     }
 
+    @Test func aDeletedRecordsFileLeavesTheDeviceAtTheNextSyncAndANamedOneStays() async throws {
+        // Given two stories with a photo each, synced, one of them then deleted here
+        let server = try await InProcessServer.make()
+        let field = try makeEmptyReplica(token: server.token(.editor))
+        let kept = try field.add(.story, values: Fixtures.story("Kept"))
+        let gone = try field.add(.story, values: Fixtures.story("Gone"))
+        let keptFile = try field.addMedia(to: kept, bytes: file(5_000, seed: 1), name: "kept.jpg", type: "image/jpeg")
+        let goneFile = try field.addMedia(to: gone, bytes: file(5_000, seed: 2), name: "gone.jpg", type: "image/jpeg")
+        try await server.run { client in
+            _ = try await makeEngine(field, RouterTransport(client)).sync()
+            try field.delete(gone)
+            #expect(try field.localMedia(goneFile.id) != nil)
+
+            // When it syncs again
+            _ = try await makeEngine(field, RouterTransport(client)).sync()
+        }
+        // Then the deleted story's file is gone from the device, and the other's is there
+        #expect(try field.localMedia(goneFile.id) == nil)
+        #expect(try field.localMedia(keptFile.id)?.isComplete == true)
+    }
+
     @Test func aFileThatKeepsFailingHoldsBackItsChangeAndStatusSaysWhy() async throws {
         let server = try await InProcessServer.make()
         let field = try makeEmptyReplica(token: server.token(.field))
