@@ -180,6 +180,8 @@ public struct SyncEngine: Sendable {
                 try await push(into: &summary)
                 try await pull(into: &summary, wait: wait)
                 wait = configuration.longPollWait
+                // Files of records deleted or no longer visible leave the device as in `sync()`.
+                try replica.dropUnnamedMedia()
                 try replica.recordSyncFinished()
                 // Polling on would download the same unverified pages again and again.
                 if summary.publishedSet == .failed { return }

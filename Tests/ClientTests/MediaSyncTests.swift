@@ -98,6 +98,29 @@ struct MediaSyncTests {
         #expect(try field.localMedia(keptFile.id)?.isComplete == true)
     }
 
+    @Test func aWatchingDeviceDropsADeletedRecordsFileToo() async throws {
+        // Given a story with a photo, synced, then deleted here
+        let server = try await InProcessServer.make()
+        let field = try makeEmptyReplica(token: server.token(.editor))
+        let gone = try field.add(.story, values: Fixtures.story("Gone"))
+        let goneFile = try field.addMedia(to: gone, bytes: file(5_000, seed: 3), name: "gone.jpg", type: "image/jpeg")
+        try await server.run { client in
+            _ = try await makeEngine(field, RouterTransport(client)).sync()
+            try field.delete(gone)
+
+            // When it keeps syncing, until its second pull (the first long poll) is cancelled
+            let link = FaultyLink(over: RouterTransport(client)) { attempt in
+                if attempt.isPull && attempt.ofItsKind == 2 { throw CancellationError() }
+                return nil
+            }
+            var summary = SyncEngine.Summary()
+            try await makeEngine(field, link).watch(into: &summary)
+            #expect(summary.pushed == 1)
+        }
+        // Then the file left the device after the first round
+        #expect(try field.localMedia(goneFile.id) == nil)
+    }
+
     @Test func aFileThatKeepsFailingHoldsBackItsChangeAndStatusSaysWhy() async throws {
         let server = try await InProcessServer.make()
         let field = try makeEmptyReplica(token: server.token(.field))
