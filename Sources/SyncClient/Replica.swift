@@ -16,7 +16,9 @@ public struct Replica: Sendable {
     let wallClock: HybridLogicalClock.WallClock
 
     /// Creates a new replica file for `server`, refusing to overwrite an existing one; the file
-    /// and the directories made for it are the owner's alone (Replica+FileMode.swift).
+    /// and the directories made for it are the owner's alone (Replica+FileMode.swift). A key file
+    /// left at `path.key` without its replica (a creation cut short) is destroyed first: it would
+    /// make the new replica ask for a passphrase that does not open it.
     ///
     /// - Parameters:
     ///   - path: the file to create.

@@ -7,8 +7,9 @@ import HavenCore
 /// port or path fails there, not at the first sync.
 ///
 /// A request the link drops (a reset, a timeout) is tried again at once, up to
-/// ``linkAttempts`` times in all: on a flaky radio link a person should not have to type the
-/// command again. A server's answer, a changed pinned key or a malformed address is final.
+/// ``linkAttempts`` times in all and while the check's timeout has not passed: on a flaky radio
+/// link a person should not have to type the command again. A server's answer, a changed pinned
+/// key or a malformed address is final.
 public enum ServerCheck {
     /// How many times a check's request is sent when the link keeps dropping it.
     public static let linkAttempts = 4
@@ -23,7 +24,7 @@ public enum ServerCheck {
         var api = ServerAPI(server: server, token: token, transport: transport)
         api.timeout = timeout
         do {
-            return try await retryingLinkFailures { try await api.me() }
+            return try await retryingLinkFailures(timeout: timeout) { try await api.me() }
         } catch let error as ServerError {
             throw ClientError(refusal(error, server: server))
         } catch let error as ServerAPI.UnreadableAnswer {
@@ -53,13 +54,19 @@ public enum ServerCheck {
         return try await retryingLinkFailures { try await api.publisher() }.keys
     }
 
-    /// `request`, sent again after a short pause each time the link drops it.
-    static func retryingLinkFailures<T>(_ request: () async throws -> T) async throws -> T {
+    /// `request`, sent again after a short pause each time the link drops it, while less than
+    /// `timeout` seconds have gone since the first: a link that times out every request is not
+    /// waited on four times over.
+    static func retryingLinkFailures<T>(timeout: Double = 30, _ request: () async throws -> T) async throws -> T {
+        let clock = ContinuousClock()
+        let started = clock.now
         var attempt = 1
         while true {
             do {
                 return try await request()
-            } catch where attempt < linkAttempts && SyncFailure(error) == .link {
+            } catch where attempt < linkAttempts && SyncFailure(error) == .link
+                && started.duration(to: clock.now) < .seconds(timeout)
+            {
                 try await Task.sleep(for: .milliseconds(250 * attempt))
                 attempt += 1
             }

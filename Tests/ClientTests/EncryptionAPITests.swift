@@ -48,10 +48,29 @@ struct EncryptionAPITests {
         #expect(try Replica.open(at: path) { Self.passphrase("second passphrase") }.record(id).id == id)
     }
 
+    @Test func aKeyFileLeftWithoutItsReplicaDoesNotClaimANewOne() throws {
+        // Given an encrypted replica whose file is gone, its key file left behind (a creation cut short)
+        let path = TemporaryDirectory.path("replica.sqlite")
+        let server = URL(string: "http://127.0.0.1:1")!
+        _ = try Replica.createEncrypted(at: path, server: server, token: "hvn_test", passphrase: Self.passphrase("lost"))
+        try FileManager.default.removeItem(atPath: path)
+        #expect(Replica.hasKeyFile(at: path))
+
+        // When a plaintext replica is created there
+        _ = try Replica.create(at: path, server: server, token: "hvn_test")
+
+        // Then the stale key file is gone, and the new replica opens without a passphrase
+        #expect(!Replica.hasKeyFile(at: path))
+        _ = try Replica.open(at: path, passphrase: Self.neverAsked("the new replica is plaintext"))
+    }
+
     @Test func aPassphraseNeverShowsItsBytes() {
         let secret = Self.passphrase("a secret")
         #expect("\(secret)" == "(passphrase)")
         #expect(String(reflecting: secret) == "(passphrase)")
+        var dumped = ""
+        dump(secret, to: &dumped)
+        #expect(!dumped.contains("97") && !dumped.contains("secret"), "\(dumped)")
         #expect(secret.matches(Self.passphrase("a secret")) && !secret.matches(Self.passphrase("another")))
     }
 }

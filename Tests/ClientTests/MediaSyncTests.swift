@@ -85,6 +85,8 @@ struct MediaSyncTests {
         let gone = try field.add(.story, values: Fixtures.story("Gone"))
         let keptFile = try field.addMedia(to: kept, bytes: file(5_000, seed: 1), name: "kept.jpg", type: "image/jpeg")
         let goneFile = try field.addMedia(to: gone, bytes: file(5_000, seed: 2), name: "gone.jpg", type: "image/jpeg")
+        // And a story that says "media" in a tag, not in a media field
+        _ = try field.add(.story, values: Fixtures.story("Tagged").merging(["tags": .array([.string("media")])]) { $1 })
         try await server.run { client in
             _ = try await makeEngine(field, RouterTransport(client)).sync()
             try field.delete(gone)
@@ -96,6 +98,8 @@ struct MediaSyncTests {
         // Then the deleted story's file is gone from the device, and the other's is there
         #expect(try field.localMedia(goneFile.id) == nil)
         #expect(try field.localMedia(keptFile.id)?.isComplete == true)
+        #expect(try field.mediaToDownload().isEmpty)
+        #expect(try field.status().failingMedia.isEmpty)
     }
 
     @Test func aWatchingDeviceDropsADeletedRecordsFileToo() async throws {

@@ -12,8 +12,9 @@ import Foundation
 /// ```
 ///
 /// It is `Sendable` because its bytes never change after `init`: only `deinit`, when no one else
-/// holds it, overwrites them.
-public final class Passphrase: CustomStringConvertible, @unchecked Sendable {
+/// holds it, overwrites them. What is zeroed is its own copy: an array the caller passed to
+/// ``init(_:)`` and still holds is the caller's to clear.
+public final class Passphrase: CustomStringConvertible, CustomReflectable, @unchecked Sendable {
     private(set) var bytes: [UInt8]
 
     /// The passphrase `bytes`, as they are.
@@ -35,6 +36,9 @@ public final class Passphrase: CustomStringConvertible, @unchecked Sendable {
 
     /// A placeholder, never the passphrase.
     public var description: String { "(passphrase)" }
+
+    /// No children: `dump` and debuggers show the placeholder, not the bytes.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .class) }
 
     deinit {
         bytes.withUnsafeMutableBufferPointer { buffer in
