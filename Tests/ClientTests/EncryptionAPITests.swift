@@ -48,6 +48,27 @@ struct EncryptionAPITests {
         #expect(try Replica.open(at: path) { Self.passphrase("second passphrase") }.record(id).id == id)
     }
 
+    @Test func theDuressPassphraseThroughTheAppsAPIOpensAnEmptyReplicaForTheSameServer() throws {
+        // Given an encrypted replica with a story not yet sent, and a duress passphrase set
+        let path = TemporaryDirectory.path("replica.sqlite")
+        let server = URL(string: "http://127.0.0.1:1")!
+        let replica = try Replica.createEncrypted(at: path, server: server, token: "hvn_test", passphrase: Self.passphrase("own"))
+            .replica()
+        _ = try replica.add(.story, values: Fixtures.story("Testimony"))
+        var unlocked = try Replica.unlock(at: path) { Self.passphrase("own") }
+        try unlocked.setDuress(Self.passphrase("duress"))
+
+        // When the duress passphrase is typed where an app asks for the passphrase
+        let opened = try Replica.open(at: path) { Self.passphrase("duress") }
+
+        // Then what opens is an empty replica for the same server, and the own passphrase no longer opens anything
+        #expect(try opened.records(.story).isEmpty)
+        #expect(try opened.pendingChanges(limit: 10).isEmpty)
+        #expect(try opened.settings().server == server)
+        #expect(throws: ClientError.self) { try Replica.open(at: path) { Self.passphrase("own") } }
+        #expect(try Replica.open(at: path) { Self.passphrase("duress") }.records(.story).isEmpty)
+    }
+
     @Test func aKeyFileLeftWithoutItsReplicaDoesNotClaimANewOne() throws {
         // Given an encrypted replica whose file is gone, its key file left behind (a creation cut short)
         let path = TemporaryDirectory.path("replica.sqlite")
