@@ -2,7 +2,7 @@ import Foundation
 import HavenClient
 
 // Syncs the replica that `haven init` made, printing each change as it arrives.
-// Usage: follow-changes REPLICA [PASSPHRASE_FILE]
+// Usage: follow-changes REPLICA [PASSPHRASE_FILE]  (an encrypted replica without the file: from stdin)
 let arguments = CommandLine.arguments
 guard arguments.count > 1 else {
     print("usage: follow-changes REPLICA [PASSPHRASE_FILE]")
