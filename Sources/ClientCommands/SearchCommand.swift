@@ -51,24 +51,17 @@ struct SearchCommand: ParsableCommand {
 
     func run() throws {
         let opened = try replica.open()
-        if try opened.isSearchIndexDeferred() {
-            // Once after a download of everything; seconds for tens of thousands of records.
-            let note = Words(
-                "building the search index after the last full download…",
-                korean: "마지막으로 모두 내려받은 뒤라 검색 색인을 만드는 중입니다…")
-            FileHandle.standardError.write(Data("\(note)\n".utf8))
-            let started = Date()
-            let count = try opened.buildDeferredSearchIndex()
-            let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
-            let done = Words("indexed \(count) records in \(seconds) s", korean: "기록 \(count)개의 색인을 \(seconds)초 만에 만들었습니다")
-            FileHandle.standardError.write(Data("\(done)\n".utf8))
-        }
         let unverified = try opened.unverifiedIDs()
         let results = try opened.search(searchQuery).map { result in
             var result = result
             if unverified.contains(result.id) { result.unverified = true }
             return result
         }
+        try show(results)
+        try buildDeferredIndex(opened)
+    }
+
+    private func show(_ results: [SearchResult]) throws {
         if json { return try printJSON(results) }
         let words = query.joined(separator: " ")
         if results.isEmpty { return print(Words("no matches for \(words)", korean: "찾는 말과 맞는 기록이 없습니다: \(words)")) }
@@ -82,6 +75,23 @@ struct SearchCommand: ParsableCommand {
             if !result.snippet.isEmpty { print("    \(result.snippet)") }
         }
         if let note = UnverifiedNote.sentence(count: results.filter { $0.unverified == true }.count) { print(note) }
+    }
+
+    /// After a download of everything, the first search is answered by reading the text (the
+    /// same results, found without the index); the index is built once the answer is out, so
+    /// that later searches use it.
+    private func buildDeferredIndex(_ opened: Replica) throws {
+        guard try opened.isSearchIndexDeferred() else { return }
+        fflush(nil)  // The answer is out before the wait.
+        let note = Words(
+            "building the search index after the last full download, for quicker searches…",
+            korean: "마지막으로 모두 내려받은 뒤라 더 빠른 검색을 위해 검색 색인을 만드는 중입니다…")
+        FileHandle.standardError.write(Data("\(note)\n".utf8))
+        let started = Date()
+        let count = try opened.buildDeferredSearchIndex()
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        let done = Words("indexed \(count) records in \(seconds) s", korean: "기록 \(count)개의 색인을 \(seconds)초 만에 만들었습니다")
+        FileHandle.standardError.write(Data("\(done)\n".utf8))
     }
 }
 

@@ -23,7 +23,9 @@ import HavenCore
 /// Indexing is by far the dearest part of storing a record: trigrams of a 4 KB story make the
 /// first sync of 10,000 records about 20 times slower than storing them (BENCHMARKS.md). So a
 /// download of everything (a first sync, or after `410`) only fills `search_documents`, and the
-/// index is built in one pass, which is also faster than row by row, by the next search.
+/// index is built in one pass, which is also faster than row by row, when the app asks
+/// (``buildDeferredSearchIndex()``; `haven search` asks once it has answered). Until then a search
+/// reads the text and ranks it exactly as the index would (`TrigramScan`).
 extension Replica {
     /// Records whose title, summary or body (a resource's name or description) contain every term
     /// of `query`, best first.
@@ -37,74 +39,87 @@ extension Replica {
     public func search(_ query: SearchQuery) throws -> [SearchResult] {
         let terms = query.terms
         guard !terms.isEmpty, query.limit > 0 else { return [] }
-        try buildDeferredSearchIndex()
         let indexed = terms.filter { $0.unicodeScalars.count >= Self.trigramLength }
         let scanned = terms.filter { $0.unicodeScalars.count < Self.trigramLength }
-
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        var source = "search_documents AS d"
-        var docid = "d.docid"
-        var score: String
-        if indexed.isEmpty {
-            // Rule 2: a substring scan, weighted like the index's columns.
-            score = scanned.map { _ in
-                Self.weightedFields.map { field, weight in "\(weight) * (d.\(field) LIKE ? ESCAPE '\\')" }
-                    .joined(separator: " + ")
-            }.joined(separator: " + ")
-            for term in scanned { arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3)) }
-            score = "-(\(score))"
-        } else {
-            // Rule 1: bm25 is lower for better matches. Without a condition on the documents, the
-            // hits need not be looked up in them until the last step.
-            let filtered = !scanned.isEmpty || query.kind != nil || query.language != nil
-            source = filtered ? "search_index JOIN search_documents AS d ON d.docid = search_index.rowid" : "search_index"
-            docid = "search_index.rowid"
-            conditions.append("search_index MATCH ?")
-            arguments += [indexed.map(Self.phrase).joined(separator: " AND ")]
-            score = "bm25(search_index, \(Self.weightedFields.map { "\($0.weight).0" }.joined(separator: ", ")))"
-        }
-        for term in scanned {
-            conditions.append(
-                "(d.title LIKE ? ESCAPE '\\' OR d.summary LIKE ? ESCAPE '\\' OR d.body LIKE ? ESCAPE '\\')")
-            arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3))
-        }
-        if let kind = query.kind {
-            conditions.append("d.kind = ?")
-            arguments += [kind.rawValue]
-        }
-        if let language = query.language {
-            // "zh" finds "zh-Hant" too.
-            conditions.append(
-                "EXISTS (SELECT 1 FROM json_each(d.languages) AS l WHERE lower(l.value) = lower(?) OR lower(l.value) LIKE lower(?) || '-%')"
-            )
-            arguments += [language, language]
-        }
-        // Among equal scores, the record mentioning the terms more often in its body comes first.
-        let occurrence = "(length(d.body) - length(replace(lower(d.body), lower(?), ''))) / length(?)"
-        let occurrences = Array(repeating: occurrence, count: terms.count).joined(separator: " + ")
-        var orderArguments: StatementArguments = []
-        for term in terms { orderArguments += [term, term] }
-        // Scores first, in one pass over the hits; then only the hits that score as well as the
-        // last result or better (ties included, so the order below sees every candidate) are
-        // read whole, counted and ordered. Counting occurrences and reading the text and the
-        // status of every hit took most of a search's time (BENCHMARKS.md, section 6).
-        let sql = """
-            WITH hits AS MATERIALIZED (
-                SELECT \(docid) AS docid, \(score) AS score
-                FROM \(source)
-                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))),
-            cutoff AS (SELECT score FROM hits ORDER BY score LIMIT 1 OFFSET ?)
-            SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, h.score AS score,
-                (SELECT json_extract(r.state, '$.fields.status.value') FROM records r WHERE r.id = d.record_id) AS status
-            FROM hits AS h JOIN search_documents AS d ON d.docid = h.docid
-            WHERE NOT EXISTS (SELECT 1 FROM cutoff) OR h.score IS NULL OR h.score <= (SELECT score FROM cutoff)
-            ORDER BY score, \(occurrences) DESC, d.title, d.record_id
-            LIMIT ?
-            """
-        arguments += [query.limit - 1]
         return try database.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments + orderArguments + [query.limit]).map { row in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            var source = "search_documents AS d"
+            var docid = "d.docid"
+            var score: String
+            var scanScores: [Int64: Double]?
+            if indexed.isEmpty {
+                // Rule 2: a substring scan, weighted like the index's columns.
+                score = scanned.map { _ in
+                    Self.weightedFields.map { field, weight in "\(weight) * (d.\(field) LIKE ? ESCAPE '\\')" }
+                        .joined(separator: " + ")
+                }.joined(separator: " + ")
+                for term in scanned { arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3)) }
+                score = "-(\(score))"
+            } else if try Self.isSearchIndexDeferred(db) {
+                // Rule 1 before the index exists: the scores it would give, counted from the text.
+                let scores = try Self.scanScores(db, terms: indexed)
+                scanScores = scores
+                conditions.append("d.docid IN (SELECT value FROM json_each(?))")
+                arguments += [String(decoding: try JSONEncoder().encode(Array(scores.keys)), as: UTF8.self)]
+                score = "\(Self.scanScoreFunction)(d.docid)"
+            } else {
+                // Rule 1: bm25 is lower for better matches. Without a condition on the documents, the
+                // hits need not be looked up in them until the last step.
+                let filtered = !scanned.isEmpty || query.kind != nil || query.language != nil
+                source = filtered ? "search_index JOIN search_documents AS d ON d.docid = search_index.rowid" : "search_index"
+                docid = "search_index.rowid"
+                conditions.append("search_index MATCH ?")
+                arguments += [indexed.map(Self.phrase).joined(separator: " AND ")]
+                score = "bm25(search_index, \(Self.weightedFields.map { "\($0.weight).0" }.joined(separator: ", ")))"
+            }
+            for term in scanned {
+                conditions.append(
+                    "(d.title LIKE ? ESCAPE '\\' OR d.summary LIKE ? ESCAPE '\\' OR d.body LIKE ? ESCAPE '\\')")
+                arguments += StatementArguments(Array(repeating: Self.likePattern(term), count: 3))
+            }
+            if let kind = query.kind {
+                conditions.append("d.kind = ?")
+                arguments += [kind.rawValue]
+            }
+            if let language = query.language {
+                // "zh" finds "zh-Hant" too.
+                conditions.append(
+                    "EXISTS (SELECT 1 FROM json_each(d.languages) AS l WHERE lower(l.value) = lower(?) OR lower(l.value) LIKE lower(?) || '-%')"
+                )
+                arguments += [language, language]
+            }
+            // Among equal scores, the record mentioning the terms more often in its body comes first.
+            let occurrence = "(length(d.body) - length(replace(lower(d.body), lower(?), ''))) / length(?)"
+            let occurrences = Array(repeating: occurrence, count: terms.count).joined(separator: " + ")
+            var orderArguments: StatementArguments = []
+            for term in terms { orderArguments += [term, term] }
+            // Scores first, in one pass over the hits; then only the hits that score as well as the
+            // last result or better (ties included, so the order below sees every candidate) are
+            // read whole, counted and ordered. Counting occurrences and reading the text and the
+            // status of every hit took most of a search's time (BENCHMARKS.md, section 6).
+            let sql = """
+                WITH hits AS MATERIALIZED (
+                    SELECT \(docid) AS docid, \(score) AS score
+                    FROM \(source)
+                    \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))),
+                cutoff AS (SELECT score FROM hits ORDER BY score LIMIT 1 OFFSET ?)
+                SELECT d.record_id, d.kind, d.languages, d.title, d.summary, d.body, h.score AS score,
+                    (SELECT json_extract(r.state, '$.fields.status.value') FROM records r WHERE r.id = d.record_id) AS status
+                FROM hits AS h JOIN search_documents AS d ON d.docid = h.docid
+                WHERE NOT EXISTS (SELECT 1 FROM cutoff) OR h.score IS NULL OR h.score <= (SELECT score FROM cutoff)
+                ORDER BY score, \(occurrences) DESC, d.title, d.record_id
+                LIMIT ?
+                """
+            arguments += [query.limit - 1]
+            let function = scanScores.map { scores in
+                DatabaseFunction(Self.scanScoreFunction, argumentCount: 1, pure: true) { values in
+                    Int64.fromDatabaseValue(values[0]).flatMap { scores[$0] }
+                }
+            }
+            if let function { db.add(function: function) }
+            defer { if let function { db.remove(function: function) } }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments + orderArguments + [query.limit]).map { row in
                 let title: String = row["title"]
                 let summary: String = row["summary"]
                 let body: String = row["body"]
@@ -114,6 +129,27 @@ extension Replica {
                     snippet: Snippet.make(from: [summary, body], terms: terms), score: row["score"])
             }
         }
+    }
+
+    /// The SQL function that hands a scan's scores to the query, for the span of one search.
+    private static let scanScoreFunction = "haven_search_scan_score"
+
+    /// Rule 1's scores read from every document, by `docid`, for the documents holding every term.
+    private static func scanScores(_ db: Database, terms: [String]) throws -> [Int64: Double] {
+        var scan = TrigramScan(terms: terms, weights: weightedFields.map { Double($0.weight) })
+        let columns = weightedFields.map(\.0).joined(separator: ", ")
+        let rows = try Row.fetchCursor(db, sql: "SELECT docid, \(columns) FROM search_documents")
+        while let row = try rows.next() {
+            let rowid: Int64 = row[0]
+            try row.withUnsafeData(atIndex: 1) { title in
+                try row.withUnsafeData(atIndex: 2) { summary in
+                    try row.withUnsafeData(atIndex: 3) { body in
+                        scan.add(rowid: rowid, columns: [title ?? Data(), summary ?? Data(), body ?? Data()])
+                    }
+                }
+            }
+        }
+        return scan.scores()
     }
 
     /// Trigrams: the shortest term the index can look up.
@@ -228,6 +264,11 @@ extension Replica {
 
     /// Builds the index from `search_documents` in one pass if a download deferred it, and
     /// indexes row by row again from then on, in one transaction.
+    ///
+    /// Searches answer before it is built, by reading the text (tens of milliseconds for 10,000
+    /// records, against a few through the index); building it takes seconds for tens of thousands
+    /// of records and holds the replica's write lock meanwhile, so call it when nobody is typing,
+    /// for example after a first sync or once a search has been shown.
     ///
     /// - Returns: how many documents were indexed; 0 when the index was up to date.
     @discardableResult

@@ -165,7 +165,14 @@ struct SafeImportTests {
         // And the same import then runs to the end, and what it brought is found
         #expect(try editor.haven("import", pack).contains("3000 added"))
         #expect(try editor.json(ReplicaStatusView.self, "status").unsentChanges == 3_001)
-        #expect(try editor.haven("search", "Crossing 2998").contains("Crossing 2998"))
+        let firstSearch = try editor.havenResult(["search", "Crossing 2998"])
+        #expect(firstSearch.status == 0 && firstSearch.stdout.contains("Crossing 2998"))
+
+        // And that first search, answered from the text, built the index the import deferred once it had answered
+        #expect(firstSearch.stderr.contains("building the search index"))
+        let second = try editor.havenResult(["search", "Crossing 2996"])
+        #expect(second.stdout.contains("Crossing 2996"))
+        #expect(!second.stderr.contains("building the search index"))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HavenClient
 import HavenCore
 
 /// Issue 20's loopback rows on the data set Kinto was measured on: publish (`haven import`,
@@ -18,8 +19,10 @@ extension Measurements {
     func issue20(stories: Int, log: (String) -> Void) async throws -> Issue20Result {
         var generator = DataGenerator(seed: seed, storyBodyBytes: DataGenerator.shortStories)
         let records = generator.records(stories: stories, resources: 500)
-        let (loopback, server, _) = try await publishAndFirstSync(records, in: "issue20", log: log)
+        var (loopback, server, _) = try await publishAndFirstSync(records, in: "issue20", log: log)
         server.stop()
+        try measureSearch(try Replica.open(at: harness.path("issue20/reader.sqlite")), into: &loopback)
+        log("issue 20: first search \(loopback.firstSearchSeconds) s, index built in \(loopback.indexBuildSeconds) s")
         return Issue20Result(stories: stories, resources: 500, loopback: loopback)
     }
 }

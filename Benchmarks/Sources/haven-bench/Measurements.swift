@@ -25,8 +25,14 @@ struct SizeResult {
     var rawInsertSeconds = 0.0
     /// The search index built in one pass over the raw floor's rows (what the first search does).
     var rawIndexSeconds = 0.0
-    /// The synced replica's first search, which builds the index the download deferred.
+    /// The synced replica's first search, made before the index the download deferred is built.
     var firstSearchSeconds = 0.0
+    /// The six queries once each before the index is built: answered by reading the text.
+    var searchBeforeIndex: Percentiles?
+    /// The deferred index built afterwards (what `haven search` does once it has answered).
+    var indexBuildSeconds = 0.0
+    /// Whether the six queries found the same results, scores included, before and after.
+    var searchSameAfterIndex = false
     var jsonBytes = 0
     var gzipFloorBytes = 0
     // 3. Incremental
@@ -120,9 +126,7 @@ struct Measurements {
 
         // 6. Local operations on the synced replica.
         let reader = try Replica.open(at: path("reader.sqlite"))
-        result.firstSearchSeconds = try timed { try reader.search(SearchQuery("shelter")) }.1
-        result.search = try searchLatencies(reader, queries: Self.searchQueries)
-        result.searchShort = try searchLatencies(reader, queries: Self.shortQueries)
+        try measureSearch(reader, into: &result)
         var adds: [Double] = []
         var edits: [Double] = []
         for index in 0..<200 {
@@ -216,6 +220,24 @@ struct Measurements {
 
     static let searchQueries = ["shelter", "Hanawon centre", "여성 정착", "broker river", "강제북송", "counselling"]
     static let shortQueries = ["탈북", "빚"]
+
+    /// Section 6's searches on a replica just synced: the first search and the six queries
+    /// before the index is built, the build, then the searches through the index.
+    func measureSearch(_ replica: Replica, into result: inout SizeResult) throws {
+        result.firstSearchSeconds = try timed { try replica.search(SearchQuery(Self.searchQueries[0])) }.1
+        var before: [[SearchResult]] = []
+        var times: [Double] = []
+        for query in Self.searchQueries {
+            let (found, seconds) = try timed { try replica.search(SearchQuery(query)) }
+            before.append(found)
+            times.append(seconds)
+        }
+        result.searchBeforeIndex = Percentiles(times)
+        result.indexBuildSeconds = try timed { try replica.buildDeferredSearchIndex() }.1
+        result.searchSameAfterIndex = try Self.searchQueries.map { try replica.search(SearchQuery($0)) } == before
+        result.search = try searchLatencies(replica, queries: Self.searchQueries)
+        result.searchShort = try searchLatencies(replica, queries: Self.shortQueries)
+    }
 
     private func searchLatencies(_ replica: Replica, queries: [String]) throws -> Percentiles {
         for query in queries { _ = try replica.search(SearchQuery(query)) }  // Warm the cache.

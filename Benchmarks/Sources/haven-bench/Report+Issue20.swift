@@ -66,6 +66,20 @@ extension Report {
         row(
             "client / server peak memory",
             "\(bytes(result.firstSyncClientPeak)) / \(bytes(result.firstSyncServerPeak))")
+        row(
+            "first search after that sync (the text is read: the index is deferred)",
+            mark(secs(result.firstSearchSeconds), result.firstSearchSeconds <= Issue20Target.firstSearch),
+            "≤ \(secs(Issue20Target.firstSearch))")
+        row("the 6 queries before the index is built (once each)", result.searchBeforeIndex?.text ?? "–")
+        row("then the index built in one pass (as `haven search` does after answering)", secs(result.indexBuildSeconds))
+        row(
+            "the 6 queries' results, scores included, before and after the index",
+            mark(result.searchSameAfterIndex ? "identical" : "DIFFERENT", result.searchSameAfterIndex), "identical")
+        row(
+            "search through the index (6 queries × 5)",
+            result.search.map { mark($0.text, Issue20Target.searchMet($0)) } ?? "–",
+            "p50 ≤ \(Int(Issue20Target.searchP50)) ms, p99 ≤ \(Int(Issue20Target.searchP99)) ms")
+        row("search, 2-character terms (substring scan, 2 queries × 5)", result.searchShort?.text ?? "–")
     }
 
     /// Measurement 5 and issue 20's three slow-link rows.
@@ -165,16 +179,18 @@ extension Report {
             "Same, with an 8 s blackout every 30 s", secs(Kinto.slowLinkBlackouts), slow.map { run($0.blackouts) },
             slow.map { "≤ \(secs($0.blackoutBound)) (floor + time dark + a round trip a blackout)" } ?? "",
             slow.map { $0.blackouts.failure == nil && $0.blackouts.seconds <= $0.blackoutBound })
-        let tenThousand = sizes.first { $0.records == 10_000 }
+        // The issue's data set when it was measured; else section 6's longer stories at 10,000.
+        let searched = issue20.map(\.loopback) ?? sizes.first { $0.records == 10_000 }
+        let searchedSet = issue20 != nil ? "issue 20's data set" : "section 6's 1–8 KB stories"
         row(
             "First search right after a first sync of 10,000 records", "—",
-            tenThousand.map { secs($0.firstSearchSeconds) }, "≤ \(secs(Issue20Target.firstSearch))",
-            tenThousand.map { $0.firstSearchSeconds <= Issue20Target.firstSearch })
+            searched.map { "\(secs($0.firstSearchSeconds)) (\(searchedSet))" }, "≤ \(secs(Issue20Target.firstSearch))",
+            searched.map { $0.firstSearchSeconds <= Issue20Target.firstSearch })
         row(
             "Search, 10,000 records (six queries of 3+ characters)", "—",
-            tenThousand?.search.map { String(format: "p50 %.1f ms, p99 %.1f ms", $0.p50, $0.p99) },
+            searched?.search.map { String(format: "p50 %.1f ms, p99 %.1f ms (\(searchedSet))", $0.p50, $0.p99) },
             "p50 ≤ \(Int(Issue20Target.searchP50)) ms, p99 ≤ \(Int(Issue20Target.searchP99)) ms",
-            tenThousand?.search.map(Issue20Target.searchMet))
+            searched?.search.map(Issue20Target.searchMet))
         if let issue20, issue20.stories != 10_000 {
             lines += [
                 "", "(\(number(issue20.stories)) stories, not the issue's 10,000: the loopback rows do not compare.)",
