@@ -118,7 +118,9 @@ let package = Package(
             dependencies: ["HavenCore", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TrustTests", dependencies: ["HavenTrust"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TrustTests", dependencies: ["HavenTrust", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         // What several test targets share: temporary directories, a manual clock, waiting on progress,
         // the storage backends, fresh PostgreSQL databases, seeded randomness.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),

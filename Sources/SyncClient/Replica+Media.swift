@@ -170,6 +170,14 @@ extension Replica {
         }
     }
 
+    /// Whether any file held here is not on the server yet: when none is, a batch of changes
+    /// needs no look for the files it names (10% of a large push's time, decoding each change).
+    package func holdsMediaNotOnServer() throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM media_files WHERE on_server = 0)") ?? false
+        }
+    }
+
     /// Notes that the server holds the file whole.
     package func markMediaOnServer(_ id: String) throws {
         try database.write { db in

@@ -51,22 +51,25 @@ extension Replica {
     }
 
     /// Up to `limit` unsent changes, oldest first, as stored, stopping before the one that would
-    /// take their JSON beyond `maxBytes` (the first one is always taken).
-    package func pendingBatch(limit: Int, maxBytes: Int = .max) throws -> PendingBatch {
+    /// take their JSON beyond `maxBytes` (the first one is always taken); changes in `excluding`
+    /// (sent, their answer not yet written) are passed over.
+    package func pendingBatch(limit: Int, maxBytes: Int = .max, excluding: Set<String> = []) throws -> PendingBatch {
         try database.read { db in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT change_id, body FROM outbox WHERE status = 'pending' ORDER BY seq LIMIT ?",
-                arguments: [limit])
+                arguments: [limit + excluding.count])
             var batch = PendingBatch(ids: [], bodies: [], cutByBytes: false)
             var bytes = 0
-            while let row = try rows.next() {
+            while batch.count < limit, let row = try rows.next() {
+                let id: String = row["change_id"]
+                guard !excluding.contains(id) else { continue }
                 let body: String = row["body"]
                 bytes += body.utf8.count + 1
                 if bytes > maxBytes, !batch.isEmpty {
                     batch.cutByBytes = true
                     break
                 }
-                batch.ids.append(row["change_id"])
+                batch.ids.append(id)
                 batch.bodies.append(body)
             }
             return batch

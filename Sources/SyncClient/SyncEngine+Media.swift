@@ -28,6 +28,8 @@ extension SyncEngine {
     func uploadMedia(for changes: Replica.PendingBatch, failed: inout Set<String>, into summary: inout Summary)
         async throws -> Replica.PendingBatch
     {
+        // A file that failed to go up is still not on the server: none held, none to look for.
+        guard try replica.holdsMediaNotOnServer() else { return changes }
         let named = try (0..<changes.count).map { try MediaReference.blobIDs(writtenBy: changes.change(at: $0).record) ?? [] }
         let waiting = try replica.mediaAwaitingUpload(among: named.joined())
         for file in waiting where !failed.contains(file.id) {

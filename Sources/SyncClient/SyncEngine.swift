@@ -225,6 +225,7 @@ public struct SyncEngine: Sendable {
             machine.summary.pageSize = machine.pageSize.current
         }
         var failedMedia: Set<String> = []
+        var acknowledging: Acknowledgement?
         var batch = Replica.PendingBatch(ids: [], bodies: [], cutByBytes: false)
         var lastError: any Error = CancellationError()
         var action = machine.start()
@@ -236,19 +237,35 @@ public struct SyncEngine: Sendable {
             switch action {
             case .push(let limit):
                 // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
-                let pending = try replica.pendingBatch(limit: limit, maxBytes: configuration.batchBytes ?? .max)
+                // The changes of a batch whose answer is still being written are not sent again.
+                let sent = acknowledging?.ids ?? []
+                let pending = try await writtenIfFails(&acknowledging) {
+                    try replica.pendingBatch(limit: limit, maxBytes: configuration.batchBytes ?? .max, excluding: sent)
+                }
                 // The files the changes name go first; a change naming one that failed waits.
-                batch = pending.isEmpty ? pending : try await uploadMedia(for: pending, failed: &failedMedia, into: &machine.summary)
+                batch = try await writtenIfFails(&acknowledging) {
+                    pending.isEmpty ? pending : try await uploadMedia(for: pending, failed: &failedMedia, into: &machine.summary)
+                }
                 guard !batch.isEmpty else {
+                    // Once the last answer is written, the outbox is looked at again as it is.
+                    if try await Self.written(&acknowledging) { continue }
                     action = machine.outboxEmpty()
                     continue
                 }
                 machine.sending(batch.count, cutByBytes: batch.cutByBytes)
+                let exchanged: Result<(PushResponse, Double), any Error>
+                do {
+                    exchanged = .success(try await exchange(&machine.summary) { [batch] in try await api.push(batch) })
+                } catch {
+                    exchanged = .failure(error)
+                }
+                // The last batch's answer is in the replica before this one's is looked at.
+                try await Self.written(&acknowledging)
                 let response: PushResponse
                 let seconds: Double
-                do {
-                    (response, seconds) = try await exchange(&machine.summary) { [batch] in try await api.push(batch) }
-                } catch {
+                switch exchanged {
+                case .success(let answer): (response, seconds) = answer
+                case .failure(let error):
                     lastError = error
                     action = try failed(error, &machine)
                     if action.isPush { report(machine.summary) }  // A 413 halved the batch.
@@ -261,9 +278,19 @@ public struct SyncEngine: Sendable {
                             "the server answered for \(response.results.count) of \(batch.count) changes; try again later",
                             korean: "서버가 변경 \(batch.count)개 중 \(response.results.count)개에만 답했습니다: 나중에 다시 해 보세요"))
                 }
-                let purged = try replica.acknowledge(response)
-                action = machine.pushAnswered(
-                    .init(response, sent: batch.count, cutByBytes: batch.cutByBytes, seconds: seconds, purged: purged))
+                if response.results.contains(where: { $0.status == .rejected }) {
+                    // A refusal may drop records or call for new stamps: written before anything else.
+                    let purged = try replica.acknowledge(response)
+                    action = machine.pushAnswered(
+                        .init(response, sent: batch.count, cutByBytes: batch.cutByBytes, seconds: seconds, purged: purged))
+                } else {
+                    // All taken: the answer is written while the next batch goes to the server,
+                    // as the server then takes as long over it as this device over the answer.
+                    action = machine.pushAnswered(
+                        .init(response, sent: batch.count, cutByBytes: batch.cutByBytes, seconds: seconds, purged: 0))
+                    acknowledging = Acknowledgement(ids: Set(batch.ids)) { [replica] in _ = try replica.acknowledge(response) }
+                    if !action.isPush { try await Self.written(&acknowledging) }
+                }
                 if action.isPush { report(machine.summary) }
             case .rejectAlone:
                 let change = try batch.change(at: 0)
@@ -340,6 +367,41 @@ public struct SyncEngine: Sendable {
             case .finished:
                 return
             }
+        }
+    }
+
+    /// A push answer being written into the replica on its own task (``run(_:)``), while the
+    /// next batch is sent: the one step of a push that overlaps another.
+    private struct Acknowledgement {
+        /// The changes answered: still in the outbox until the answer is written.
+        let ids: Set<String>
+        let task: Task<Void, any Error>
+
+        init(ids: Set<String>, write: @escaping @Sendable () throws -> Void) {
+            self.ids = ids
+            task = Task.detached { try write() }
+        }
+    }
+
+    /// Waits for the answer being written, if any, and rethrows its failure.
+    ///
+    /// - Returns: whether there was one.
+    @discardableResult
+    private static func written(_ acknowledging: inout Acknowledgement?) async throws -> Bool {
+        guard let pending = acknowledging else { return false }
+        acknowledging = nil
+        try await pending.task.value
+        return true
+    }
+
+    /// Runs `body`; if it throws, the answer being written is waited for first, so that a push
+    /// never ends with its last answer half way into the replica.
+    private func writtenIfFails<T>(_ acknowledging: inout Acknowledgement?, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch {
+            try await Self.written(&acknowledging)
+            throw error
         }
     }
 

@@ -69,27 +69,40 @@ public struct PublishedSetDigest: Sendable, Hashable {
 
     /// Adds the element whose seed is `seed`.
     public mutating func add(seed: [UInt8]) {
-        Self.forEachLane(of: seed) { index, value in lanes[index] &+= value }
+        let element = Self.element(of: seed)
+        lanes.withUnsafeMutableBufferPointer { lanes in
+            for index in lanes.indices { lanes[index] &+= element[index] }
+        }
     }
 
     /// Removes the element whose seed is `seed`.
     public mutating func remove(seed: [UInt8]) {
-        Self.forEachLane(of: seed) { index, value in lanes[index] &-= value }
+        let element = Self.element(of: seed)
+        lanes.withUnsafeMutableBufferPointer { lanes in
+            for index in lanes.indices { lanes[index] &-= element[index] }
+        }
     }
 
-    /// Calls `body` with each lane of the element expanded from `seed`.
-    private static func forEachLane(of seed: [UInt8], _ body: (Int, UInt16) -> Void) {
+    /// The lanes of the element expanded from `seed`. Written over raw buffers, as every record
+    /// published or pulled costs 64 hashes here (a tenth of a push's CPU on both sides before).
+    private static func element(of seed: [UInt8]) -> [UInt16] {
         var input = seed + [0, 0, 0, 0]
+        var element = [UInt16](repeating: 0, count: laneCount)
         let lanesPerBlock = SHA256.byteCount / 2
-        for block in 0..<(laneCount / lanesPerBlock) {
-            let counter = UInt32(block).bigEndian
-            withUnsafeBytes(of: counter) { input.replaceSubrange(seed.count..., with: $0) }
-            let hash = SHA256.hash(data: input)
-            hash.withUnsafeBytes { raw in
-                for lane in 0..<lanesPerBlock {
-                    body(block * lanesPerBlock + lane, UInt16(raw[2 * lane]) | UInt16(raw[2 * lane + 1]) << 8)
+        input.withUnsafeMutableBytes { input in
+            element.withUnsafeMutableBufferPointer { element in
+                for block in 0..<(laneCount / lanesPerBlock) {
+                    input.storeBytes(of: UInt32(block).bigEndian, toByteOffset: seed.count, as: UInt32.self)
+                    var hasher = SHA256()
+                    hasher.update(bufferPointer: UnsafeRawBufferPointer(input))
+                    hasher.finalize().withUnsafeBytes { hash in
+                        for lane in 0..<lanesPerBlock {
+                            element[block * lanesPerBlock + lane] = UInt16(hash[2 * lane]) | UInt16(hash[2 * lane + 1]) << 8
+                        }
+                    }
                 }
             }
         }
+        return element
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenTrust
 import HavenServer
 import Synchronization
 import Testing
@@ -53,6 +54,43 @@ struct SyncEngineTests {
             #expect(summary.pages == 3)
             #expect(summary.pulledRecords == 8)
             #expect(summary.redownloaded == false)
+        }
+    }
+
+    @Test func answersWrittenWhileTheNextBatchGoesOutLeaveTheReplicaAsOneAtATimeWould() async throws {
+        // Given four published stories, the first retitled twice since
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        var ids: [String] = []
+        for number in 1...4 {
+            var values = Fixtures.story("Local \(number)")
+            values["status"] = "published"
+            ids.append(try replica.add(.story, values: values))
+        }
+        try replica.edit(ids[0], values: ["title": "Retitled once"])
+        try replica.edit(ids[0], values: ["title": "Retitled twice"])
+        let outbox = try replica.pendingChanges(limit: 10)
+        let retitled = ids[0]
+        try await server.run { client in
+            let router = RouterTransport(client)
+
+            // When it pushes one change a request, each answer written while the next one is out
+            var summary = SyncEngine.Summary()
+            try await makeEngine(replica, router, .init(batchSize: 1)).push(into: &summary)
+
+            // Then every change went once, oldest first, and none is left
+            #expect(router.pushes.flatMap(\.changes) == outbox)
+            #expect(router.applied == outbox.map(\.id))
+            #expect(summary.pushed == 6 && summary.applied == 6)
+            #expect(try replica.pendingChanges(limit: 10).isEmpty)
+            #expect(try replica.record(retitled).values["title"] == "Retitled twice")
+
+            // And the published set's running digest is the one computed from the records again
+            let running = try replica.database.read { db in try Replica.publishedDigest(db) }
+            let recomputed = try replica.recomputedPublishedDigest()
+            #expect(running == recomputed.digest)
+            #expect(recomputed.altered.isEmpty)
+            #expect(running != PublishedSetDigest())
         }
     }
 

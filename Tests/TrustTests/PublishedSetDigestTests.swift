@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HavenCore
 import HavenTrust
@@ -15,6 +16,28 @@ struct PublishedSetDigestTests {
         return RecordState(
             id: String(format: "00000000-0000-4000-8000-%012d", number), kind: .resource,
             fields: values.mapValues { Register($0, stamp: stamp) })
+    }
+
+    @Test func anElementIsItsSeedExpandedBySHA256InCounterModeAsDocumented() {
+        // Given a seed, and its element computed as the type's documentation says, plainly:
+        // block i is SHA-256(seed ‖ i, 4 bytes big-endian), read as little-endian 16-bit lanes
+        let seed = PublishedSetDigest.elementSeed(of: Self.resource(7))
+        var expected: [UInt16] = []
+        for block in 0..<64 {
+            let hash = Array(SHA256.hash(data: seed + [0, 0, 0, UInt8(block)]))
+            for lane in 0..<16 { expected.append(UInt16(hash[2 * lane]) | UInt16(hash[2 * lane + 1]) << 8) }
+        }
+
+        // When it is added to the empty set, then removed
+        var digest = PublishedSetDigest()
+        digest.add(seed: seed)
+        let added = digest.lanes
+        digest.remove(seed: seed)
+
+        // Then the lanes are the element's, and the set is empty again: servers and devices
+        // built before and after any rewrite of the expansion agree
+        #expect(added == expected)
+        #expect(digest == PublishedSetDigest())
     }
 
     @Test func orderDoesNotMatter() {
