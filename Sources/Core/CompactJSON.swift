@@ -15,6 +15,10 @@ package enum CompactJSON {
         case server
         /// Every key sorted, `/` unescaped: the replica's records and outbox.
         case replica
+        /// As ``server``, but a record's registers that carry its most common stamp leave it to
+        /// the record's own `stamp` (``RecordState/sharedStamp``): pull pages for clients of
+        /// protocol version 2 (``ProtocolVersion/sharedStamps``), a tenth fewer bytes on the link.
+        case sharedStamps
     }
 
     /// A double JSON cannot carry (NaN or infinite).
@@ -39,8 +43,10 @@ package enum CompactJSON {
 
     /// A pull answer as JSON, its empty lists left out as `PullResponse.encode(to:)` leaves them.
     /// `encodedChanges`, records as ``encode(_:style:)`` wrote them, follow its changes.
-    package static func encode(_ response: PullResponse, encodedChanges: [String] = []) throws -> [UInt8] {
-        try written { try $0.write(response, encodedChanges: encodedChanges) }
+    package static func encode(_ response: PullResponse, encodedChanges: [String] = [], style: Style = .server) throws
+        -> [UInt8]
+    {
+        try written(style: style) { try $0.write(response, encodedChanges: encodedChanges) }
     }
 
     private static func written(style: Style = .server, _ write: (inout Writer) throws -> Void) throws -> [UInt8] {
@@ -59,7 +65,7 @@ package enum CompactJSON {
         }
 
         mutating func write(_ change: Change) throws {
-            guard style == .server else { return try writeSorted(change) }
+            guard style != .replica else { return try writeSorted(change) }
             raw(#"{"id":"#)
             string(change.id)
             if let base = change.base {
@@ -72,16 +78,21 @@ package enum CompactJSON {
         }
 
         mutating func write(_ state: RecordState) throws {
-            guard style == .server else { return try writeSorted(state) }
+            guard style != .replica else { return try writeSorted(state) }
+            let shared = style == .sharedStamps ? state.sharedStamp : nil
             raw(#"{"id":"#)
             string(state.id)
             raw(#","kind":"#)
             string(state.kind.rawValue)
             raw(#","fields":"#)
-            try object(state.fields) { try $0.write($1) }
+            try object(state.fields) { try $0.write($1, sharing: shared) }
             if let deleted = state.deleted {
                 raw(#","deleted":"#)
-                try write(deleted)
+                try write(deleted, sharing: shared)
+            }
+            if let shared {
+                raw(#","stamp":"#)
+                stamp(shared)
             }
             bytes.append(UInt8(ascii: "}"))
         }
@@ -198,8 +209,15 @@ package enum CompactJSON {
             bytes.append(UInt8(ascii: "]"))
         }
 
-        mutating func write(_ register: Register) throws {
-            guard style == .server else {
+        /// A register; without its stamp when it is `sharing`, the stamp its record states once.
+        mutating func write(_ register: Register, sharing shared: Timestamp? = nil) throws {
+            if let shared, register.stamp == shared {
+                raw(#"{"value":"#)
+                try write(register.value)
+                bytes.append(UInt8(ascii: "}"))
+                return
+            }
+            guard style != .replica else {
                 raw(#"{"stamp":"#)
                 stamp(register.stamp)
                 raw(#","value":"#)
@@ -318,7 +336,7 @@ package enum CompactJSON {
         /// A JSON string, escaped as `JSONEncoder` escapes it; runs needing no escape are copied whole.
         mutating func string(_ text: String) {
             bytes.append(UInt8(ascii: "\""))
-            let escapesSlashes = style == .server
+            let escapesSlashes = style != .replica
             var text = text
             text.withUTF8 { utf8 in
                 var start = 0

@@ -34,37 +34,51 @@ extension Register: JSONReadable {
     private static let keys = ["value", "stamp"]
 
     package init(reading reader: inout JSONReader) throws {
+        let (value, stamp) = try Self.read(&reader)
+        guard let stamp else { throw reader.unreadable() }
+        self.init(value, stamp: stamp)
+    }
+
+    /// A register's value and, when it states one, its stamp (a record's registers may leave
+    /// theirs to the record: RecordState.swift).
+    fileprivate static func read(_ reader: inout JSONReader) throws -> (JSONValue, Timestamp?) {
         var value: JSONValue?
         var stamp: Timestamp?
-        try reader.readMembers(Self.keys) { reader, key in
+        try reader.readMembers(keys) { reader, key in
             switch key {
             case 0: value = try reader.readValue()
             default: stamp = try Timestamp(reading: &reader)
             }
         }
-        guard let value, let stamp else { throw reader.unreadable() }
-        self.init(value, stamp: stamp)
+        guard let value else { throw reader.unreadable() }
+        return (value, stamp)
     }
 }
 
 extension RecordState: JSONReadable {
-    private static let keys = ["id", "kind", "fields", "deleted"]
+    private static let keys = ["id", "kind", "fields", "deleted", "stamp"]
 
     package init(reading reader: inout JSONReader) throws {
         var id: String?
         var kind: RecordKind?
-        var fields: [String: Register]?
-        var deleted: Register?
+        var fields: [String: (JSONValue, Timestamp?)]?
+        var deleted: (JSONValue, Timestamp?)?
+        var shared: Timestamp?
         try reader.readMembers(Self.keys) { reader, key in
             switch key {
             case 0: id = try reader.readString()
             case 1: kind = try RecordKind(reading: &reader)
-            case 2: fields = try reader.readDictionary { try Register(reading: &$0) }
-            default: deleted = reader.readNull() ? nil : try Register(reading: &reader)
+            case 2: fields = try reader.readDictionary { try Register.read(&$0) }
+            case 3: deleted = reader.readNull() ? nil : try Register.read(&reader)
+            default: shared = try Timestamp(reading: &reader)
             }
         }
         guard let id, let kind, let fields else { throw reader.unreadable() }
-        self.init(id: id, kind: kind, fields: fields, deleted: deleted)
+        func register(_ written: (JSONValue, Timestamp?)) throws -> Register {
+            guard let stamp = written.1 ?? shared else { throw reader.unreadable() }
+            return Register(written.0, stamp: stamp)
+        }
+        self.init(id: id, kind: kind, fields: try fields.mapValues(register), deleted: try deleted.map(register))
     }
 }
 

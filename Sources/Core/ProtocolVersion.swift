@@ -19,7 +19,11 @@ public enum ProtocolVersion {
     /// The name of the header that carries the version, both ways.
     public static let headerName = "Haven-Protocol"
     /// The version this build speaks: what a client sends and a server states in every answer.
-    public static let current = 1
+    public static let current = 2
+    /// The first version whose pull answers may give a record one `stamp` that its registers
+    /// without their own carry (RecordState.swift): a server answers older clients with every
+    /// register stamped.
+    public static let sharedStamps = 2
     /// The oldest version a server still answers. Raising it refuses older clients with
     /// `upgrade_required`; the README states the policy.
     public static let oldestSupported = 1

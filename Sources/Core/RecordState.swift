@@ -57,3 +57,58 @@ public struct RecordState: Sendable, Hashable, Codable {
         return copy
     }
 }
+
+/// A record's JSON may state a `stamp` of its own, which its registers without one carry (protocol
+/// version 2's pull pages, ``ProtocolVersion/sharedStamps``): a record published in one write
+/// states its stamp once instead of once a field. A register's own stamp always wins; a register
+/// with neither is an error, as before.
+extension RecordState {
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, fields, deleted, stamp
+    }
+
+    /// A register as written in a record: its stamp may be the record's.
+    private struct Written: Decodable {
+        var value: JSONValue
+        var stamp: Timestamp?
+
+        func register(sharing shared: Timestamp?, at path: [any CodingKey]) throws -> Register {
+            guard let stamp = stamp ?? shared else {
+                throw DecodingError.keyNotFound(
+                    RecordState.CodingKeys.stamp,
+                    .init(codingPath: path, debugDescription: "a register without a stamp, in a record without one"))
+            }
+            return Register(value, stamp: stamp)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let shared = try container.decodeIfPresent(Timestamp.self, forKey: .stamp)
+        self.init(
+            id: try container.decode(String.self, forKey: .id), kind: try container.decode(RecordKind.self, forKey: .kind),
+            fields: try container.decode([String: Written].self, forKey: .fields).mapValues {
+                try $0.register(sharing: shared, at: container.codingPath)
+            },
+            deleted: try container.decodeIfPresent(Written.self, forKey: .deleted)?.register(
+                sharing: shared, at: container.codingPath))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(kind, forKey: .kind)
+        try container.encode(fields, forKey: .fields)
+        try container.encodeIfPresent(deleted, forKey: .deleted)
+    }
+
+    /// The stamp most of the record's registers carry (the latest of equals), which a page in
+    /// ``CompactJSON/Style/sharedStamps`` states once; nil when no two registers share one.
+    package var sharedStamp: Timestamp? {
+        var counts: [Timestamp: Int] = [:]
+        for register in fields.values { counts[register.stamp, default: 0] += 1 }
+        if let deleted { counts[deleted.stamp, default: 0] += 1 }
+        guard let best = counts.max(by: { ($0.value, $0.key) < ($1.value, $1.key) }), best.value > 1 else { return nil }
+        return best.key
+    }
+}

@@ -46,9 +46,11 @@ struct LocalWriter {
         settings.counter += 1
         let change = Change(id: "\(settings.replicaID)-\(settings.counter)", base: settings.cursor, record: delta)
         // Refused here, in the server's words, rather than saved and refused at sync.
-        if let refusal = admission.refusal(of: change, existing: isNew ? nil : record) { throw refusal }
+        let body = try Replica.json(change)
+        let bytes = Change.encodedBytes(replicaJSON: body.utf8)
+        if let refusal = admission.refusal(of: change, existing: isNew ? nil : record, bytes: bytes) { throw refusal }
         try db.cachedStatement(sql: "INSERT INTO outbox (change_id, record_id, body) VALUES (?, ?, ?)")
-            .execute(arguments: [change.id, record.id, try Replica.json(change)])
+            .execute(arguments: [change.id, record.id, body])
         changes += 1
     }
 

@@ -82,8 +82,10 @@ struct LocalAdmission {
 
     /// Why `change` may not be saved, or nil.
     ///
-    /// - Parameter existing: the record before the change; nil when the change creates it.
-    func refusal(of change: Change, existing: RecordState?) -> ClientError? {
+    /// - Parameters:
+    ///   - existing: the record before the change; nil when the change creates it.
+    ///   - bytes: the change's ``Change/encodedBytes`` when the caller knows them.
+    func refusal(of change: Change, existing: RecordState?, bytes: Int? = nil) -> ClientError? {
         if let role {
             // A record this replica holds unpublished is the token's own: a field token sees
             // no one else's (WritePermission).
@@ -106,7 +108,7 @@ struct LocalAdmission {
                     Words("not saved: \(said.english) (\(detail.code))", korean: "저장하지 않았습니다: \(said.korean) (\(detail.code))"))
             }
         }
-        let bytes = change.encodedBytes
+        let bytes = bytes ?? change.encodedBytes
         guard bytes > recordBytes else { return nil }
         let largest = change.record.fields.max { Self.bytes(of: $0.value.value) < Self.bytes(of: $1.value.value) }
         let field = largest.map { field in

@@ -47,6 +47,7 @@ extension SyncController {
         }
         let log = self.log
         let clock = self.clock
+        let version = Self.version(of: request)
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
@@ -54,7 +55,7 @@ extension SyncController {
                 var sizing = sizing
                 var page = first
                 while true {
-                    let json = try page.answer(serverTime: clock())
+                    let json = try page.answer(serverTime: clock(), version: version)
                     sizing.record(
                         bytes: json.count, records: page.states.count + page.wholeRecords.count + page.removed.count)
                     try await writer.write(try encoder.line(json))

@@ -51,7 +51,16 @@ struct SyncController {
         // Written directly: a page is megabytes, and JSONEncoder was a third of a first sync's CPU.
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try page.answer(serverTime: clock()))))
+            body: ResponseBody(
+                byteBuffer: ByteBuffer(bytes: try page.answer(serverTime: clock(), version: Self.version(of: request)))))
+    }
+
+    /// The protocol version `request` speaks, which ``ProtocolVersionMiddleware`` has admitted.
+    static func version(of request: Request) -> Int {
+        guard case .accepted(let version) = ProtocolVersion.admit(request.headers[.havenProtocol]) else {
+            return ProtocolVersion.unstated
+        }
+        return version
     }
 
     func push(_ request: Request, context: HavenRequestContext) async throws -> Response {

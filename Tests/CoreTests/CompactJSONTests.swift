@@ -32,6 +32,56 @@ struct CompactJSONTests {
         }
     }
 
+    @Test func aChangesSizeReadFromItsReplicaTextIsTheServersCount() throws {
+        // A replica's outbox text differs from the server's JSON in key order and unescaped slashes
+        let changes = [
+            Self.change, Change(id: "x-1", base: nil, record: RecordState(id: storyID, kind: .resource)),
+            Change(
+                id: "a/b-2", base: SyncCursor("abc.1"),
+                record: RecordState(
+                    id: storyID, kind: .story, fields: ["url": Self.register("https://example.org/a//b/", 3)])),
+        ]
+        for change in changes {
+            let replicaText = try CompactJSON.encode(change, style: .replica)
+            #expect(Change.encodedBytes(replicaJSON: replicaText) == change.encodedBytes)
+            #expect(change.encodedBytes == (try JSONEncoder().encode(change)).count)
+        }
+    }
+
+    @Test func recordsSharingAStampStateItOnceAndReadBackEqual() throws {
+        // Given records whose registers share one stamp, mostly share one, or share none
+        let one = Self.register(.null, 5).stamp
+        let other = Self.register(.null, 6).stamp
+        let shared = RecordState(
+            id: storyID, kind: .story,
+            fields: ["title": Register("Crossing / 건너기", stamp: one), "body": Register("…", stamp: one)],
+            deleted: Register(.bool(false), stamp: one))
+        var mostly = shared
+        mostly.fields["summary"] = Register("later", stamp: other)
+        let none = RecordState(
+            id: storyID, kind: .resource,
+            fields: ["name": Register("A", stamp: one), "phone": Register("+82", stamp: other)])
+        let written = try [shared, mostly, none, Self.change.record].map { (record: $0, text: try CompactJSON.encode($0, style: .sharedStamps)) }
+
+        // Then the shared stamp is stated once, the others where they are, and every reader
+        // gives the same record back
+        let sharedText = String(decoding: written[0].text, as: UTF8.self)
+        #expect(sharedText.components(separatedBy: one.description).count == 2)
+        #expect(sharedText.hasSuffix(#","stamp":"\#(one.description)"}"#))
+        #expect(String(decoding: written[1].text, as: UTF8.self).contains(#"{"value":"later","stamp":"\#(other.description)"}"#))
+        #expect(!String(decoding: written[2].text, as: UTF8.self).contains(#"},"stamp""#))
+        for (record, text) in written {
+            #expect(try JSONReader.decode(RecordState.self, from: Data(text)) == record)
+            #expect(try JSONDecoder().decode(RecordState.self, from: Data(text)) == record)
+            #expect(text.count <= (try CompactJSON.encode(record)).count)
+        }
+
+        // And a register with no stamp of its own, in a record without one, is refused by both
+        let unstamped = Data(#"{"id":"\#(storyID)","kind":"story","fields":{"title":{"value":"x"}}}"#.utf8)
+        #expect(throws: (any Error).self) { try JSONReader.decode(RecordState.self, from: unstamped) }
+        #expect(throws: (any Error).self) { try JSONDecoder().decode(RecordState.self, from: unstamped) }
+    }
+
     @Test func aTrackedRecordReadsBackEqualAndAsLongAsJSONEncoderWritesIt() throws {
         var record = TrackedRecord(id: storyID, kind: .story)
         _ = record.apply(Self.change.record, seq: 12, author: "tok/en\"1", seen: 0)

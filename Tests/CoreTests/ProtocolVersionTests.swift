@@ -7,10 +7,11 @@ struct ProtocolVersionTests {
         (nil, ProtocolVersion.Admission.accepted(ProtocolVersion.unstated)),
         ("1", .accepted(1)),
         (" 1 ", .accepted(1)),
-        ("0", .refused(.init(upgradeRequired: true, message: "Haven-Protocol: 0 is too old: this server speaks protocol version 1; update haven"))),
-        ("-3", .refused(.init(upgradeRequired: true, message: "Haven-Protocol: -3 is too old: this server speaks protocol version 1; update haven"))),
-        ("2", .refused(.init(upgradeRequired: false, message: "Haven-Protocol: 2 is newer than this server: this server speaks protocol version 1; update the server"))),
-        ("1.5", .refused(.init(upgradeRequired: false, message: "Haven-Protocol: 1.5 is not a protocol version: send a whole number such as 1"))),
+        ("2", .accepted(2)),
+        ("0", .refused(.init(upgradeRequired: true, message: "Haven-Protocol: 0 is too old: this server speaks protocol versions 1 to 2; update haven"))),
+        ("-3", .refused(.init(upgradeRequired: true, message: "Haven-Protocol: -3 is too old: this server speaks protocol versions 1 to 2; update haven"))),
+        ("3", .refused(.init(upgradeRequired: false, message: "Haven-Protocol: 3 is newer than this server: this server speaks protocol versions 1 to 2; update the server"))),
+        ("1.5", .refused(.init(upgradeRequired: false, message: "Haven-Protocol: 1.5 is not a protocol version: send a whole number such as 2"))),
     ] as [(String?, ProtocolVersion.Admission)])
     func admitsOnlyTheVersionsItSpeaks(header: String?, expected: ProtocolVersion.Admission) {
         #expect(ProtocolVersion.admit(header) == expected)

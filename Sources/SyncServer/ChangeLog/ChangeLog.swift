@@ -189,12 +189,15 @@ package struct PullPage: Sendable, Hashable {
         states + wholeRecords.map { try! JSONReader.decode(RecordState.self, from: $0) }
     }
 
-    /// The page as the answer's JSON, its whole records copied as stored.
-    package func answer(serverTime: UInt64) throws -> [UInt8] {
-        try CompactJSON.encode(
+    /// The page as the answer's JSON for a client of protocol `version`: from version 2
+    /// (``ProtocolVersion/sharedStamps``) a record's registers share its stamp, and its whole
+    /// records are copied as stored; an older client gets every register stamped.
+    package func answer(serverTime: UInt64, version: Int = ProtocolVersion.current) throws -> [UInt8] {
+        let sharesStamps = version >= ProtocolVersion.sharedStamps
+        return try CompactJSON.encode(
             PullResponse(
-                changes: states, removed: removed, conflicts: conflicts, cursor: cursor, more: more,
-                serverTime: serverTime, remaining: remaining, signature: signature),
-            encodedChanges: wholeRecords)
+                changes: sharesStamps ? states : changes, removed: removed, conflicts: conflicts, cursor: cursor,
+                more: more, serverTime: serverTime, remaining: remaining, signature: signature),
+            encodedChanges: sharesStamps ? wholeRecords : [], style: sharesStamps ? .sharedStamps : .server)
     }
 }

@@ -120,10 +120,11 @@ package struct WholeRecord: Sendable, Hashable {
 }
 
 extension StoredRecord {
-    /// What the wire column holds for this record: its state as a page carries it; nil for a
-    /// deleted record, which a pull from scratch never sends.
+    /// What the wire column holds for this record: its state as a page carries it to clients of
+    /// protocol version 2 (its registers sharing the record's stamp); nil for a deleted record,
+    /// which a pull from scratch never sends.
     package func wireForm() throws -> String? {
-        record.isDeleted ? nil : String(decoding: try CompactJSON.encode(record.state), as: UTF8.self)
+        record.isDeleted ? nil : String(decoding: try CompactJSON.encode(record.state, style: .sharedStamps), as: UTF8.self)
     }
 }
 

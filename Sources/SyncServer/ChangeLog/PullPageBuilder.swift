@@ -58,7 +58,8 @@ struct PullPageBuilder {
         let record = stored.record
         if Visibility.canSee(stored, caller: caller) {
             if let entry = entry(for: record) {
-                guard fits((try? CompactJSON.encode(entry).count) ?? 0) else { return false }
+                // Measured as protocol 2 sends it, as the stored wire forms are.
+                guard fits((try? CompactJSON.encode(entry, style: .sharedStamps).count) ?? 0) else { return false }
                 states.append(entry)
             }
             readableTaken += 1
