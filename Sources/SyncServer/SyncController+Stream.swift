@@ -19,8 +19,11 @@ import Hummingbird
 /// well-formed, before its last line; the client streams again from the last line it applied
 /// and gets the error as an answer of its own.
 extension SyncController {
-    /// JSON bytes a line aims at when the client does not say: about 28 KiB gzipped.
-    static let defaultChunkBytes = 96 << 10
+    /// JSON bytes a line aims at when the client does not say: about 13 KiB gzipped, under half
+    /// a second at 32 KiB/s, so that a reset costs little more than its two round trips to
+    /// reconnect (96 KiB lines lost 0.4 s a reset more on the slow link, and saved about a tenth
+    /// of a first sync over loopback: BENCHMARKS.md).
+    static let defaultChunkBytes = 48 << 10
     /// The smallest `chunk` a client may ask for.
     static let minimumChunkBytes = 1 << 10
 
