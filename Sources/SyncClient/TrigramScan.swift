@@ -11,14 +11,15 @@ import Foundation
 ///   character but the last two), counted up to a NUL, where the tokenizer stops;
 /// - a term is an FTS5 phrase of its trigrams, found wherever its folded characters
 ///   (``TrigramFold``) occur in a column's folded characters, overlapping occurrences each
-///   counting once;
+///   counting once. Both are compared as UTF-8: a match of whole characters' bytes starts and
+///   ends on character boundaries, so counting byte matches counts character matches;
 /// - the score is FTS5's `bm25` (`fts5Bm25Function` in SQLite's `fts5_aux.c`), computed with
 ///   the same operations in the same order, so that equal inputs give equal doubles.
 ///
 /// `SearchTests` holds the two to the same results, scores included, on random text.
 struct TrigramScan {
-    /// The terms as FTS5 phrases: each term's folded code points, in query order.
-    private let phrases: [[UInt32]]
+    /// The terms as FTS5 phrases: each term's folded characters as UTF-8, in query order.
+    private let phrases: [[UInt8]]
     /// How much an occurrence in each column counts (`bm25`'s weights), in column order.
     private let weights: [Double]
 
@@ -29,11 +30,15 @@ struct TrigramScan {
     private var documentsWithPhrase: [Int64]
     /// The documents that hold every phrase: their rowid, each phrase's weighted count, their size.
     private var matches: [(rowid: Int64, frequencies: [Double], size: Int64)] = []
-    /// One column's folded code points, reused from column to column.
-    private var folded: [UInt32] = []
+    /// One column's folded characters as UTF-8, reused from column to column.
+    private var folded: [UInt8] = []
 
     init(terms: [String], weights: [Double]) {
-        phrases = terms.map { term in Self.fold(Array(term.utf8)) }
+        phrases = terms.map { term in
+            var folded: [UInt8] = []
+            _ = Array(term.utf8).withUnsafeBytes { Self.fold($0, into: &folded) }
+            return folded
+        }
         self.weights = weights
         documentsWithPhrase = Array(repeating: 0, count: terms.count)
     }
@@ -43,8 +48,8 @@ struct TrigramScan {
         var frequencies = Array(repeating: 0.0, count: phrases.count)
         var size: Int64 = 0
         for (column, bytes) in columns.enumerated() {
-            bytes.withUnsafeBytes { bytes in Self.fold(bytes, into: &folded) }
-            size += Int64(max(0, folded.count - 2))
+            let characters = bytes.withUnsafeBytes { bytes in Self.fold(bytes, into: &folded) }
+            size += Int64(max(0, characters - 2))
             for (index, phrase) in phrases.enumerated() {
                 let count = Self.occurrences(of: phrase, in: folded)
                 if count > 0 { frequencies[index] += weights[column] * Double(count) }
@@ -84,45 +89,92 @@ struct TrigramScan {
         return scores
     }
 
-    /// The code points the trigram tokenizer reads from `bytes` (valid UTF-8, as SQLite text
-    /// from Swift is), folded, up to the first NUL.
-    static func fold(_ bytes: some Collection<UInt8>, into output: inout [UInt32]) {
-        output.removeAll(keepingCapacity: true)
-        var codePoint: UInt32 = 0
-        var pending = 0
-        for byte in bytes {
-            if pending > 0 {
-                codePoint = codePoint << 6 | UInt32(byte & 0x3F)
-                pending -= 1
-                if pending == 0 { output.append(TrigramFold.fold(codePoint)) }
-                continue
+    /// The characters the trigram tokenizer reads from `bytes` (valid UTF-8, as SQLite text from
+    /// Swift is), folded, as UTF-8, up to the first NUL.
+    ///
+    /// - Returns: how many characters they are.
+    @discardableResult
+    static func fold(_ bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) -> Int {
+        var characters = 0
+        // A folded character takes at most half as many bytes again (Ⱥ, 2 bytes, folds to ⱥ, 3).
+        output = [UInt8](unsafeUninitializedCapacity: bytes.count + bytes.count / 2 + 4) { out, written in
+            var index = 0
+            var end = 0
+            defer { written = end }
+            while index < bytes.count {
+                let byte = bytes[index]
+                characters += 1
+                switch byte {
+                case 0:
+                    characters -= 1
+                    return
+                case 0x41...0x5A:
+                    out[end] = byte | 0x20
+                    end += 1
+                    index += 1
+                case ..<0x80:
+                    out[end] = byte
+                    end += 1
+                    index += 1
+                case 0xE3...0xE9, 0xEB...0xED where index + 2 < bytes.count:
+                    // U+3000–U+9FFF and U+B000–U+DFFF (Chinese, Japanese, Hangul): nothing folds there.
+                    out[end] = byte
+                    out[end + 1] = bytes[index + 1]
+                    out[end + 2] = bytes[index + 2]
+                    end += 3
+                    index += 3
+                default:
+                    let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                    var codePoint = UInt32(byte) & (0x7F >> length)
+                    for offset in 1..<length where index + offset < bytes.count {
+                        codePoint = codePoint << 6 | UInt32(bytes[index + offset] & 0x3F)
+                    }
+                    end += encode(TrigramFold.fold(codePoint), into: out, at: end)
+                    index += length
+                }
             }
-            switch byte {
-            case 0: return
-            case ..<0x80: output.append(TrigramFold.fold(UInt32(byte)))
-            case 0xF0...: codePoint = UInt32(byte & 0x07); pending = 3
-            case 0xE0...: codePoint = UInt32(byte & 0x0F); pending = 2
-            default: codePoint = UInt32(byte & 0x1F); pending = 1
-            }
+        }
+        return characters
+    }
+
+    /// Writes `codePoint` as UTF-8 at `offset`; returns how many bytes it took.
+    private static func encode(_ codePoint: UInt32, into out: UnsafeMutableBufferPointer<UInt8>, at offset: Int) -> Int {
+        switch codePoint {
+        case ..<0x80:
+            out[offset] = UInt8(codePoint)
+            return 1
+        case ..<0x800:
+            out[offset] = UInt8(0xC0 | codePoint >> 6)
+            out[offset + 1] = UInt8(0x80 | codePoint & 0x3F)
+            return 2
+        case ..<0x10000:
+            out[offset] = UInt8(0xE0 | codePoint >> 12)
+            out[offset + 1] = UInt8(0x80 | codePoint >> 6 & 0x3F)
+            out[offset + 2] = UInt8(0x80 | codePoint & 0x3F)
+            return 3
+        default:
+            out[offset] = UInt8(0xF0 | codePoint >> 18)
+            out[offset + 1] = UInt8(0x80 | codePoint >> 12 & 0x3F)
+            out[offset + 2] = UInt8(0x80 | codePoint >> 6 & 0x3F)
+            out[offset + 3] = UInt8(0x80 | codePoint & 0x3F)
+            return 4
         }
     }
 
-    private static func fold(_ bytes: [UInt8]) -> [UInt32] {
-        var output: [UInt32] = []
-        fold(bytes, into: &output)
-        return output
-    }
-
     /// How many times `phrase` starts in `text`, overlapping occurrences included.
-    static func occurrences(of phrase: [UInt32], in text: [UInt32]) -> Int {
-        guard let first = phrase.first, text.count >= phrase.count else { return 0 }
-        return phrase.withUnsafeBufferPointer { phrase in
-            text.withUnsafeBufferPointer { text in
+    static func occurrences(of phrase: [UInt8], in text: [UInt8]) -> Int {
+        guard !phrase.isEmpty, text.count >= phrase.count else { return 0 }
+        return phrase.withUnsafeBytes { phrase in
+            text.withUnsafeBytes { text in
+                // Candidates by their first byte (memchr), then the rest compared (memcmp).
                 var count = 0
-                for start in 0...(text.count - phrase.count) where text[start] == first {
-                    var offset = 1
-                    while offset < phrase.count, text[start + offset] == phrase[offset] { offset += 1 }
-                    if offset == phrase.count { count += 1 }
+                var start = 0
+                let last = text.count - phrase.count
+                let first = Int32(phrase[0])
+                while start <= last, let found = memchr(text.baseAddress! + start, first, last - start + 1) {
+                    let offset = text.baseAddress!.distance(to: UnsafeRawPointer(found))
+                    if memcmp(found, phrase.baseAddress!, phrase.count) == 0 { count += 1 }
+                    start = offset + 1
                 }
                 return count
             }

@@ -77,6 +77,31 @@ struct SearchScanTests {
         return before.filter { !$0.isEmpty }.count
     }
 
+    @Test func foldingTextAsBytesFoldsEveryCharacterAsTheTokenizerDoes() {
+        // Given every character but NUL, as UTF-8 text
+        let scalars = (1...0x10FFFF).compactMap(Unicode.Scalar.init)
+        var text = String.UnicodeScalarView()
+        text.append(contentsOf: scalars)
+
+        // When the scan folds it as bytes
+        var folded: [UInt8] = []
+        let characters = Array(String(text).utf8).withUnsafeBytes { TrigramScan.fold($0, into: &folded) }
+
+        // Then each character became what TrigramFold makes of it, and they are all counted
+        var expected = String.UnicodeScalarView()
+        expected.append(contentsOf: scalars.map { Unicode.Scalar(TrigramFold.fold($0.value))! })
+        #expect(characters == scalars.count)
+        #expect(folded == Array(String(expected).utf8))
+
+        // And the tokenizer's end at a NUL is the scan's
+        let cut = Array("Ab\u{0}CD".utf8).withUnsafeBytes { TrigramScan.fold($0, into: &folded) }
+        #expect(cut == 2 && folded == Array("ab".utf8))
+
+        // And overlapping occurrences each count, as the index's phrase matches do
+        #expect(TrigramScan.occurrences(of: Array("aaa".utf8), in: Array("aaaaa".utf8)) == 3)
+        #expect(TrigramScan.occurrences(of: Array("여성".utf8), in: Array("여성 여성여성".utf8)) == 3)
+    }
+
     @Test func theScanFindsWhatTheQueriesAskFor() throws {
         // Given stories in a deferred index, one naming a word in its title and one in its body
         let replica = try makeEmptyReplica()
