@@ -27,6 +27,9 @@ public enum ProtocolVersion {
     /// The oldest version a server still answers. Raising it refuses older clients with
     /// `upgrade_required`; the README states the policy.
     public static let oldestSupported = 1
+    /// The oldest version a client of this build still speaks to a server that knows no newer
+    /// one: every version from 1 reads and writes what version 1 did.
+    public static let oldestSpoken = 1
     /// The version a request without the header is taken to speak.
     public static let unstated = 1
 

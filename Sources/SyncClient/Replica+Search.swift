@@ -41,6 +41,7 @@ extension Replica {
         guard !terms.isEmpty, query.limit > 0 else { return [] }
         let indexed = terms.filter { $0.unicodeScalars.count >= Self.trigramLength }
         let scanned = terms.filter { $0.unicodeScalars.count < Self.trigramLength }
+        if !indexed.isEmpty, !TrigramScan.standsInForIndex(terms: indexed) { try buildDeferredSearchIndex() }
         return try database.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
@@ -251,7 +252,8 @@ extension Replica {
         try ReplicaSettings.set(db, .searchIndexDeferred, "1")
     }
 
-    /// Whether the index waits to be built by the next search.
+    /// Whether the index waits to be built (``buildDeferredSearchIndex()``); searches meanwhile
+    /// read the text.
     public func isSearchIndexDeferred() throws -> Bool {
         try database.read(Self.isSearchIndexDeferred)
     }

@@ -30,7 +30,7 @@ public struct ServerAPI: Sendable {
     public init(server: URL, token: String, transport: any HTTPTransport = HTTPClientTransport()) {
         self.server = server
         self.token = token
-        self.transport = transport
+        self.transport = ProtocolNegotiation(over: transport)
     }
 
     /// An answer with a 2xx status whose body is not the expected JSON.

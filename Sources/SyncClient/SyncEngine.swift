@@ -183,6 +183,9 @@ public struct SyncEngine: Sendable {
                 // Files of records deleted or no longer visible leave the device as in `sync()`.
                 try replica.dropUnnamedMedia()
                 try replica.recordSyncFinished()
+                // A process that stays builds the index a download deferred, between polls
+                // (searches meanwhile read the text); `sync()` leaves it to the app or `haven search`.
+                try replica.buildDeferredSearchIndex()
                 // Polling on would download the same unverified pages again and again.
                 if summary.publishedSet == .failed { return }
             }
@@ -230,7 +233,8 @@ public struct SyncEngine: Sendable {
         var lastError: any Error = CancellationError()
         var action = machine.start()
         while true {
-            if (machine.batchSize, machine.pageSize) != saved {
+            // Not while an answer is being written: the write would wait behind it.
+            if acknowledging == nil, (machine.batchSize, machine.pageSize) != saved {
                 try replica.saveSyncSizes(batch: machine.batchSize.current, page: machine.pageSize.current)
                 saved = (machine.batchSize, machine.pageSize)
             }

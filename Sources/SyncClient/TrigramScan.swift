@@ -1,4 +1,5 @@
 import Foundation
+import GRDBSQLite
 
 /// Search rule 1's ranking counted from the text itself, for the searches made while a download's
 /// index is deferred (``Replica/search(_:)``): what FTS5's trigram index and its `bm25` would
@@ -18,6 +19,13 @@ import Foundation
 ///
 /// `SearchTests` holds the two to the same results, scores included, on random text.
 struct TrigramScan {
+    /// Whether the scan counts as this process's SQLite indexes: the trigram tokenizer of
+    /// SQLite 3.34 to 3.44, which ends a text at a NUL (3.45 skips it and reads on), and terms
+    /// without a NUL (which FTS5 refuses in a query). Otherwise the index is built first.
+    static func standsInForIndex(terms: [String]) -> Bool {
+        (3_034_000..<3_045_000).contains(sqlite3_libversion_number()) && !terms.contains { $0.contains("\u{0}") }
+    }
+
     /// The terms as FTS5 phrases: each term's folded characters as UTF-8, in query order.
     private let phrases: [[UInt8]]
     /// How much an occurrence in each column counts (`bm25`'s weights), in column order.
@@ -116,7 +124,7 @@ struct TrigramScan {
                     out[end] = byte
                     end += 1
                     index += 1
-                case 0xE3...0xE9, 0xEB...0xED where index + 2 < bytes.count:
+                case 0xE3...0xE9 where index + 2 < bytes.count, 0xEB...0xED where index + 2 < bytes.count:
                     // U+3000–U+9FFF and U+B000–U+DFFF (Chinese, Japanese, Hangul): nothing folds there.
                     out[end] = byte
                     out[end + 1] = bytes[index + 1]

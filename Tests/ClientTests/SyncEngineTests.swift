@@ -94,6 +94,27 @@ struct SyncEngineTests {
         }
     }
 
+    @Test func aWatchingDeviceBuildsTheIndexItsFirstDownloadDeferred() async throws {
+        // Given a fresh replica, and a server holding three stories
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        try await server.run { client in
+            try await server.seed(Self.threeStories, through: client)
+
+            // When it watches until its second pull (the first long poll) is cancelled
+            let link = FaultyLink(over: RouterTransport(client)) { attempt in
+                if attempt.isPull && attempt.ofItsKind == 2 { throw CancellationError() }
+                return nil
+            }
+            var summary = SyncEngine.Summary()
+            try await makeEngine(replica, link).watch(into: &summary)
+            #expect(summary.pulledRecords == 3)
+        }
+        // Then the index the download deferred was built after the first round
+        #expect(try !replica.isSearchIndexDeferred())
+        #expect(try replica.search(SearchQuery("night")).count == 3)
+    }
+
     @Test func pushSendsOnlyPendingChangesAndStopsWhenNoneAreLeft() async throws {
         let server = try await InProcessServer.make()
         let replica = try makeEmptyReplica(token: server.token(.editor))

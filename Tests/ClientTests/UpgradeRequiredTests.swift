@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import Synchronization
 import Testing
 import TestSupport
 
@@ -29,6 +30,51 @@ struct UpgradeRequiredTests {
                 #expect(exchange.request.headers[ProtocolVersion.headerName] == String(ProtocolVersion.current))
                 #expect(exchange.response.header(ProtocolVersion.headerName) == String(ProtocolVersion.current))
             }
+        }
+    }
+
+    @Test func aServerOlderThanThisClientIsSpokenToInItsVersion() async throws {
+        // Given a server of protocol 1, which refuses a newer version as a bad header and states its own
+        let old = OldServer()
+        let api = ServerAPI(server: URL(string: "http://old.example")!, token: "hvn_t", transport: old)
+
+        // When the client asks twice
+        _ = try await api.me()
+        _ = try await api.me()
+
+        // Then its first request was sent again in version 1, and the next went in version 1 at once
+        #expect(old.versions.withLock { $0 } == ["2", "1", "1"])
+    }
+
+    @Test func aRefusalOfAVersionThisClientCannotSpeakStands() {
+        // A 400 that is not about the header, or names a version below what this client speaks, is no invitation
+        func answer(_ code: ErrorCode, version: String) -> HTTPResponse {
+            HTTPResponse(
+                status: 400, headers: ["haven-protocol": version],
+                body: Data(#"{"error":{"code":"\#(code.rawValue)","message":"m"}}"#.utf8))
+        }
+        #expect(ProtocolNegotiation.olderVersion(in: answer(.invalidHeader, version: "1"), than: 2) == 1)
+        #expect(ProtocolNegotiation.olderVersion(in: answer(.invalidHeader, version: "0"), than: 2) == nil)
+        #expect(ProtocolNegotiation.olderVersion(in: answer(.invalidHeader, version: "2"), than: 2) == nil)
+        #expect(ProtocolNegotiation.olderVersion(in: answer(.invalidLimit, version: "1"), than: 2) == nil)
+    }
+
+    /// A server of protocol version 1 answering `GET /v1/me`.
+    private final class OldServer: HTTPTransport {
+        let versions = Mutex<[String]>([])
+
+        func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+            let version = request.headers[ProtocolVersion.headerName] ?? "1"
+            versions.withLock { $0.append(version) }
+            guard version == "1" else {
+                return HTTPResponse(
+                    status: 400, headers: ["haven-protocol": "1", "content-type": "application/json"],
+                    body: Data(
+                        #"{"error":{"code":"invalid_header","message":"Haven-Protocol: 2 is newer than this server"}}"#.utf8))
+            }
+            return HTTPResponse(
+                status: 200, headers: ["haven-protocol": "1"],
+                body: try JSONEncoder().encode(Account(name: "ed", role: .editor, limits: ServerLimits())))
         }
     }
 

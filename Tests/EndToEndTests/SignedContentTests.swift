@@ -116,14 +116,14 @@ struct SignedContentTests {
             let altered = String(decoding: try JSONSerialization.data(withJSONObject: state), as: UTF8.self)
             // The record as a page carries it (its wire form), altered alike: what a download
             // from scratch sends.
-            let wireText = try String.fetchOne(db, sql: "SELECT wire FROM records WHERE id = ?", arguments: [world.hotline])!
+            let wireText = try String.fetchOne(db, sql: "SELECT shared_wire FROM records WHERE id = ?", arguments: [world.hotline])!
             var wire = try JSONSerialization.jsonObject(with: Data(wireText.utf8)) as! [String: Any]
             var wireFields = wire["fields"] as! [String: Any]
             wireFields["phone"] = register
             wire["fields"] = wireFields
             let alteredWire = String(decoding: try JSONSerialization.data(withJSONObject: wire), as: UTF8.self)
             try db.execute(
-                sql: "UPDATE records SET state = ?, wire = ?, last_seq = ? WHERE id = ?",
+                sql: "UPDATE records SET state = ?, shared_wire = ?, last_seq = ? WHERE id = ?",
                 arguments: [altered, alteredWire, head + 1, world.hotline])
             return head
         }

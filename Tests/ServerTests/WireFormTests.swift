@@ -32,11 +32,11 @@ struct WireFormTests {
 
     private func liveRecordsWithWire(_ server: TestServer) async throws -> Int {
         if let postgres = server.postgres {
-            let text = try PostgresTestDatabase.psql(postgres.url, "SELECT count(*) FROM records WHERE wire IS NOT NULL")
+            let text = try PostgresTestDatabase.psql(postgres.url, "SELECT count(*) FROM records WHERE shared_wire IS NOT NULL AND wire IS NULL")
             return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
         }
         return try await DatabaseQueue(path: server.path).read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE wire IS NOT NULL") ?? -1
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE shared_wire IS NOT NULL AND wire IS NULL") ?? -1
         }
     }
 
@@ -74,7 +74,7 @@ struct WireFormTests {
         for role in roles { sent[role] = try await pages(server, token: server[role], limit: 2) }
         // Given the same database without wire forms (as one written before the column came),
         // when the same callers pull from scratch, then every page is the same.
-        try await execute(server, "UPDATE records SET wire = NULL")
+        try await execute(server, "UPDATE records SET shared_wire = NULL")
         for role in roles {
             let decoded = try await pages(server, token: server[role], limit: 2)
             #expect(decoded.map(\.cursor) == sent[role]!.map(\.cursor), "\(role)")

@@ -60,6 +60,17 @@ public struct PinnedTransport: HTTPTransport {
         }
     }
 
+    /// Whether `error` is the other end closing or resetting the connection: during a handshake
+    /// that showed no certificate, a plain server answering the greeting and hanging up (which
+    /// reads as a TLS error or, when the close wins the race, as a reset).
+    static func closedByPeer(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return [ECONNRESET, EPIPE].contains(error.errnoCode) }
+        if let error = error as? ChannelError {
+            return [ChannelError.eof, .ioOnClosedChannel, .outputClosed, .alreadyClosed].contains(error)
+        }
+        return false
+    }
+
     /// The server's key, as its certificate shows it, trusting nothing yet: what `init` and
     /// `pin update` show and keep.
     public static func fetchKey(of server: URL, timeout: Double = 30) async throws -> PinnedKey {
@@ -93,7 +104,7 @@ public struct PinnedTransport: HTTPTransport {
                 failure = error
             }
             guard let key = seen.key.withLock({ $0 }) else {
-                if let failure, failure is NIOSSLError || failure is BoringSSLError {
+                if let failure, failure is NIOSSLError || failure is BoringSSLError || Self.closedByPeer(failure) {
                     throw ClientError(notHTTPSText(server))
                 }
                 let why =

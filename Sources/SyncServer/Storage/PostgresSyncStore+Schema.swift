@@ -110,6 +110,8 @@ extension PostgresSyncStore {
             """,
             "CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at)",
         ],
+        // Protocol 2's wire form in a column of its own, `wire` written NULL (as on SQLite).
+        ["ALTER TABLE records ADD COLUMN shared_wire TEXT"],
     ]
 
     /// Computes the published set's digest from the records and stores it, once: a database

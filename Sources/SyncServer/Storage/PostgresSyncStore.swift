@@ -146,7 +146,7 @@ public final class PostgresSyncStore: SyncStore {
         let records = writes.records.map(\.record)
         try await connection.query(
             """
-            INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
+            INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, shared_wire)
             SELECT id, kind, creator, state, last_seq, NULLIF(claimed_seq, -1), NULLIF(first_public_seq, -1), is_public,
                 NULLIF(wire, '')
             FROM unnest(\(records.map(\.id))::text[], \(records.map(\.kind.rawValue))::text[],
@@ -157,7 +157,8 @@ public final class PostgresSyncStore: SyncStore {
                 \(try writes.records.map { try $0.wireForm() ?? "" })::text[])
                 AS given (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
-                first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = excluded.wire
+                first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = NULL,
+                shared_wire = excluded.shared_wire
             """, logger: logger)
         if !writes.replicaOwners.isEmpty {
             let owners = writes.replicaOwners.sorted { $0.key < $1.key }
@@ -199,7 +200,8 @@ public final class PostgresSyncStore: SyncStore {
                 // where there is none.
                 records = try await connection.rows(
                     """
-                    SELECT id, last_seq, is_public, wire, CASE WHEN wire IS NULL THEN state END,
+                    SELECT id, last_seq, is_public, coalesce(shared_wire, wire),
+                        CASE WHEN shared_wire IS NULL AND wire IS NULL THEN state END,
                         creator, claimed_seq, first_public_seq
                     FROM records WHERE last_seq > \(position) ORDER BY last_seq LIMIT \(Int64(limit))
                     """, as: (String, Int64, Int64, String?, String?, String, Int64?, Int64?).self, logger

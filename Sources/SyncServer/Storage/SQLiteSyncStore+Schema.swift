@@ -155,6 +155,13 @@ extension SQLiteSyncStore {
                     CREATE INDEX console_sessions_by_expiry ON console_sessions (expires_at);
                     """)
         }
+        migrator.registerMigration("v11") { db in
+            // Protocol 2's wire form (registers sharing their record's stamp), in a column of its
+            // own: `wire` is written NULL from now on, so that a server of an older build sharing
+            // the database, or rolled back to, never sends this form to a client that cannot read
+            // it; it falls back to `state`, as for a row without a wire form.
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN shared_wire TEXT")
+        }
         return migrator
     }
 }

@@ -84,10 +84,11 @@ public struct SQLiteSyncStore: SyncStore {
         }
         let save = try db.cachedStatement(
             sql: """
-                INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
+                INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, shared_wire)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
-                    first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = excluded.wire
+                    first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = NULL,
+                    shared_wire = excluded.shared_wire
                 """)
         for stored in writes.records {
             let record = stored.record
@@ -122,7 +123,8 @@ public struct SQLiteSyncStore: SyncStore {
                 db.cachedStatement(
                     sql: whole
                         ? """
-                        SELECT id, last_seq, is_public, wire, CASE WHEN wire IS NULL THEN state END AS state,
+                        SELECT id, last_seq, is_public, coalesce(shared_wire, wire) AS wire,
+                            CASE WHEN shared_wire IS NULL AND wire IS NULL THEN state END AS state,
                             creator, claimed_seq, first_public_seq
                         FROM records WHERE last_seq > ? ORDER BY last_seq LIMIT ?
                         """
