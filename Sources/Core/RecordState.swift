@@ -82,6 +82,7 @@ extension RecordState {
         }
     }
 
+    /// Reads a record, its registers without a stamp taking the record's own `stamp`.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let shared = try container.decodeIfPresent(Timestamp.self, forKey: .stamp)
@@ -94,6 +95,8 @@ extension RecordState {
                 sharing: shared, at: container.codingPath))
     }
 
+    /// Writes the record with every register stamped, as `JSONEncoder` always has
+    /// (`CompactJSON`'s shared-stamp style writes pull pages).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
