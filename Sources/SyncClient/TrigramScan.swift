@@ -17,7 +17,7 @@ import GRDBSQLite
 /// - the score is FTS5's `bm25` (`fts5Bm25Function` in SQLite's `fts5_aux.c`), computed with
 ///   the same operations in the same order, so that equal inputs give equal doubles.
 ///
-/// `SearchTests` holds the two to the same results, scores included, on random text.
+/// `SearchScanTests` holds the two to the same results, scores included, on random text.
 struct TrigramScan {
     /// Whether the scan counts as this process's SQLite indexes: the trigram tokenizer of
     /// SQLite 3.34 to 3.44, which ends a text at a NUL (3.45 skips it and reads on), and terms
@@ -38,7 +38,7 @@ struct TrigramScan {
     private var documentsWithPhrase: [Int64]
     /// The documents that hold every phrase: their rowid, each phrase's weighted count, their size.
     private var matches: [(rowid: Int64, frequencies: [Double], size: Int64)] = []
-    /// One column's folded characters as UTF-8, reused from column to column.
+    /// The column being counted, its characters folded, as UTF-8.
     private var folded: [UInt8] = []
 
     init(terms: [String], weights: [Double]) {
