@@ -46,9 +46,11 @@ let package = Package(
         .target(name: "HavenCore", path: "Sources/Core", swiftSettings: swiftSettings),
         // Signed content, one definition for server and client: the published set's hash, the
         // canonical record encoding it hashes, and the messages the publisher key signs.
+        // The published set's element expansion with the processor's SHA instructions (HavenTrust).
+        .target(name: "CLtHash", path: "Sources/CLtHash"),
         .target(
             name: "HavenTrust",
-            dependencies: ["HavenCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["HavenCore", "CLtHash", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Trust",
             swiftSettings: swiftSettings
         ),

@@ -16,13 +16,23 @@ public struct Account: Sendable, Hashable, Codable {
     /// How many people publishing needs on this server; nil from a server older than review
     /// before publish, which a client treats as ``ReviewPolicy/two`` (the stricter).
     public var review: ReviewPolicy?
+    /// A short digest of the rest of this answer, which the server also sends with every
+    /// answer to the token (the `Haven-Account` header): a client that holds this fingerprint
+    /// need not ask `GET /v1/me` again until an answer shows another. Nil from an older server.
+    public var fingerprint: String?
+
+    /// The header every answer to a token carries its account's ``fingerprint`` in.
+    public static let fingerprintHeader = "Haven-Account"
 
     /// An account answer for a token named `name` with `role` on a server with `limits`.
-    public init(name: String, role: Role, limits: ServerLimits, review: ReviewPolicy? = .two) {
+    public init(
+        name: String, role: Role, limits: ServerLimits, review: ReviewPolicy? = .two, fingerprint: String? = nil
+    ) {
         self.name = name
         self.role = role
         self.limits = limits
         self.review = review
+        self.fingerprint = fingerprint
     }
 }
 

@@ -8,7 +8,11 @@ extension Change {
     /// replica style), which differs from the server's only in the order of keys and in writing
     /// `/` unescaped: the same length, less one byte a `/`. Spares a local write encoding its
     /// change a second time to measure it.
-    public static func encodedBytes(replicaJSON: some Collection<UInt8>) -> Int {
-        replicaJSON.count + replicaJSON.lazy.filter { $0 == UInt8(ascii: "/") }.count
+    public static func encodedBytes(replicaJSON: String) -> Int {
+        var text = replicaJSON
+        // Over the contiguous bytes: a generic count here was a fifth of a large import.
+        return text.withUTF8 { utf8 in
+            utf8.count + utf8.reduce(0) { $0 + ($1 == UInt8(ascii: "/") ? 1 : 0) }
+        }
     }
 }

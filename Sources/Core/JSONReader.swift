@@ -194,19 +194,55 @@ package struct JSONReader {
         guard peek() == UInt8(ascii: "\"") else { throw unreadable() }
         index += 1
         let start = index
+        index = endOfPlainText(from: index)
+        guard index < bytes.count else { throw unreadable() }
+        switch bytes[index] {
+        case UInt8(ascii: "\""):
+            let text = try string(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+            index += 1
+            return text
+        case UInt8(ascii: "\\"): return try readEscapedString(from: start)
+        default: throw unreadable()
+        }
+    }
+
+    /// The index of the first byte from `start` that a string cannot hold as it is (`"`, `\`
+    /// or a control character), or the end of the text. Eight bytes at a time: strings are
+    /// most of what a record holds.
+    private func endOfPlainText(from start: Int) -> Int {
+        var index = start
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while index + 8 <= bytes.count {
+            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+            let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+            // A byte is flagged when it is zero (after the xor) or below 0x20: the classic
+            // "has a byte less than n" test, exact for whether any byte is.
+            let flagged = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes
+                | (word &- ones &* 0x20) & ~word) & highs
+            if flagged != 0 { break }
+            index += 8
+        }
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                let text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-                index += 1
-                guard let text else { throw unreadable() }
-                return text
-            }
-            if byte == UInt8(ascii: "\\") { return try readEscapedString(from: start) }
-            guard byte >= 0x20 else { throw unreadable() }
+            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
             index += 1
         }
-        throw unreadable()
+        return index
+    }
+
+    /// `utf8` as a string, refused unless it is valid UTF-8. `String(validating:as:)` goes
+    /// through the standard library's unspecialized generic code, a fifth of reading a content
+    /// pack; decoding (which repairs) and comparing the bytes is the same test, faster.
+    private func string(_ utf8: UnsafeRawBufferPointer) throws -> String {
+        guard !utf8.isEmpty else { return "" }
+        let text = utf8.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
+        let unrepaired = text.utf8.withContiguousStorageIfAvailable {
+            $0.count == utf8.count && memcmp($0.baseAddress!, utf8.baseAddress!, utf8.count) == 0
+        }
+        guard unrepaired == true else { throw unreadable() }
+        return text
     }
 
     /// The rest of a string that holds an escape, from its first byte at `start`.
@@ -217,8 +253,7 @@ package struct JSONReader {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                guard let text = String(validating: utf8, as: UTF8.self) else { throw unreadable() }
-                return text
+                return try utf8.withUnsafeBytes { try string($0) }
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { throw unreadable() }
                 let escaped = bytes[index]
@@ -296,6 +331,7 @@ package struct JSONReader {
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw unreadable() }
         }
+        if isInteger, index - start <= 18 { return .int(wholeNumber(start..<index)) }
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let value = Int64(text) { return .int(value) }
         guard let value = Double(text), value.isFinite, !(0x20_0000_0000_0000..<1e19).contains(value.magnitude) else {
@@ -303,6 +339,17 @@ package struct JSONReader {
         }
         if let whole = Int64(exactly: value) { return .int(whole) }
         return .double(value)
+    }
+
+    /// The value of a whole number of at most 18 characters (so it cannot overflow), its
+    /// syntax already checked: stamps and sizes are most of the numbers read.
+    private func wholeNumber(_ range: Range<Int>) -> Int64 {
+        let negative = bytes[range.lowerBound] == UInt8(ascii: "-")
+        var value: Int64 = 0
+        for offset in (negative ? range.lowerBound + 1 : range.lowerBound)..<range.upperBound {
+            value = value * 10 + Int64(bytes[offset] - UInt8(ascii: "0"))
+        }
+        return negative ? -value : value
     }
 
     /// How many decimal digits were read.

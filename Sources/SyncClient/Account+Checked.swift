@@ -19,8 +19,18 @@ extension Account {
         if let (field, _) = numbers.first(where: { $0.1 < 1 }) {
             throw ServerAPI.UnreadableAnswer(reason: "limits.\(field): must be at least 1")
         }
+        if let fingerprint, !Self.isFingerprint(fingerprint) {
+            throw ServerAPI.UnreadableAnswer(reason: "fingerprint: must be 1 to 64 letters and digits")
+        }
         var checked = self
         checked.limits.recordBytes = limits.boundedRecordBytes
         return checked
+    }
+
+    /// Whether `text` can be a fingerprint (in an answer or its `Haven-Account` header): 1 to 64
+    /// ASCII letters and digits, so that a hostile server stores nothing else through it.
+    static func isFingerprint(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count)
+            && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 }

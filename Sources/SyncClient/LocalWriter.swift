@@ -47,7 +47,7 @@ struct LocalWriter {
         let change = Change(id: "\(settings.replicaID)-\(settings.counter)", base: settings.cursor, record: delta)
         // Refused here, in the server's words, rather than saved and refused at sync.
         let body = try Replica.json(change)
-        let bytes = Change.encodedBytes(replicaJSON: body.utf8)
+        let bytes = Change.encodedBytes(replicaJSON: body)
         if let refusal = admission.refusal(of: change, existing: isNew ? nil : record, bytes: bytes) { throw refusal }
         try db.cachedStatement(sql: "INSERT INTO outbox (change_id, record_id, body) VALUES (?, ?, ?)")
             .execute(arguments: [change.id, record.id, body])

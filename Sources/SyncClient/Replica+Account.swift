@@ -38,6 +38,7 @@ extension Replica {
         try ReplicaSettings.set(db, .role, account.role.rawValue)
         try ReplicaSettings.set(db, .recordBytes, String(account.limits.boundedRecordBytes))
         try ReplicaSettings.set(db, .review, account.review?.rawValue)
+        try ReplicaSettings.set(db, .accountFingerprint, account.fingerprint)
     }
 }
 

@@ -20,6 +20,7 @@ public struct ReplicaSettings: Sendable {
         case insecureHTTP = "insecure_http"
         /// What the server last said of the token (`GET /v1/me`, Replica+Account.swift).
         case accountName = "account_name", role, recordBytes = "record_bytes", review
+        case accountFingerprint = "account_fingerprint"
         /// Signed content (Replica+PublishedSet.swift, Replica+Verification.swift): the pinned
         /// publisher key, the running digest, the last verified signature, and whether a
         /// verification failed (`retrying` while the one re-download runs, then `failed`).
@@ -61,6 +62,9 @@ public struct ReplicaSettings: Sendable {
     /// How many people publishing needs on the server, as it last stated it; nil before it was
     /// asked, or from an older server: the stricter `ReviewPolicy/two` is assumed then.
     public var review: ReviewPolicy?
+    /// The fingerprint of the account answer those were read from (``Account/fingerprint``);
+    /// nil before, or from an older server.
+    public var accountFingerprint: String?
 
     static func load(_ db: Database) throws -> ReplicaSettings {
         let values = try Dictionary(
@@ -89,7 +93,8 @@ public struct ReplicaSettings: Sendable {
             accountName: values[Key.accountName.rawValue],
             role: values[Key.role.rawValue].flatMap(Role.init(rawValue:)),
             recordBytes: values[Key.recordBytes.rawValue].flatMap { Int($0) },
-            review: values[Key.review.rawValue].flatMap(ReviewPolicy.init(rawValue:)))
+            review: values[Key.review.rawValue].flatMap(ReviewPolicy.init(rawValue:)),
+            accountFingerprint: values[Key.accountFingerprint.rawValue])
     }
 
     /// One value, read alone.

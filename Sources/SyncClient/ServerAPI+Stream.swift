@@ -58,6 +58,7 @@ extension ServerAPI {
                     for line in try lines.append(piece.bytes) { try await take(line) }
                 }
                 traffic.count(sent: 0, received: Self.wireBytes(of: response))
+                traffic.heard(response)
                 try Self.check(response)
                 // An answer that ended cleanly ends its last line, newline or not.
                 if let line = lines.rest() { try await take(line) }

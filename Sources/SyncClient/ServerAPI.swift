@@ -102,6 +102,7 @@ public struct ServerAPI: Sendable {
         let response = try await transport.send(
             HTTPRequest(method: method, url: url, headers: Self.headers(headers, token: token), body: body, timeout: timeout + extraTime))
         traffic.count(sent: body?.count ?? 0, received: Self.wireBytes(of: response))
+        traffic.heard(response)
         try Self.check(response)
         do {
             if let readable = Answer.self as? any JSONReadable.Type {

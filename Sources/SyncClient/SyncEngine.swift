@@ -68,7 +68,9 @@ public struct SyncEngine: Sendable {
     }
 
     let replica: Replica
-    let api: ServerAPI
+    /// The server this engine talks to; its ``ServerAPI/traffic`` counts every byte and keeps
+    /// the account fingerprint the answers carried.
+    public let api: ServerAPI
     let configuration: Configuration
     let clock: SyncClock
     let random: @Sendable () -> Double

@@ -1,7 +1,8 @@
+import HavenCore
 import Synchronization
 
 /// Bytes sent and received on the wire by one ``ServerAPI`` (bodies only, compressed size),
-/// shared by its copies.
+/// shared by its copies; and the last account fingerprint its answers carried.
 public final class TrafficMeter: Sendable {
     /// A reading of the meter.
     public struct Reading: Sendable, Equatable {
@@ -12,6 +13,17 @@ public final class TrafficMeter: Sendable {
     }
 
     private let state = Mutex(Reading())
+    private let fingerprint = Mutex<String?>(nil)
+
+    /// The `Haven-Account` header of the last answer that carried one (``Account/fingerprint``):
+    /// when it is the one the replica holds, the account need not be asked for again.
+    public var accountFingerprint: String? { fingerprint.withLock { $0 } }
+
+    /// Keeps the fingerprint `response` carries, if it is one.
+    func heard(_ response: HTTPResponse) {
+        guard let value = response.headers[Account.fingerprintHeader.lowercased()], Account.isFingerprint(value) else { return }
+        fingerprint.withLock { $0 = value }
+    }
 
     /// A meter at zero.
     public init() {}

@@ -1,3 +1,4 @@
+import CLtHash
 import Crypto
 import Foundation
 import HavenCore
@@ -68,18 +69,26 @@ public struct PublishedSetDigest: Sendable, Hashable {
     public mutating func remove(_ record: RecordState) { remove(seed: Self.elementSeed(of: record)) }
 
     /// Adds the element whose seed is `seed`.
-    public mutating func add(seed: [UInt8]) {
-        let element = Self.element(of: seed)
-        lanes.withUnsafeMutableBufferPointer { lanes in
-            for index in lanes.indices { lanes[index] &+= element[index] }
-        }
-    }
+    public mutating func add(seed: [UInt8]) { apply(seed, subtract: false) }
 
     /// Removes the element whose seed is `seed`.
-    public mutating func remove(seed: [UInt8]) {
+    public mutating func remove(seed: [UInt8]) { apply(seed, subtract: true) }
+
+    /// Adds or removes the element of `seed`: with the processor's SHA instructions where it has
+    /// them (`CLtHash`, a seventh of the time: every record published or pulled costs 64 hashes
+    /// here), else as ``element(of:)`` says; the two agree bit for bit.
+    package mutating func apply(_ seed: [UInt8], subtract: Bool, portable: Bool = false) {
+        if !portable, seed.count == SHA256.byteCount {
+            let done = lanes.withUnsafeMutableBufferPointer { lanes in
+                seed.withUnsafeBufferPointer { haven_lthash_apply($0.baseAddress, lanes.baseAddress, subtract ? 1 : 0) == 1 }
+            }
+            if done { return }
+        }
         let element = Self.element(of: seed)
         lanes.withUnsafeMutableBufferPointer { lanes in
-            for index in lanes.indices { lanes[index] &-= element[index] }
+            for index in lanes.indices {
+                lanes[index] = subtract ? lanes[index] &- element[index] : lanes[index] &+ element[index]
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import HavenCore
 import HavenServer
 import HummingbirdTesting
@@ -41,6 +42,34 @@ struct AccountTests {
         #expect(configuration.limits.recordBytes == 4_096)
         #expect(configuration.limits.batchChanges == 10)
         #expect(ServerConfiguration().limits == ServerLimits())
+    }
+
+    @Test func everyAnswerCarriesTheFingerprintOfTheAccountAnswer() async throws {
+        let header = HTTPField.Name(Account.fingerprintHeader)!
+        var fingerprints: [String: String] = [:]
+        for (review, configuration) in [("single", ServerConfiguration.singleSignOff), ("two", ServerConfiguration())] {
+            let server = try await TestServer.make(configuration: configuration)
+            let found = try await server.test { client in
+                var found: [String: String] = [:]
+                for name in ["field", "editor"] {
+                    // When a token asks who it is, then pulls
+                    let me = try await client.get("/v1/me", token: server[name])
+                    let pull = try await client.get("/v1/changes", token: server[name])
+
+                    // Then the account answer states a fingerprint, and both answers carry it
+                    let fingerprint = try #require(try me.decode(Account.self).fingerprint)
+                    #expect(me.headers[header] == fingerprint)
+                    #expect(pull.headers[header] == fingerprint)
+                    found["\(name) \(review)"] = fingerprint
+                }
+                // and an answer to no token carries none
+                #expect(try await client.get("/v1/changes", token: nil).headers[header] == nil)
+                return found
+            }
+            fingerprints.merge(found) { $1 }
+        }
+        // and another role or another review policy is another fingerprint
+        #expect(Set(fingerprints.values).count == 4, "\(fingerprints)")
     }
 
     @Test(arguments: [nil, "hvn_not-a-token"])

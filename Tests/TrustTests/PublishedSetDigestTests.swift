@@ -40,6 +40,27 @@ struct PublishedSetDigestTests {
         #expect(digest == PublishedSetDigest())
     }
 
+    @Test func theProcessorsSHAInstructionsGiveThePortableElementsLanes() throws {
+        // Given digests of random lanes (so that lanes wrap both ways), and random seeds
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let start = try #require(PublishedSetDigest(bytes: (0..<PublishedSetDigest.byteCount).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+            let seed = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let subtract = Bool.random(using: &generator)
+
+            // When the element is added or removed by the fast path (CLtHash, where the
+            // processor has SHA instructions) and by the portable one
+            var fast = start
+            fast.apply(seed, subtract: subtract)
+            var portable = start
+            portable.apply(seed, subtract: subtract, portable: true)
+
+            // Then the lanes are the same
+            #expect(fast == portable)
+            #expect(fast != start)
+        }
+    }
+
     @Test func orderDoesNotMatter() {
         let records = (1...20).map { Self.resource($0) }
         var forward = PublishedSetDigest()
