@@ -10,7 +10,9 @@
 /// Rule 2a. A failure of the link itself (no answer: a reset, a timeout, a refused connection, a
 /// stream cut short) is probed again quickly instead: waits drawn the same way from
 /// `min(linkCap, linkBase × 2ⁿ⁻¹)`, sub-second, so a link that comes back is used at once rather
-/// than left idle through a long backoff. Only a server that answered (429, 5xx) is given room.
+/// than left idle through a long backoff: drawn up to a quarter of a second, a link back from a
+/// blackout waits about 80 ms on average for its next probe (a refused connection costs a
+/// packet each way). Only a server that answered (429, 5xx) is given room.
 ///
 /// Rule 3. A `Retry-After` from the server is a floor: the wait is never shorter. A floor beyond
 /// ``maxRetryAfter`` is held to it: a broken or hostile server cannot park a device for days.
@@ -45,7 +47,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// A policy; waits are in seconds, and a nil `budget` or `maxAttempts` sets no bound.
     public init(
         base: Double = 0.5, cap: Double = 30, budget: Double? = 300, maxAttempts: Int? = nil, linkBase: Double = 0.1,
-        linkCap: Double = 0.5
+        linkCap: Double = 0.25
     ) {
         self.base = base
         self.cap = cap

@@ -57,23 +57,33 @@ public enum CanonicalRecord {
         }
     }
 
-    private static func appendString(_ text: some StringProtocol, to bytes: inout [UInt8]) {
-        appendString(Array(text.utf8), to: &bytes)
+    private static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendString($0, to: &bytes) }
     }
 
     private static func appendString(_ utf8: [UInt8], to bytes: inout [UInt8]) {
+        utf8.withUnsafeBufferPointer { appendString($0, to: &bytes) }
+    }
+
+    /// `utf8` quoted, copied a run at a time between the bytes that need escaping (every
+    /// record published or pulled is encoded here).
+    private static func appendString(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
-        for byte in utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes += [UInt8(ascii: "\\"), byte]
-            case 0..<0x20:
+        var copied = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<index]))
+            if byte < 0x20 {
                 let hex = Array("0123456789abcdef".utf8)
                 bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default:
-                bytes.append(byte)
+            } else {
+                bytes += [UInt8(ascii: "\\"), byte]
             }
+            copied = index + 1
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
         bytes.append(UInt8(ascii: "\""))
     }
 }

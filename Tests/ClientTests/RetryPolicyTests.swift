@@ -10,8 +10,8 @@ struct RetryPolicyTests {
         #expect(RetryPolicy(base: 0.5, cap: 30).ceiling(forRetry: retry) == ceiling)
     }
 
-    @Test(arguments: [(1, 0.1), (2, 0.2), (3, 0.4), (4, 0.5), (30, 0.5), (500, 0.5)])
-    func aFailedLinkIsProbedAgainWithinHalfASecond(retry: Int, ceiling: Double) {
+    @Test(arguments: [(1, 0.1), (2, 0.2), (3, 0.25), (4, 0.25), (30, 0.25), (500, 0.25)])
+    func aFailedLinkIsProbedAgainWithinAQuarterOfASecond(retry: Int, ceiling: Double) {
         #expect(RetryPolicy().ceiling(forRetry: retry, link: true) == ceiling)
     }
 

@@ -45,9 +45,9 @@ struct SyncEngineLinkTests {
             // When it syncs, drawing the longest waits
             let summary = try await makeEngine(replica, link, Self.sizes(), clock: clock).sync()
 
-            // Then it probed again after 0.1, 0.2, 0.4 and 0.5 s (a dead link is probed quickly,
-            // capped at half a second), and the fifth attempt got the page
-            #expect(clock.sleeps == [0.1, 0.2, 0.4, 0.5])
+            // Then it probed again after 0.1, 0.2, 0.25 and 0.25 s (a dead link is probed
+            // quickly, capped at a quarter of a second), and the fifth attempt got the page
+            #expect(clock.sleeps == [0.1, 0.2, 0.25, 0.25])
             #expect(summary.retries == 4)
             #expect(router.pulls.count == 1)
             #expect(try replica.settings().cursor?.description == router.cursors.last)
@@ -83,7 +83,7 @@ struct SyncEngineLinkTests {
 
             _ = try await makeEngine(replica, link, Self.sizes(), clock: clock, random: 0.25).sync()
 
-            #expect(clock.sleeps == [0.025, 0.05, 0.1])
+            #expect(clock.sleeps == [0.025, 0.05, 0.0625])
         }
     }
 
@@ -148,13 +148,13 @@ struct SyncEngineLinkTests {
                 try await makeEngine(replica, link, Self.sizes(retry: RetryPolicy(budget: 60)), clock: clock).sync()
             }
 
-            // Then it probed every half second at most, 122 times within the minute (0.1 + 0.2 +
-            // 0.4 + 118 × 0.5 = 59.7 s of waits), then stopped with what to do next
-            #expect(link.drops == 122)
+            // Then it probed every quarter of a second at most, 241 times within the minute (0.1
+            // + 0.2 + 238 × 0.25 = 59.8 s of waits), then stopped with what to do next
+            #expect(link.drops == 241)
             #expect(clock.now <= 60_000)
             #expect(
                 error?.description
-                    == "gave up pulling changes after 122 attempts over 60 s (last error: LinkDropped()); everything "
+                    == "gave up pulling changes after 241 attempts over 60 s (last error: LinkDropped()); everything "
                     + "received so far is saved and unsent changes are kept: run 'haven sync' again when the link is "
                     + "better, or give it longer with --retry-for")
         }

@@ -117,6 +117,8 @@ struct PublishedSetDigestTests {
         ]
         let text = String(decoding: CanonicalRecord.encoding(kind: .resource, id: "id-1", values: values), as: UTF8.self)
         #expect(text == "haven record v1\0resource\0id-1\0{\"a\":[\"q\\\"\\\\\\u0001\",null,true,1.5],\"b\":2,\"한\":{\"y\":\"서울\",\"z\":-3}}")
+        // Plain text on both sides of each escape is kept as it is.
+        #expect(String(decoding: CanonicalRecord.json(.string("a\"bc\nd 서")), as: UTF8.self) == "\"a\\\"bc\\u000ad 서\"")
         // A whole number is the same whether it arrived as 2 or 2.0.
         #expect(CanonicalRecord.json(.double(2)) == CanonicalRecord.json(.int(2)))
     }
