@@ -62,7 +62,7 @@ public struct ReplicaSettings: Sendable {
     /// How many people publishing needs on the server, as it last stated it; nil before it was
     /// asked, or from an older server: the stricter `ReviewPolicy/two` is assumed then.
     public var review: ReviewPolicy?
-    /// The fingerprint of the account answer those were read from (``Account/fingerprint``);
+    /// The fingerprint of the account answer those were read from (HavenCore's `Account.fingerprint`);
     /// nil before, or from an older server.
     public var accountFingerprint: String?
 

@@ -15,7 +15,7 @@ public final class TrafficMeter: Sendable {
     private let state = Mutex(Reading())
     private let fingerprint = Mutex<String?>(nil)
 
-    /// The `Haven-Account` header of the last answer that carried one (``Account/fingerprint``):
+    /// The `Haven-Account` header of the last answer that carried one (HavenCore's `Account.fingerprint`):
     /// when it is the one the replica holds, the account need not be asked for again.
     public var accountFingerprint: String? { fingerprint.withLock { $0 } }
 
