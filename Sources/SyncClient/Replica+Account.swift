@@ -34,11 +34,14 @@ extension Replica {
     }
 
     static func saveAccount(_ db: Database, _ account: Account) throws {
-        try ReplicaSettings.set(db, .accountName, account.name)
-        try ReplicaSettings.set(db, .role, account.role.rawValue)
-        try ReplicaSettings.set(db, .recordBytes, String(account.limits.boundedRecordBytes))
-        try ReplicaSettings.set(db, .review, account.review?.rawValue)
-        try ReplicaSettings.set(db, .accountFingerprint, account.fingerprint)
+        let values = ReplicaSettings.AccountValues(
+            name: account.name, role: account.role.rawValue, recordBytes: String(account.limits.boundedRecordBytes),
+            review: account.review?.rawValue)
+        try ReplicaSettings.set(db, .accountName, values.name)
+        try ReplicaSettings.set(db, .role, values.role)
+        try ReplicaSettings.set(db, .recordBytes, values.recordBytes)
+        try ReplicaSettings.set(db, .review, values.review)
+        try ReplicaSettings.set(db, .accountFingerprint, account.fingerprint.map { values.stamped($0) })
     }
 }
 

@@ -94,7 +94,40 @@ public struct ReplicaSettings: Sendable {
             role: values[Key.role.rawValue].flatMap(Role.init(rawValue:)),
             recordBytes: values[Key.recordBytes.rawValue].flatMap { Int($0) },
             review: values[Key.review.rawValue].flatMap(ReviewPolicy.init(rawValue:)),
-            accountFingerprint: values[Key.accountFingerprint.rawValue])
+            accountFingerprint: values[Key.accountFingerprint.rawValue].flatMap {
+                AccountValues(
+                    name: values[Key.accountName.rawValue], role: values[Key.role.rawValue],
+                    recordBytes: values[Key.recordBytes.rawValue], review: values[Key.review.rawValue]
+                ).fingerprint(in: $0)
+            })
+    }
+
+    /// The account values a replica keeps, as stored. The fingerprint is stored with them (as a
+    /// JSON array: the fingerprint, then these), and read back only while they are still the
+    /// values stored: a build before fingerprints, sharing the file, saves new values without
+    /// touching it, and a fingerprint kept beside values it does not describe could leave them
+    /// unrefreshed for good.
+    struct AccountValues: Equatable {
+        var name: String?
+        var role: String?
+        var recordBytes: String?
+        var review: String?
+
+        private var list: [String?] { [name, role, recordBytes, review] }
+
+        /// `fingerprint` stored with these values.
+        func stamped(_ fingerprint: String) -> String {
+            let text = try? JSONEncoder().encode([fingerprint] + list)
+            return text.map { String(decoding: $0, as: UTF8.self) } ?? ""
+        }
+
+        /// The fingerprint `stored` holds, if it was stored with these values.
+        func fingerprint(in stored: String) -> String? {
+            guard let array = try? JSONDecoder().decode([String?].self, from: Data(stored.utf8)), array.count == 5,
+                let fingerprint = array[0], Array(array.dropFirst()) == list
+            else { return nil }
+            return fingerprint
+        }
     }
 
     /// One value, read alone.

@@ -9,6 +9,12 @@ import Hummingbird
 /// answer is about the caller alone (no token id, nothing about other accounts).
 struct AccountController {
     let configuration: ServerConfiguration
+    let fingerprints: AccountFingerprints
+
+    init(configuration: ServerConfiguration) {
+        self.configuration = configuration
+        fingerprints = AccountFingerprints(configuration)
+    }
 
     func addRoutes(to group: RouterGroup<HavenRequestContext>) {
         group.get("me", use: me)
@@ -18,43 +24,50 @@ struct AccountController {
 
     func me(_ request: Request, context: HavenRequestContext) async throws -> Response {
         let caller = try context.requireCaller()
-        return jsonResponse(Self.account(of: caller, configuration))
-    }
-
-    /// What `GET /v1/me` tells `caller`, with its fingerprint.
-    static func account(of caller: Caller, _ configuration: ServerConfiguration) -> Account {
-        var account = Account(name: caller.name, role: caller.role, limits: configuration.limits, review: configuration.review)
-        account.fingerprint = fingerprint(of: account)
-        return account
-    }
-
-    /// The first 8 bytes of the SHA-256 of the account's JSON (keys sorted), in hex: it changes
-    /// with the name, the role, a limit or the review policy.
-    static func fingerprint(of account: Account) -> String {
-        var account = account
-        account.fingerprint = nil
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        let json = (try? encoder.encode(account)) ?? Data()
-        return SHA256.hash(data: json).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return jsonResponse(
+            Account(
+                name: caller.name, role: caller.role, limits: configuration.limits, review: configuration.review,
+                fingerprint: fingerprints.of(caller)))
     }
 }
 
-/// Puts the caller's account fingerprint (``AccountController/fingerprint(of:)``) on every
-/// answer under `/v1` as `Haven-Account`, so that a client asks `GET /v1/me` only when it
-/// differs from the one it holds: on a slow link that request was a round trip at the end of
-/// every sync, and half of the bytes of a poll that found nothing new.
+/// The fingerprint of each caller's `GET /v1/me` answer: the first 8 bytes, in hex, of the
+/// SHA-256 of what every token's answer shares (the limits and the review policy, as JSON, fixed
+/// while the server runs: encoded once), the role and the name. It changes with any of them.
+struct AccountFingerprints: Sendable {
+    private let shared: [UInt8]
+
+    init(_ configuration: ServerConfiguration) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let settings = Account(name: "", role: .reader, limits: configuration.limits, review: configuration.review)
+        shared = Array((try? encoder.encode(settings)) ?? Data())
+    }
+
+    func of(_ caller: Caller) -> String {
+        var hasher = SHA256()
+        hasher.update(data: shared)
+        hasher.update(data: [0] + Array(caller.role.rawValue.utf8) + [0] + Array(caller.name.utf8))
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        for byte in hasher.finalize().prefix(8) { hex += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}
+
+/// Puts the caller's account fingerprint (``AccountFingerprints``) on every answer under `/v1`
+/// as `Haven-Account`, so that a client asks `GET /v1/me` only when it differs from the one it
+/// holds: on a slow link that request was a round trip at the end of every sync, and half of
+/// the bytes of a poll that found nothing new.
 struct AccountFingerprintMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
-    let configuration: ServerConfiguration
+    let fingerprints: AccountFingerprints
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
         var response = try await next(request, context)
-        if let caller = context.caller {
-            response.headers[.havenAccount] = AccountController.account(of: caller, configuration).fingerprint
-        }
+        if let caller = context.caller { response.headers[.havenAccount] = fingerprints.of(caller) }
         return response
     }
 }

@@ -89,7 +89,7 @@ package func buildRouter(
     ObservabilityController(store: store, metrics: metrics).addRoutes(to: router, auth: auth)
     // Bodies are inflated behind authentication: no caller without a valid token makes the server inflate.
     let inflation = RequestInflationMiddleware(maxBodyBytes: configuration.maxBodyBytes)
-    let v1 = router.group("v1").add(middleware: auth).add(middleware: AccountFingerprintMiddleware(configuration: configuration))
+    let v1 = router.group("v1").add(middleware: auth).add(middleware: AccountFingerprintMiddleware(fingerprints: AccountFingerprints(configuration)))
         .add(middleware: inflation)
     let log = ChangeLog(storage: store, clock: waitClock)
     let sync = SyncController(log: log, configuration: configuration, clock: clock, metrics: metrics, tokens: store)

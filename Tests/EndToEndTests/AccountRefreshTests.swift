@@ -1,5 +1,6 @@
 import FaultProxy
 import Foundation
+import GRDB
 import HavenClient
 import HavenCore
 import Testing
@@ -50,5 +51,18 @@ struct AccountRefreshTests {
         let refreshed = try Replica.open(at: field.replica).settings()
         #expect(refreshed.accountFingerprint == held)
         #expect(refreshed.recordBytes != 1_000)
+
+        // When a build from before fingerprints, sharing the file, saves other account values
+        // (leaving the fingerprint as it was)
+        try DatabaseQueue(path: field.replica).write {
+            try $0.execute(sql: "UPDATE meta SET value = '2048' WHERE key = 'record_bytes'")
+        }
+
+        // Then the fingerprint no longer counts, and the next sync asks again
+        #expect(try Replica.open(at: field.replica).settings().accountFingerprint == nil)
+        let third = proxy.counters().rewrites
+        try field.haven("sync")
+        #expect(proxy.counters().rewrites == third + 1)
+        #expect(try Replica.open(at: field.replica).settings().accountFingerprint == held)
     }
 }
