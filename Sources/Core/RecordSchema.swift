@@ -41,12 +41,24 @@ public enum RecordSchema {
     ///
     /// - Throws: ``ValidationError`` naming the first field at fault.
     public static func validate(_ values: [String: JSONValue], kind: RecordKind) throws(ValidationError) {
-        for field in requiredFields(of: kind) where values[field] == nil || values[field] == .null {
-            throw .missing(field, kind: kind)
-        }
+        if let field = firstMissing(kind, { values[$0] }) { throw .missing(field, kind: kind) }
         for (field, value) in values.sorted(by: { $0.key < $1.key }) {
             try validate(field: field, value: value, kind: kind)
         }
+    }
+
+    /// Checks only that every required field of `record` is there and not null: for a record
+    /// whose registers were each checked already (``validateRegisters(of:)``), where
+    /// ``validate(_:kind:)`` would check every value a second time.
+    ///
+    /// - Throws: ``ValidationError`` naming the first required field missing.
+    public static func validateRequired(of record: RecordState) throws(ValidationError) {
+        if let field = firstMissing(record.kind, { record.fields[$0]?.value }) { throw .missing(field, kind: record.kind) }
+    }
+
+    /// The first required field of `kind` that `value` gives no value but null for.
+    private static func firstMissing(_ kind: RecordKind, _ value: (String) -> JSONValue?) -> String? {
+        requiredFields(of: kind).first { (value($0) ?? .null) == .null }
     }
 
     /// Checks the registers a change or a pulled delta carries, each on its own: the record id,

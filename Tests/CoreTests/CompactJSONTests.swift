@@ -32,6 +32,24 @@ struct CompactJSONTests {
         }
     }
 
+    @Test func everyStyleWritesAnObjectsKeysSortedWhateverTheDictionarysOrder() throws {
+        // Given the same fields in two dictionaries that iterate in different orders
+        let fields = Self.change.record.fields
+        var roomy = [String: Register](minimumCapacity: 512)
+        for (name, register) in fields.sorted(by: { $0.key > $1.key }) { roomy[name] = register }
+        #expect(Array(roomy.keys) != Array(fields.keys), "the two dictionaries should iterate differently")
+        let tight = RecordState(id: storyID, kind: .story, fields: fields)
+        let loose = RecordState(id: storyID, kind: .story, fields: roomy)
+        for style in [CompactJSON.Style.server, .replica, .sharedStamps] {
+            // Then each style writes one text, its fields in sorted order (what gzips best)
+            let text = try CompactJSON.encode(tight, style: style)
+            #expect(text == (try CompactJSON.encode(loose, style: style)))
+            let written = String(decoding: text, as: UTF8.self)
+            let positions = fields.keys.sorted().map { written.range(of: "\"\($0)\":{")?.lowerBound }
+            #expect(!positions.contains(nil) && positions == positions.sorted { $0! < $1! })
+        }
+    }
+
     @Test func aChangesSizeReadFromItsReplicaTextIsTheServersCount() throws {
         // A replica's outbox text differs from the server's JSON in key order and unescaped slashes
         let changes = [

@@ -1,4 +1,5 @@
 import HavenCore
+import PropertyBased
 import Testing
 
 /// Review before publish (``ReviewRule``) as a table: every status move, by every role, under
@@ -134,5 +135,32 @@ struct ReviewRuleTests {
             seq: 3, author: "amina", seen: 2)
         // Status moves and comments are not content: minji made the latest content change
         #expect(ReviewRule.lastEditor(of: record) == "minji")
+    }
+
+    /// A register of one of a few fields, values and stamps, so that changes often tie or lose.
+    private static let register = zip(
+        Gen.element(of: ["status", "title", "body", "tags", "reviewComment", "region"]),
+        Gen.element(of: [JSONValue.null, "draft", "review", "published", "a", "b"]), Gen.int(in: 1...3)
+    ).map { name, value, time in (name!, Register(value!, stamp: stamp(UInt64(time), 0, "r1"))) }
+
+    private static func state(_ registers: [(String, Register)]) -> RecordState {
+        RecordState(id: id, kind: .story, fields: Dictionary(registers, uniquingKeysWith: { first, _ in first }))
+    }
+
+    @Test func aMoveIsWhatMergingTheWholeRecordWouldMake() async {
+        await propertyCheck(count: 500, input: Self.register.array(of: 0...6), Self.register.array(of: 1...4), Gen.bool) {
+            existing, written, creation in
+            // Given a record (or none) and a change to it
+            let before = creation ? nil : Self.state(existing)
+            let change = Self.state(written)
+            let move = ReviewRule.Move(of: change, existing: before, byLastEditor: nil)
+            // Then the move is the one the whole merged record shows
+            let old = before ?? RecordState(id: Self.id, kind: .story)
+            let new = old.merged(with: change)
+            let content = { (state: RecordState) in state.values.filter { ReviewRule.isContent($0.key) } }
+            #expect(move.before == old.values["status"]?.stringValue ?? "draft")
+            #expect(move.after == new.values["status"]?.stringValue ?? "draft")
+            #expect(move.changesContent == (content(old) != content(new)))
+        }
     }
 }

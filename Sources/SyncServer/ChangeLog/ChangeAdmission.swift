@@ -42,8 +42,9 @@ struct ChangeAdmission {
         }
         let hidden = purged || existing.map { !Visibility.canSee($0, caller: caller) } ?? false
         guard let existing, !hidden else {
-            // Judged as a creation: the record as this change alone would make it.
-            if let problem = Self.incompleteness(of: record) { return problem }
+            // Judged as a creation: the record as this change alone would make it (its values
+            // were each checked above).
+            if let problem = Self.incompleteness(of: record, valuesChecked: true) { return problem }
             return hidden ? idTaken(record.id) : nil
         }
         if let claimed = existing.claimedSeq, existing.creator != caller.tokenID, seen < claimed {
@@ -86,10 +87,17 @@ struct ChangeAdmission {
         incompleteness(of: record.state)
     }
 
-    static func incompleteness(of record: RecordState) -> ErrorDetail? {
+    ///
+    /// With `valuesChecked`, each of its values was checked already (``malformedRegister(in:)``)
+    /// and only the required fields are looked at.
+    static func incompleteness(of record: RecordState, valuesChecked: Bool = false) -> ErrorDetail? {
         guard !record.isDeleted else { return nil }
         do {
-            try RecordSchema.validate(record.values, kind: record.kind)
+            if valuesChecked {
+                try RecordSchema.validateRequired(of: record)
+            } else {
+                try RecordSchema.validate(record.values, kind: record.kind)
+            }
             return nil
         } catch {
             return ErrorDetail(code: error.code, message: "record \(record.id): \(error.message)")

@@ -95,8 +95,9 @@ struct PushBatch {
         var record = existing?.record ?? TrackedRecord(id: recordID, kind: change.record.kind)
         let found = record.apply(change.record, seq: seq, author: author, seen: seen)
         // The record as it will be, not only the change, must be whole: a story created already
-        // deleted and then restored would otherwise skip its required fields.
-        if let problem = ChangeAdmission.incompleteness(of: record)
+        // deleted and then restored would otherwise skip its required fields. A creation leaves
+        // the very state `rejection` judged whole.
+        if let problem = (existing == nil ? nil : ChangeAdmission.incompleteness(of: record))
             ?? admission.reviewRefusal(of: change, existing: existing)
         {
             return PushResult(id: change.id, status: .rejected, error: problem)
