@@ -5,10 +5,16 @@ import HavenCore
 /// The reader puts each page as its line arrives; the applier takes every page there is at
 /// once, so the pages that arrived while one commit was under way go into the next one
 /// together: one transaction per page on a slow link, a few large ones on a fast link.
-/// At most `capacity` pages wait, which keeps memory flat however large the download.
+///
+/// Pages of at most `capacity` bytes in all wait (a single page always may), which keeps memory
+/// flat however large the download. The bound is generous because what the reader has not taken
+/// from the socket is lost when the connection is reset: on a fast link whose resets came while
+/// 16 pages waited, the kernel's buffer held an eighth of the download, all sent again.
 actor PageQueue {
+    /// The JSON bytes of the pages that may wait.
     private let capacity: Int
     private var pages: [PullResponse] = []
+    private var bytes = 0
     /// How the reader ended: nil while it reads.
     private var end: Result<Void, any Error>?
     /// Set when the applier stops: the reader's next put throws.
@@ -20,15 +26,17 @@ actor PageQueue {
         self.capacity = capacity
     }
 
-    /// Adds a page, waiting while `capacity` pages wait already.
+    /// Adds a page of `bytes` JSON bytes, waiting while it would take the waiting pages past
+    /// `capacity`.
     ///
     /// - Throws: `CancellationError` once the applier has stopped.
-    func put(_ page: PullResponse) async throws {
-        while pages.count >= capacity, !closed {
+    func put(_ page: PullResponse, bytes: Int) async throws {
+        while !pages.isEmpty, self.bytes + bytes > capacity, !closed {
             await withCheckedContinuation { putter = $0 }
         }
         if closed { throw CancellationError() }
         pages.append(page)
+        self.bytes += bytes
         wake(&taker)
     }
 
@@ -52,7 +60,7 @@ actor PageQueue {
             await withCheckedContinuation { taker = $0 }
         }
         if !pages.isEmpty {
-            defer { pages = [] }
+            defer { (pages, bytes) = ([], 0) }
             wake(&putter)
             return pages
         }

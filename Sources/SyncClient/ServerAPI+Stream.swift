@@ -23,6 +23,15 @@ extension ServerAPI {
     public func pullStream(
         since cursor: SyncCursor?, limit: Int? = nil, chunkBytes: Int? = nil, receive: @escaping @Sendable (PullResponse) async throws -> Void
     ) async throws {
+        try await pullStream(since: cursor, limit: limit, chunkBytes: chunkBytes, receiveSized: { page, _ in try await receive(page) })
+    }
+
+    /// As ``pullStream(since:limit:chunkBytes:receive:)``, handing each page with the bytes of
+    /// its line (JSON, inflated): about what it holds in memory.
+    package func pullStream(
+        since cursor: SyncCursor?, limit: Int? = nil, chunkBytes: Int? = nil,
+        receiveSized receive: @escaping @Sendable (PullResponse, Int) async throws -> Void
+    ) async throws {
         var components = URLComponents(
             url: server.appendingPathComponent("v1/changes/stream"), resolvingAgainstBaseURL: false)!
         var query: [URLQueryItem] = []
@@ -50,7 +59,7 @@ extension ServerAPI {
                     pageReceived?(page)
                     ended = !page.more
                     pages += 1
-                    try await receive(page)
+                    try await receive(page, line.count)
                 }
                 let response = try await transport.stream(request) { piece in
                     heard.now()

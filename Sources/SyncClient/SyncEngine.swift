@@ -428,13 +428,13 @@ public struct SyncEngine: Sendable {
             return now.received - counted.received
         }
         defer { machine.streamed(bytes: countTraffic(&machine.summary)) }
-        let queue = PageQueue(capacity: 16)
+        let queue = PageQueue(capacity: 4 << 20)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [api, configuration] in
                 do {
-                    try await api.pullStream(since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes) {
-                        try await queue.put($0)
-                    }
+                    try await api.pullStream(
+                        since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes,
+                        receiveSized: { page, bytes in try await queue.put(page, bytes: bytes) })
                     await queue.finish(throwing: nil)
                 } catch {
                     await queue.finish(throwing: error)
