@@ -27,7 +27,8 @@ extension ServerAPI {
     }
 
     /// As ``pullStream(since:limit:chunkBytes:receive:)``, handing each page with the bytes of
-    /// its line (JSON, inflated): about what it holds in memory.
+    /// its line (JSON, inflated), by which a caller that holds pages bounds its memory (a decoded
+    /// page takes a few times its line).
     package func pullStream(
         since cursor: SyncCursor?, limit: Int? = nil, chunkBytes: Int? = nil,
         receiveSized receive: @escaping @Sendable (PullResponse, Int) async throws -> Void
