@@ -38,6 +38,12 @@ public struct RecordState: Sendable, Hashable, Codable {
     @discardableResult
     public mutating func merge(_ other: RecordState) -> Set<String> {
         precondition(id == other.id && kind == other.kind, "merging different records")
+        if fields.isEmpty, deleted == nil {
+            // Into nothing every register wins: a new record is its first delta. Register by
+            // register this was a twelfth of an import and a twentieth of a first sync's apply.
+            (fields, deleted) = (other.fields, other.deleted)
+            return Set(other.fields.keys).union(other.deleted == nil ? [] : ["deleted"])
+        }
         var changed: Set<String> = []
         for (name, register) in other.fields where Register.winner(fields[name], register) != fields[name] {
             fields[name] = register

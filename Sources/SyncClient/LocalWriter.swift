@@ -42,8 +42,7 @@ struct LocalWriter {
         if delta.deleted == nil, let deleted = rejected.deleted {
             delta.deleted = Register(deleted.value, stamp: stamp)
         }
-        // A new record is its first change: merging it into nothing was a twelfth of an import.
-        try replica.save(db, isNew ? delta : record.merged(with: delta))
+        try replica.save(db, record.merged(with: delta))
         settings.counter += 1
         let change = Change(id: "\(settings.replicaID)-\(settings.counter)", base: settings.cursor, record: delta)
         // Refused here, in the server's words, rather than saved and refused at sync.

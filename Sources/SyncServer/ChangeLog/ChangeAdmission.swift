@@ -87,9 +87,8 @@ struct ChangeAdmission {
         incompleteness(of: record.state)
     }
 
-    /// The same, for a state. With `valuesChecked`, each of its
-    /// values was checked already (``malformedRegister(in:)``) and only the required fields are
-    /// looked at.
+    /// The same, for a state. With `valuesChecked`, each of its values was checked already
+    /// (``malformedRegister(in:)``) and only the required fields are looked at.
     static func incompleteness(of record: RecordState, valuesChecked: Bool = false) -> ErrorDetail? {
         guard !record.isDeleted else { return nil }
         do {
