@@ -10,10 +10,10 @@ import HavenCore
 /// flat however large the download. The bound is generous because what the reader has not taken
 /// from the socket is lost when the connection is reset: on a fast link whose resets came while
 /// 16 pages waited, the kernel's buffer held an eighth of the download, all sent again.
-actor PageQueue {
+actor PageQueue<Page: Sendable> {
     /// The JSON bytes of the pages that may wait.
     private let capacity: Int
-    private var pages: [PullResponse] = []
+    private var pages: [Page] = []
     private var bytes = 0
     /// How the reader ended: nil while it reads.
     private var end: Result<Void, any Error>?
@@ -30,7 +30,7 @@ actor PageQueue {
     /// `capacity`.
     ///
     /// - Throws: `CancellationError` once the applier has stopped.
-    func put(_ page: PullResponse, bytes: Int) async throws {
+    func put(_ page: Page, bytes: Int) async throws {
         while !pages.isEmpty, self.bytes + bytes > capacity, !closed {
             await withCheckedContinuation { putter = $0 }
         }
@@ -55,7 +55,7 @@ actor PageQueue {
 
     /// Every waiting page, oldest first, waiting for one if there is none; nil when the reader
     /// finished cleanly and everything was taken.
-    func take() async throws -> [PullResponse]? {
+    func take() async throws -> [Page]? {
         while pages.isEmpty, end == nil {
             await withCheckedContinuation { taker = $0 }
         }

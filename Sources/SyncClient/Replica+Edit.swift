@@ -116,21 +116,23 @@ extension Replica {
         try writer.finish(db)
     }
 
-    /// Stores `record` and returns it as stored: a deleted one keeps its registers' delete flag
-    /// only. Content deleted because it endangers someone must not stay on a device that may be
-    /// searched; a restore brings it back from the server, which sends a restored record whole.
+    /// Stores `record` and returns it as stored (``StoredRecord``).
     @discardableResult
     func save(_ db: Database, _ record: RecordState) throws -> RecordState {
-        var record = record
-        if record.isDeleted { record.fields = [:] }
+        let stored = try StoredRecord(record)
+        try store(db, stored)
+        return stored.state
+    }
+
+    /// Writes `record`'s row.
+    func store(_ db: Database, _ record: StoredRecord) throws {
         // Cached: the search triggers make this statement slow to compile (Replica+Search.swift).
         try db.cachedStatement(
             sql: """
                 INSERT INTO records (id, kind, state, deleted) VALUES (?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted
                 """
-        ).execute(arguments: [record.id, record.kind.rawValue, try Self.json(record), record.isDeleted])
-        return record
+        ).execute(arguments: [record.state.id, record.state.kind.rawValue, record.row, record.state.isDeleted])
     }
 
     /// The record whose id is `id` or starts with it (at least 4 characters, one match only).

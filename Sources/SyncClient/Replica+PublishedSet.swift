@@ -53,17 +53,25 @@ extension Replica {
     }
 
     /// Brings the elements of `ids` and the running digest up to date with their server
-    /// values (rule 2). `known` holds server values the caller has just stored, so that they
-    /// are not read and decoded again.
-    static func refreshPublished(_ db: Database, ids: some Sequence<String>, known: [String: RecordState] = [:]) throws {
+    /// values (rule 2).
+    static func refreshPublished(_ db: Database, ids: some Sequence<String>) throws {
         var digest = try publishedDigest(db)
         let before = digest
+        try refreshElements(db, ids: ids, digest: &digest)
+        if digest != before { try setPublishedDigest(db, digest) }
+    }
+
+    /// As ``refreshPublished(_:ids:)``, on a digest the caller stores. `known` holds the
+    /// element seeds (nil: outside the published set) of server values the caller has just
+    /// stored, so that they are not read back and encoded again.
+    static func refreshElements(
+        _ db: Database, ids: some Sequence<String>, known: [String: [UInt8]?] = [:], digest: inout PublishedSetDigest
+    ) throws {
         let find = try db.cachedStatement(sql: "SELECT seed FROM published_elements WHERE id = ?")
         for id in Set(ids) {
             let old = try Data.fetchOne(find, arguments: [id]).map { Array($0) }
-            let new = try (known[id] ?? serverView(db, of: id)).flatMap {
-                Publication.isInPublishedSet($0) ? PublishedSetDigest.elementSeed(of: $0) : nil
-            }
+            let new: [UInt8]?
+            if let seed = known[id] { new = seed } else { new = try serverView(db, of: id).flatMap(elementSeed) }
             guard old != new else { continue }
             if let old { digest.remove(seed: old) }
             if let new {
@@ -74,7 +82,11 @@ extension Replica {
                 try db.execute(sql: "DELETE FROM published_elements WHERE id = ?", arguments: [id])
             }
         }
-        if digest != before { try setPublishedDigest(db, digest) }
+    }
+
+    /// The seed of `record`'s element, nil when it is not in the published set.
+    static func elementSeed(of record: RecordState) -> [UInt8]? {
+        Publication.isInPublishedSet(record) ? PublishedSetDigest.elementSeed(of: record) : nil
     }
 
     /// Drops the elements of records no longer in the replica and sums the digest again from
@@ -98,8 +110,7 @@ extension Replica {
                 uniquingKeysWith: { first, _ in first })
             var seen: Set<String> = []
             for id in try String.fetchAll(db, sql: "SELECT id FROM records UNION SELECT id FROM server_states") {
-                guard let view = try Self.serverView(db, of: id), Publication.isInPublishedSet(view) else { continue }
-                let seed = PublishedSetDigest.elementSeed(of: view)
+                guard let seed = try Self.serverView(db, of: id).flatMap(Self.elementSeed) else { continue }
                 digest.add(seed: seed)
                 seen.insert(id)
                 if kept[id] != seed { altered.append(id) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HavenCore
+import HavenTrust
 
 /// The replica's side of sync: reading the outbox, recording the server's answers, applying
 /// pulled pages. Each step is one transaction, so a sync killed anywhere resumes cleanly.
@@ -79,55 +80,85 @@ extension Replica {
     /// changes are sent as usual; the server applies them or says why not.
     @discardableResult
     package func apply(_ page: PullResponse) throws -> AppliedPage {
-        try apply([page])
+        try apply([PulledPage(page)])
     }
 
     /// Merges pulled pages in order, each as `apply(_:)` would, in one
     /// transaction: what a streamed pull has received whole while the last commit was under way.
     @discardableResult
-    package func apply(_ pages: [PullResponse]) throws -> AppliedPage {
+    package func apply(_ pages: [PulledPage]) throws -> AppliedPage {
         try database.write { db in
-            var applied = AppliedPage()
-            for page in pages {
-                let one = try apply(db, page)
-                applied.removed += one.removed
-                applied.kept += one.kept
-            }
-            return applied
+            var run = try PullRun(db)
+            for page in pages { try apply(db, page, &run) }
+            try run.save(db)
+            return run.applied
         }
     }
 
-    private func apply(_ db: Database, _ page: PullResponse) throws -> AppliedPage {
-        var settings = try ReplicaSettings.load(db)
+    /// What a transaction of pulled pages reads once and stores once, however many pages it
+    /// holds: read and written page by page, the replica's settings and digest were a sixth of
+    /// a first sync's time.
+    private struct PullRun {
+        var settings: ReplicaSettings
+        var digest: PublishedSetDigest
+        let digestBefore: PublishedSetDigest
+        let verified: VerifiedRows
+        /// Whether some record has unsent changes, and so a kept server state (Replica+Discard.swift).
+        /// No page adds one.
+        let keepsServerStates: Bool
+        var applied = AppliedPage()
+
+        init(_ db: Database) throws {
+            settings = try ReplicaSettings.load(db)
+            digest = try Replica.publishedDigest(db)
+            digestBefore = digest
+            verified = try VerifiedRows(db)
+            keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
+        }
+
+        func save(_ db: Database) throws {
+            try ReplicaSettings.set(db, .cursor, settings.cursor?.description)
+            try ReplicaSettings.set(db, .clock, settings.clock?.description)
+            try ReplicaSettings.set(db, .serverOffset, String(settings.serverOffset))
+            if digest != digestBefore { try Replica.setPublishedDigest(db, digest) }
+        }
+    }
+
+    private func apply(_ db: Database, _ pulled: PulledPage, _ run: inout PullRun) throws {
+        let page = pulled.response
         // A download of everything: build the search index once at the end instead of row by row.
-        if settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
+        if run.settings.cursor == nil, !page.changes.isEmpty { try Self.deferSearchIndex(db) }
         // Read time as the server does before taking in its stamps: a slow device would
         // otherwise refuse them as too far ahead, and its next edits would order before them.
-        settings.serverOffset = serverOffset(page.serverTime)
-        var clock = clock(settings)
-        // Most pages touch no record with unsent changes: then no lookup per record.
-        let keepsServerStates = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM server_states)") ?? false
+        run.settings.serverOffset = serverOffset(page.serverTime)
+        var clock = clock(run.settings)
         // A download from scratch has no cursor, or (past its first page) one whose base is 0.
-        let verified = try VerifiedRows(db, redownload: (settings.cursor?.seq ?? 0) == 0)
-        // What this page stored is, with no kept server state, the server's values (the
-        // published set's rule 1): handed to the digest rather than read back.
-        var stored: [String: RecordState] = [:]
+        let redownload = (run.settings.cursor?.seq ?? 0) == 0
+        // The elements of what this page stored, which with no kept server state are the
+        // server's values (the published set's rule 1): handed to the digest, not read back.
+        var seeds: [String: [UInt8]?] = [:]
         let read = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
-        for delta in page.changes {
+        for (delta, new) in zip(page.changes, pulled.newRecords) {
             let row = try String.fetchOne(read, arguments: [delta.id])
-            try verified.keep(db, id: delta.id, row: row)
-            var record = try row.map { try Self.decode(RecordState.self, $0) } ?? RecordState(id: delta.id, kind: delta.kind)
-            guard record.kind == delta.kind else { continue }  // The server refuses such changes; never merge them.
+            try run.verified.keep(db, id: delta.id, row: row)
+            var record = try row.map { try Self.decode(RecordState.self, $0) }
+            if let record, record.kind != delta.kind { continue }  // The server refuses such changes; never merge them.
             // A record altered here is replaced whole by the server's state, not merged with it.
-            if try verified.replaces(db, id: delta.id) { record = RecordState(id: delta.id, kind: delta.kind) }
-            record.merge(delta)
-            let saved = try save(db, record)
-            if !keepsServerStates { stored[saved.id] = saved }
-            if keepsServerStates { try mergeIntoServerState(db, delta) }
+            if try run.verified.replaces(db, id: delta.id, redownload: redownload) { record = nil }
+            if record != nil {
+                record!.merge(delta)
+                let stored = try StoredRecord(record!)
+                try store(db, stored)
+                if !run.keepsServerStates { seeds[delta.id] = Self.elementSeed(of: stored.state) }
+            } else {
+                // New here: the record is its delta, as the reader prepared it.
+                try store(db, new.stored)
+                if !run.keepsServerStates { seeds[delta.id] = new.seed }
+            }
+            if run.keepsServerStates { try mergeIntoServerState(db, delta) }
             // Later local edits must order after what this replica has now seen.
             if let latest = delta.latestStamp { clock.witness(latest) }
         }
-        var applied = AppliedPage()
         for id in page.removed {
             let unsent =
                 try Bool.fetchOne(
@@ -138,12 +169,12 @@ extension Replica {
                         """,
                     arguments: [id]) ?? false
             if unsent {
-                applied.kept.append(id)
+                run.applied.kept.append(id)
             } else {
-                try verified.keep(
+                try run.verified.keep(
                     db, id: id, row: try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id]))
                 try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
-                applied.removed += 1
+                run.applied.removed += 1
             }
         }
         let now = wallClock()
@@ -152,12 +183,9 @@ extension Replica {
                 sql: "INSERT INTO conflicts (record_id, body, received_at) VALUES (?, ?, ?)",
                 arguments: [conflict.recordID, try Self.json(conflict), now])
         }
-        try Self.refreshPublished(db, ids: page.changes.map(\.id) + page.removed, known: stored)
-        settings.cursor = page.cursor
-        try ReplicaSettings.set(db, .cursor, page.cursor.description)
-        try ReplicaSettings.set(db, .clock, clock.last.description)
-        try recordServerTime(db, page.serverTime)
-        return applied
+        try Self.refreshElements(db, ids: page.changes.map(\.id) + page.removed, known: seeds, digest: &run.digest)
+        run.settings.cursor = page.cursor
+        run.settings.clock = clock.last
     }
 
     /// Marks the end of a complete sync.

@@ -428,13 +428,13 @@ public struct SyncEngine: Sendable {
             return now.received - counted.received
         }
         defer { machine.streamed(bytes: countTraffic(&machine.summary)) }
-        let queue = PageQueue(capacity: 4 << 20)
+        let queue = PageQueue<PulledPage>(capacity: 4 << 20)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [api, configuration] in
                 do {
                     try await api.pullStream(
                         since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes,
-                        receiveSized: { page, bytes in try await queue.put(page, bytes: bytes) })
+                        receiveSized: { page, bytes in try await queue.put(PulledPage(page), bytes: bytes) })
                     await queue.finish(throwing: nil)
                 } catch {
                     await queue.finish(throwing: error)
@@ -442,7 +442,7 @@ public struct SyncEngine: Sendable {
             }
             while let pages = try await queue.take() {
                 do {
-                    try machine.received(pages)
+                    try machine.received(pages.map(\.response))
                     let applied = try replica.apply(pages)
                     let bytes = countTraffic(&machine.summary)
                     _ = machine.applied(.init(removed: applied.removed, kept: applied.kept.count), bytes: bytes)

@@ -8,12 +8,13 @@ import GRDB
 struct VerifiedRows {
     /// Whether a verified signature exists: before the first, there is nothing to keep.
     private let keeping: Bool
-    /// Whether the page belongs to a download from scratch.
-    private let redownload: Bool
+    /// Whether any record is marked unverified: most downloads replace none.
+    private let anyUnverified: Bool
 
-    init(_ db: Database, redownload: Bool) throws {
+    /// Read once for a transaction of pages, which changes neither.
+    init(_ db: Database) throws {
         keeping = try ReplicaSettings.string(db, .verifiedSignature) != nil
-        self.redownload = redownload
+        anyUnverified = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM unverified)") ?? false
     }
 
     /// Keeps `row`, the record's row before the page changes it, unless a row is kept already.
@@ -23,9 +24,10 @@ struct VerifiedRows {
             .execute(arguments: [id, row])
     }
 
-    /// Whether the record `id` is to be replaced by what the page brings rather than merged with it.
-    func replaces(_ db: Database, id: String) throws -> Bool {
-        guard redownload else { return false }
+    /// Whether the record `id` is to be replaced by what a page brings rather than merged with
+    /// it; `redownload`: whether the page belongs to a download from scratch.
+    func replaces(_ db: Database, id: String, redownload: Bool) throws -> Bool {
+        guard redownload, anyUnverified else { return false }
         let statement = try db.cachedStatement(
             sql: """
                 SELECT EXISTS (SELECT 1 FROM unverified WHERE id = ?)

@@ -11,7 +11,7 @@ struct PageQueueTests {
 
     @Test func aPageThatWouldPassTheBoundWaitsUntilThePagesBeforeItAreTaken() async throws {
         // Given a queue of 100 bytes holding two pages of 40
-        let queue = PageQueue(capacity: 100)
+        let queue = PageQueue<PullResponse>(capacity: 100)
         try await queue.put(Self.page(1), bytes: 40)
         try await queue.put(Self.page(2), bytes: 40)
         // When a third page of 40 is put
@@ -25,7 +25,7 @@ struct PageQueueTests {
 
     @Test func aPageLargerThanTheBoundIsTakenAlone() async throws {
         // Given an empty queue of 100 bytes
-        let queue = PageQueue(capacity: 100)
+        let queue = PageQueue<PullResponse>(capacity: 100)
         // When a page of 500 bytes comes, then another
         try await queue.put(Self.page(1), bytes: 500)
         let next = Task { try await queue.put(Self.page(2), bytes: 10) }
