@@ -333,17 +333,15 @@ package enum CompactJSON {
             let escapesSlashes = style != .replica
             var text = text
             text.withUTF8 { utf8 in
+                let raw = UnsafeRawBufferPointer(utf8)
                 var start = 0
-                for index in 0..<utf8.count {
-                    let byte = utf8[index]
-                    guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-                        || (byte == UInt8(ascii: "/") && escapesSlashes)
-                    else { continue }
+                while true {
+                    let index = PlainText.end(of: raw, from: start, slash: escapesSlashes)
                     bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                    escape(byte)
+                    guard index < utf8.count else { break }
+                    escape(utf8[index])
                     start = index + 1
                 }
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<utf8.count]))
             }
             bytes.append(UInt8(ascii: "\""))
         }

@@ -194,7 +194,7 @@ package struct JSONReader {
         guard peek() == UInt8(ascii: "\"") else { throw unreadable() }
         index += 1
         let start = index
-        index = endOfPlainText(from: index)
+        index = PlainText.end(of: bytes, from: index)
         guard index < bytes.count else { throw unreadable() }
         switch bytes[index] {
         case UInt8(ascii: "\""):
@@ -204,32 +204,6 @@ package struct JSONReader {
         case UInt8(ascii: "\\"): return try readEscapedString(from: start)
         default: throw unreadable()
         }
-    }
-
-    /// The index of the first byte from `start` that a string cannot hold as it is (`"`, `\`
-    /// or a control character), or the end of the text. Eight bytes at a time: strings are
-    /// most of what a record holds.
-    private func endOfPlainText(from start: Int) -> Int {
-        var index = start
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        while index + 8 <= bytes.count {
-            let word = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-            let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
-            let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-            // A byte is flagged when it is zero (after the xor) or below 0x20: the classic
-            // "has a byte less than n" test, exact for whether any byte is.
-            let flagged = ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes
-                | (word &- ones &* 0x20) & ~word) & highs
-            if flagged != 0 { break }
-            index += 8
-        }
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { return index }
-            index += 1
-        }
-        return index
     }
 
     /// `utf8` as a string, refused unless it is valid UTF-8. `String(validating:as:)` goes

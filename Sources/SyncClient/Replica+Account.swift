@@ -57,7 +57,7 @@ extension Replica {
 ///
 /// Rule 3. A change whose JSON is larger than the server takes (its `recordBytes`, or the
 /// default ``ProtocolLimits/recordBytes`` before it said) is refused, naming its largest field.
-struct LocalAdmission {
+struct LocalAdmission: Sendable {
     var role: Role?
     var recordBytes: Int
     var review: ReviewPolicy

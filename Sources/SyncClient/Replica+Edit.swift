@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HavenCore
 
@@ -129,10 +130,12 @@ extension Replica {
         // Cached: the search triggers make this statement slow to compile (Replica+Search.swift).
         try db.cachedStatement(
             sql: """
-                INSERT INTO records (id, kind, state, deleted) VALUES (?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted
+                INSERT INTO records (id, kind, state, deleted, seed) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted, seed = excluded.seed
                 """
-        ).execute(arguments: [record.state.id, record.state.kind.rawValue, record.row, record.state.isDeleted])
+        ).execute(arguments: [
+            record.state.id, record.state.kind.rawValue, record.row, record.state.isDeleted, Data(record.seed ?? []),
+        ])
     }
 
     /// The record whose id is `id` or starts with it (at least 4 characters, one match only).

@@ -26,6 +26,13 @@ extension Replica {
             // One writer for the whole pack: settings read once, the clock and counter stored once.
             var writer = dryRun ? nil : try LocalWriter(db, replica: self)
             if writer != nil, try Self.defersSearchIndex(db, importing: pack.records.count) { try Self.deferSearchIndex(db) }
+            // Records are encoded a batch at a time on another thread while the batch before
+            // is stored. No record depends on another's row: a pack names each id once.
+            var staged: [StagedWrite] = []
+            var encoding: EncodingJob?
+            func store(_ job: EncodingJob?) throws {
+                for write in try job?.wait() ?? [] { try writer?.commit(db, write) }
+            }
             let find = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
             for (index, record) in pack.records.enumerated() {
                 let current = try String.fetchOne(find, arguments: [record.id]).map { try Self.decode(RecordState.self, $0) }
@@ -38,21 +45,33 @@ extension Replica {
                             "record \(index + 1) (\(record.id)): \(error.words.english); nothing was imported",
                             korean: "\(index + 1)번째 기록 (\(record.id)): \(error.words.korean). 아무것도 가져오지 않았습니다"))
                 }
-                if let values = step.writtenValues {
-                    try writer?.write(db, record: current ?? RecordState(id: record.id, kind: record.kind)) { state, stamp in
-                        RecordState(id: state.id, kind: state.kind, fields: values.mapValues { Register($0, stamp: stamp) })
+                if let values = step.writtenValues, writer != nil {
+                    staged.append(
+                        try writer!.stage(db, record: current ?? RecordState(id: record.id, kind: record.kind)) { state, stamp in
+                            RecordState(id: state.id, kind: state.kind, fields: values.mapValues { Register($0, stamp: stamp) })
+                        })
+                    if staged.count == Self.importEncodingBatch {
+                        let next = EncodingJob(staged)
+                        staged = []
+                        try store(encoding)
+                        encoding = next
                     }
                 }
                 summary.count(step, number: index + 1, id: record.id)
                 preview?(index + 1, record, step)
                 if (index + 1) % Self.importProgressInterval == 0 { progress?(index + 1) }
             }
+            try store(encoding)
+            try store(EncodingJob(staged))
             if pack.records.count % Self.importProgressInterval != 0 { progress?(pack.records.count) }
             try writer?.finish(db)
             return summary
         }
         return try dryRun ? database.read { try run($0) } : database.write { try run($0) }
     }
+
+    /// Records encoded together while the batch before is stored.
+    static let importEncodingBatch = 256
 
     /// Records between two progress reports.
     public static let importProgressInterval = 500

@@ -29,6 +29,12 @@ extension Replica {
                 -- Records whose content no verified signature covers now.
                 CREATE TABLE unverified (id TEXT PRIMARY KEY) WITHOUT ROWID;
                 """)
+        // From the states themselves: the rows' seeds came later (v7).
+        let ids = try String.fetchAll(db, sql: "SELECT id FROM records UNION SELECT id FROM server_states")
+        var digest = PublishedSetDigest()
+        let seeds = try ids.map { try serverView(db, of: $0).flatMap(elementSeed) }
+        try refreshElements(db, ids: ids, known: Dictionary(uniqueKeysWithValues: zip(ids, seeds)), digest: &digest)
+        try setPublishedDigest(db, digest)
     }
 
     /// The running digest of the published set.
@@ -52,6 +58,19 @@ extension Replica {
             .map { try decode(RecordState.self, $0) }
     }
 
+    /// The element seed of the record's server view (rule 1); nil when it is not in the
+    /// published set. A row's seed is kept beside it (StoredRecord); a row stored before that
+    /// is read and hashed.
+    private static func serverSeed(_ db: Database, of id: String) throws -> [UInt8]? {
+        if let kept = try Row.fetchOne(db.cachedStatement(sql: "SELECT state FROM server_states WHERE id = ?"), arguments: [id]) {
+            return try (kept["state"] as String?).flatMap { elementSeed(of: try decode(RecordState.self, $0)) }
+        }
+        let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT seed FROM records WHERE id = ?"), arguments: [id])
+        guard let row else { return nil }
+        if let seed = row["seed"] as Data? { return seed.isEmpty ? nil : Array(seed) }
+        return try serverView(db, of: id).flatMap(elementSeed)
+    }
+
     /// Brings the elements of `ids` and the running digest up to date with their server
     /// values (rule 2).
     static func refreshPublished(_ db: Database, ids: some Sequence<String>) throws {
@@ -71,7 +90,7 @@ extension Replica {
         for id in Set(ids) {
             let old = try Data.fetchOne(find, arguments: [id]).map { Array($0) }
             let new: [UInt8]?
-            if let seed = known[id] { new = seed } else { new = try serverView(db, of: id).flatMap(elementSeed) }
+            if let seed = known[id] { new = seed } else { new = try serverSeed(db, of: id) }
             guard old != new else { continue }
             if let old { digest.remove(seed: old) }
             if let new {

@@ -26,17 +26,22 @@ extension Replica {
         try database.write { db in
             var dropped = 0
             // Prepared once for the batch, not once a change.
-            let find = try db.cachedStatement(sql: "SELECT record_id, body FROM outbox WHERE change_id = ?")
+            let find = try db.cachedStatement(sql: "SELECT record_id FROM outbox WHERE change_id = ?")
+            // The body of a change whose record has other changes queued: only those are merged below.
+            let bodyIfOthers = try db.cachedStatement(
+                sql: """
+                    SELECT body FROM outbox WHERE change_id = ? AND EXISTS (
+                        SELECT 1 FROM outbox AS other WHERE other.record_id = outbox.record_id AND other.seq != outbox.seq)
+                    """)
             let delete = try db.cachedStatement(sql: "DELETE FROM outbox WHERE change_id = ?")
             var answered: [String] = []
             var delivered: [(recordID: String, body: String)] = []
             for result in response.results {
-                guard let row = try Row.fetchOne(find, arguments: [result.id]) else { continue }
-                let recordID: String = row["record_id"]
+                guard let recordID = try String.fetchOne(find, arguments: [result.id]) else { continue }
                 answered.append(recordID)
                 switch result.status {
                 case .applied, .duplicate:
-                    delivered.append((recordID, row["body"]))
+                    if let body = try String.fetchOne(bodyIfOthers, arguments: [result.id]) { delivered.append((recordID, body)) }
                     try delete.execute(arguments: [result.id])
                 case .rejected where result.error?.code == .recordPurged:
                     try db.execute(sql: "DELETE FROM outbox WHERE record_id = ?", arguments: [recordID])
@@ -145,16 +150,11 @@ extension Replica {
             if let record, record.kind != delta.kind { continue }  // The server refuses such changes; never merge them.
             // A record altered here is replaced whole by the server's state, not merged with it.
             if try run.verified.replaces(db, id: delta.id, redownload: redownload) { record = nil }
-            if record != nil {
-                record!.merge(delta)
-                let stored = try StoredRecord(record!)
-                try store(db, stored)
-                if !run.keepsServerStates { seeds[delta.id] = Self.elementSeed(of: stored.state) }
-            } else {
-                // New here: the record is its delta, as the reader prepared it.
-                try store(db, new.stored)
-                if !run.keepsServerStates { seeds[delta.id] = new.seed }
-            }
+            if record != nil { record!.merge(delta) }
+            // New here, the record is its delta, as the reader prepared it.
+            let stored = try record.map(StoredRecord.init) ?? new
+            try store(db, stored)
+            if !run.keepsServerStates { seeds[delta.id] = stored.seed }
             if run.keepsServerStates { try mergeIntoServerState(db, delta) }
             // Later local edits must order after what this replica has now seen.
             if let latest = delta.latestStamp { clock.witness(latest) }

@@ -138,12 +138,11 @@ public struct Replica: Sendable {
         // The server's state of records with unsent changes (Replica+Discard.swift).
         migrator.registerMigration("v4") { db in try createServerStates(db) }
         // Signed content (Replica+PublishedSet.swift).
-        migrator.registerMigration("v5") { db in
-            try createPublishedSet(db)
-            try refreshPublished(db, ids: try String.fetchAll(db, sql: "SELECT id FROM records UNION SELECT id FROM server_states"))
-        }
+        migrator.registerMigration("v5") { db in try createPublishedSet(db) }
         // Media files (Replica+Media.swift).
         migrator.registerMigration("v6") { db in try createMedia(db) }
+        // Each row's published-set seed (StoredRecord); NULL for rows stored before, until written again.
+        migrator.registerMigration("v7") { db in try db.execute(sql: "ALTER TABLE records ADD COLUMN seed BLOB") }
         return migrator
     }
 

@@ -1,6 +1,8 @@
 import HavenCore
 
-/// A record as the replica stores it, and its row's text (`Replica.json(_:)`).
+/// A record as the replica stores it, its row's text (`Replica.json(_:)`) and the seed of its
+/// published-set element, kept beside the row so that the digest's refresh after a push reads 32
+/// bytes instead of decoding the record (Replica+PublishedSet.swift).
 ///
 /// A deleted record keeps its registers' delete flag only. Content deleted because it
 /// endangers someone must not stay on a device that may be searched; a restore brings it back
@@ -8,17 +10,20 @@ import HavenCore
 struct StoredRecord: Sendable {
     let state: RecordState
     let row: String
+    /// Nil outside the published set.
+    let seed: [UInt8]?
 
     init(_ record: RecordState) throws {
         var record = record
         if record.isDeleted { record.fields = [:] }
         state = record
         row = try Replica.json(record)
+        seed = Replica.elementSeed(of: record)
     }
 }
 
 /// A pulled page, with what each record it brings would be stored as if it is new on the
-/// replica: its delta alone, its row's text and its published-set element's seed.
+/// replica: its delta alone, as a ``StoredRecord``.
 ///
 /// In a first sync every record is new. The stream's reader prepares them on its own thread
 /// while the replica stores the pages before; in the storing transaction, encoding the rows
@@ -27,19 +32,10 @@ struct StoredRecord: Sendable {
 package struct PulledPage: Sendable {
     package let response: PullResponse
     /// For each of `response.changes`, in order.
-    let newRecords: [NewRecord]
-
-    struct NewRecord: Sendable {
-        let stored: StoredRecord
-        /// Nil outside the published set.
-        let seed: [UInt8]?
-    }
+    let newRecords: [StoredRecord]
 
     package init(_ response: PullResponse) throws {
         self.response = response
-        newRecords = try response.changes.map { delta in
-            let stored = try StoredRecord(delta)
-            return NewRecord(stored: stored, seed: Replica.elementSeed(of: stored.state))
-        }
+        newRecords = try response.changes.map(StoredRecord.init)
     }
 }

@@ -66,15 +66,16 @@ public enum CanonicalRecord {
         utf8.withUnsafeBufferPointer { appendString($0, to: &bytes) }
     }
 
-    /// `utf8` quoted, copied a run at a time between the bytes that need escaping (every
-    /// record published or pulled is encoded here).
+    /// `utf8` quoted, copied a run at a time between the bytes that need escaping
+    /// (``PlainText``: every record published or pulled is encoded here).
     private static func appendString(_ utf8: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var copied = 0
-        for index in utf8.indices {
-            let byte = utf8[index]
-            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
+        while true {
+            let index = PlainText.end(of: UnsafeRawBufferPointer(utf8), from: copied)
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied..<index]))
+            guard index < utf8.count else { break }
+            let byte = utf8[index]
             if byte < 0x20 {
                 let hex = Array("0123456789abcdef".utf8)
                 bytes += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
@@ -83,7 +84,6 @@ public enum CanonicalRecord {
             }
             copied = index + 1
         }
-        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[copied...]))
         bytes.append(UInt8(ascii: "\""))
     }
 }

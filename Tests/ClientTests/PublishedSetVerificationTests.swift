@@ -200,4 +200,20 @@ struct PublishedSetVerificationTests {
         #expect(digest != PublishedSetDigest())
         #expect(try opened.recomputedPublishedDigest().altered.isEmpty)
     }
+
+    @Test func aReplicaFromBeforeRowSeedsGetsTheColumnOnOpening() throws {
+        // Given a replica whose records table has no seeds (before v7)
+        let replica = try makeEmptyReplica()
+        try replica.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(2)))
+        try replica.database.write { db in
+            try db.execute(sql: "ALTER TABLE records DROP COLUMN seed; DELETE FROM grdb_migrations WHERE identifier = 'v7'")
+        }
+
+        // When it is opened, Then its rows are still the published set, and new rows keep seeds
+        let opened = try Replica.open(at: replica.path, encryptionKey: Fixtures.encryptionKey)
+        #expect(try opened.recomputedPublishedDigest().altered.isEmpty)
+        try opened.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(3)))
+        let seeds = try opened.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE seed IS NOT NULL") }
+        #expect(seeds == Self.created.count)
+    }
 }

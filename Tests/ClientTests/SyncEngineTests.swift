@@ -94,6 +94,31 @@ struct SyncEngineTests {
         }
     }
 
+    @Test func rowsStoredBeforeTheirSeedsWereKeptAreHashedFromTheirStatesWhenPushed() async throws {
+        // Given two published stories whose rows were stored before rows kept their seeds (v7)
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        for number in 1...2 {
+            var values = Fixtures.story("Before seeds \(number)")
+            values["status"] = "published"
+            try replica.add(.story, values: values)
+        }
+        try replica.database.write { db in try db.execute(sql: "UPDATE records SET seed = NULL") }
+        try await server.run { client in
+            // When they are pushed
+            var summary = SyncEngine.Summary()
+            try await makeEngine(replica, RouterTransport(client)).push(into: &summary)
+            #expect(summary.applied == 2)
+
+            // Then the running digest holds them, as computed from the records again
+            let running = try replica.database.read { db in try Replica.publishedDigest(db) }
+            let recomputed = try replica.recomputedPublishedDigest()
+            #expect(running == recomputed.digest)
+            #expect(recomputed.altered.isEmpty)
+            #expect(running != PublishedSetDigest())
+        }
+    }
+
     @Test func aWatchingDeviceBuildsTheIndexItsFirstDownloadDeferred() async throws {
         // Given a fresh replica, and a server holding three stories
         let server = try await InProcessServer.make()

@@ -155,6 +155,28 @@ struct CompactJSONTests {
         }
     }
 
+    /// Strings are scanned eight bytes at a time (PlainText): a byte to escape at every offset of
+    /// a word, and in the tail after the last whole word, is written as JSONEncoder writes it
+    /// and read back the same.
+    @Test func aByteToEscapeIsFoundAtEveryOffset() throws {
+        let server = JSONEncoder()
+        let replica = JSONEncoder()
+        replica.outputFormatting = [.withoutEscapingSlashes]
+        for special in ["\"", "\\", "/", "\u{1}", "\n", "\u{1F}", "é", "탈"] {
+            for offset in 0..<20 {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: 19 - offset)
+                let record = RecordState(id: storyID, kind: .story, fields: ["title": Self.register(.string(text), 1)])
+                for (style, encoder) in [(CompactJSON.Style.server, server), (.replica, replica)] {
+                    let written = String(decoding: try CompactJSON.encode(record, style: style), as: UTF8.self)
+                    // The string as JSONEncoder writes it, without the array around it.
+                    let expected = String(String(decoding: try encoder.encode([text]), as: UTF8.self).dropFirst().dropLast())
+                    #expect(written.contains("\"value\":\(expected)"), "\(style): \(written)")
+                    #expect(try JSONReader.decode(RecordState.self, from: Data(written.utf8)) == record)
+                }
+            }
+        }
+    }
+
     @Test func aNumberJSONCannotCarryIsRefused() {
         let change = Change(
             id: "x-1", base: nil,
