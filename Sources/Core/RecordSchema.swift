@@ -172,12 +172,12 @@ public enum RecordSchema {
 
     /// A BCP 47 language tag in its common form: `en`, `ko`, `zh-Hant`, `en-GB`.
     public static func isLanguageTag(_ tag: String) -> Bool {
-        let parts = tag.split(separator: "-", omittingEmptySubsequences: false)
-        guard let primary = parts.first, (2...3).contains(primary.count),
-            primary.allSatisfy({ $0.isASCII && $0.isLetter })
-        else { return false }
+        // Byte by byte, as field names: every character allowed is one ASCII byte.
+        func isLetter(_ byte: UInt8) -> Bool { (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        let parts = tag.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        guard let primary = parts.first, (2...3).contains(primary.count), primary.allSatisfy(isLetter) else { return false }
         return parts.dropFirst().allSatisfy { part in
-            (2...8).contains(part.count) && part.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+            (2...8).contains(part.count) && part.allSatisfy { isLetter($0) || (0x30...0x39).contains($0) }
         }
     }
 

@@ -276,7 +276,7 @@ struct RecordSchemaTests {
         #expect(RecordSchema.isLanguageTag(tag))
     }
 
-    @Test(arguments: ["", "e", "engl", "en-", "en_GB", "en-G", "-en", "en-abcdefghi", "한국"])
+    @Test(arguments: ["", "e", "engl", "en-", "en_GB", "en-G", "-en", "en-abcdefghi", "한국", "e1", "ｅｎ", "en-ＧＢ", "en--GB"])
     func rejectsOtherLanguageTags(_ tag: String) {
         #expect(!RecordSchema.isLanguageTag(tag))
     }

@@ -123,6 +123,8 @@ struct ChangeAdmission {
     }
 
     private func isValidChangeID(_ id: String) -> Bool {
-        (1...100).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isNumber || $0.isLowercase || $0 == "-") }
+        // Byte by byte: every character allowed is one ASCII byte.
+        (1...100).contains(id.utf8.count)
+            && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) || $0 == UInt8(ascii: "-") }
     }
 }
