@@ -76,6 +76,15 @@ extension Replica {
         }
     }
 
+    /// Whether every change in `ids` is still in the outbox, unsent: a batch read ahead is sent
+    /// only then (SyncEngine).
+    package func arePending(_ ids: [String]) throws -> Bool {
+        try database.read { db in
+            let statement = try db.cachedStatement(sql: "SELECT 1 FROM outbox WHERE change_id = ? AND status = 'pending'")
+            return try ids.allSatisfy { try Bool.fetchOne(statement, arguments: [$0]) != nil }
+        }
+    }
+
     /// Marks one unsent change rejected for `reason`, without the server's word (a single change
     /// answered 413).
     package func rejectLocally(_ changeID: String, reason: ErrorDetail) throws {

@@ -50,17 +50,28 @@ public struct ServerAPI: Sendable {
 
     /// `POST /v1/changes` with the outbox's stored JSON as it is: nothing decoded or encoded again.
     public func push(_ batch: Replica.PendingBatch) async throws -> PushResponse {
-        try await push(body: batch.requestBody)
+        try await push(try pushBody(batch.requestBody))
     }
 
     private func push(body: Data) async throws -> PushResponse {
-        var body = body
+        try await push(try pushBody(body))
+    }
+
+    /// A push's body as it goes on the wire: gzipped when large. Made ahead of time by a push
+    /// that prepares its next batch while the server takes the one before (SyncEngine).
+    package struct PushBody: Sendable {
+        let bytes: Data
+        let gzipped: Bool
+    }
+
+    package func pushBody(_ body: Data) throws -> PushBody {
+        body.count > compressionThreshold ? PushBody(bytes: try Gzip.compress(body), gzipped: true) : PushBody(bytes: body, gzipped: false)
+    }
+
+    package func push(_ body: PushBody) async throws -> PushResponse {
         var headers = ["Content-Type": "application/json"]
-        if body.count > compressionThreshold {
-            body = try Gzip.compress(body)
-            headers["Content-Encoding"] = "gzip"
-        }
-        return try await send("POST", url: server.appendingPathComponent("v1/changes"), headers: headers, body: body)
+        if body.gzipped { headers["Content-Encoding"] = "gzip" }
+        return try await send("POST", url: server.appendingPathComponent("v1/changes"), headers: headers, body: body.bytes)
     }
 
     /// `GET /v1/changes?since=…&limit=…[&wait=…]`: with `wait`, the server holds an empty answer

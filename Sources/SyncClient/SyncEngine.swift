@@ -231,6 +231,7 @@ public struct SyncEngine: Sendable {
         }
         var failedMedia: Set<String> = []
         var acknowledging: Acknowledgement?
+        var next: NextBatch?
         var batch = Replica.PendingBatch(ids: [], bodies: [], cutByBytes: false)
         var lastError: any Error = CancellationError()
         var action = machine.start()
@@ -245,23 +246,37 @@ public struct SyncEngine: Sendable {
                 // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
                 // The changes of a batch whose answer is still being written are not sent again.
                 let sent = acknowledging?.ids ?? []
-                let pending = try await writtenIfFails(&acknowledging) {
-                    try replica.pendingBatch(limit: limit, maxBytes: configuration.batchBytes ?? .max, excluding: sent)
+                let body: ServerAPI.PushBody
+                if let ready = try await writtenIfFails(&acknowledging, { try await next?.take(limit: limit, replica: replica) }) {
+                    (batch, body) = ready
+                } else {
+                    let pending = try await writtenIfFails(&acknowledging) {
+                        try replica.pendingBatch(limit: limit, maxBytes: configuration.batchBytes ?? .max, excluding: sent)
+                    }
+                    // The files the changes name go first; a change naming one that failed waits.
+                    batch = try await writtenIfFails(&acknowledging) {
+                        pending.isEmpty ? pending : try await uploadMedia(for: pending, failed: &failedMedia, into: &machine.summary)
+                    }
+                    guard !batch.isEmpty else {
+                        // Once the last answer is written, the outbox is looked at again as it is.
+                        if try await Self.written(&acknowledging) { continue }
+                        action = machine.outboxEmpty()
+                        continue
+                    }
+                    body = try api.pushBody(batch.requestBody)
                 }
-                // The files the changes name go first; a change naming one that failed waits.
-                batch = try await writtenIfFails(&acknowledging) {
-                    pending.isEmpty ? pending : try await uploadMedia(for: pending, failed: &failedMedia, into: &machine.summary)
-                }
-                guard !batch.isEmpty else {
-                    // Once the last answer is written, the outbox is looked at again as it is.
-                    if try await Self.written(&acknowledging) { continue }
-                    action = machine.outboxEmpty()
-                    continue
-                }
+                next = nil
                 machine.sending(batch.count, cutByBytes: batch.cutByBytes)
+                // The next batch is read and compressed while the server takes this one: the
+                // server otherwise waited for it after every answer (a fifth of a push).
+                if batch.count == limit || batch.cutByBytes, try !replica.holdsMediaNotOnServer() {
+                    next = NextBatch(
+                        limit: limit, excluding: sent.union(batch.ids), maxBytes: configuration.batchBytes ?? .max,
+                        replica: replica, api: api)
+                }
                 let exchanged: Result<(PushResponse, Double), any Error>
                 do {
-                    exchanged = .success(try await exchange(&machine.summary) { [batch] in try await api.push(batch) })
+                    exchanged = .success(try await exchange(&machine.summary) { [body] in try await api.push(body) })
                 } catch {
                     exchanged = .failure(error)
                 }
@@ -272,6 +287,8 @@ public struct SyncEngine: Sendable {
                 switch exchanged {
                 case .success(let answer): (response, seconds) = answer
                 case .failure(let error):
+                    // This batch goes again first: the one read after it waits its turn.
+                    next = nil
                     lastError = error
                     action = try failed(error, &machine)
                     if action.isPush { report(machine.summary) }  // A 413 halved the batch.
@@ -285,7 +302,9 @@ public struct SyncEngine: Sendable {
                             korean: "서버가 변경 \(batch.count)개 중 \(response.results.count)개에만 답했습니다: 나중에 다시 해 보세요"))
                 }
                 if response.results.contains(where: { $0.status == .rejected }) {
-                    // A refusal may drop records or call for new stamps: written before anything else.
+                    // A refusal may drop records or call for new stamps: written before anything
+                    // else, and the next batch read again after it.
+                    next = nil
                     let purged = try replica.acknowledge(response)
                     action = machine.pushAnswered(
                         .init(response, sent: batch.count, cutByBytes: batch.cutByBytes, seconds: seconds, purged: purged))
@@ -385,7 +404,41 @@ public struct SyncEngine: Sendable {
 
         init(ids: Set<String>, write: @escaping @Sendable () throws -> Void) {
             self.ids = ids
-            task = Task.detached { try write() }
+            task = Task { try await SyncEngine.onDispatchThread(write) }
+        }
+    }
+
+    /// Runs blocking work (SQLite, gzip) on a Dispatch thread rather than on one of the few
+    /// threads Swift runs tasks on: on two cores, an answer being written and the next batch
+    /// being read held both, and the push itself waited for them to send its batch.
+    private static func onDispatchThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    /// The batch after the one at the server, read and its body compressed meanwhile on a task
+    /// of its own (``run(_:)``). It is sent only if the machine asks for a batch of the same size
+    /// and every change in it is still pending: one discarded or dropped meanwhile sends the
+    /// outbox to be read again.
+    struct NextBatch {
+        let limit: Int
+        let task: Task<(Replica.PendingBatch, ServerAPI.PushBody)?, Never>
+
+        init(limit: Int, excluding: Set<String>, maxBytes: Int, replica: Replica, api: ServerAPI) {
+            self.limit = limit
+            task = Task {
+                try? await SyncEngine.onDispatchThread {
+                    let batch = try replica.pendingBatch(limit: limit, maxBytes: maxBytes, excluding: excluding)
+                    return batch.isEmpty ? nil : (batch, try api.pushBody(batch.requestBody))
+                }
+            }
+        }
+
+        /// The batch and its body, when they may still be sent as a batch of `limit`.
+        func take(limit: Int, replica: Replica) async throws -> (Replica.PendingBatch, ServerAPI.PushBody)? {
+            guard limit == self.limit, let ready = await task.value, try replica.arePending(ready.0.ids) else { return nil }
+            return ready
         }
     }
 

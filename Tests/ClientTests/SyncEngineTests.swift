@@ -94,6 +94,32 @@ struct SyncEngineTests {
         }
     }
 
+    @Test func aBatchReadAheadIsSentOnlyIfItsChangesAreStillPendingAndItsSizeIsAskedFor() async throws {
+        // Given four unsent stories, and the two after the first two read ahead as the next batch
+        let replica = try makeEmptyReplica()
+        var ids: [String] = []
+        for number in 1...4 { ids.append(try replica.add(.story, values: Fixtures.story("Ahead \(number)"))) }
+        let outbox = try replica.pendingChanges(limit: 10)
+        let api = ServerAPI(server: Fixtures.server, token: "t", transport: NoLink())
+        func readAhead() async -> SyncEngine.NextBatch {
+            let next = SyncEngine.NextBatch(
+                limit: 2, excluding: Set(outbox.prefix(2).map(\.id)), maxBytes: .max, replica: replica, api: api)
+            _ = await next.task.value
+            return next
+        }
+
+        // Then it is taken as a batch of two, holding the third and fourth changes
+        let taken = try await readAhead().take(limit: 2, replica: replica)
+        #expect(taken?.0.ids == outbox.suffix(2).map(\.id))
+        // But not when the machine asks for another size
+        #expect(try await readAhead().take(limit: 3, replica: replica) == nil)
+
+        // And not once one of its changes was discarded after it was read
+        let ahead = await readAhead()
+        try replica.discard(ids[3])
+        #expect(try await ahead.take(limit: 2, replica: replica) == nil)
+    }
+
     @Test func rowsStoredBeforeTheirSeedsWereKeptAreHashedFromTheirStatesWhenPushed() async throws {
         // Given two published stories whose rows were stored before rows kept their seeds (v7)
         let server = try await InProcessServer.make()
@@ -408,4 +434,9 @@ struct SyncEngineTests {
             #expect(try replica.records(.story).count == 120)
         }
     }
+}
+
+/// A transport for what sends nothing: any request fails.
+private struct NoLink: HTTPTransport {
+    func send(_ request: HTTPRequest) async throws -> HTTPResponse { throw URLError(.notConnectedToInternet) }
 }
