@@ -150,9 +150,13 @@ extension Replica {
             if let record, record.kind != delta.kind { continue }  // The server refuses such changes; never merge them.
             // A record altered here is replaced whole by the server's state, not merged with it.
             if try run.verified.replaces(db, id: delta.id, redownload: redownload) { record = nil }
-            if record != nil { record!.merge(delta) }
-            // New here, the record is its delta, as the reader prepared it.
-            let stored = try record.map(StoredRecord.init) ?? new
+            let stored: StoredRecord
+            if var record {
+                record.merge(delta)
+                stored = try StoredRecord(record)
+            } else {
+                stored = new  // New here: the record is its delta, as the reader prepared it.
+            }
             try store(db, stored)
             if !run.keepsServerStates { seeds[delta.id] = stored.seed }
             if run.keepsServerStates { try mergeIntoServerState(db, delta) }

@@ -59,7 +59,9 @@ public struct PublishedSetDigest: Sendable, Hashable {
     /// The 32-byte seed of `record`'s element: a client keeps it per record, so that removing
     /// the record later needs no copy of what it held.
     public static func elementSeed(of record: RecordState) -> [UInt8] {
-        Array(SHA256.hash(data: CanonicalRecord.encoding(kind: record.kind, id: record.id, values: record.values)))
+        // Copied through its bytes: `Array(digest)` goes element by element through Sequence.
+        SHA256.hash(data: CanonicalRecord.encoding(kind: record.kind, id: record.id, values: record.values))
+            .withUnsafeBytes { Array($0) }
     }
 
     /// Adds `record` (which must be in the published set) to the set.
