@@ -27,25 +27,36 @@ extension Replica {
             var writer = dryRun ? nil : try LocalWriter(db, replica: self)
             if writer != nil, try Self.defersSearchIndex(db, importing: pack.records.count) { try Self.deferSearchIndex(db) }
             // Records are encoded a batch at a time on another thread while the batch before
-            // is stored. No record depends on another's row: a pack names each id once.
+            // is stored. Everything staged is stored first when a record's row is read again
+            // (an id twice in a pack), and when a record fails: a refusal of an earlier one is
+            // the error then, as if each were stored as it came.
             var staged: [StagedWrite] = []
             var encoding: EncodingJob?
+            var stagedIDs: Set<String> = []
             func store(_ job: EncodingJob?) throws {
                 for write in try job?.wait() ?? [] { try writer?.commit(db, write) }
             }
+            func storeAll() throws {
+                try store(encoding)
+                try store(EncodingJob(staged))
+                (encoding, staged, stagedIDs) = (nil, [], [])
+            }
             let find = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
             for (index, record) in pack.records.enumerated() {
+                if stagedIDs.contains(record.id) { try storeAll() }
                 let current = try String.fetchOne(find, arguments: [record.id]).map { try Self.decode(RecordState.self, $0) }
                 let step: ImportStep
                 do throws(ValidationError) {
                     step = try pack.step(for: record, current: current, overwrite: overwrite)
                 } catch {
+                    try storeAll()
                     throw ClientError(
                         Words(
                             "record \(index + 1) (\(record.id)): \(error.words.english); nothing was imported",
                             korean: "\(index + 1)번째 기록 (\(record.id)): \(error.words.korean). 아무것도 가져오지 않았습니다"))
                 }
                 if let values = step.writtenValues, writer != nil {
+                    stagedIDs.insert(record.id)
                     staged.append(
                         try writer!.stage(db, record: current ?? RecordState(id: record.id, kind: record.kind)) { state, stamp in
                             RecordState(id: state.id, kind: state.kind, fields: values.mapValues { Register($0, stamp: stamp) })
@@ -61,8 +72,7 @@ extension Replica {
                 preview?(index + 1, record, step)
                 if (index + 1) % Self.importProgressInterval == 0 { progress?(index + 1) }
             }
-            try store(encoding)
-            try store(EncodingJob(staged))
+            try storeAll()
             if pack.records.count % Self.importProgressInterval != 0 { progress?(pack.records.count) }
             try writer?.finish(db)
             return summary

@@ -178,6 +178,8 @@ extension Replica {
                 try run.verified.keep(
                     db, id: id, row: try String.fetchOne(db, sql: "SELECT state FROM records WHERE id = ?", arguments: [id]))
                 try db.execute(sql: "DELETE FROM records WHERE id = ?", arguments: [id])
+                // Gone, even if this page also brought it: its element goes with it.
+                seeds.removeValue(forKey: id)
                 run.applied.removed += 1
             }
         }

@@ -141,8 +141,21 @@ public struct Replica: Sendable {
         migrator.registerMigration("v5") { db in try createPublishedSet(db) }
         // Media files (Replica+Media.swift).
         migrator.registerMigration("v6") { db in try createMedia(db) }
-        // Each row's published-set seed (StoredRecord); NULL for rows stored before, until written again.
-        migrator.registerMigration("v7") { db in try db.execute(sql: "ALTER TABLE records ADD COLUMN seed BLOB") }
+        // Each row's published-set seed (StoredRecord); NULL for rows stored before, until written
+        // again, and read from the state meanwhile. A change to what an element hashes
+        // (CanonicalRecord, Publication) needs a migration that sets every seed to NULL.
+        migrator.registerMigration("v7") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE records ADD COLUMN seed BLOB;
+                    -- A build from before seeds rewrites a row's state and leaves its seed as it was:
+                    -- the seed is dropped then. (Rewritten with the same seed, it is dropped too,
+                    -- and only costs reading the state again.)
+                    CREATE TRIGGER records_seed_stale AFTER UPDATE OF state ON records
+                    WHEN new.seed IS old.seed
+                    BEGIN UPDATE records SET seed = NULL WHERE id = new.id; END;
+                    """)
+        }
         return migrator
     }
 

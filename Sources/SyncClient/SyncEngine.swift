@@ -246,7 +246,7 @@ public struct SyncEngine: Sendable {
                 // Sent as stored: the outbox's JSON goes out without being decoded and encoded again.
                 // The changes of a batch whose answer is still being written are not sent again.
                 let sent = acknowledging?.ids ?? []
-                let body: ServerAPI.PushBody
+                var body: ServerAPI.PushBody?
                 if let ready = try await writtenIfFails(&acknowledging, { try await next?.take(limit: limit, replica: replica) }) {
                     (batch, body) = ready
                 } else {
@@ -263,20 +263,20 @@ public struct SyncEngine: Sendable {
                         action = machine.outboxEmpty()
                         continue
                     }
-                    body = try api.pushBody(batch.requestBody)
                 }
                 next = nil
                 machine.sending(batch.count, cutByBytes: batch.cutByBytes)
                 // The next batch is read and compressed while the server takes this one: the
                 // server otherwise waited for it after every answer (a fifth of a push).
-                if batch.count == limit || batch.cutByBytes, try !replica.holdsMediaNotOnServer() {
+                if batch.count == limit || batch.cutByBytes, (try? replica.holdsMediaNotOnServer()) == false {
                     next = NextBatch(
                         limit: limit, excluding: sent.union(batch.ids), maxBytes: configuration.batchBytes ?? .max,
                         replica: replica, api: api)
                 }
                 let exchanged: Result<(PushResponse, Double), any Error>
                 do {
-                    exchanged = .success(try await exchange(&machine.summary) { [body] in try await api.push(body) })
+                    exchanged = .success(
+                        try await exchange(&machine.summary) { [batch, body] in try await api.push(body ?? api.pushBody(batch.requestBody)) })
                 } catch {
                     exchanged = .failure(error)
                 }
@@ -418,9 +418,10 @@ public struct SyncEngine: Sendable {
     }
 
     /// The batch after the one at the server, read and its body compressed meanwhile on a task
-    /// of its own (``run(_:)``). It is sent only if the machine asks for a batch of the same size
-    /// and every change in it is still pending: one discarded or dropped meanwhile sends the
-    /// outbox to be read again.
+    /// of its own (``run(_:)``). It is sent only if the machine asks for a batch of the same size,
+    /// every change in it is still pending (one discarded or dropped meanwhile sends the outbox
+    /// to be read again) and no file waits to go up (a change naming one, added meanwhile, must
+    /// wait for its upload, which the batch read as usual sees to).
     struct NextBatch {
         let limit: Int
         let task: Task<(Replica.PendingBatch, ServerAPI.PushBody)?, Never>
@@ -437,7 +438,9 @@ public struct SyncEngine: Sendable {
 
         /// The batch and its body, when they may still be sent as a batch of `limit`.
         func take(limit: Int, replica: Replica) async throws -> (Replica.PendingBatch, ServerAPI.PushBody)? {
-            guard limit == self.limit, let ready = await task.value, try replica.arePending(ready.0.ids) else { return nil }
+            guard limit == self.limit, let ready = await task.value, try replica.arePending(ready.0.ids),
+                try !replica.holdsMediaNotOnServer()
+            else { return nil }
             return ready
         }
     }

@@ -272,6 +272,46 @@ struct ImportTests {
         #expect(try replica.search(SearchQuery("Story 2498")).map(\.id) == [Self.stories(1, from: 2_498)[0].id])
     }
 
+    @Test func anIdTwiceInAPackIsImportedAsIfItsPartsCameOneAfterTheOther() throws {
+        // Given 300 stories, the last with the first's id and a title of its own (a pack made
+        // in code: a pack file naming an id twice is refused when it is read)
+        var records = Self.stories(300)
+        records[299] = .init(id: records[0].id, kind: .story, fields: Fixtures.story("Told again", body: "Once more."))
+
+        // When it is imported at once (records encoded ahead in batches), and into another
+        // replica in two imports, the last record alone
+        let atOnce = try makeEmptyReplica(named: "at-once.sqlite")
+        let whole = try atOnce.importPack(ContentPack(records: records))
+        let inTwo = try makeEmptyReplica(named: "in-two.sqlite")
+        let first = try inTwo.importPack(ContentPack(records: Array(records.prefix(299))))
+        let second = try inTwo.importPack(ContentPack(records: [records[299]]))
+
+        // Then the second write found the first stored, as the second import did
+        #expect(try atOnce.record(records[0].id).values == inTwo.record(records[0].id).values)
+        #expect(try atOnce.status().unsentChanges == inTwo.status().unsentChanges)
+        #expect(whole.added == first.added + second.added && whole.updated == first.updated + second.updated)
+        #expect(whole.skipped.count == first.skipped.count + second.skipped.count)
+        #expect(whole.added == 299)
+    }
+
+    @Test func aRefusedRecordIsTheErrorEvenWhenALaterOneIsMalformed() throws {
+        // Given a field replica, and a pack whose first story is published (field staff may not
+        // publish) and whose third is a resource with a story's id
+        let replica = try makeEmptyReplica()
+        try replica.saveAccount(Account(name: "amina", role: .field, limits: ServerLimits()))
+        try replica.add(.story, values: Fixtures.story("Crossing alone"), id: RecordIDs.first)
+        var records = Self.stories(3)
+        records[0].fields["status"] = "published"
+        let alone = #expect(throws: ClientError.self) { try replica.importPack(ContentPack(records: [records[0]])) }
+        records[2] = .init(id: RecordIDs.first, kind: .resource, fields: ["name": "N", "category": "other", "country": "KR"])
+
+        // When it is imported, Then the first record's refusal is the error, as if each record
+        // were stored as it came, and nothing is saved
+        let error = #expect(throws: ClientError.self) { try replica.importPack(ContentPack(records: records)) }
+        #expect(error?.message == alone?.message && alone != nil)
+        #expect(try replica.status().unsentChanges == 1)
+    }
+
     @Test func aLargeImportWithOneBadRecordSavesNothingAndKeepsTheIndexLive() throws {
         // Given a replica holding a story, and 1,500 stories of which number 1,100 is a resource
         // with that story's id

@@ -206,14 +206,42 @@ struct PublishedSetVerificationTests {
         let replica = try makeEmptyReplica()
         try replica.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(2)))
         try replica.database.write { db in
-            try db.execute(sql: "ALTER TABLE records DROP COLUMN seed; DELETE FROM grdb_migrations WHERE identifier = 'v7'")
+            try db.execute(
+                sql: """
+                    DROP TRIGGER records_seed_stale; ALTER TABLE records DROP COLUMN seed;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v7'
+                    """)
         }
 
         // When it is opened, Then its rows are still the published set, and new rows keep seeds
         let opened = try Replica.open(at: replica.path, encryptionKey: Fixtures.encryptionKey)
         #expect(try opened.recomputedPublishedDigest().altered.isEmpty)
         try opened.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(3)))
-        let seeds = try opened.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE seed IS NOT NULL") }
-        #expect(seeds == Self.created.count)
+        func seeds() throws -> Int? {
+            try opened.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM records WHERE seed IS NOT NULL") }
+        }
+        #expect(try seeds() == Self.created.count)
+
+        // And a row whose state a build from before seeds rewrites loses its seed
+        try opened.database.write { db in
+            try db.execute(sql: "UPDATE records SET state = state || ' ' WHERE id = ?", arguments: [Self.created[0].id])
+        }
+        #expect(try seeds() == Self.created.count - 1)
+    }
+
+    @Test func aRecordAPageBringsAndRemovesLeavesThePublishedSet() throws {
+        // Given a replica holding the published records
+        let replica = try makeEmptyReplica()
+        try replica.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(2)))
+
+        // When a page brings the first again and also says it is gone
+        try replica.apply(Fixtures.page([Self.created[0]], removed: [Self.created[0].id], cursor: Fixtures.cursor(3)))
+
+        // Then it is gone, from the records and from the running digest alike
+        let running = try replica.database.read { db in try Replica.publishedDigest(db) }
+        let recomputed = try replica.recomputedPublishedDigest()
+        #expect(running == recomputed.digest)
+        #expect(recomputed.altered.isEmpty)
+        #expect(running == PublishedSetDigest(of: Array(Self.created.dropFirst())))
     }
 }

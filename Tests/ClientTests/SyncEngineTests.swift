@@ -118,6 +118,12 @@ struct SyncEngineTests {
         let ahead = await readAhead()
         try replica.discard(ids[3])
         #expect(try await ahead.take(limit: 2, replica: replica) == nil)
+
+        // And not once a file waits to go up: a change naming it goes after its upload
+        #expect(try await readAhead().take(limit: 2, replica: replica)?.0.ids == [outbox[2].id])
+        let beforeFile = await readAhead()
+        try replica.addMedia(to: ids[0], bytes: Data("a voice note".utf8), name: "note.m4a", type: "audio/mp4")
+        #expect(try await beforeFile.take(limit: 2, replica: replica) == nil)
     }
 
     @Test func rowsStoredBeforeTheirSeedsWereKeptAreHashedFromTheirStatesWhenPushed() async throws {
