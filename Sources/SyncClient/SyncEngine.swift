@@ -484,20 +484,27 @@ public struct SyncEngine: Sendable {
             return now.received - counted.received
         }
         defer { machine.streamed(bytes: countTraffic(&machine.summary)) }
-        let queue = PageQueue<PulledPage>(capacity: 4 << 20)
+        // Each page is prepared for storing (PulledPage) on a thread of its own, not by the
+        // reader: what the reader leaves in the socket while it works is lost when a connection
+        // is reset (the flaky link of BadLinkTests sent a tenth again with the reader preparing).
+        let queue = PageQueue<Task<PulledPage, any Error>>(capacity: 4 << 20)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [api, configuration] in
                 do {
                     try await api.pullStream(
                         since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes,
-                        receiveSized: { page, bytes in try await queue.put(PulledPage(page), bytes: bytes) })
+                        receiveSized: { page, bytes in
+                            try await queue.put(Task { try await Self.onDispatchThread { try PulledPage(page) } }, bytes: bytes)
+                        })
                     await queue.finish(throwing: nil)
                 } catch {
                     await queue.finish(throwing: error)
                 }
             }
-            while let pages = try await queue.take() {
+            while let prepared = try await queue.take() {
                 do {
+                    var pages: [PulledPage] = []
+                    for page in prepared { pages.append(try await page.value) }
                     try machine.received(pages.map(\.response))
                     let applied = try replica.apply(pages)
                     let bytes = countTraffic(&machine.summary)
