@@ -23,12 +23,8 @@ struct StoredRecord: Sendable {
 }
 
 /// A pulled page, with what each record it brings would be stored as if it is new on the
-/// replica: its delta alone, as a ``StoredRecord``.
-///
-/// In a first sync every record is new. A streamed pull prepares each page on a thread of its
-/// own as it arrives, while the replica stores the pages before (SyncEngine); in the storing
-/// transaction, encoding the rows and the elements was a fifth of a first sync's time. A record the replica holds already is
-/// merged there, and these go unused.
+/// replica: its delta alone, as a ``StoredRecord``. In a first sync every record is new; a
+/// record the replica holds already is merged where it is stored, and these go unused.
 package struct PulledPage: Sendable {
     package let response: PullResponse
     /// For each of `response.changes`, in order.

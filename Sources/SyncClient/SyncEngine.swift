@@ -484,29 +484,25 @@ public struct SyncEngine: Sendable {
             return now.received - counted.received
         }
         defer { machine.streamed(bytes: countTraffic(&machine.summary)) }
-        // Each page is prepared for storing (PulledPage) on a thread of its own, not by the
-        // reader: what the reader leaves in the socket while it works is lost when a connection
-        // is reset (the flaky link of BadLinkTests sent a tenth again with the reader preparing).
-        let queue = PageQueue<Task<PulledPage, any Error>>(capacity: 4 << 20)
+        // The reader only reads: what it leaves in the socket while it works is lost when a
+        // connection is reset, and on a loaded machine the flaky link of BadLinkTests sent more
+        // than a tenth again while pages were prepared for storing (PulledPage) beside it.
+        let queue = PageQueue<PullResponse>(capacity: 4 << 20)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [api, configuration] in
                 do {
                     try await api.pullStream(
                         since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes,
-                        receiveSized: { page, bytes in
-                            try await queue.put(Task { try await Self.onDispatchThread { try PulledPage(page) } }, bytes: bytes)
-                        })
+                        receiveSized: { page, bytes in try await queue.put(page, bytes: bytes) })
                     await queue.finish(throwing: nil)
                 } catch {
                     await queue.finish(throwing: error)
                 }
             }
-            while let prepared = try await queue.take() {
+            while let pages = try await queue.take() {
                 do {
-                    var pages: [PulledPage] = []
-                    for page in prepared { pages.append(try await page.value) }
-                    try machine.received(pages.map(\.response))
-                    let applied = try replica.apply(pages)
+                    try machine.received(pages)
+                    let applied = try replica.apply(pages.map(PulledPage.init))
                     let bytes = countTraffic(&machine.summary)
                     _ = machine.applied(.init(removed: applied.removed, kept: applied.kept.count), bytes: bytes)
                     report(machine.summary, pull: machine.pullEstimate(after: clock.now() - started))
