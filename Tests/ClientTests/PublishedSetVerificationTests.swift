@@ -180,21 +180,24 @@ struct PublishedSetVerificationTests {
         }
     }
 
+    /// A replica holding the published records, made as an older build left it by `sql` (a
+    /// migration undone), and opened again.
+    private static func reopenedAfterUndoing(_ sql: String) throws -> Replica {
+        let replica = try makeEmptyReplica()
+        try replica.apply(Fixtures.page(created, cursor: Fixtures.cursor(2)))
+        try replica.database.write { db in try db.execute(sql: sql) }
+        return try Replica.open(at: replica.path, encryptionKey: Fixtures.encryptionKey)
+    }
+
     @Test func anExistingReplicaGetsItsDigestComputedOnOpening() throws {
         // Given a replica from before signed content: records, and no digest or elements
-        let replica = try makeEmptyReplica()
-        try replica.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(2)))
-        try replica.database.write { db in
-            try db.execute(
-                sql: """
-                    DROP TABLE published_elements; DROP TABLE verified_rows; DROP TABLE unverified;
-                    DELETE FROM meta WHERE key = 'published_digest';
-                    DELETE FROM grdb_migrations WHERE identifier = 'v5';
-                    """)
-        }
-
         // When it is opened, Then its digest is the digest of its published records
-        let opened = try Replica.open(at: replica.path, encryptionKey: Fixtures.encryptionKey)
+        let opened = try Self.reopenedAfterUndoing(
+            """
+            DROP TABLE published_elements; DROP TABLE verified_rows; DROP TABLE unverified;
+            DELETE FROM meta WHERE key = 'published_digest';
+            DELETE FROM grdb_migrations WHERE identifier = 'v5';
+            """)
         let digest = try opened.database.read { db in try Replica.publishedDigest(db) }
         #expect(digest == PublishedSetDigest(of: Self.created))
         #expect(digest != PublishedSetDigest())
@@ -203,18 +206,12 @@ struct PublishedSetVerificationTests {
 
     @Test func aReplicaFromBeforeRowSeedsGetsTheColumnOnOpening() throws {
         // Given a replica whose records table has no seeds (before v7)
-        let replica = try makeEmptyReplica()
-        try replica.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(2)))
-        try replica.database.write { db in
-            try db.execute(
-                sql: """
-                    DROP TRIGGER records_seed_stale; ALTER TABLE records DROP COLUMN seed;
-                    DELETE FROM grdb_migrations WHERE identifier = 'v7'
-                    """)
-        }
-
         // When it is opened, Then its rows are still the published set, and new rows keep seeds
-        let opened = try Replica.open(at: replica.path, encryptionKey: Fixtures.encryptionKey)
+        let opened = try Self.reopenedAfterUndoing(
+            """
+            DROP TRIGGER records_seed_stale; ALTER TABLE records DROP COLUMN seed;
+            DELETE FROM grdb_migrations WHERE identifier = 'v7'
+            """)
         #expect(try opened.recomputedPublishedDigest().altered.isEmpty)
         try opened.apply(Fixtures.page(Self.created, cursor: Fixtures.cursor(3)))
         func seeds() throws -> Int? {
