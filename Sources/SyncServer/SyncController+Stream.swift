@@ -18,6 +18,10 @@ import Hummingbird
 /// After it, a failure (the token revoked, the log compacted past the cursor) ends the stream,
 /// well-formed, before its last line; the client streams again from the last line it applied
 /// and gets the error as an answer of its own.
+///
+/// Rule 4. Each page is read while the one before is compressed and sent: one after the other,
+/// reading and gzip were the whole of a first sync's time on the server, and the server's part
+/// was most of the sync's (BENCHMARKS.md).
 extension SyncController {
     /// JSON bytes a line aims at when the client does not say: about 13 KiB gzipped, under half
     /// a second at 32 KiB/s, so that a reset costs little more than its two round trips to
@@ -48,7 +52,6 @@ extension SyncController {
             headers[.contentEncoding] = "gzip"
             headers[.vary] = "Accept-Encoding"
         }
-        let log = self.log
         let clock = self.clock
         let version = Self.version(of: request)
         return Response(
@@ -61,13 +64,15 @@ extension SyncController {
                     let json = try page.answer(serverTime: clock(), version: version)
                     sizing.record(
                         bytes: json.count, records: page.states.count + page.wholeRecords.count + page.removed.count)
+                    guard page.more else {
+                        try await writer.write(try encoder.line(json))
+                        break
+                    }
+                    // The next page is read while this one is compressed and sent (rule 4).
+                    async let next = nextPage(after: page, sizing: sizing, caller: caller, request: request)
                     try await writer.write(try encoder.line(json))
-                    guard page.more else { break }
                     do {
-                        // A stream can last minutes on a slow link: a token revoked meanwhile ends it.
-                        try await confirmCaller(of: request)
-                        page = try await log.pull(
-                            since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller)
+                        page = try await next.get()
                     } catch {
                         // Ended well-formed, before the last page: the client asks again from the
                         // last line and gets the reason as an answer (rule 3).
@@ -78,6 +83,19 @@ extension SyncController {
                 try await writer.write(try encoder.finish())
                 try await writer.finish(nil)
             })
+    }
+
+    /// The page after `page`, or why there is none: a stream can last minutes on a slow link, and
+    /// a token revoked meanwhile ends it.
+    private func nextPage(after page: PullPage, sizing: ChunkSizing, caller: Caller, request: Request) async
+        -> Result<PullPage, any Error>
+    {
+        do {
+            try await confirmCaller(of: request)
+            return .success(try await log.pull(since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller))
+        } catch {
+            return .failure(error)
+        }
     }
 
     /// The first line's page, read before the answer starts so that its errors are answers (rule 3).
