@@ -133,9 +133,22 @@ extension Replica {
                 INSERT INTO records (id, kind, state, deleted, seed) VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET state = excluded.state, deleted = excluded.deleted, seed = excluded.seed
                 """
-        ).execute(arguments: [
-            record.state.id, record.state.kind.rawValue, record.row, record.state.isDeleted, Data(record.seed ?? []),
-        ])
+        ).execute(arguments: Self.arguments(record))
+    }
+
+    /// Writes `record`'s row if the replica has no record of its id, in one search of the
+    /// index where a look first and a write after took two (most records of a download are new).
+    ///
+    /// - Returns: whether it was written.
+    func storeIfNew(_ db: Database, _ record: StoredRecord) throws -> Bool {
+        try db.cachedStatement(
+            sql: "INSERT INTO records (id, kind, state, deleted, seed) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING"
+        ).execute(arguments: Self.arguments(record))
+        return db.changesCount > 0
+    }
+
+    private static func arguments(_ record: StoredRecord) -> StatementArguments {
+        [record.state.id, record.state.kind.rawValue, record.row, record.state.isDeleted, Data(record.seed ?? [])]
     }
 
     /// The record whose id is `id` or starts with it (at least 4 characters, one match only).

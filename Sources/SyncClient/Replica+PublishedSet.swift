@@ -87,7 +87,17 @@ extension Replica {
         _ db: Database, ids: some Sequence<String>, known: [String: [UInt8]?] = [:], digest: inout PublishedSetDigest
     ) throws {
         let find = try db.cachedStatement(sql: "SELECT seed FROM published_elements WHERE id = ?")
+        let addIfNew = try db.cachedStatement(
+            sql: "INSERT INTO published_elements (id, seed) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
         for id in Set(ids) {
+            // An element new to the set (most of a download's) goes in with one search of the index.
+            if case .some(.some(let seed)) = known[id] {
+                try addIfNew.execute(arguments: [id, Data(seed)])
+                if db.changesCount > 0 {
+                    digest.add(seed: seed)
+                    continue
+                }
+            }
             let old = try Data.fetchOne(find, arguments: [id]).map { Array($0) }
             let new: [UInt8]?
             if let seed = known[id] { new = seed } else { new = try serverSeed(db, of: id) }

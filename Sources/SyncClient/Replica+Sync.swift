@@ -144,20 +144,26 @@ extension Replica {
         var seeds: [String: [UInt8]?] = [:]
         let read = try db.cachedStatement(sql: "SELECT state FROM records WHERE id = ?")
         for (delta, new) in zip(page.changes, pulled.newRecords) {
-            let row = try String.fetchOne(read, arguments: [delta.id])
-            try run.verified.keep(db, id: delta.id, row: row)
-            var record = try row.map { try Self.decode(RecordState.self, $0) }
-            if let record, record.kind != delta.kind { continue }  // The server refuses such changes; never merge them.
-            // A record altered here is replaced whole by the server's state, not merged with it.
-            if try run.verified.replaces(db, id: delta.id, redownload: redownload) { record = nil }
             let stored: StoredRecord
-            if var record {
-                record.merge(delta)
-                stored = try StoredRecord(record)
+            if try storeIfNew(db, new) {
+                // New here: the record is its delta, as prepared for storing (PulledPage).
+                try run.verified.keep(db, id: delta.id, row: nil)
+                stored = new
             } else {
-                stored = new  // New here: the record is its delta, as the reader prepared it.
+                let row = try String.fetchOne(read, arguments: [delta.id])
+                try run.verified.keep(db, id: delta.id, row: row)
+                var record = try row.map { try Self.decode(RecordState.self, $0) }
+                if let record, record.kind != delta.kind { continue }  // The server refuses such changes; never merge them.
+                // A record altered here is replaced whole by the server's state, not merged with it.
+                if try run.verified.replaces(db, id: delta.id, redownload: redownload) { record = nil }
+                if var record {
+                    record.merge(delta)
+                    stored = try StoredRecord(record)
+                } else {
+                    stored = new
+                }
+                try store(db, stored)
             }
-            try store(db, stored)
             if !run.keepsServerStates { seeds[delta.id] = stored.seed }
             if run.keepsServerStates { try mergeIntoServerState(db, delta) }
             // Later local edits must order after what this replica has now seen.
