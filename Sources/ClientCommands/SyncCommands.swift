@@ -175,18 +175,6 @@ struct SyncOptions: ParsableArguments {
         return SyncEngine(replica: replica, api: api, configuration: configuration, progress: report)
     }
 
-    /// Asks the server again who the token is (`GET /v1/me`) and keeps the answer, so that a
-    /// role an admin changed is what the next edit is checked against; unless the sync's
-    /// answers carried the fingerprint of the account the replica holds (`seen`), which spares
-    /// a request, and on a slow link a round trip, at the end of almost every sync. Asked after
-    /// a sync that got through; a failure here changes nothing, the sync having said what it had to.
-    func refreshAccount(of replica: Replica, seen: String?) async {
-        guard let settings = try? replica.settings(), var api = try? settings.serverAPI() else { return }
-        if let seen, seen == settings.accountFingerprint { return }
-        api.timeout = timeout
-        if let account = try? await api.me() { try? replica.saveAccount(account) }
-    }
-
     func report(_ summary: SyncEngine.Summary) throws {
         if json {
             try printJSON(summary)
@@ -342,7 +330,7 @@ struct SyncCommand: AsyncParsableCommand {
             throw error
         }
         line.finish()
-        if !watch { await options.refreshAccount(of: replica, seen: engine.api.traffic.accountFingerprint) }
+        if !watch { await engine.refreshAccount() }  // Watching, it refreshes as it goes.
         try options.report(summary)
     }
 
@@ -377,7 +365,7 @@ extension SyncOptions {
         let engine = try engine(for: replica, progress: line)
         try await step(engine, &summary)
         line.finish()
-        await refreshAccount(of: replica, seen: engine.api.traffic.accountFingerprint)
+        await engine.refreshAccount()
         try report(summary)
     }
 }

@@ -177,11 +177,16 @@ public struct SyncEngine: Sendable {
         do {
             // The first pull catches up without waiting (streamed, SyncAndResume rule 8); the next ones long-poll.
             var wait = 0.0
+            var firstRound = true
             while true {
                 try Task.checkCancellation()
                 try await push(into: &summary)
                 try await pull(into: &summary, wait: wait)
                 wait = configuration.longPollWait
+                // A role changed while the device watches is what its next edit is checked
+                // against. A server from before fingerprints is asked once, not every poll.
+                if firstRound || api.traffic.accountFingerprint != nil { await refreshAccount() }
+                firstRound = false
                 // Files of records deleted or no longer visible leave the device as in `sync()`.
                 try replica.dropUnnamedMedia()
                 try replica.recordSyncFinished()
@@ -194,6 +199,17 @@ public struct SyncEngine: Sendable {
         } catch is CancellationError {
             return
         }
+    }
+
+    /// Asks the server again who the token is (`GET /v1/me`) and keeps the answer, so that a
+    /// role an admin changed is what the next edit is checked against; unless the answers so far
+    /// carried the fingerprint of the account the replica holds, which spares a request, and on a
+    /// slow link a round trip, after almost every sync. Asked after a sync that got through; a
+    /// failure here changes nothing, the sync having said what it had to.
+    public func refreshAccount() async {
+        guard let held = try? replica.settings() else { return }
+        if let seen = api.traffic.accountFingerprint, seen == held.accountFingerprint { return }
+        if let account = try? await api.me() { try? replica.saveAccount(account) }
     }
 
     /// Sends the outbox, batch by batch, until no pending change is left.

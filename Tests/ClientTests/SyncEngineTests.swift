@@ -172,6 +172,47 @@ struct SyncEngineTests {
         #expect(try replica.search(SearchQuery("night")).count == 3)
     }
 
+    @Test func aWatchingDeviceTakesTheAccountTheServerNowStatesAndAsksOnlyThen() async throws {
+        // Given a synced replica that holds an account the server no longer states (a limit changed)
+        let server = try await InProcessServer.make()
+        let replica = try makeEmptyReplica(token: server.token(.editor))
+        try await server.run { client in
+            let router = RouterTransport(client)
+            let engine = try makeEngine(replica, router)
+            _ = try await engine.sync()
+            await engine.refreshAccount()
+            let held = try replica.settings()
+            let fingerprint = try #require(held.accountFingerprint)
+            try replica.saveAccount(
+                Account(
+                    name: try #require(held.accountName), role: try #require(held.role),
+                    limits: ServerLimits(recordBytes: 1_000), review: held.review, fingerprint: "stale"))
+
+            // When it watches until its second pull (the first long poll) is cancelled, twice
+            let accountRequests = Mutex(0)
+            func watch() async throws {
+                let link = FaultyLink(over: router) { attempt in
+                    if attempt.request.url.path == "/v1/me" { accountRequests.withLock { $0 += 1 } }
+                    if attempt.isPull && attempt.ofItsKind == 2 { throw CancellationError() }
+                    return nil
+                }
+                var summary = SyncEngine.Summary()
+                try await makeEngine(replica, link).watch(into: &summary)
+            }
+            try await watch()
+
+            // Then it asked for the account after its first round, and holds the server's again
+            #expect(accountRequests.withLock { $0 } == 1)
+            let refreshed = try replica.settings()
+            #expect(refreshed.accountFingerprint == fingerprint)
+            #expect(refreshed.recordBytes != 1_000)
+
+            // And watching again, with the fingerprint the answers carry, it does not ask
+            try await watch()
+            #expect(accountRequests.withLock { $0 } == 1)
+        }
+    }
+
     @Test func pushSendsOnlyPendingChangesAndStopsWhenNoneAreLeft() async throws {
         let server = try await InProcessServer.make()
         let replica = try makeEmptyReplica(token: server.token(.editor))

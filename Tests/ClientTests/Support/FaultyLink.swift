@@ -35,9 +35,9 @@ final class FaultyLink: HTTPTransport {
         var request: HTTPRequest
         /// Of all requests.
         var number: Int
-        /// Of pulls, or of pushes.
+        /// Of pulls, or of the other requests.
         var ofItsKind: Int
-        var isPull: Bool { request.method == "GET" }
+        var isPull: Bool { request.isPull }
     }
 
     /// The error a dropped request or answer throws.
@@ -68,10 +68,9 @@ final class FaultyLink: HTTPTransport {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let attempt = counts.withLock { counts in
             counts.requests += 1
-            if request.method == "GET" { counts.pulls += 1 } else { counts.pushes += 1 }
+            if request.isPull { counts.pulls += 1 } else { counts.pushes += 1 }
             return Attempt(
-                request: request, number: counts.requests,
-                ofItsKind: request.method == "GET" ? counts.pulls : counts.pushes)
+                request: request, number: counts.requests, ofItsKind: request.isPull ? counts.pulls : counts.pushes)
         }
         switch try fault(attempt) {
         case nil:
@@ -101,4 +100,9 @@ final class FaultyLink: HTTPTransport {
         HTTPResponse(
             status: status, body: try! JSONEncoder().encode(ErrorBody(ErrorDetail(code: code, message: message))))
     }
+}
+
+extension HTTPRequest {
+    /// Whether this asks for a page or a stream of changes: not an account, key chain or media request.
+    var isPull: Bool { method == "GET" && url.path.hasPrefix("/v1/changes") }
 }

@@ -89,7 +89,7 @@ extension RouterTransport {
 
     /// Every pull, in order.
     var pulls: [Pull] {
-        exchanges.filter { $0.request.method == "GET" }.map { exchange in
+        exchanges.filter { $0.request.isPull }.map { exchange in
             let query = URLComponents(url: exchange.request.url, resolvingAgainstBaseURL: false)?.queryItems ?? []
             let response = exchange.response
             return Pull(
