@@ -39,11 +39,12 @@ struct Harness {
         let peakFile = path("peak-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: peakFile) }
         var result = try Subprocess.run(peakLauncher, [peakFile, client] + arguments, in: directory)
-        let peak = (try? String(contentsOfFile: peakFile, encoding: .utf8)).flatMap {
-            Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        let lines = (try? String(contentsOfFile: peakFile, encoding: .utf8))?.split(separator: "\n") ?? []
+        guard let peak = lines.first.flatMap({ Int($0) }), let cpu = lines.dropFirst().first.flatMap({ Double($0) }) else {
+            throw BenchError("peak-rss wrote no peak for haven \(arguments.prefix(1))")
         }
-        guard let peak else { throw BenchError("peak-rss wrote no peak for haven \(arguments.prefix(1))") }
         result.peakBytes = peak
+        result.cpuSeconds = cpu
         guard arguments.contains("--json") else { return ([:], result) }
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return (object ?? [:], result)
@@ -97,6 +98,9 @@ struct RunningServer {
 
     /// Peak resident memory so far, in bytes.
     var peakBytes: Int { process.peakResidentBytes }
+
+    /// CPU seconds used so far (user + system, all threads).
+    var cpuSeconds: Double { process.cpuSeconds }
 
     /// SIGTERM and wait; returns the peak resident memory over the server's life.
     @discardableResult

@@ -21,6 +21,9 @@ struct SizeResult {
     var firstSyncInflatedCompressed = 0
     var firstSyncClientPeak = 0
     var firstSyncServerPeak = 0
+    /// CPU seconds (user + system) of the first sync: the `haven` process, and the server's over it.
+    var firstSyncClientCPU = 0.0
+    var firstSyncServerCPU = 0.0
     // 7. Floors
     var rawInsertSeconds = 0.0
     /// The search index built in one pass over the raw floor's rows (what the first search does).
@@ -186,7 +189,10 @@ struct Measurements {
         server = try RunningServer.start(harness, database: database)
         try harness.setServer(ofReplica: path("publisher.sqlite"), to: server.url)
         _ = try harness.haven(["init", "--replica", path("reader.sqlite"), "--server", server.url, "--token", token, "--no-encryption"])
+        let serverCPUBefore = server.cpuSeconds
         let (synced, sync) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
+        result.firstSyncServerCPU = server.cpuSeconds - serverCPUBefore
+        result.firstSyncClientCPU = sync.cpuSeconds
         guard synced["pulledRecords"] as? Int == size else { throw BenchError("first sync pulled \(synced["pulledRecords"] ?? "?")") }
         result.firstSyncSeconds = sync.seconds
         result.firstSyncPages = synced["pages"] as? Int ?? 0

@@ -61,6 +61,14 @@ extension Report {
             mark(ratio(result.firstSyncSeconds, result.rawInsertSeconds), firstSyncWithinFloor(result)),
             "≤ \(Issue20Target.firstSyncFloorRatio)×")
         row(
+            "CPU of that sync: client / server (user + system, all threads)",
+            "\(secs(result.firstSyncClientCPU)) / \(secs(result.firstSyncServerCPU))")
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let bound = (result.firstSyncClientCPU + result.firstSyncServerCPU) / cores
+        row(
+            "least wall time \(Int(cores)) cores allow for that CPU ((client + server) ÷ \(Int(cores))), ÷ floor",
+            "\(secs(bound)), \(ratio(bound, result.rawInsertSeconds))")
+        row(
             "pages / bytes received, gzip (response bodies)",
             "\(result.firstSyncPages) / \(bytes(result.firstSyncBodyBytes))")
         row(

@@ -20,6 +20,8 @@ struct Subprocess {
         /// `ru_maxrss`, in bytes: at least the peak of the process that spawned it (haven-bench)
         /// on Linux, where exec keeps the peak of the map it replaces; see `Harness.haven`.
         var peakBytes: Int
+        /// CPU seconds (user + system), where the launcher reported them (`Harness.haven`).
+        var cpuSeconds = 0.0
     }
 
     /// Starts `executable` with `arguments`, output to files in `directory`.
@@ -81,6 +83,16 @@ struct Subprocess {
             return kilobytes * 1024
         }
         return 0
+    }
+
+    /// CPU seconds a running child has used (user + system, all threads), from /proc.
+    var cpuSeconds: Double {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+        guard let end = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func signal(_ number: Int32) { kill(pid, number) }

@@ -1,7 +1,8 @@
 // peak-rss FILE PROGRAM [ARGUMENT...]
 //
-// Runs PROGRAM and writes its peak resident set, in bytes, to FILE; exits as PROGRAM did (128 +
-// the signal if one ended it).
+// Runs PROGRAM and writes its peak resident set, in bytes, then on a second line the CPU seconds
+// it used (user + system, all its threads), to FILE; exits as PROGRAM did (128 + the signal if
+// one ended it).
 //
 // haven-bench cannot read a child's peak itself: on Linux a process's ru_maxrss starts at the
 // peak of the memory map it replaced at exec, and a child spawned by haven-bench (posix_spawn's
@@ -43,7 +44,9 @@ int main(int argc, char **argv) {
     long long bytes = (long long)usage.ru_maxrss * 1024;  // KiB on Linux
 #endif
     FILE *file = fopen(argv[1], "w");
-    if (file == NULL || fprintf(file, "%lld\n", bytes) < 0 || fclose(file) != 0) {
+    double cpu = (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + (double)usage.ru_stime.tv_sec
+        + usage.ru_stime.tv_usec / 1e6;
+    if (file == NULL || fprintf(file, "%lld\n%.6f\n", bytes, cpu) < 0 || fclose(file) != 0) {
         perror("peak-rss: writing the peak");
         return 71;
     }
