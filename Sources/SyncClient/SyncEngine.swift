@@ -177,16 +177,19 @@ public struct SyncEngine: Sendable {
         do {
             // The first pull catches up without waiting (streamed, SyncAndResume rule 8); the next ones long-poll.
             var wait = 0.0
-            var firstRound = true
+            // The fingerprint the answers carried when the account was last settled: a role
+            // changed while the device watches is what its next edit is checked against, and
+            // the account is asked for once for each fingerprint heard (nil: a server from
+            // before fingerprints), not at every poll.
+            var settledFor: String?? = .none
             while true {
                 try Task.checkCancellation()
                 try await push(into: &summary)
                 try await pull(into: &summary, wait: wait)
                 wait = configuration.longPollWait
-                // A role changed while the device watches is what its next edit is checked
-                // against. A server from before fingerprints is asked once, not every poll.
-                if firstRound || api.traffic.accountFingerprint != nil { await refreshAccount() }
-                firstRound = false
+                let heard = api.traffic.accountFingerprint
+                if settledFor != .some(heard), await refreshAccount() { settledFor = heard }
+                try Task.checkCancellation()  // The request swallows it.
                 // Files of records deleted or no longer visible leave the device as in `sync()`.
                 try replica.dropUnnamedMedia()
                 try replica.recordSyncFinished()
@@ -205,11 +208,18 @@ public struct SyncEngine: Sendable {
     /// role an admin changed is what the next edit is checked against; unless the answers so far
     /// carried the fingerprint of the account the replica holds, which spares a request, and on a
     /// slow link a round trip, after almost every sync. Asked after a sync that got through; a
-    /// failure here changes nothing, the sync having said what it had to.
-    public func refreshAccount() async {
-        guard let held = try? replica.settings() else { return }
-        if let seen = api.traffic.accountFingerprint, seen == held.accountFingerprint { return }
-        if let account = try? await api.me() { try? replica.saveAccount(account) }
+    /// failure here changes nothing, the sync having said what it had to. Nothing is asked when
+    /// the replica has meanwhile been given another server or token (`haven login`).
+    ///
+    /// - Returns: whether the replica holds the account the server states: false when asking failed.
+    @discardableResult
+    public func refreshAccount() async -> Bool {
+        guard let held = try? replica.settings() else { return false }
+        // Another token or server meanwhile (`haven login`), whose account was asked for then.
+        guard held.server == api.server, held.token == api.token else { return true }
+        if let seen = api.traffic.accountFingerprint, seen == held.accountFingerprint { return true }
+        guard let account = try? await api.me() else { return false }
+        return (try? replica.saveAccount(account)) != nil
     }
 
     /// Sends the outbox, batch by batch, until no pending change is left.

@@ -59,42 +59,60 @@ extension SyncController {
             body: ResponseBody { writer in
                 let encoder = try LineStreamEncoder(gzip: gzip)
                 var sizing = sizing
-                var page = first
-                while true {
-                    let json = try page.answer(serverTime: clock(), version: version)
-                    sizing.record(
-                        bytes: json.count, records: page.states.count + page.wholeRecords.count + page.removed.count)
-                    guard page.more else {
-                        try await writer.write(try encoder.line(json))
-                        break
-                    }
-                    // The next page is read while this one is compressed and sent (rule 4).
-                    async let next = nextPage(after: page, sizing: sizing, caller: caller, request: request)
-                    try await writer.write(try encoder.line(json))
-                    do {
-                        page = try await next.get()
-                    } catch {
-                        // Ended well-formed, before the last page: the client asks again from the
-                        // last line and gets the reason as an answer (rule 3).
-                        context.logger.info("stream ended early", metadata: ["reason": "\(type(of: error))"])
-                        break
-                    }
+                let endedEarly = try await Self.sendPages(
+                    from: first,
+                    prepare: { page in
+                        let json = try page.answer(serverTime: clock(), version: version)
+                        sizing.record(
+                            bytes: json.count, records: page.states.count + page.wholeRecords.count + page.removed.count)
+                        guard page.more else { return (json, nil) }
+                        return (json, { [log, sizing] in
+                            try await log.pull(since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller)
+                        })
+                    },
+                    // A stream can last minutes on a slow link: a token revoked meanwhile ends it.
+                    confirm: { try await confirmCaller(of: request) },
+                    send: { json in try await writer.write(try encoder.line(json)) })
+                if let endedEarly {
+                    // Ended well-formed, before the last page: the client asks again from the
+                    // last line and gets the reason as an answer (rule 3).
+                    context.logger.info("stream ended early", metadata: ["reason": "\(type(of: endedEarly))"])
                 }
                 try await writer.write(try encoder.finish())
                 try await writer.finish(nil)
             })
     }
 
-    /// The page after `page`, or why there is none: a stream can last minutes on a slow link, and
-    /// a token revoked meanwhile ends it.
-    private func nextPage(after page: PullPage, sizing: ChunkSizing, caller: Caller, request: Request) async
-        -> Result<PullPage, any Error>
-    {
-        do {
-            try await confirmCaller(of: request)
-            return .success(try await log.pull(since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller))
-        } catch {
-            return .failure(error)
+    /// Sends `first` and the pages after it, each read while the one before is sent (rule 4).
+    /// A page read ahead goes only if `confirm` passes once the page before has gone: a token
+    /// revoked while a page is sent ends the stream after it, as when each page was read only
+    /// after the one before had gone.
+    ///
+    /// - Parameters:
+    ///   - prepare: a page's line, and how to read the page after it (nil for the last page).
+    /// - Returns: why the stream ended before its last page (rule 3), or nil.
+    static func sendPages<Page: Sendable, Line>(
+        from first: Page,
+        prepare: (Page) throws -> (line: Line, readNext: (@Sendable () async throws -> Page)?),
+        confirm: () async throws -> Void,
+        send: (Line) async throws -> Void
+    ) async throws -> (any Error)? {
+        var page = first
+        while true {
+            let (line, readNext) = try prepare(page)
+            guard let readNext else {
+                try await send(line)
+                return nil
+            }
+            async let next = Result(awaiting: readNext)
+            try await send(line)
+            do {
+                let read = try await next.get()
+                try await confirm()
+                page = read
+            } catch {
+                return error
+            }
         }
     }
 
@@ -133,5 +151,16 @@ struct ChunkSizing {
     mutating func record(bytes: Int, records: Int) {
         seenBytes += bytes
         seenRecords += records
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The value `body` returns, or the error it throws.
+    init(awaiting body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
     }
 }

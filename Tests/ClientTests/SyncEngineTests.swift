@@ -210,6 +210,18 @@ struct SyncEngineTests {
             // And watching again, with the fingerprint the answers carry, it does not ask
             try await watch()
             #expect(accountRequests.withLock { $0 } == 1)
+
+            // When the replica is given another token meanwhile (`haven login`), with its account
+            let reader = Account(name: "reader", role: .field, limits: ServerLimits(recordBytes: 2_000), fingerprint: "other")
+            _ = try replica.login(
+                server: Fixtures.server, token: server.token(.field), link: .init(), account: reader, redownload: false)
+
+            // Then the engine of the token before neither asks for its account nor puts it back
+            let asked = { router.exchanges.filter { $0.request.url.path == "/v1/me" }.count }
+            let before = asked()
+            #expect(await engine.refreshAccount())
+            #expect(asked() == before)
+            #expect(try replica.settings().accountFingerprint == "other")
         }
     }
 

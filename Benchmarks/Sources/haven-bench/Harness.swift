@@ -40,8 +40,11 @@ struct Harness {
         defer { try? FileManager.default.removeItem(atPath: peakFile) }
         var result = try Subprocess.run(peakLauncher, [peakFile, client] + arguments, in: directory)
         let lines = (try? String(contentsOfFile: peakFile, encoding: .utf8))?.split(separator: "\n") ?? []
-        guard let peak = lines.first.flatMap({ Int($0) }), let cpu = lines.dropFirst().first.flatMap({ Double($0) }) else {
+        guard let peak = lines.first.flatMap({ Int($0) }) else {
             throw BenchError("peak-rss wrote no peak for haven \(arguments.prefix(1))")
+        }
+        guard let cpu = lines.dropFirst().first.flatMap({ Double($0) }) else {
+            throw BenchError("peak-rss wrote no CPU time for haven \(arguments.prefix(1)): rebuild haven-bench, which builds it")
         }
         result.peakBytes = peak
         result.cpuSeconds = cpu
