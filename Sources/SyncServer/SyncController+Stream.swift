@@ -19,9 +19,9 @@ import Hummingbird
 /// well-formed, before its last line; the client streams again from the last line it applied
 /// and gets the error as an answer of its own.
 ///
-/// Rule 4. Each page is read while the one before is compressed and sent: one after the other,
-/// reading and gzip were the whole of a first sync's time on the server, and the server's part
-/// was most of the sync's (BENCHMARKS.md).
+/// Rule 4. Each page is read while the one before is compressed and sent (one after the other,
+/// reading and gzip were the whole of a first sync's time on the server), and is sent only if
+/// the token still may read once the page before has gone (``sendPages(from:prepare:confirm:send:)``).
 extension SyncController {
     /// JSON bytes a line aims at when the client does not say: about 13 KiB gzipped, under half
     /// a second at 32 KiB/s, so that a reset costs little more than its two round trips to
