@@ -67,7 +67,9 @@ extension SyncController {
                             bytes: json.count, records: page.states.count + page.wholeRecords.count + page.removed.count)
                         guard page.more else { return (json, nil) }
                         return (json, { [log, sizing] in
-                            try await log.pull(since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller)
+                            try await log.pull(
+                                since: page.cursor, limit: sizing.limit, maxBytes: sizing.bytes, for: caller,
+                                remainingBefore: page.remaining)
                         })
                     },
                     // A stream can last minutes on a slow link: a token revoked meanwhile ends it.

@@ -55,6 +55,13 @@ struct StreamTests {
             let ids = pages.flatMap(\.changes).map(\.id)
             #expect(ids.count == published.count)
             #expect(Set(ids) == Set(published))
+            // And each line but the last counts the published stories after it
+            var brought = 0
+            for page in pages.dropLast() {
+                brought += page.changes.count
+                #expect(page.remaining == published.count - brought)
+            }
+            #expect(pages.last?.remaining == nil)
             // And the last cursor is the one a paged pull ends with
             let paged = try await client.pull(token: server["reader"])
             #expect(pages.last?.cursor == paged.cursor)
@@ -63,6 +70,27 @@ struct StreamTests {
                 try await client.get("/v1/changes/stream?since=\(paged.cursor)", token: server["reader"]))
             #expect(after.count == 1 && after[0].changes.isEmpty && !after[0].more)
         }
+    }
+
+    @Test(arguments: StorageBackend.all)
+    func aPageAfterAnotherTakesWhatIsLeftFromItWithoutCountingAgain(_ backend: StorageBackend) async throws {
+        // Given 30 imported stories and a reader
+        let server = try await TestServer.make(backend: backend)
+        _ = try await PackImporter(log: server.log).importPack(Self.pack(count: 30))
+        let reader = Caller(tokenID: server.ids["reader"]!, name: "reader", role: .reader)
+
+        // When a page of 10 follows one said to leave 1,000 (as a stream's line before would)
+        let first = try await server.log.pull(since: nil, limit: 10, maxBytes: 1 << 20, for: reader)
+        #expect(first.remaining == 20)
+        let next = try await server.log.pull(
+            since: first.cursor, limit: 10, maxBytes: 1 << 20, for: reader, remainingBefore: 1_000)
+
+        // Then its own is that less the 10 it brings: the records left were not counted again,
+        // which at every line made a download's cost grow with the square of its size
+        #expect(next.remaining == 990)
+        // And without it, the page counts: 10 left
+        let counted = try await server.log.pull(since: first.cursor, limit: 10, maxBytes: 1 << 20, for: reader)
+        #expect(counted.remaining == 10)
     }
 
     @Test func aGzipStreamInflatesToTheSameLines() async throws {

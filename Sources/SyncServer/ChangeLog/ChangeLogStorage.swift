@@ -42,10 +42,11 @@ package protocol ChangeLogStorage: Sendable {
     ///   - position: records whose `last_seq` is above it are read, in `last_seq` order.
     ///   - limit: at most this many records.
     ///   - recipient: the token id whose conflicts are read, from above `position` to the head.
-    ///   - readable: which records ``PullRows/recordsAfterPosition`` counts.
+    ///   - readable: which records ``PullRows/recordsAfterPosition`` counts; nil counts none
+    ///     (a caller that does not need the count, or knows it from the page before).
     ///   - whole: the caller pulls from scratch and gets each record whole: records are read as
     ///     ``PulledRecord/whole(_:)`` where their state as sent is stored.
-    func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool) async throws
+    func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable?, whole: Bool) async throws
         -> PullRows
 
     /// Reads what compaction looks at, calls `decide`, and purges what it returns, in one
@@ -202,8 +203,8 @@ package struct PullRows: Sendable {
     package var storedRecords: [StoredRecord] {
         records.compactMap { if case .stored(let stored) = $0 { stored } else { nil } }
     }
-    /// How many records the recipient may read changed after the position.
-    package var recordsAfterPosition: Int
+    /// How many records the recipient may read changed after the position; nil when not counted.
+    package var recordsAfterPosition: Int?
     /// The recipient's conflicts after the position, in the order they were made.
     package var conflicts: [(seq: Int64, conflict: Conflict)]
     /// Token id → name, for naming the winners of ``conflicts``; empty when there are none.

@@ -188,7 +188,7 @@ public final class PostgresSyncStore: SyncStore {
         try await connection.query(PostgresQuery(unsafeSQL: "NOTIFY \(commitChannel)"), logger: logger)
     }
 
-    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool)
+    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable?, whole: Bool)
         async throws -> PullRows
     {
         let logger = self.logger
@@ -222,8 +222,10 @@ public final class PostgresSyncStore: SyncStore {
                     """, connection, logger
                 ).map(PulledRecord.stored)
             }
-            let count: Int64
+            let count: Int64?
             switch readable {
+            case nil:
+                count = nil
             case .all:
                 count = try await connection.one(
                     "SELECT count(*) FROM records WHERE last_seq > \(position)", as: Int64.self, logger)
@@ -246,7 +248,7 @@ public final class PostgresSyncStore: SyncStore {
                 ? [] : try await connection.rows("SELECT id, name FROM tokens", as: (String, String).self, logger)
             return PullRows(
                 head: head, horizon: try await Self.horizon(connection, logger), records: records,
-                recordsAfterPosition: Int(count), conflicts: conflicts,
+                recordsAfterPosition: count.map { Int($0) }, conflicts: conflicts,
                 tokenNames: Dictionary(names, uniquingKeysWith: { first, _ in first }),
                 publishedDigest: try await Self.publishedDigest(connection, logger),
                 signingKey: try await Self.currentSigningKey(connection, logger))

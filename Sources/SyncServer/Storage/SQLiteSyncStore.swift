@@ -112,7 +112,7 @@ public struct SQLiteSyncStore: SyncStore {
         try writeRecordMedia(writes.recordMedia, db)
     }
 
-    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable, whole: Bool)
+    package func pullRows(after position: Int64, limit: Int, recipient: String, readable: Readable?, whole: Bool)
         async throws -> PullRows
     {
         try await database.read { db in
@@ -137,8 +137,10 @@ public struct SQLiteSyncStore: SyncStore {
                 }
                 return .stored(try Self.storedRecord(row))
             }
-            let count: Int
+            let count: Int?
             switch readable {
+            case nil:
+                count = nil
             case .all:
                 count = try Int.fetchOne(
                     db.cachedStatement(sql: "SELECT count(*) FROM records WHERE last_seq > ?"), arguments: [position]) ?? 0
