@@ -48,6 +48,9 @@ let package = Package(
         // canonical record encoding it hashes, and the messages the publisher key signs.
         // The published set's element expansion with the processor's SHA instructions (HavenTrust).
         .target(name: "CLtHash", path: "Sources/CLtHash"),
+        // zstd, the stream's content coding when the client accepts it (LineStreamEncoder.swift):
+        // a third of gzip's CPU for fewer bytes. Debian's libzstd-dev (scripts/packages.sh).
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "HavenTrust",
             dependencies: ["HavenCore", "CLtHash", .product(name: "Crypto", package: "swift-crypto")],
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "HavenServer",
             dependencies: [
-                "HavenCore", "HavenTrust",
+                "HavenCore", "HavenTrust", "CZstd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -82,8 +85,8 @@ let package = Package(
         .target(
             name: "HavenClient",
             dependencies: [
-                "HavenCore", "HavenTrust",
-                // The link (HTTPClientTransport.swift): no redirects, bounded answers, gzip inflated here.
+                "HavenCore", "HavenTrust", "CZstd",
+                // The link (HTTPClientTransport.swift): no redirects, bounded answers, gzip and zstd inflated here.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 // The pinned key's SHA-256 (PinnedKey.swift); the replica's data key, wrapped with AES-GCM.
@@ -125,7 +128,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         // What several test targets share: temporary directories, a manual clock, waiting on progress,
         // the storage backends, fresh PostgreSQL databases, seeded randomness.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // CZstd: zstd frames made and read by hand (TestZstd.swift).
+        .target(name: "TestSupport", dependencies: ["CZstd"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -1,9 +1,10 @@
 # Shared by scripts/run and scripts/test: installs the Debian packages Haven builds against,
 # when they are missing. Sourced, not run.
 
-# GRDB links the system SQLite; Foundation's URLSession uses libcurl; compress-nio uses zlib.
+# GRDB links the system SQLite; Foundation's URLSession uses libcurl; compress-nio uses zlib; the
+# stream's zstd coding uses libzstd (found by pkg-config).
 # The TLS tests make their certificates with openssl.
-HAVEN_PACKAGES=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev openssl)
+HAVEN_PACKAGES=(libsqlite3-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev pkg-config openssl)
 # The console's browser tests (scripts/test only): a headless Chromium, its WebDriver, pip for Selenium,
 # and a Korean font for the screenshots.
 BROWSER_TEST_PACKAGES=(chromium chromium-driver python3-pip fonts-nanum)

@@ -40,21 +40,28 @@ enum Gzip {
     }
 }
 
-/// Inflates a streamed body as it arrives, as its `Content-Encoding` says, handing on pieces of
-/// at most ``window`` bytes: a small gzip that inflates to gigabytes never sits in memory whole.
+/// Inflates a streamed body as it arrives, as its `Content-Encoding` says (gzip, or zstd for a
+/// stream that asked for it), handing on pieces of at most ``window`` bytes: a small body that
+/// inflates to gigabytes never sits in memory whole.
 final class BodyInflater {
     /// The most bytes handed on at once.
     static let window = 64 << 10
-    private let decompressor: ZlibDecompressor?
+    private enum Decoder {
+        case none
+        case gzip(ZlibDecompressor)
+        case zstd(ZstdDecompressor)
+    }
+    private let decoder: Decoder
     private let encoding: String
 
-    /// - Throws: ``ProtocolViolation/unknownEncoding(_:)`` for an encoding other than gzip or none.
+    /// - Throws: ``ProtocolViolation/unknownEncoding(_:)`` for an encoding other than gzip, zstd or none.
     init(encoding: String?) throws {
         let name = encoding?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         self.encoding = name
         switch name {
-        case "", "identity": decompressor = nil
-        case "gzip", "x-gzip": decompressor = try ZlibDecompressor(algorithm: .gzip)
+        case "", "identity": decoder = .none
+        case "gzip", "x-gzip": decoder = .gzip(try ZlibDecompressor(algorithm: .gzip))
+        case "zstd": decoder = .zstd(try ZstdDecompressor())
         default: throw ProtocolViolation.unknownEncoding(name)
         }
     }
@@ -62,33 +69,52 @@ final class BodyInflater {
     /// `wire` inflated, handed to `emit` piece by piece; the first piece carries `wire`'s size.
     func inflate(_ wire: ByteBuffer, emit: (HTTPBodyPiece) async throws -> Void) async throws {
         var wireBytes = wire.readableBytes
-        guard let decompressor else {
-            return try await emit(HTTPBodyPiece(bytes: Data(wire.readableBytesView), wireBytes: wireBytes))
-        }
         var input = wire
         while true {
-            var output = ByteBuffer()
-            output.reserveCapacity(Self.window)
-            let before = input.readableBytes
-            var needsInput = false
-            do {
-                try decompressor.inflate(from: &input, to: &output)
-            } catch let error as CompressNIOError where error == .bufferOverflow {
-                // The window is full: hand it on and go on with the rest.
-            } catch let error as CompressNIOError where error == .inputBufferOverflow {
-                needsInput = true
-            } catch {
-                throw ProtocolViolation.undecodable(encoding: encoding)
+            let piece: ByteBuffer
+            let done: Bool
+            switch decoder {
+            case .none:
+                return try await emit(HTTPBodyPiece(bytes: Data(wire.readableBytesView), wireBytes: wireBytes))
+            case .gzip(let zlib):
+                (piece, done) = try inflate(&input, with: zlib)
+            case .zstd(let zstd):
+                do {
+                    (piece, done) = try zstd.decompress(&input, atMost: Self.window)
+                } catch let failure as ZstdFailure where failure.isWindowTooLarge {
+                    throw ProtocolViolation.zstdWindowTooLarge(limit: 1 << ZstdDecompressor.windowLogMax)
+                } catch {
+                    throw ProtocolViolation.undecodable(encoding: encoding)
+                }
             }
-            if output.readableBytes > 0 || wireBytes > 0 {
-                try await emit(HTTPBodyPiece(bytes: Data(output.readableBytesView), wireBytes: wireBytes))
+            if piece.readableBytes > 0 || wireBytes > 0 {
+                try await emit(HTTPBodyPiece(bytes: Data(piece.readableBytesView), wireBytes: wireBytes))
                 wireBytes = 0
             }
-            if needsInput || input.readableBytes == 0 { return }
-            // Bytes after the end of the gzip stream: nothing more can come of them.
-            if input.readableBytes == before, output.readableBytes == 0 {
-                throw ProtocolViolation.undecodable(encoding: encoding)
-            }
+            if done { return }
         }
+    }
+
+    /// Up to ``window`` bytes of `input` inflated, and whether `input` has given all it can.
+    private func inflate(_ input: inout ByteBuffer, with decompressor: ZlibDecompressor) throws -> (ByteBuffer, done: Bool) {
+        var output = ByteBuffer()
+        output.reserveCapacity(Self.window)
+        let before = input.readableBytes
+        var needsInput = false
+        do {
+            try decompressor.inflate(from: &input, to: &output)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            // The window is full: hand it on and go on with the rest.
+        } catch let error as CompressNIOError where error == .inputBufferOverflow {
+            needsInput = true
+        } catch {
+            throw ProtocolViolation.undecodable(encoding: encoding)
+        }
+        if needsInput || input.readableBytes == 0 { return (output, true) }
+        // Bytes after the end of the gzip stream: nothing more can come of them.
+        if input.readableBytes == before, output.readableBytes == 0 {
+            throw ProtocolViolation.undecodable(encoding: encoding)
+        }
+        return (output, false)
     }
 }

@@ -72,6 +72,14 @@ public struct ProtocolViolation: Error, Sendable, CustomStringConvertible {
                 korean: "서버의 답에 붙은 표시(Content-Encoding: \(encoding))와 실제 내용이 맞지 않습니다: ") + advice)
     }
 
+    /// A zstd frame asking this device to hold more of the answer at once than HTTP allows.
+    static func zstdWindowTooLarge(limit: Int) -> ProtocolViolation {
+        ProtocolViolation(
+            Words(
+                "the server's zstd answer asks to keep more than \(mebibytes(limit)) in memory to decode it, more than a Haven server asks: ",
+                korean: "서버의 zstd 답을 풀려면 \(mebibytes(limit))보다 많은 메모리가 필요합니다. Haven 서버가 요구하는 것보다 많습니다: ") + advice)
+    }
+
     static func unknownEncoding(_ encoding: String) -> ProtocolViolation {
         ProtocolViolation(
             Words(

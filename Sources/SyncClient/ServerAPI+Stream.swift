@@ -40,8 +40,11 @@ extension ServerAPI {
         if let limit { query.append(URLQueryItem(name: "limit", value: String(limit))) }
         if let chunkBytes { query.append(URLQueryItem(name: "chunk", value: String(chunkBytes))) }
         components.queryItems = query.isEmpty ? nil : query
+        // zstd before gzip: a third of the server's CPU for fewer bytes (BodyInflater decodes
+        // either, as the answer says). Only the stream: other answers are small.
         let request = HTTPRequest(
-            method: "GET", url: components.url!, headers: Self.headers([:], token: token), timeout: timeout)
+            method: "GET", url: components.url!, headers: Self.headers(["Accept-Encoding": "zstd, gzip"], token: token),
+            timeout: timeout)
         let heard = LastHeard()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

@@ -127,13 +127,13 @@ public struct ServerAPI: Sendable {
 
     /// `headers` with what every request carries: the token, the protocol version
     /// (``ProtocolVersion``, so that a server that no longer speaks it says `upgrade_required`
-    /// instead of misreading it), gzip. Only what the server reads, and a short
+    /// instead of misreading it), gzip unless `headers` names the codings. Only what the server reads, and a short
     /// User-Agent instead of libcurl's: a poll with nothing new stays under 500 bytes both ways
     /// (BENCHMARKS.md).
     static func headers(_ headers: [String: String], token: String) -> [String: String] {
         var headers = headers
         headers["Authorization"] = "Bearer \(token)"
-        headers["Accept-Encoding"] = "gzip"
+        headers["Accept-Encoding"] = headers["Accept-Encoding"] ?? "gzip"
         headers["User-Agent"] = "haven"
         headers[ProtocolVersion.headerName] = String(ProtocolVersion.current)
         return headers

@@ -31,13 +31,7 @@ struct CompressionMiddleware: RouterMiddleware {
 
     /// Whether an `Accept-Encoding` value allows gzip (and does not give it `q=0`).
     static func accepts(_ header: String?) -> Bool {
-        guard let header else { return false }
-        return header.lowercased().split(separator: ",").contains { item in
-            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.first == "gzip" || parts.first == "*" else { return false }
-            let quality = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) }
-            return (quality ?? 1) > 0
-        }
+        ContentCoding.accepts("gzip", in: header, star: true)
     }
 
     /// The whole body of an in-memory response.

@@ -46,18 +46,15 @@ extension SyncController {
         let sizing = ChunkSizing(bytes: chunkBytes, pageLimit: try limit(in: query))
         let first = try await page(since: since, sizing: sizing, for: caller)
         metrics.activity.count(.pull, at: clock())
-        let gzip = CompressionMiddleware.accepts(request.headers[.acceptEncoding])
-        var headers: HTTPFields = [.contentType: "application/x-ndjson"]
-        if gzip {
-            headers[.contentEncoding] = "gzip"
-            headers[.vary] = "Accept-Encoding"
-        }
+        let coding = LineStreamEncoder.Coding.chosen(by: request.headers[.acceptEncoding])
+        var headers: HTTPFields = [.contentType: "application/x-ndjson", .vary: "Accept-Encoding"]
+        if coding != .identity { headers[.contentEncoding] = coding.rawValue }
         let clock = self.clock
         let version = Self.version(of: request)
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
-                let encoder = try LineStreamEncoder(gzip: gzip)
+                let encoder = try LineStreamEncoder(coding)
                 var sizing = sizing
                 let endedEarly = try await Self.sendPages(
                     from: first,

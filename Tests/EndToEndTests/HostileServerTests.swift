@@ -3,6 +3,7 @@ import Foundation
 import HavenCore
 import NIOCore
 import Testing
+import TestSupport
 
 /// The real `haven` against a hostile or broken server (DESIGN §7): it must never send its token
 /// elsewhere, loop, exhaust memory, store a record the schema forbids, or drop unsent edits.
@@ -57,13 +58,15 @@ import Testing
         }
     }
 
-    @Test func gzipBombIsRefusedWhileItInflates() async throws {
-        // Given a server whose page is 64 MiB of JSON gzipped to a few hundred KB
+    @Test(arguments: ["gzip", "zstd"])
+    func compressionBombIsRefusedWhileItInflates(encoding: String) async throws {
+        // Given a server whose page is 64 MiB of JSON compressed to a few hundred KB
         let (head, tail) = HostilePages.pageAroundTitle()
-        var plain = ByteBuffer(bytes: head + Data(repeating: UInt8(ascii: "a"), count: 64 << 20) + tail)
-        let bomb = Data(try plain.compress(with: .gzip()).readableBytesView)
+        let page = head + Data(repeating: UInt8(ascii: "a"), count: 64 << 20) + tail
+        var plain = ByteBuffer(bytes: page)
+        let bomb = encoding == "gzip" ? Data(try plain.compress(with: .gzip()).readableBytesView) : TestZstd.compress(page)
         try await HostileServer.run({ _ in
-            HostileServer.Answer(headers: ["Content-Type": "application/json", "Content-Encoding": "gzip"], body: bomb)
+            HostileServer.Answer(headers: ["Content-Type": "application/json", "Content-Encoding": encoding], body: bomb)
         }) { server in
             let device = try HostilePages.device(for: server)
 

@@ -1,7 +1,7 @@
 import CompressNIO
 import Foundation
 import HavenCore
-import HavenServer
+@testable import HavenServer
 import HummingbirdTesting
 import Logging
 import NIOCore
@@ -26,6 +26,9 @@ struct StreamTests {
     private static func pages(_ response: TestResponse) throws -> [PullResponse] {
         var body = response.body
         if response.headers[.contentEncoding] == "gzip" { body = try body.decompress(with: .gzip()) }
+        if response.headers[.contentEncoding] == "zstd" {
+            body = ByteBuffer(bytes: try #require(TestZstd.decompress(Data(body.readableBytesView))))
+        }
         let text = String(buffer: body)
         #expect(text.hasSuffix("\n"))
         return try text.split(separator: "\n").map { try JSONDecoder().decode(PullResponse.self, from: Data($0.utf8)) }
@@ -110,6 +113,41 @@ struct StreamTests {
             #expect(inflated.map(\.cursor) == plain.map(\.cursor))
             #expect(zipped.body.readableBytes < plain.reduce(0) { $0 + (try! JSONEncoder().encode($1).count) } / 2)
         }
+    }
+
+    @Test func aZstdStreamDecodesToTheSameLinesInFewerBytesThanGzip() async throws {
+        let server = try await TestServer.make()
+        _ = try await PackImporter(log: server.log).importPack(Self.pack(count: 200))
+        try await server.test { client in
+            // When an editor streams as haven asks (zstd before gzip), and with gzip alone
+            func stream(_ acceptEncoding: String) async throws -> TestResponse {
+                try await client.execute(
+                    uri: "/v1/changes/stream?chunk=4096", method: .get,
+                    headers: [.authorization: "Bearer \(server["editor"])", .acceptEncoding: acceptEncoding])
+            }
+            let zstd = try await stream("zstd, gzip")
+            let gzip = try await stream("gzip")
+
+            // Then the first comes in zstd, one frame with its checksum, and holds the same pages
+            // as the second in fewer bytes
+            #expect(zstd.headers[.contentEncoding] == "zstd")
+            #expect(zstd.headers[.vary] == "Accept-Encoding")
+            let decoded = try Self.pages(zstd)
+            let inflated = try Self.pages(gzip)
+            #expect(decoded.count > 5)
+            #expect(decoded.map(\.changes) == inflated.map(\.changes))
+            #expect(decoded.map(\.cursor) == inflated.map(\.cursor))
+            #expect(zstd.body.readableBytes < gzip.body.readableBytes)
+        }
+    }
+
+    @Test(arguments: [
+        ("zstd, gzip", "zstd"), ("gzip, zstd;q=0.5", "zstd"), ("gzip", "gzip"), ("*", "gzip"), ("zstd;q=0, gzip", "gzip"),
+        ("zstd;q=0", "identity"), ("br", "identity"), (nil, "identity"),
+    ] as [(String?, String)])
+    func theStreamsCodingIsZstdOnlyWhenNamed(acceptEncoding: String?, coding: String) {
+        // zstd when the client names it, whatever its order; gzip for `*`, as every client decodes it
+        #expect(LineStreamEncoder.Coding.chosen(by: acceptEncoding).rawValue == coding)
     }
 
     @Test func badRequestsAreAnsweredAsThePagedPullAnswersThem() async throws {

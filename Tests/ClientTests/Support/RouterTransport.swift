@@ -44,7 +44,11 @@ final class RouterTransport: HTTPTransport {
         let wire = Data(answer.body.readableBytesView)
         var fields = ["content-length": String(wire.count)]
         for field in answer.headers { fields[field.name.canonicalName] = field.value }
-        let body = answer.headers[.contentEncoding] == "gzip" ? try Gzip.decompress(wire) : wire
+        // Decoded as the client's own transports decode a stream: gzip or zstd, as labelled.
+        var body = Data()
+        try await BodyInflater(encoding: answer.headers[.contentEncoding]).inflate(ByteBuffer(bytes: wire)) {
+            body.append($0.bytes)
+        }
         let response = HavenClient.HTTPResponse(status: Int(answer.status.code), headers: fields, body: body)
         kept.withLock { $0.append(Exchange(request: request, response: response)) }
         return response
