@@ -92,12 +92,20 @@ extension Replica {
     /// transaction: what a streamed pull has received whole while the last commit was under way.
     @discardableResult
     package func apply(_ pages: [PulledPage]) throws -> AppliedPage {
-        try database.write { db in
-            var run = try PullRun(db)
-            for page in pages { try apply(db, page, &run) }
-            try run.save(db)
-            return run.applied
-        }
+        try database.write { db in try apply(db, pages) }
+    }
+
+    /// As ``apply(_:)-([PulledPage])``, waiting instead of holding the calling thread: a stream's
+    /// commits leave Swift's concurrency pool free to read the link (ServerAPI+Stream.swift).
+    package func applyWaiting(_ pages: [PulledPage]) async throws -> AppliedPage {
+        try await database.writeWaiting { db in try apply(db, pages) }
+    }
+
+    private func apply(_ db: Database, _ pages: [PulledPage]) throws -> AppliedPage {
+        var run = try PullRun(db)
+        for page in pages { try apply(db, page, &run) }
+        try run.save(db)
+        return run.applied
     }
 
     /// What a transaction of pulled pages reads once and stores once, however many pages it

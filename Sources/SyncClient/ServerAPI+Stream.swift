@@ -46,36 +46,37 @@ extension ServerAPI {
             method: "GET", url: components.url!, headers: Self.headers(["Accept-Encoding": "zstd, gzip"], token: token),
             timeout: timeout)
         let heard = LastHeard()
+        // What came off the link, inflated, until its lines are read. The link's reader does
+        // nothing else: bytes left in the kernel's buffer while lines are decoded are lost when
+        // the connection is reset, and decoding beside the reading made a flaky link send a
+        // quarter of a download again (BadLinkTests) once the server sent faster than the
+        // client decoded.
+        let arrived = PageQueue<Data>(capacity: 4 << 20)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                var lines = LineSplitter(maxLine: ProtocolLimits.answerBytes)
-                var pages = 0
-                var ended = false
-                func take(_ line: Data) async throws {
-                    guard !ended else { return }  // Nothing follows the last page.
-                    let page: PullResponse
-                    do {
-                        page = try JSONReader.decode(PullResponse.self, from: line)
-                    } catch {
-                        throw UnreadableAnswer(reason: describe(error))
+                try await withThrowingTaskGroup(of: Void.self) { link in
+                    link.addTask {
+                        do {
+                            let response = try await transport.stream(request) { piece in
+                                heard.now()
+                                traffic.count(sent: 0, received: piece.wireBytes)
+                                try await arrived.put(piece.bytes, bytes: piece.bytes.count)
+                            }
+                            traffic.count(sent: 0, received: Self.wireBytes(of: response))
+                            traffic.heard(response)
+                            try Self.check(response)
+                            await arrived.finish(throwing: nil)
+                        } catch {
+                            await arrived.finish(throwing: error)
+                        }
                     }
-                    try page.validate()
-                    pageReceived?(page)
-                    ended = !page.more
-                    pages += 1
-                    try await receive(page, line.count)
+                    do {
+                        try await Self.readLines(from: arrived, receive: receive, pageReceived: pageReceived)
+                    } catch {
+                        await arrived.close()  // The link's reader, waiting to put, stops.
+                        throw error
+                    }
                 }
-                let response = try await transport.stream(request) { piece in
-                    heard.now()
-                    traffic.count(sent: 0, received: piece.wireBytes)
-                    for line in try lines.append(piece.bytes) { try await take(line) }
-                }
-                traffic.count(sent: 0, received: Self.wireBytes(of: response))
-                traffic.heard(response)
-                try Self.check(response)
-                // An answer that ended cleanly ends its last line, newline or not.
-                if let line = lines.rest() { try await take(line) }
-                guard pages > 0 else { throw StreamCut() }
             }
             // Nothing heard for `timeout` seconds: the link is gone, whatever TCP believes.
             group.addTask { [timeout] in
@@ -89,6 +90,39 @@ extension ServerAPI {
             defer { group.cancelAll() }
             try await group.next()
         }
+    }
+
+    /// Cuts what arrives into lines, each decoded, checked and received as a page; the link's
+    /// error, if any, once every line before it has been received.
+    private static func readLines(
+        from arrived: PageQueue<Data>, receive: @Sendable (PullResponse, Int) async throws -> Void,
+        pageReceived: (@Sendable (PullResponse) -> Void)?
+    ) async throws {
+        var lines = LineSplitter(maxLine: ProtocolLimits.answerBytes)
+        var pages = 0
+        var ended = false
+        func take(_ line: Data) async throws {
+            guard !ended else { return }  // Nothing follows the last page.
+            let page: PullResponse
+            do {
+                page = try JSONReader.decode(PullResponse.self, from: line)
+            } catch {
+                throw UnreadableAnswer(reason: describe(error))
+            }
+            try page.validate()
+            pageReceived?(page)
+            ended = !page.more
+            pages += 1
+            try await receive(page, line.count)
+        }
+        while let pieces = try await arrived.take() {
+            for piece in pieces {
+                for line in try lines.append(piece) { try await take(line) }
+            }
+        }
+        // An answer that ended cleanly ends its last line, newline or not.
+        if let line = lines.rest() { try await take(line) }
+        guard pages > 0 else { throw StreamCut() }
     }
 }
 

@@ -528,7 +528,7 @@ public struct SyncEngine: Sendable {
             while let pages = try await queue.take() {
                 do {
                     try machine.received(pages)
-                    let applied = try replica.apply(pages.map(PulledPage.init))
+                    let applied = try await replica.applyWaiting(pages.map(PulledPage.init))
                     let bytes = countTraffic(&machine.summary)
                     _ = machine.applied(.init(removed: applied.removed, kept: applied.kept.count), bytes: bytes)
                     report(machine.summary, pull: machine.pullEstimate(after: clock.now() - started))

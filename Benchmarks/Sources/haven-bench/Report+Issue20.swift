@@ -69,7 +69,7 @@ extension Report {
             "least wall time \(Int(cores)) cores allow for that CPU ((client + server) ÷ \(Int(cores))), ÷ floor",
             "\(secs(bound)), \(ratio(bound, result.rawInsertSeconds))")
         row(
-            "pages / bytes received, gzip (response bodies)",
+            "pages / bytes received, compressed (response bodies; the stream in zstd)",
             "\(result.firstSyncPages) / \(bytes(result.firstSyncBodyBytes))")
         row(
             "client / server peak memory",

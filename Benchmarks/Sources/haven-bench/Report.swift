@@ -52,11 +52,11 @@ struct Report {
         }
         row("time ÷ floor", "≤ 3×") { mark(ratio($0.firstSyncSeconds, $0.rawInsertSeconds), $0.firstSyncSeconds <= 3 * $0.rawInsertSeconds) }
         row("pages") { number($0.firstSyncPages) }
-        row("bytes received, gzip (response bodies)") { bytes($0.firstSyncBodyBytes) }
+        row("bytes received, compressed (response bodies; the stream in zstd)") { bytes($0.firstSyncBodyBytes) }
         row("bytes ÷ gzip floor", "≤ 1.2×") {
             mark(ratio(Double($0.firstSyncBodyBytes), Double($0.gzipFloorBytes)), Double($0.firstSyncBodyBytes) <= 1.2 * Double($0.gzipFloorBytes))
         }
-        row("bytes without gzip (same pull in-process, bodies inflated)") { bytes($0.firstSyncInflatedBytes) }
+        row("bytes uncompressed (same pull in-process, bodies inflated)") { bytes($0.firstSyncInflatedBytes) }
         row("client peak memory (`haven sync`, its own ru_maxrss via peak-rss)", "flat in N") { bytes($0.firstSyncClientPeak) }
         row("server peak memory (fresh process, VmHWM)") { bytes($0.firstSyncServerPeak) }
 

@@ -32,6 +32,13 @@ struct ReplicaDatabase: Sendable {
         try described { try pool.write(body) }
     }
 
+    /// As ``write(_:)``, on the pool's own writer thread while the calling task waits: a long
+    /// transaction then holds no thread of Swift's concurrency pool (two on two cores), which a
+    /// streamed pull needs to read its link (ServerAPI+Stream.swift).
+    func writeWaiting<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do { return try await pool.write(body) } catch { throw Self.described(error, encryption: encryption, path: pool.path) }
+    }
+
     func described<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw Self.described(error, encryption: encryption, path: pool.path) }
     }
