@@ -510,16 +510,20 @@ public struct SyncEngine: Sendable {
             return now.received - counted.received
         }
         defer { machine.streamed(bytes: countTraffic(&machine.summary)) }
-        // The reader only reads: what it leaves in the socket while it works is lost when a
-        // connection is reset, and on a loaded machine the flaky link of BadLinkTests sent more
-        // than a tenth again while pages were prepared for storing (PulledPage) beside it.
-        let queue = PageQueue<PullResponse>(capacity: 4 << 20)
+        // Each page is prepared for storing (PulledPage: its rows' text, its elements' seeds)
+        // where its line was decoded, beside the applier, whose thread was a first sync's
+        // longest. The link itself is read apart from both (ServerAPI+Stream.swift).
+        let queue = PageQueue<PulledPage>(capacity: 4 << 20)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { [api, configuration] in
                 do {
                     try await api.pullStream(
                         since: cursor, limit: configuration.pageLimit, chunkBytes: configuration.streamChunkBytes,
-                        receiveSized: { page, bytes in try await queue.put(page, bytes: bytes) })
+                        receiveSized: { page, bytes in
+                            let prepared: PulledPage
+                            do { prepared = try PulledPage(page) } catch { throw LocalFailure(error: error) }
+                            try await queue.put(prepared, bytes: bytes)
+                        })
                     await queue.finish(throwing: nil)
                 } catch {
                     await queue.finish(throwing: error)
@@ -527,8 +531,8 @@ public struct SyncEngine: Sendable {
             }
             while let pages = try await queue.take() {
                 do {
-                    try machine.received(pages)
-                    let applied = try await replica.applyWaiting(pages.map(PulledPage.init))
+                    try machine.received(pages.map(\.response))
+                    let applied = try await replica.applyWaiting(pages)
                     let bytes = countTraffic(&machine.summary)
                     _ = machine.applied(.init(removed: applied.removed, kept: applied.kept.count), bytes: bytes)
                     report(machine.summary, pull: machine.pullEstimate(after: clock.now() - started))
