@@ -51,6 +51,13 @@ let package = Package(
         // zstd, the stream's content coding when the client accepts it (LineStreamEncoder.swift):
         // a third of gzip's CPU for fewer bytes. Debian's libzstd-dev (scripts/packages.sh).
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // zstd frames written and read piece by piece, once for the server, the client and the tests.
+        .target(
+            name: "HavenZstd",
+            dependencies: ["CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Zstd",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HavenTrust",
             dependencies: ["HavenCore", "CLtHash", .product(name: "Crypto", package: "swift-crypto")],
@@ -60,7 +67,7 @@ let package = Package(
         .target(
             name: "HavenServer",
             dependencies: [
-                "HavenCore", "HavenTrust", "CZstd",
+                "HavenCore", "HavenTrust", "HavenZstd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -85,7 +92,7 @@ let package = Package(
         .target(
             name: "HavenClient",
             dependencies: [
-                "HavenCore", "HavenTrust", "CZstd",
+                "HavenCore", "HavenTrust", "HavenZstd",
                 // The link (HTTPClientTransport.swift): no redirects, bounded answers, gzip and zstd inflated here.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -128,8 +135,13 @@ let package = Package(
             swiftSettings: swiftSettings),
         // What several test targets share: temporary directories, a manual clock, waiting on progress,
         // the storage backends, fresh PostgreSQL databases, seeded randomness.
-        // CZstd: zstd frames made and read by hand (TestZstd.swift).
-        .target(name: "TestSupport", dependencies: ["CZstd"], path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // HavenZstd: zstd frames made to order and read whole (TestZstd.swift).
+        .target(
+            name: "TestSupport",
+            dependencies: ["HavenZstd", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ServerTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import CompressNIO
 import Foundation
 import HavenCore
+import HavenZstd
 import NIOCore
 
 /// gzip for request bodies and answers, over the zlib that CompressNIO links.
@@ -46,6 +47,10 @@ enum Gzip {
 final class BodyInflater {
     /// The most bytes handed on at once.
     static let window = 64 << 10
+    /// The largest zstd window a stream may ask for: 2^23 bytes, 8 MiB, what HTTP clients must
+    /// decode (RFC 8878, section 3.1.1.1.2). A hostile server's frame asking for more is refused
+    /// instead of taking up to 2 GiB of this device's memory.
+    static let zstdWindowLogMax: Int32 = 23
     private enum Decoder {
         case none
         case gzip(ZlibDecompressor)
@@ -61,7 +66,7 @@ final class BodyInflater {
         switch name {
         case "", "identity": decoder = .none
         case "gzip", "x-gzip": decoder = .gzip(try ZlibDecompressor(algorithm: .gzip))
-        case "zstd": decoder = .zstd(try ZstdDecompressor())
+        case "zstd": decoder = .zstd(try ZstdDecompressor(windowLogMax: Self.zstdWindowLogMax))
         default: throw ProtocolViolation.unknownEncoding(name)
         }
     }
@@ -81,8 +86,8 @@ final class BodyInflater {
             case .zstd(let zstd):
                 do {
                     (piece, done) = try zstd.decompress(&input, atMost: Self.window)
-                } catch let failure as ZstdFailure where failure.isWindowTooLarge {
-                    throw ProtocolViolation.zstdWindowTooLarge(limit: 1 << ZstdDecompressor.windowLogMax)
+                } catch let failure as ZstdError where failure.isWindowTooLarge {
+                    throw ProtocolViolation.zstdWindowTooLarge(limit: 1 << Self.zstdWindowLogMax)
                 } catch {
                     throw ProtocolViolation.undecodable(encoding: encoding)
                 }

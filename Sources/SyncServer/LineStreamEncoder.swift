@@ -1,5 +1,5 @@
-import CZstd
 import CompressNIO
+import HavenZstd
 import NIOCore
 
 /// Frames the lines of a streamed answer (`application/x-ndjson`) for the wire: as they are, as
@@ -98,64 +98,25 @@ final class ZstdLineCompressor {
     /// 2 MiB. Within the 8 MiB a client must accept for HTTP (RFC 8878, section 3.1.1.1.2).
     static let windowLog: Int32 = 19
 
-    private let context: OpaquePointer
+    private let zstd: ZstdCompressor
 
     init() throws {
-        guard let context = ZSTD_createCCtx() else { throw ZstdError(code: 0) }
-        self.context = context
-        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Self.level))
-        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_windowLog, Self.windowLog))
-        // The client checks what it decoded against this: a line mangled on the way is caught
-        // at the end of the stream even where JSON would still parse.
-        try check(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1))
+        zstd = try ZstdCompressor(level: Self.level, windowLog: Self.windowLog)
     }
 
-    deinit { ZSTD_freeCCtx(context) }
-
-    /// `json` and a newline, compressed and flushed.
+    /// `json` and a newline, compressed and flushed: one block a line.
     func line(_ json: [UInt8]) throws -> ByteBuffer {
         var out = ByteBuffer()
-        try json.withUnsafeBytes { bytes in try compress(bytes, into: &out, mode: ZSTD_e_continue) }
-        try withUnsafeBytes(of: UInt8(ascii: "\n")) { newline in try compress(newline, into: &out, mode: ZSTD_e_flush) }
+        try json.withUnsafeBytes { bytes in try zstd.compress(bytes, into: &out, ending: .none) }
+        try withUnsafeBytes(of: UInt8(ascii: "\n")) { newline in try zstd.compress(newline, into: &out, ending: .flush) }
         return out
     }
 
     /// The frame's end: its last block and checksum.
     func finish() throws -> ByteBuffer {
         var out = ByteBuffer()
-        try compress(UnsafeRawBufferPointer(start: nil, count: 0), into: &out, mode: ZSTD_e_end)
+        try zstd.compress(UnsafeRawBufferPointer(start: nil, count: 0), into: &out, ending: .frame)
         return out
-    }
-
-    /// Compresses `input` into `out` until zstd has taken it all and, for `mode`, said all it has.
-    private func compress(_ input: UnsafeRawBufferPointer, into out: inout ByteBuffer, mode: ZSTD_EndDirective) throws {
-        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
-        while true {
-            let room = max(ZSTD_CStreamOutSize(), ZSTD_compressBound(input.count - source.pos))
-            var pending = 0
-            try out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { buffer in
-                var target = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
-                pending = try check(ZSTD_compressStream2(context, &target, &source, mode))
-                return target.pos
-            }
-            // e_continue is done once zstd holds all of the input; e_flush and e_end when it has
-            // also said all it has.
-            if source.pos == source.size, pending == 0 || mode == ZSTD_e_continue { return }
-        }
-    }
-
-    @discardableResult
-    private func check(_ result: Int) throws -> Int {
-        if ZSTD_isError(result) != 0 { throw ZstdError(code: result) }
-        return result
-    }
-}
-
-/// A failure inside libzstd, by its own name.
-struct ZstdError: Error, CustomStringConvertible {
-    let code: Int
-    var description: String {
-        code == 0 ? "zstd: out of memory" : "zstd: " + String(cString: ZSTD_getErrorName(code))
     }
 }
 
