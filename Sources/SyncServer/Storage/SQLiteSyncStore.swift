@@ -15,9 +15,18 @@ public struct SQLiteSyncStore: SyncStore {
     /// The random id of this database, in every cursor it issues.
     public let epoch: String
     package let commits = ChangeSignal()
+    private let path: String
+    /// Checkpoints the WAL on a connection of its own while ``run()`` runs.
+    let checkpointer: WALCheckpointer
 
     /// Opens (creating or migrating) the store at `path`.
     public init(path: String) throws {
+        try self.init(path: path, checkpointer: WALCheckpointer())
+    }
+
+    init(path: String, checkpointer: WALCheckpointer) throws {
+        self.path = path
+        self.checkpointer = checkpointer
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
@@ -27,6 +36,7 @@ public struct SQLiteSyncStore: SyncStore {
             // Pages read through a map of the file rather than copied by pread: a sixth of the
             // server's CPU in a first sync of 10,000 records went to those copies.
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            checkpointer.install(on: db)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
@@ -36,9 +46,14 @@ public struct SQLiteSyncStore: SyncStore {
         }
     }
 
-    /// Waits for the server's graceful shutdown (or cancellation), then closes the database.
+    /// Checkpoints the WAL in the background (``WALCheckpointer``) until the server's graceful
+    /// shutdown (or cancellation), then closes the database.
     public func run() async throws {
-        try? await gracefulShutdown()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [checkpointer, path] in try? await checkpointer.run(path: path) }
+            try? await gracefulShutdown()
+            group.cancelAll()
+        }
         try close()
     }
 

@@ -1,0 +1,57 @@
+import Foundation
+import GRDB
+@testable import HavenServer
+import Testing
+import TestSupport
+
+/// The WAL is copied into the database file by the checkpointer's own connection while the store
+/// runs, and by the writer itself only past its bound: either way the file ends up holding
+/// what was committed, and the WAL does not grow without end.
+@Suite struct WALCheckpointerTests {
+    /// 400 KiB: about a hundred WAL pages.
+    static let value = String(repeating: "0123456789abcdef", count: 25_600)
+
+    @Test func aCommitPastTheWakeSizeIsCheckpointedByTheCheckpointerNotTheWriter() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("server.sqlite").path
+        let checkpointer = WALCheckpointer(wakePages: 10, writerPages: 1_000_000)
+        let store = try SQLiteSyncStore(path: path, checkpointer: checkpointer)
+        try await store.withRunning {
+            // Its first pass, at the start, shows that commits now wake it.
+            try await Polling.until("the checkpointer's first pass") { () async in checkpointer.passes >= 1 }
+            try await write(Self.value, into: store)
+            try await Polling.until("a checkpoint woken by the commit") { () async in checkpointer.passes >= 2 }
+            #expect(checkpointer.writerCheckpoints == 0)
+            #expect(try fileAlone(at: path, in: directory) == Self.value)
+        }
+    }
+
+    @Test func withoutTheCheckpointerTheWriterCheckpointsPastItsBound() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("server.sqlite").path
+        let checkpointer = WALCheckpointer(wakePages: 10, writerPages: 50)
+        // Not running: no checkpointer connection, as for a store no service runs.
+        let store = try SQLiteSyncStore(path: path, checkpointer: checkpointer)
+        let before = checkpointer.writerCheckpoints  // Creating the schema may have passed the bound too.
+        try await write(Self.value, into: store)
+        #expect(checkpointer.writerCheckpoints == before + 1)
+        #expect(checkpointer.passes == 0)
+        #expect(try fileAlone(at: path, in: directory) == Self.value)
+        try store.close()
+    }
+
+    private func write(_ value: String, into store: SQLiteSyncStore) async throws {
+        try await store.database.write { db in
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('test', ?)", arguments: [value])
+        }
+    }
+
+    /// The test value as the database file holds it without its WAL: what has been checkpointed.
+    private func fileAlone(at path: String, in directory: TemporaryDirectory) throws -> String? {
+        let copy = directory.url.appendingPathComponent("copy-\(UUID().uuidString).sqlite").path
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        let queue = try DatabaseQueue(path: copy)
+        defer { try? queue.close() }
+        return try queue.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'test'") }
+    }
+}
