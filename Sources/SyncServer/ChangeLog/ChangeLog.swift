@@ -58,9 +58,11 @@ package struct ChangeLog: Sendable {
             author: caller.tokenID, changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id),
             replicaIDs: Array(changes.reduce(into: Set()) { $0.formUnion(PushBatch.replicas(in: $1)) }),
             blobIDs: Array(Set(changes.flatMap { MediaReference.blobIDs(writtenBy: $0.record) ?? [] })))
+        // Encoded here, while another push may hold the writer, not inside the transaction.
+        let bodies = try changes.map { try StoredJSON.encode($0) }
         let results = try await storage.push(keys) { rows in
             var batch = PushBatch(rows: rows, admission: admission, epoch: epoch)
-            let results = changes.map { batch.add($0) }
+            let results = zip(changes, bodies).map { batch.add($0, body: $1) }
             return (batch.logWrites, results)
         }
         if results.contains(where: { $0.status == .applied }) { storage.commits.signal() }

@@ -65,8 +65,9 @@ struct PushBatch {
 
     private var author: String { admission.caller.tokenID }
 
-    /// Decides one change and, when it is applied, adds its writes.
-    mutating func add(_ change: Change) -> PushResult {
+    /// Decides one change and, when it is applied, adds its writes; `body` is the change as the
+    /// log stores it.
+    mutating func add(_ change: Change, body: String) -> PushResult {
         if let earlier = logged[change.id] {
             // Only the very change is a duplicate: another under the same id would be dropped
             // by its sender as delivered, and lost.
@@ -115,7 +116,7 @@ struct PushBatch {
         records[recordID] = StoredRecord(
             record: record, creator: existing?.creator ?? author, claimedSeq: existing.map(\.claimedSeq) ?? claimed,
             firstPublicSeq: firstPublic)
-        writes.entries.append(LogEntry(seq: seq, change: change, author: author, receivedAt: admission.now))
+        writes.entries.append(LogEntry(seq: seq, change: change, body: body, author: author, receivedAt: admission.now))
         writes.conflicts += found.map { (seq, $0) }
         return PushResult(id: change.id, status: .applied)
     }

@@ -141,20 +141,21 @@ public final class PostgresSyncStore: SyncStore {
             INSERT INTO change_log (seq, change_id, record_id, author, body, received_at)
             SELECT * FROM unnest(\(entries.map(\.seq))::bigint[], \(entries.map(\.change.id))::text[],
                 \(entries.map(\.change.record.id))::text[], \(entries.map(\.author))::text[],
-                \(try entries.map { try StoredJSON.encode($0.change) })::text[], \(entries.map { Int64($0.receivedAt) })::bigint[])
+                \(entries.map(\.body))::text[], \(entries.map { Int64($0.receivedAt) })::bigint[])
             """, logger: logger)
         let records = writes.records.map(\.record)
+        let forms = try StoredRecord.storedForms(of: writes.records)
         try await connection.query(
             """
             INSERT INTO records (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, shared_wire)
             SELECT id, kind, creator, state, last_seq, NULLIF(claimed_seq, -1), NULLIF(first_public_seq, -1), is_public,
                 NULLIF(wire, '')
             FROM unnest(\(records.map(\.id))::text[], \(records.map(\.kind.rawValue))::text[],
-                \(writes.records.map(\.creator))::text[], \(try records.map { try StoredJSON.encode($0) })::text[],
+                \(writes.records.map(\.creator))::text[], \(forms.map(\.state))::text[],
                 \(records.map(\.lastSeq))::bigint[], \(writes.records.map { $0.claimedSeq ?? -1 })::bigint[],
                 \(writes.records.map { $0.firstPublicSeq ?? -1 })::bigint[],
                 \(writes.records.map { Int64($0.isPublic ? 1 : 0) })::bigint[],
-                \(try writes.records.map { try $0.wireForm() ?? "" })::text[])
+                \(forms.map { $0.wire ?? "" })::text[])
                 AS given (id, kind, creator, state, last_seq, claimed_seq, first_public_seq, is_public, wire)
             ON CONFLICT (id) DO UPDATE SET state = excluded.state, last_seq = excluded.last_seq,
                 first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = NULL,
@@ -332,7 +333,7 @@ public final class PostgresSyncStore: SyncStore {
                 as: (Int64, String, String, Int64).self, logger
             ).map { seq, body, author, receivedAt in
                 LogEntry(
-                    seq: seq, change: try StoredJSON.decode(Change.self, from: body), author: author,
+                    seq: seq, change: try StoredJSON.decode(Change.self, from: body), body: body, author: author,
                     receivedAt: UInt64(clamping: receivedAt))
             }
             rows.tokenNames = Dictionary(

@@ -93,7 +93,7 @@ public struct SQLiteSyncStore: SyncStore {
             sql: "INSERT INTO change_log (seq, change_id, record_id, author, body, received_at) VALUES (?, ?, ?, ?, ?, ?)")
         for entry in writes.entries {
             try append.execute(arguments: [
-                entry.seq, entry.change.id, entry.change.record.id, entry.author, try StoredJSON.encode(entry.change),
+                entry.seq, entry.change.id, entry.change.record.id, entry.author, entry.body,
                 entry.receivedAt,
             ])
         }
@@ -105,11 +105,11 @@ public struct SQLiteSyncStore: SyncStore {
                     first_public_seq = excluded.first_public_seq, is_public = excluded.is_public, wire = NULL,
                     shared_wire = excluded.shared_wire
                 """)
-        for stored in writes.records {
+        for (stored, form) in zip(writes.records, try StoredRecord.storedForms(of: writes.records)) {
             let record = stored.record
             try save.execute(arguments: [
-                record.id, record.kind.rawValue, stored.creator, try StoredJSON.encode(record), record.lastSeq,
-                stored.claimedSeq, stored.firstPublicSeq, stored.isPublic, try stored.wireForm(),
+                record.id, record.kind.rawValue, stored.creator, form.state, record.lastSeq,
+                stored.claimedSeq, stored.firstPublicSeq, stored.isPublic, form.wire,
             ])
         }
         let bind = try db.cachedStatement(sql: "INSERT INTO replicas (id, token_id) VALUES (?, ?)")
@@ -261,7 +261,8 @@ public struct SQLiteSyncStore: SyncStore {
                 arguments: [recordID]
             ).map { row in
                 LogEntry(
-                    seq: row["seq"], change: try StoredJSON.decode(Change.self, from: row["body"]), author: row["author"],
+                    seq: row["seq"], change: try StoredJSON.decode(Change.self, from: row["body"]), body: row["body"],
+                    author: row["author"],
                     receivedAt: UInt64(clamping: row["received_at"] as Int64))
             }
             rows.tokenNames = try Dictionary(

@@ -1,0 +1,22 @@
+@testable import HavenServer
+import Testing
+
+@Suite struct ConcurrentMapTests {
+    struct Odd: Error, Equatable { let value: Int }
+
+    @Test(arguments: [0, 1, 63, 64, 127, 128, 129, 1000, 10_007])
+    func keepsOrderAndEveryElement(count: Int) throws {
+        let values = Array(0..<count)
+        #expect(try values.concurrentMap { $0 * 3 } == values.map { $0 * 3 })
+    }
+
+    @Test func aFailureInAnySliceIsThrown() {
+        let values = Array(0..<1000)
+        #expect(throws: Odd(value: 999)) {
+            try values.concurrentMap { value in
+                if value == 999 { throw Odd(value: value) }
+                return value
+            }
+        }
+    }
+}
