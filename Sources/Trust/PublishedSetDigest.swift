@@ -70,6 +70,12 @@ public struct PublishedSetDigest: Sendable, Hashable {
     /// Removes `record`, added before, from the set.
     public mutating func remove(_ record: RecordState) { remove(seed: Self.elementSeed(of: record)) }
 
+    /// Adds what was added to and removed from `changes`, a digest begun empty: LtHash digests
+    /// sum lane by lane, so the changes of a push can be summed on several cores and then added.
+    public mutating func add(changesOf changes: PublishedSetDigest) {
+        for index in lanes.indices { lanes[index] &+= changes.lanes[index] }
+    }
+
     /// Adds the element whose seed is `seed`.
     public mutating func add(seed: [UInt8]) { apply(seed, subtract: false) }
 

@@ -10,6 +10,14 @@ import Testing
         #expect(try values.concurrentMap { $0 * 3 } == values.map { $0 * 3 })
     }
 
+    @Test(arguments: [0, 100, 128, 1001])
+    func slicesMakeUpTheArrayInOrder(count: Int) {
+        let values = Array(0..<count)
+        let slices = values.concurrentSlices { Array($0) }
+        #expect(slices.flatMap { $0 } == values)
+        #expect(slices.allSatisfy { !$0.isEmpty } || count == 0)
+    }
+
     @Test func aFailureInAnySliceIsThrown() {
         let values = Array(0..<1000)
         #expect(throws: Odd(value: 999)) {

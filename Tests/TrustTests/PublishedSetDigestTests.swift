@@ -84,6 +84,33 @@ struct PublishedSetDigestTests {
         #expect(digest == PublishedSetDigest())
     }
 
+    @Test func changesSummedApartAddAsIfMadeOneByOne() {
+        let before = (1...10).map { Self.resource($0) }
+        var oneByOne = PublishedSetDigest(of: before)
+        let start = oneByOne
+        // One sum replaces a phone number and removes a record, the other adds two records.
+        var first = PublishedSetDigest()
+        first.remove(Self.resource(3))
+        first.add(Self.resource(3, phone: "+82 2 9999 0000"))
+        first.remove(Self.resource(7))
+        var second = PublishedSetDigest()
+        second.add(Self.resource(11))
+        second.add(Self.resource(12))
+        oneByOne.remove(Self.resource(3))
+        oneByOne.add(Self.resource(3, phone: "+82 2 9999 0000"))
+        oneByOne.remove(Self.resource(7))
+        oneByOne.add(Self.resource(11))
+        oneByOne.add(Self.resource(12))
+        for order in [[first, second], [second, first]] {
+            var summed = start
+            for sum in order { summed.add(changesOf: sum) }
+            #expect(summed == oneByOne)
+        }
+        var expected = before.filter { $0.id != Self.resource(7).id && $0.id != Self.resource(3).id }
+        expected += [Self.resource(3, phone: "+82 2 9999 0000"), Self.resource(11), Self.resource(12)]
+        #expect(oneByOne == PublishedSetDigest(of: expected))
+    }
+
     @Test func aChangedFieldChangesTheDigest() {
         let genuine = PublishedSetDigest(of: [Self.resource(1), Self.resource(2)])
         let altered = PublishedSetDigest(of: [Self.resource(1), Self.resource(2, phone: "+82 2 9999 0000")])

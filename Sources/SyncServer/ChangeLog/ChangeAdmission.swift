@@ -22,6 +22,13 @@ struct ChangeAdmission {
     ///   - purged: whether compaction purged the record id.
     ///   - seen: the log position the change's author had seen when making it (its base).
     func rejection(of change: Change, existing: StoredRecord?, purged: Bool, seen: Int64) -> ErrorDetail? {
+        rejection(of: change, refusedAlone: refusal(ofAlone: change), existing: existing, purged: purged, seen: seen)
+    }
+
+    /// Why the change must be rejected whatever is stored: its form, and what the caller's role
+    /// may write at all. Judged first by ``rejection(of:existing:purged:seen:)``; a push judges it
+    /// before its transaction, where it does not hold up the writer.
+    func refusal(ofAlone change: Change) -> ErrorDetail? {
         let record = change.record
         if !isValidChangeID(change.id) {
             return ErrorDetail(code: .invalidChange, message: "change id must be 1 to 100 of a-z, 0-9 and -")
@@ -32,9 +39,15 @@ struct ChangeAdmission {
         if record.fields.isEmpty && record.deleted == nil {
             return ErrorDetail(code: .emptyChange, message: "change \(change.id) writes no field")
         }
-        if let problem = malformedRegister(in: record) ?? WritePermission.refusal(of: record, by: caller.role)?.detail {
-            return problem
-        }
+        return malformedRegister(in: record) ?? WritePermission.refusal(of: record, by: caller.role)?.detail
+    }
+
+    /// ``rejection(of:existing:purged:seen:)``, with ``refusal(ofAlone:)`` judged before.
+    func rejection(of change: Change, refusedAlone: ErrorDetail?, existing: StoredRecord?, purged: Bool, seen: Int64)
+        -> ErrorDetail?
+    {
+        if let refusedAlone { return refusedAlone }
+        let record = change.record
         if purged, caller.role.seesEverything {
             return ErrorDetail(
                 code: .recordPurged,

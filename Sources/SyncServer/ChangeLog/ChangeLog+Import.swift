@@ -70,7 +70,7 @@ extension ChangeLog {
                 let change = Change(
                     id: id, base: nil,
                     record: RecordState(id: record.id, kind: record.kind, fields: values.mapValues { Register($0, stamp: stamp) }))
-                if let error = push.add(change, body: try StoredJSON.encode(change)).error {
+                if let error = push.add(try PreparedChange(change, admission: admission)).error {
                     refusals.append(PackRefused.Refusal(number: index + 1, id: record.id, error: error))
                 }
             }

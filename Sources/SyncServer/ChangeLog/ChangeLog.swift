@@ -54,15 +54,15 @@ package struct ChangeLog: Sendable {
     ) async throws -> [PushResult] {
         let admission = ChangeAdmission(caller: caller, now: now, maxDrift: maxDrift, review: review)
         let epoch = storage.epoch
+        // Made here, while another push may hold the writer, not inside the transaction.
+        let prepared = try changes.map { try PreparedChange($0, admission: admission) }
         let keys = PushKeys(
             author: caller.tokenID, changeIDs: changes.map(\.id), recordIDs: changes.map(\.record.id),
-            replicaIDs: Array(changes.reduce(into: Set()) { $0.formUnion(PushBatch.replicas(in: $1)) }),
+            replicaIDs: Array(prepared.reduce(into: Set()) { $0.formUnion($1.replicas) }),
             blobIDs: Array(Set(changes.flatMap { MediaReference.blobIDs(writtenBy: $0.record) ?? [] })))
-        // Encoded here, while another push may hold the writer, not inside the transaction.
-        let bodies = try changes.map { try StoredJSON.encode($0) }
         let results = try await storage.push(keys) { rows in
             var batch = PushBatch(rows: rows, admission: admission, epoch: epoch)
-            let results = zip(changes, bodies).map { batch.add($0, body: $1) }
+            let results = prepared.map { batch.add($0) }
             return (batch.logWrites, results)
         }
         if results.contains(where: { $0.status == .applied }) { storage.commits.signal() }

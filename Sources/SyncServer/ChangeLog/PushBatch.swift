@@ -47,14 +47,22 @@ struct PushBatch {
     var logWrites: LogWrites {
         var writes = writes
         writes.records = changedRecords.compactMap { records[$0] }
-        var published = digest
-        for id in changedRecords {
+        let moves = changedRecords.compactMap { id -> (old: RecordState?, new: RecordState?)? in
             let old = before[id].map(\.record).flatMap { Publication.isInPublishedSet($0) ? $0.state : nil }
             let new = records[id].map(\.record).flatMap { Publication.isInPublishedSet($0) ? $0.state : nil }
-            guard old != new else { continue }
-            if let old { published.remove(old) }
-            if let new { published.add(new) }
+            return old == new ? nil : (old, new)
         }
+        // 64 hashes a record in, 64 out: summed on every core, inside the writer's transaction.
+        var published = digest
+        let sums = moves.concurrentSlices { moves in
+            var sum = PublishedSetDigest()
+            for move in moves {
+                if let old = move.old { sum.remove(old) }
+                if let new = move.new { sum.add(new) }
+            }
+            return sum
+        }
+        for sum in sums { published.add(changesOf: sum) }
         writes.publishedDigest = published == digest ? nil : published
         for id in mediaChanged {
             writes.recordMedia[id] = MediaReference.references(in: records[id]?.record.fields["media"]?.register.value)
@@ -65,9 +73,9 @@ struct PushBatch {
 
     private var author: String { admission.caller.tokenID }
 
-    /// Decides one change and, when it is applied, adds its writes; `body` is the change as the
-    /// log stores it.
-    mutating func add(_ change: Change, body: String) -> PushResult {
+    /// Decides one change and, when it is applied, adds its writes.
+    mutating func add(_ prepared: PreparedChange) -> PushResult {
+        let change = prepared.change
         if let earlier = logged[change.id] {
             // Only the very change is a duplicate: another under the same id would be dropped
             // by its sender as delivered, and lost.
@@ -80,12 +88,12 @@ struct PushBatch {
             }
             return PushResult(id: change.id, status: .duplicate)
         }
-        if let problem = foreignReplica(in: change) { return PushResult(id: change.id, status: .rejected, error: problem) }
+        if let problem = foreignReplica(prepared) { return PushResult(id: change.id, status: .rejected, error: problem) }
         let recordID = change.record.id
         let existing = records[recordID]
         let seen = change.base.flatMap { $0.epoch == epoch ? $0.seq : nil } ?? 0
         if let problem = admission.rejection(
-            of: change, existing: existing, purged: purged.contains(recordID), seen: seen)
+            of: change, refusedAlone: prepared.refusedAlone, existing: existing, purged: purged.contains(recordID), seen: seen)
         {
             return PushResult(id: change.id, status: .rejected, error: problem)
         }
@@ -105,7 +113,7 @@ struct PushBatch {
         }
         head = seq
         logged[change.id] = change
-        for replica in Self.replicas(in: change) where replicaOwners[replica] == nil {
+        for replica in prepared.replicas where replicaOwners[replica] == nil {
             replicaOwners[replica] = author
             writes.replicaOwners[replica] = author
         }
@@ -116,7 +124,7 @@ struct PushBatch {
         records[recordID] = StoredRecord(
             record: record, creator: existing?.creator ?? author, claimedSeq: existing.map(\.claimedSeq) ?? claimed,
             firstPublicSeq: firstPublic)
-        writes.entries.append(LogEntry(seq: seq, change: change, body: body, author: author, receivedAt: admission.now))
+        writes.entries.append(LogEntry(seq: seq, change: change, body: prepared.body, author: author, receivedAt: admission.now))
         writes.conflicts += found.map { (seq, $0) }
         return PushResult(id: change.id, status: .applied)
     }
@@ -141,8 +149,9 @@ struct PushBatch {
 
     /// Why a change stamped with another account's replica id is refused: its writes would count
     /// as that account's own, so the loser would never hear of a conflict.
-    private func foreignReplica(in change: Change) -> ErrorDetail? {
-        guard let replica = Self.replicas(in: change).sorted().first(where: { replicaOwners[$0].map { $0 != author } ?? false })
+    private func foreignReplica(_ prepared: PreparedChange) -> ErrorDetail? {
+        let change = prepared.change
+        guard let replica = prepared.replicas.sorted().first(where: { replicaOwners[$0].map { $0 != author } ?? false })
         else { return nil }
         return ErrorDetail(
             code: .replicaTaken,
@@ -157,5 +166,24 @@ struct PushBatch {
             let again = try? JSONDecoder().decode(Change.self, from: Data(text))
         else { return false }
         return again == earlier
+    }
+}
+
+/// A pushed change with what can be made of it before its transaction, where it does not hold up
+/// the writer every push waits for: the text the log stores it as, the replica ids its stamps
+/// carry, and any refusal that needs no stored row.
+struct PreparedChange: Sendable {
+    let change: Change
+    /// `change` as the log stores it (``StoredJSON``).
+    let body: String
+    let replicas: Set<String>
+    /// ``ChangeAdmission/refusal(ofAlone:)``.
+    let refusedAlone: ErrorDetail?
+
+    init(_ change: Change, admission: ChangeAdmission) throws {
+        self.change = change
+        body = try StoredJSON.encode(change)
+        replicas = PushBatch.replicas(in: change)
+        refusedAlone = admission.refusal(ofAlone: change)
     }
 }
