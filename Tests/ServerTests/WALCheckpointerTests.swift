@@ -8,13 +8,13 @@ import TestSupport
 /// runs, and by the writer itself only past its bound: either way the file ends up holding
 /// what was committed, and the WAL does not grow without end.
 @Suite struct WALCheckpointerTests {
-    /// 400 KiB: about a hundred WAL pages.
+    /// 400 KiB: 25 WAL pages of 16 KiB.
     static let value = String(repeating: "0123456789abcdef", count: 25_600)
 
     @Test func aCommitPastTheWakeSizeIsCheckpointedByTheCheckpointerNotTheWriter() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.url.appendingPathComponent("server.sqlite").path
-        let checkpointer = WALCheckpointer(wakePages: 10, writerPages: 1_000_000)
+        let checkpointer = WALCheckpointer(wakeBytes: 100_000, writerBytes: 1 << 30)
         let store = try SQLiteSyncStore(path: path, checkpointer: checkpointer)
         try await store.withRunning {
             // Its first pass, at the start, shows that commits now wake it.
@@ -29,7 +29,7 @@ import TestSupport
     @Test func withoutTheCheckpointerTheWriterCheckpointsPastItsBound() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.url.appendingPathComponent("server.sqlite").path
-        let checkpointer = WALCheckpointer(wakePages: 10, writerPages: 50)
+        let checkpointer = WALCheckpointer(wakeBytes: 100_000, writerBytes: 300_000)
         // Not running: no checkpointer connection, as for a store no service runs.
         let store = try SQLiteSyncStore(path: path, checkpointer: checkpointer)
         let before = checkpointer.writerCheckpoints  // Creating the schema may have passed the bound too.
@@ -38,6 +38,22 @@ import TestSupport
         #expect(checkpointer.passes == 0)
         #expect(try fileAlone(at: path, in: directory) == Self.value)
         try store.close()
+    }
+
+    @Test func aNewDatabaseHasPagesOf16KiBAndAnOlderOneKeepsItsOwn() async throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.url.appendingPathComponent("server.sqlite").path
+        let new = try SQLiteSyncStore(path: path)
+        #expect(try await new.database.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 16384)
+        try new.close()
+
+        let olderPath = directory.url.appendingPathComponent("older.sqlite").path
+        let older = try DatabaseQueue(path: olderPath)
+        try await older.write { db in try db.execute(sql: "CREATE TABLE made_before (x)") }
+        try older.close()
+        let opened = try SQLiteSyncStore(path: olderPath)
+        #expect(try await opened.database.read { try Int.fetchOne($0, sql: "PRAGMA page_size") } == 4096)
+        try opened.close()
     }
 
     private func write(_ value: String, into store: SQLiteSyncStore) async throws {
