@@ -26,6 +26,17 @@ struct ImportTests {
         return path
     }
 
+    /// Each record an import writes keeps a statement journal of the pages it changes (the search
+    /// triggers make it a statement of several rows): in memory, not a file of record pages in
+    /// /var/tmp written 20 KiB a record.
+    @Test func aReplicaKeepsItsTemporaryFilesInMemory() throws {
+        let replica = try makeEmptyReplica()
+        let pack = try ContentPack.decode(Data(contentsOf: Self.demoPack))
+        try replica.importPack(pack)
+        #expect(try replica.database.read { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
+        #expect(try replica.database.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
+    }
+
     @Test func importsTheDemoPackAsUnsentChanges() throws {
         // Given an empty replica and the demo pack
         let replica = try makeEmptyReplica()
