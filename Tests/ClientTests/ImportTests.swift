@@ -37,6 +37,13 @@ struct ImportTests {
         #expect(try replica.database.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
     }
 
+    /// GRDB sets NORMAL on the writer as it turns WAL on: what was typed would survive a killed
+    /// app but not a dead battery.
+    @Test func aReplicaCommitsWithSynchronousFull() throws {
+        let replica = try makeEmptyReplica()
+        #expect(try replica.database.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") } == 2)
+    }
+
     @Test func importsTheDemoPackAsUnsentChanges() throws {
         // Given an empty replica and the demo pack
         let replica = try makeEmptyReplica()

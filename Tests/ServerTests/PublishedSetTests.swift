@@ -92,6 +92,33 @@ struct PublishedSetTests {
         }
     }
 
+    /// Batches of this size are summed on every core (`PushBatch.logWrites`).
+    @Test(arguments: StorageBackend.all)
+    func batchesLargeEnoughToSumOnEveryCoreKeepTheDigestOfARecomputation(_ backend: StorageBackend) async throws {
+        let server = try await TestServer.make(backend: backend)
+        _ = try await addSigningKey(server)
+        var editor = Device("e1")
+        let ids = (0..<300).map { _ in RecordID.random() }
+        let created = ids.enumerated().map { editor.change($1, .resource, Fields.resource("Shelter \($0)")) }
+        // A hundred numbers changed, a hundred unpublished, a hundred deleted, fifty published anew.
+        let later =
+            ids[0..<100].map { editor.change($0, .resource, ["phone": "+82 2 1577 1366"]) }
+            + ids[100..<200].map { editor.change($0, .resource, ["status": "draft"]) }
+            + ids[200..<300].map { editor.change($0, .resource, deleted: true) }
+            + (0..<50).map { editor.change(RecordID.random(), .resource, Fields.resource("Hotline \($0)")) }
+        try await server.test { client in
+            #expect(try await client.push(created, token: server["editor"]).statuses.allSatisfy { $0 == .applied })
+            var reader = ReaderCopy()
+            try await reader.sync(client, token: server["reader"])
+            #expect(reader.signature?.digest == reader.digest)
+
+            #expect(try await client.push(later, token: server["editor"]).statuses.allSatisfy { $0 == .applied })
+            try await reader.sync(client, token: server["reader"])
+            #expect(reader.records.values.filter { Publication.isInPublishedSet($0) }.count == 150)
+            #expect(reader.signature?.digest == reader.digest)
+        }
+    }
+
     @Test(arguments: StorageBackend.all)
     func compactionAndReopeningKeepTheDigest(_ backend: StorageBackend) async throws {
         let server = try await TestServer.make(backend: backend)

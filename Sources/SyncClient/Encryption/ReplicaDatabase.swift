@@ -18,6 +18,10 @@ struct ReplicaDatabase: Sendable {
         if encryption != nil { configuration.prepareDatabase(Self.prepareEncrypted) }
         do {
             pool = try DatabasePool(path: encryption.map { Self.uri(path, vfs: $0.name) } ?? path, configuration: configuration)
+            // GRDB sets `synchronous = NORMAL` on the writer as it turns WAL on, after
+            // `prepareDatabase`: FULL again, so that what was typed survives a dead battery, not
+            // only a killed app.
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw Self.described(error, encryption: encryption, path: path)
         }

@@ -43,6 +43,9 @@ public struct SQLiteSyncStore: SyncStore {
             try checkpointer.install(on: db)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` on the writer as it turns WAL on, after
+        // `prepareDatabase`: FULL again, so that a commit survives a power cut, not only a crash.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(pool)
         self.database = pool
         self.epoch = try pool.read { db in
@@ -54,7 +57,7 @@ public struct SQLiteSyncStore: SyncStore {
     /// shutdown (or cancellation), then closes the database.
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { [checkpointer, path] in try? await checkpointer.run(path: path) }
+            group.addTask { [checkpointer, path] in await checkpointer.run(path: path) }
             try? await gracefulShutdown()
             group.cancelAll()
         }

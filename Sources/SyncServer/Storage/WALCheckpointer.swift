@@ -36,9 +36,9 @@ final class WALCheckpointer: Sendable {
         self.writerBytes = writerBytes
     }
 
-    /// Checkpoints run by the checkpointer so far (for tests).
+    /// Checkpoints the checkpointer completed so far (for tests).
     var passes: Int { state.withLock { $0.passes } }
-    /// Checkpoints the writer ran in its own commit so far (for tests).
+    /// Checkpoints the writer completed in its own commit so far (for tests).
     var writerCheckpoints: Int { state.withLock { $0.writerCheckpoints } }
 
     /// Makes `db`'s commits report the WAL's size here, in place of SQLite's automatic
@@ -61,35 +61,47 @@ final class WALCheckpointer: Sendable {
     private func committed(pages: Int32, connection: OpaquePointer?, name: UnsafePointer<CChar>?) {
         let bytes = Int(pages) * state.withLock { $0.pageSize }
         if bytes >= writerBytes {
-            sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-            state.withLock { $0.writerCheckpoints += 1 }
+            if sqlite3_wal_checkpoint_v2(connection, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil) == SQLITE_OK {
+                state.withLock { $0.writerCheckpoints += 1 }
+            }
         } else if bytes >= wakeBytes {
             _ = state.withLock { $0.wakeups?.yield() }
         }
     }
 
     /// Checkpoints on a connection of its own to the database at `path` once at the start, then
-    /// each time a commit wakes it, until cancelled.
-    func run(path: String) async throws {
+    /// each time a commit wakes it, until cancelled. A connection that cannot be opened (the
+    /// file busy with recovery after a crash) is tried again every second meanwhile: the writer's
+    /// own checkpoint keeps the WAL bounded until then.
+    func run(path: String) async {
+        while !Task.isCancelled {
+            do {
+                return try await checkpoint(path: path)
+            } catch {
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    private func checkpoint(path: String) async throws {
         var configuration = Configuration()
-        // Waits for nothing: a passive checkpoint skips what is busy, and the next wake-up
-        // takes it.
-        configuration.busyMode = .immediateError
+        configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let connection = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? connection.close() }
         // One wake-up is kept while a checkpoint runs: the next copies all that came meanwhile.
         let (wakeups, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         state.withLock { $0.wakeups = continuation }
+        defer { state.withLock { $0.wakeups = nil } }
         // A first pass takes what the WAL holds from before: commits while no one was woken.
         continuation.yield()
-        defer { state.withLock { $0.wakeups = nil } }
-        try await withTaskCancellationHandler {
+        await withTaskCancellationHandler {
             for await _ in wakeups {
-                // A failure (the writer checkpointing at that moment) is left to the next pass,
-                // or to the writer's own checkpoint.
-                _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
-                state.withLock { $0.passes += 1 }
+                // A passive checkpoint waits for nothing. One that fails (the writer checkpointing
+                // at that moment) is left to the next pass, or to the writer's own checkpoint.
+                if (try? await connection.writeWithoutTransaction({ db in try db.checkpoint(.passive) })) != nil {
+                    state.withLock { $0.passes += 1 }
+                }
             }
         } onCancel: {
             continuation.finish()
