@@ -6,12 +6,11 @@ import Synchronization
 /// single writer, which every push waits for, does not.
 ///
 /// SQLite's own automatic checkpoint runs in the transaction that commits past 1,000 WAL pages
-/// (4 MiB of 4 KiB pages):
-/// with pushes of a few megabytes, nearly every push copied its pages a second time, and
-/// `fsync`ed the file, before the writer could take the next one. Here the writer's commit only
-/// wakes this checkpointer, which runs SQLite's passive checkpoint (the same as the automatic
-/// one: it never blocks the writer or readers) on the other core. Five pushes of 10,500 records
-/// each way took 2.00 s against 2.31 s.
+/// (4 MiB of 4 KiB pages): with pushes of a few megabytes, nearly every push copied its pages a
+/// second time, and `fsync`ed the file, before the writer could take the next one. Here the
+/// writer's commit only wakes this checkpointer, which runs SQLite's passive checkpoint (the same
+/// as the automatic one: it never blocks the writer or readers) on the other core. Five pushes
+/// of 10,500 records each way took 2.00 s against 2.31 s.
 ///
 /// Should the checkpointer fall behind, or not run (a store whose ``SQLiteSyncStore/run()`` has
 /// not started), the writer checkpoints itself once the WAL holds ``writerBytes``, as SQLite's
