@@ -206,7 +206,7 @@ struct Measurements {
             let serverCPUBefore = server.cpuSeconds
             let (synced, sync) = try harness.haven(["sync", "--replica", path("reader.sqlite"), "--json"])
             guard synced["pulledRecords"] as? Int == size else { throw BenchError("first sync pulled \(synced["pulledRecords"] ?? "?")") }
-            var run = SizeResult()
+            var run = result  // What was measured before, with this run's first sync.
             run.firstSyncServerCPU = server.cpuSeconds - serverCPUBefore
             run.firstSyncClientCPU = sync.cpuSeconds
             run.firstSyncSeconds = sync.seconds
@@ -218,14 +218,7 @@ struct Measurements {
             log("n=\(size): first sync in \(sync.seconds) s, \(run.firstSyncBodyBytes) bytes")
         }
         try harness.setServer(ofReplica: path("publisher.sqlite"), to: server.url)
-        let sync = Self.median(syncs) { $0.firstSyncSeconds }
-        result.firstSyncServerCPU = sync.firstSyncServerCPU
-        result.firstSyncClientCPU = sync.firstSyncClientCPU
-        result.firstSyncSeconds = sync.firstSyncSeconds
-        result.firstSyncPages = sync.firstSyncPages
-        result.firstSyncBodyBytes = sync.firstSyncBodyBytes
-        result.firstSyncClientPeak = sync.firstSyncClientPeak
-        result.firstSyncServerPeak = sync.firstSyncServerPeak
+        result = Self.median(syncs) { $0.firstSyncSeconds }
 
         // The same download with the engine in-process, counting bodies inflated and gzipped.
         do {
